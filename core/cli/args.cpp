@@ -1,0 +1,161 @@
+#include "cli/args.hpp"
+
+#include <charconv>
+#include <sstream>
+
+namespace blocklens::cli {
+
+ArgSpec& ArgSpec::positional(std::string name, std::string help, bool required)
+{
+    positionals_.push_back({std::move(name), std::move(help), required});
+    return *this;
+}
+
+ArgSpec& ArgSpec::flag(std::string name, std::string help)
+{
+    options_.push_back({std::move(name), {}, std::move(help), {}, false, false});
+    return *this;
+}
+
+ArgSpec& ArgSpec::option(std::string name, std::string placeholder, std::string help, std::string defaultValue)
+{
+    options_.push_back({std::move(name), std::move(placeholder), std::move(help), std::move(defaultValue), true, false});
+    return *this;
+}
+
+ArgSpec& ArgSpec::repeated(std::string name, std::string placeholder, std::string help)
+{
+    options_.push_back({std::move(name), std::move(placeholder), std::move(help), {}, true, true});
+    return *this;
+}
+
+const ArgSpec::Option* ArgSpec::find(const std::string& name) const
+{
+    for (const auto& o : options_)
+        if (o.name == name)
+            return &o;
+    return nullptr;
+}
+
+std::string ArgSpec::help(const std::string& program) const
+{
+    std::ostringstream out;
+    out << "usage: " << program << " " << usage_ << "\n\n" << summary_ << "\n";
+    if (!positionals_.empty()) {
+        out << "\narguments:\n";
+        for (const auto& p : positionals_)
+            out << "  " << p.name << std::string(p.name.size() < 22 ? 22 - p.name.size() : 1, ' ') << p.help << "\n";
+    }
+    out << "\noptions:\n";
+    auto line = [&](const std::string& left, const std::string& help) {
+        out << "  " << left << std::string(left.size() < 22 ? 22 - left.size() : 1, ' ') << help << "\n";
+    };
+    for (const auto& o : options_) {
+        std::string left = "--" + o.name + (o.takesValue ? " " + o.placeholder : "");
+        std::string h = o.help;
+        if (!o.defaultValue.empty())
+            h += " (default: " + o.defaultValue + ")";
+        if (o.repeated)
+            h += " (repeatable)";
+        line(left, h);
+    }
+    line("-h, --help", "show this help");
+    return out.str();
+}
+
+ArgSpec::Parsed ArgSpec::parse(const std::vector<std::string>& args) const
+{
+    Parsed p;
+    for (const auto& o : options_)
+        if (o.takesValue && !o.repeated && !o.defaultValue.empty())
+            p.values[o.name] = o.defaultValue;
+    bool onlyPositionals = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (!onlyPositionals && a == "--") {
+            onlyPositionals = true;
+            continue;
+        }
+        if (onlyPositionals || a.size() < 2 || a[0] != '-' || a == "-") {
+            p.positionals.push_back(a);
+            continue;
+        }
+        std::string name = a.substr(a.starts_with("--") ? 2 : 1);
+        std::optional<std::string> inlineValue;
+        if (const auto eq = name.find('='); eq != std::string::npos) {
+            inlineValue = name.substr(eq + 1);
+            name = name.substr(0, eq);
+        }
+        const Option* o = find(name);
+        if (!o)
+            throw UsageError{"unknown option " + a};
+        p.given.insert(name);
+        if (!o->takesValue) {
+            if (inlineValue)
+                throw UsageError{"option --" + name + " takes no value"};
+            p.flags.insert(name);
+            continue;
+        }
+        std::string v;
+        if (inlineValue) {
+            v = *inlineValue;
+        } else {
+            if (i + 1 >= args.size())
+                throw UsageError{"option --" + name + " needs a value (" + o->placeholder + ")"};
+            v = args[++i];
+        }
+        if (o->repeated)
+            p.lists[name].push_back(v);
+        else
+            p.values[name] = v;
+    }
+    std::size_t required = 0;
+    for (const auto& pos : positionals_)
+        required += pos.required;
+    if (p.positionals.size() < required)
+        throw UsageError{"missing argument " + positionals_[p.positionals.size()].name};
+    if (p.positionals.size() > positionals_.size())
+        throw UsageError{"unexpected argument " + p.positionals[positionals_.size()]};
+    return p;
+}
+
+std::string ArgSpec::Parsed::value(const std::string& name) const
+{
+    const auto it = values.find(name);
+    return it == values.end() ? std::string{} : it->second;
+}
+
+std::optional<std::string> ArgSpec::Parsed::optional(const std::string& name) const
+{
+    const auto it = values.find(name);
+    if (it == values.end())
+        return std::nullopt;
+    return it->second;
+}
+
+std::int64_t ArgSpec::Parsed::integer(const std::string& name) const
+{
+    const std::string v = value(name);
+    std::int64_t out = 0;
+    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec != std::errc{} || ptr != v.data() + v.size())
+        throw UsageError{"--" + name + " expects an integer, got '" + v + "'"};
+    return out;
+}
+
+double ArgSpec::Parsed::number(const std::string& name) const
+{
+    const std::string v = value(name);
+    std::size_t used = 0;
+    double out = 0;
+    try {
+        out = std::stod(v, &used);
+    } catch (...) {
+        used = 0;
+    }
+    if (used == 0 || used != v.size())
+        throw UsageError{"--" + name + " expects a number, got '" + v + "'"};
+    return out;
+}
+
+} // namespace blocklens::cli

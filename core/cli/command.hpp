@@ -1,0 +1,31 @@
+#pragma once
+// One blocklens-cli subcommand: its argument spec and what it does. Each lives in its own
+// cmd_<name>.cpp and is listed once in commands.cpp.
+#include "cli/args.hpp"
+
+#include <functional>
+#include <iosfwd>
+#include <span>
+#include <string>
+
+namespace blocklens::cli {
+
+struct Io {
+    std::ostream& out; // results (text or --json)
+    std::ostream& err; // progress and errors
+};
+
+struct Command {
+    std::string name;
+    ArgSpec spec;
+    // Returns the exit code; throws blocklens::Error or UsageError for bad input.
+    std::function<int(const ArgSpec::Parsed&, Io&)> run;
+};
+
+std::span<const Command> allCommands();
+
+// Declarations of the commands (one file each).
+Command infoCommand();
+Command tokenizeCommand();
+
+} // namespace blocklens::cli

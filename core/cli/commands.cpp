@@ -1,0 +1,17 @@
+#include "cli/command.hpp"
+
+#include <vector>
+
+namespace blocklens::cli {
+
+std::span<const Command> allCommands()
+{
+    // Listed explicitly (not self-registered) so nothing is dropped by the static linker.
+    static const std::vector<Command> commands = {
+        infoCommand(),
+        tokenizeCommand(),
+    };
+    return commands;
+}
+
+} // namespace blocklens::cli

@@ -1,0 +1,23 @@
+#pragma once
+// Loading what a CLI command was pointed at: a document file, a JSONL dataset, or literal text.
+#include "document/dataset.hpp"
+#include "document/document.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+#include <filesystem>
+#include <optional>
+
+namespace blocklens::cli {
+
+bool isDatasetPath(const std::filesystem::path& path); // .jsonl / .ndjson
+
+
+struct InputOptions {
+    bool replaceInvalid = false;
+};
+
+Document loadInputDocument(const std::filesystem::path& path, const InputOptions& options, std::ostream& err);
+Dataset loadInputDataset(const std::filesystem::path& path, const InputOptions& options, std::ostream& err);
+std::optional<Tokenizer> loadOptionalTokenizer(const std::optional<std::string>& path);
+
+} // namespace blocklens::cli

@@ -1,0 +1,106 @@
+#include "cli/cli.hpp"
+#include "cli/command.hpp"
+#include "support/temp_files.hpp"
+
+#include <QProcess>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+using namespace blocklens;
+
+namespace {
+
+struct Result {
+    int code;
+    std::string out, err;
+};
+
+Result runCli(std::vector<std::string> args)
+{
+    std::ostringstream out, err;
+    const int code = blocklens::cli::runCli(args, out, err);
+    return {code, out.str(), err.str()};
+}
+
+int lineCount(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void everyCommandHasHelp()
+    {
+        for (const auto& c : blocklens::cli::allCommands()) {
+            const auto r = runCli({c.name, "--help"});
+            QCOMPARE(r.code, 0);
+            QVERIFY2(r.out.find("usage: blocklens-cli " + c.name) != std::string::npos, r.out.c_str());
+        }
+        const auto overview = runCli({"--help"});
+        QCOMPARE(overview.code, 0);
+        QVERIFY(overview.out.find("tokenize") != std::string::npos);
+    }
+
+    void usageErrorsExitTwoWithOneLine()
+    {
+        for (const auto& args : std::vector<std::vector<std::string>>{
+                 {}, {"no-such-command"}, {"info"}, {"info", "a", "b"}, {"info", "--bogus", "x"}, {"tokenize", "x.txt"}}) {
+            const auto r = runCli(args);
+            QCOMPARE(r.code, 2);
+            if (!args.empty())
+                QCOMPARE(lineCount(r.err), 1);
+        }
+    }
+
+    void badInputExitsOneWithOneLine()
+    {
+        QTemporaryDir dir;
+        const auto bad = test::writeFile(dir, "bad.txt", "ok\xFF");
+        const auto r = runCli({"info", bad.string()});
+        QCOMPARE(r.code, 1);
+        QCOMPARE(lineCount(r.err), 1);
+        QVERIFY(r.err.find("bad.txt") != std::string::npos);
+        QVERIFY(r.err.find("byte 2") != std::string::npos);
+        const auto badJsonl = test::writeFile(dir, "d.jsonl", "{\"text\": \"a\"}\n{\"text\": \n");
+        const auto r2 = runCli({"info", badJsonl.string()});
+        QCOMPARE(r2.code, 1);
+        QVERIFY2(r2.err.find("d.jsonl:2:") != std::string::npos, r2.err.c_str());
+    }
+
+    void infoJsonForDocumentAndDataset()
+    {
+        QTemporaryDir dir;
+        const auto doc = test::writeFile(dir, "a.md", "# T\n\nh\xC3\xA9llo world\n");
+        const auto r = runCli({"info", doc.string(), "--json"});
+        QCOMPARE(r.code, 0);
+        const auto j = nlohmann::json::parse(r.out);
+        QCOMPARE(j["code_points"].get<int>(), 17);
+        QCOMPARE(j["kind"].get<std::string>(), std::string("markdown"));
+        QCOMPARE(j["paragraphs"].get<int>(), 2);
+        const auto ds = test::writeFile(dir, "d.jsonl",
+                                        "{\"category\": \"book\", \"variant\": \"plain\", \"text\": \"abc\\ndef\", \"boundaries\": [{\"offset\": 4, \"level\": 2}]}\n"
+                                        "{\"chunks\": [\"x\", \"y\"]}\n");
+        const auto r2 = runCli({"info", ds.string(), "--json"});
+        QCOMPARE(r2.code, 0);
+        const auto j2 = nlohmann::json::parse(r2.out);
+        QCOMPARE(j2["documents"].get<int>(), 2);
+        QCOMPARE(j2["boundaries_by_level"]["2"].get<int>(), 1);
+        QCOMPARE(j2["by_category_variant"]["book/plain"].get<int>(), 1);
+    }
+
+    void realBinaryReportsErrorsAndExitCodes()
+    {
+        QProcess p;
+        p.start(QStringLiteral(BLOCKLENS_CLI_PATH), {QStringLiteral("info"), QStringLiteral("/nonexistent/file.txt")});
+        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(p.exitCode(), 1);
+        QCOMPARE(QString::fromUtf8(p.readAllStandardError()).trimmed(),
+                 QStringLiteral("blocklens-cli info: error: /nonexistent/file.txt: no such file"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
