@@ -1,0 +1,190 @@
+#include "document_view.hpp"
+
+#include <QPainter>
+#include <QTextBlock>
+
+#include <algorithm>
+
+namespace blocklens::ui {
+
+class DocumentView::Gutter : public QWidget {
+public:
+    explicit Gutter(DocumentView* view) : QWidget(view), view_(view) {}
+    QSize sizeHint() const override { return {view_->gutterWidth(), 0}; }
+
+protected:
+    void paintEvent(QPaintEvent* event) override { view_->paintGutter(event); }
+
+private:
+    DocumentView* view_;
+};
+
+DocumentView::DocumentView(QWidget* parent)
+    : QPlainTextEdit(parent), gutter_(new Gutter(this)), theme_(Theme::fromPalette(palette()))
+{
+    setReadOnly(true);
+    setFont(documentFont());
+    setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    setFrameShape(QFrame::NoFrame);
+    document()->setDocumentMargin(10);
+    setViewportMargins(gutterWidth(), 0, 0, 0);
+    connect(this, &QPlainTextEdit::updateRequest, this, [this](const QRect& rect, int dy) {
+        if (dy)
+            gutter_->scroll(0, dy);
+        else
+            gutter_->update(0, rect.y(), gutter_->width(), rect.height());
+    });
+}
+
+void DocumentView::showDocument(const Document& doc, std::vector<Boundary> boundaries)
+{
+    astral_.clear();
+    const std::string& text = doc.text();
+    std::size_t cp = 0;
+    for (std::size_t i = 0; i < text.size(); ++cp) {
+        if (static_cast<unsigned char>(text[i]) >= 0xF0)
+            astral_.push_back(cp);
+        i += utf8::sequenceLength(static_cast<unsigned char>(text[i]));
+    }
+    setPlainText(QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())));
+    setBoundaries(std::move(boundaries));
+    moveCursor(QTextCursor::Start);
+}
+
+void DocumentView::clearDocument()
+{
+    astral_.clear();
+    boundaries_.clear();
+    clear();
+}
+
+void DocumentView::setBoundaries(std::vector<Boundary> boundaries)
+{
+    boundaries_ = std::move(boundaries);
+    viewport()->update();
+    gutter_->update();
+}
+
+int DocumentView::toUtf16(std::size_t cp) const
+{
+    const auto before = std::lower_bound(astral_.begin(), astral_.end(), cp) - astral_.begin();
+    return static_cast<int>(cp + static_cast<std::size_t>(before));
+}
+
+std::size_t DocumentView::toCodePoint(int utf16) const
+{
+    // Each astral character before the position took two UTF-16 units.
+    std::size_t lo = 0, hi = astral_.size();
+    while (lo < hi) {
+        const std::size_t mid = (lo + hi) / 2;
+        if (static_cast<int>(astral_[mid] + mid) < utf16) lo = mid + 1;
+        else hi = mid;
+    }
+    return static_cast<std::size_t>(utf16) - lo;
+}
+
+int DocumentView::blockAt(std::size_t cp) const
+{
+    const auto it = std::upper_bound(boundaries_.begin(), boundaries_.end(), cp,
+                                     [](std::size_t v, const Boundary& b) { return v < b.offset; });
+    return static_cast<int>(it - boundaries_.begin());
+}
+
+int DocumentView::gutterWidth() const
+{
+    return fontMetrics().horizontalAdvance(QStringLiteral("#000")) + 22;
+}
+
+void DocumentView::updateGutterGeometry()
+{
+    const QRect cr = contentsRect();
+    gutter_->setGeometry(QRect(cr.left(), cr.top(), gutterWidth(), cr.height()));
+    setViewportMargins(gutterWidth(), 0, 0, 0);
+}
+
+void DocumentView::resizeEvent(QResizeEvent* event)
+{
+    QPlainTextEdit::resizeEvent(event);
+    updateGutterGeometry();
+}
+
+void DocumentView::changeEvent(QEvent* event)
+{
+    QPlainTextEdit::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::StyleChange) {
+        theme_ = Theme::fromPalette(palette());
+        viewport()->update();
+        gutter_->update();
+    }
+}
+
+void DocumentView::paintEvent(QPaintEvent* event)
+{
+    // Bands first, then the text on top of them.
+    QPainter p(viewport());
+    const QRect area = event->rect();
+    const QPointF offset = contentOffset();
+    for (QTextBlock block = firstVisibleBlock(); block.isValid(); block = block.next()) {
+        const QRectF geometry = blockBoundingGeometry(block).translated(offset);
+        if (geometry.top() > area.bottom())
+            break;
+        const QTextLayout* layout = block.layout();
+        for (int i = 0; i < layout->lineCount(); ++i) {
+            const QTextLine line = layout->lineAt(i);
+            const int lineStart = block.position() + line.textStart();
+            const int blockIndex = blockAt(toCodePoint(lineStart));
+            QRectF r(0, geometry.top() + line.y(), viewport()->width(), line.height());
+            p.fillRect(r, blockIndex % 2 ? theme_.bandB : theme_.bandA);
+        }
+    }
+    // A boundary inside a line gets a short vertical tick where the new block starts.
+    p.setPen(QPen(theme_.boundary, 2));
+    const int first = cursorForPosition(QPoint(0, 0)).position();
+    const int last = cursorForPosition(QPoint(viewport()->width(), viewport()->height())).position();
+    for (const auto& b : boundaries_) {
+        const int pos = toUtf16(b.offset);
+        if (pos < first || pos > last)
+            continue;
+        QTextCursor c(document());
+        c.setPosition(pos);
+        const QRect r = cursorRect(c);
+        if (c.positionInBlock() != 0)
+            p.drawLine(r.left(), r.top(), r.left(), r.bottom());
+    }
+    p.end();
+    QPlainTextEdit::paintEvent(event);
+}
+
+void DocumentView::paintGutter(QPaintEvent* event)
+{
+    QPainter p(gutter_);
+    p.fillRect(event->rect(), theme_.gutterBackground);
+    p.setFont(font());
+    const QPointF offset = contentOffset();
+    const int w = gutter_->width();
+    for (QTextBlock block = firstVisibleBlock(); block.isValid(); block = block.next()) {
+        const QRectF geometry = blockBoundingGeometry(block).translated(offset);
+        if (geometry.top() > event->rect().bottom())
+            break;
+        const std::size_t startCp = toCodePoint(block.position());
+        const std::size_t endCp = toCodePoint(block.position() + block.length());
+        // The boundary (if any) that starts a block on this text line.
+        const auto it = std::lower_bound(boundaries_.begin(), boundaries_.end(), startCp,
+                                         [](const Boundary& b, std::size_t v) { return b.offset < v; });
+        const bool startsBlock = (startCp == 0 && block.position() == 0) || (it != boundaries_.end() && it->offset < endCp);
+        if (!startsBlock)
+            continue;
+        const int level = startCp == 0 ? 1 : it->level;
+        const double thickness = level <= 1 ? 4.0 : level == 2 ? 2.5 : 1.5;
+        const double y = geometry.top();
+        p.setPen(QPen(theme_.boundary, thickness, Qt::SolidLine, Qt::FlatCap));
+        p.drawLine(QPointF(w - 6, y + thickness / 2), QPointF(w, y + thickness / 2));
+        p.fillRect(QRectF(w - 3, y, 3, geometry.height()), theme_.boundary);
+        p.setPen(theme_.gutterText);
+        const int index = startCp == 0 ? 0 : blockAt(it->offset);
+        p.drawText(QRectF(2, y, w - 10, fontMetrics().height()), Qt::AlignRight | Qt::AlignVCenter,
+                   QStringLiteral("#%1").arg(index + 1));
+    }
+}
+
+} // namespace blocklens::ui

@@ -1,0 +1,47 @@
+#pragma once
+// The document with its blocks: alternating tinted bands behind the text, a gutter with a marker
+// at each boundary (thicker for coarser levels) and the block number. Built on QPlainTextEdit,
+// which lays out and paints only the visible lines, so long documents stay smooth.
+#include "document/document.hpp"
+#include "theme.hpp"
+
+#include <QPlainTextEdit>
+
+#include <vector>
+
+namespace blocklens::ui {
+
+class DocumentView : public QPlainTextEdit {
+    Q_OBJECT
+public:
+    explicit DocumentView(QWidget* parent = nullptr);
+
+    void showDocument(const Document& doc, std::vector<Boundary> boundaries);
+    void setBoundaries(std::vector<Boundary> boundaries);
+    const std::vector<Boundary>& boundaries() const { return boundaries_; }
+    void clearDocument();
+
+    // Index of the block containing code point `cp` (0 for the first block).
+    int blockAt(std::size_t cp) const;
+    // QTextDocument positions are UTF-16 units; BlockLens offsets are code points.
+    int toUtf16(std::size_t cp) const;
+    std::size_t toCodePoint(int utf16) const;
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void changeEvent(QEvent* event) override;
+
+private:
+    class Gutter;
+    void paintGutter(QPaintEvent* event);
+    int gutterWidth() const;
+    void updateGutterGeometry();
+
+    Gutter* gutter_;
+    Theme theme_;
+    std::vector<Boundary> boundaries_;
+    std::vector<std::size_t> astral_; // code-point offsets of characters outside the BMP
+};
+
+} // namespace blocklens::ui
