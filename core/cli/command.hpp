@@ -27,5 +27,8 @@ std::span<const Command> allCommands();
 // Declarations of the commands (one file each).
 Command infoCommand();
 Command tokenizeCommand();
+Command dbCommand();     // cmd_db.cpp (experiment store)
+Command importCommand(); // cmd_import.cpp
+Command runsCommand();   // cmd_runs.cpp
 
 } // namespace blocklens::cli

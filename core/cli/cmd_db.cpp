@@ -1,0 +1,256 @@
+// blocklens-cli db init|info|check|export: the experiment store (one SQLite file per workspace).
+#include "cli/command.hpp"
+#include "store/store.hpp"
+#include "util/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <ostream>
+
+namespace blocklens::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+namespace fs = std::filesystem;
+
+struct Workspace {
+    fs::path path;
+    bool isDefault = false;
+};
+
+Workspace workspaceFrom(const ArgSpec::Parsed& a)
+{
+    const auto option = a.optional("db");
+    const bool isDefault = (!option || option->empty()) && !std::getenv("BLOCKLENS_DB");
+    return {store::resolveWorkspacePath(option), isDefault};
+}
+
+json infoJson(const store::StoreInfo& s)
+{
+    json j;
+    j["path"] = s.path;
+    j["schema_version"] = s.schemaVersion;
+    j["supported_schema_version"] = store::kSchemaVersion;
+    j["created_with"] = s.createdWith;
+    j["journal_mode"] = s.journalMode;
+    j["file_bytes"] = s.fileBytes;
+    j["documents"] = s.documents;
+    j["datasets"] = s.datasets;
+    j["segmentations"] = s.segmentations;
+    j["annotation_events"] = s.annotationEvents;
+    j["evaluations"] = s.evaluations;
+    j["runs"] = s.runs;
+    j["tags"] = s.tags;
+    j["notes"] = s.notes;
+    json migrations = json::array();
+    for (const auto& [version, at] : s.migrations)
+        migrations.push_back({{"version", version}, {"applied_at", at}});
+    j["migrations"] = std::move(migrations);
+    if (!s.upgradedFrom.empty())
+        j["upgraded_from"] = s.upgradedFrom;
+    return j;
+}
+
+void printInfo(std::ostream& out, const store::StoreInfo& s)
+{
+    auto row = [&](const char* label, const std::string& v) {
+        out << "  " << label << std::string(20 - std::string(label).size(), ' ') << v << "\n";
+    };
+    out << s.path << "\n";
+    row("schema version", std::to_string(s.schemaVersion)
+                              + (s.schemaVersion < store::kSchemaVersion
+                                     ? " (upgraded to " + std::to_string(store::kSchemaVersion) + " when opened for writing)"
+                                     : ""));
+    if (!s.upgradedFrom.empty())
+        row("upgraded from", s.upgradedFrom);
+    row("created with", "BlockLens " + s.createdWith);
+    row("journal mode", s.journalMode);
+    row("file size", std::to_string(s.fileBytes) + " bytes");
+    row("documents", std::to_string(s.documents));
+    row("datasets", std::to_string(s.datasets));
+    row("segmentations", std::to_string(s.segmentations));
+    row("annotation events", std::to_string(s.annotationEvents));
+    row("evaluations", std::to_string(s.evaluations));
+    row("inference runs", std::to_string(s.runs));
+    row("tags / notes", std::to_string(s.tags) + " / " + std::to_string(s.notes));
+}
+
+int runInit(const ArgSpec::Parsed& a, Io& io)
+{
+    const Workspace ws = workspaceFrom(a);
+    std::error_code ec;
+    const bool existed = fs::exists(ws.path, ec) && fs::file_size(ws.path, ec) > 0;
+    store::OpenOptions o;
+    o.mode = store::OpenMode::OpenOrCreate;
+    o.createDirectories = true;
+    auto st = store::Store::open(ws.path, o);
+    const auto info = st.info();
+    if (a.flag("json")) {
+        json j = infoJson(info);
+        j["created"] = !existed;
+        io.out << j.dump(2) << "\n";
+    } else if (existed) {
+        io.out << "workspace " << ws.path.string() << " already exists (schema version " << info.schemaVersion << ")\n";
+        if (!info.upgradedFrom.empty())
+            io.out << "upgraded from schema version " << info.upgradedFrom << "\n";
+    } else {
+        io.out << "created workspace " << ws.path.string() << " (schema version " << info.schemaVersion << ")\n";
+    }
+    return 0;
+}
+
+store::Store openForReading(const Workspace& ws)
+{
+    store::OpenOptions o;
+    o.mode = store::OpenMode::ReadOnly;
+    return store::Store::open(ws.path, o);
+}
+
+int runInfo(const ArgSpec::Parsed& a, Io& io)
+{
+    store::OpenOptions o;
+    o.mode = store::OpenMode::ReadOnly;
+    o.allowOlderSchema = true;
+    auto st = store::Store::open(workspaceFrom(a).path, o);
+    const auto info = st.info();
+    if (a.flag("json"))
+        io.out << infoJson(info).dump(2) << "\n";
+    else
+        printInfo(io.out, info);
+    return 0;
+}
+
+int runCheck(const ArgSpec::Parsed& a, Io& io)
+{
+    const Workspace ws = workspaceFrom(a);
+    store::OpenOptions o;
+    o.mode = store::OpenMode::ReadOnly;
+    o.allowOlderSchema = true;
+    o.quickCheck = false; // the full check below reports every problem
+    auto st = store::Store::open(ws.path, o);
+    const auto r = st.check(!a.flag("quick"));
+    if (a.flag("json")) {
+        json j;
+        j["path"] = ws.path.string();
+        j["ok"] = r.ok;
+        j["problems"] = r.problems;
+        io.out << j.dump(2) << "\n";
+    } else if (r.ok) {
+        io.out << ws.path.string() << ": ok (" << (a.flag("quick") ? "quick_check" : "integrity_check")
+               << ", foreign keys)\n";
+    } else {
+        io.out << ws.path.string() << ": " << r.problems.size() << " problem(s)\n";
+        for (const auto& p : r.problems)
+            io.out << "  " << p << "\n";
+    }
+    return r.ok ? 0 : 1;
+}
+
+// Writes to --out FILE (through FILE.part, renamed when complete) or to stdout.
+template <class Write>
+void writeOutput(const ArgSpec::Parsed& a, Io& io, Write&& write)
+{
+    if (!a.has("out") || a.value("out") == "-") {
+        write(io.out);
+        return;
+    }
+    const fs::path out = a.value("out");
+    fs::path part = out;
+    part += ".part";
+    {
+        std::ofstream f(part, std::ios::binary | std::ios::trunc);
+        if (!f)
+            throw Error("cannot write the export file", {.file = part.string()});
+        write(f);
+        f.flush();
+        if (!f)
+            throw Error("writing the export file failed (disk full?)", {.file = part.string()});
+    }
+    std::error_code ec;
+    fs::rename(part, out, ec);
+    if (ec)
+        throw Error("cannot rename " + part.string() + " to the export file: " + ec.message(), {.file = out.string()});
+}
+
+int runExport(const ArgSpec::Parsed& a, Io& io)
+{
+    const int modes = int(a.has("dataset")) + int(a.has("query")) + int(a.has("sql"));
+    if (modes != 1)
+        throw UsageError{"db export needs exactly one of --dataset NAME|ID, --query NAME or --sql QUERY"};
+    auto st = openForReading(workspaceFrom(a));
+    json summary;
+    if (a.has("dataset")) {
+        const std::string form = a.value("form");
+        if (form != "record" && form != "chunks")
+            throw UsageError{"--form must be record or chunks, not '" + form + "'"};
+        const auto id = st.findDataset(a.value("dataset"));
+        if (!id)
+            throw Error("no dataset named '" + a.value("dataset") + "' in this workspace (see 'blocklens-cli db info')",
+                        {.file = st.path().string()});
+        writeOutput(a, io, [&](std::ostream& out) {
+            st.exportDataset(*id, out, form == "chunks" ? RecordForm::Chunks : RecordForm::Record, a.flag("original"));
+        });
+        summary["dataset_id"] = *id;
+        summary["rows"] = st.datasetRows(*id).size();
+        summary["form"] = form;
+    } else {
+        const std::string format = a.value("format");
+        if (format != "csv" && format != "jsonl")
+            throw UsageError{"--format must be csv or jsonl, not '" + format + "'"};
+        const store::Table t = a.has("query") ? st.queryTable(a.value("query")) : st.select(a.value("sql"));
+        writeOutput(a, io, [&](std::ostream& out) {
+            store::writeTable(t, format == "csv" ? store::TableFormat::Csv : store::TableFormat::Jsonl, out);
+        });
+        summary["rows"] = t.rows.size();
+        summary["format"] = format;
+    }
+    if (a.has("out") && a.value("out") != "-") {
+        summary["out"] = a.value("out");
+        if (a.flag("json"))
+            io.out << summary.dump(2) << "\n";
+        else
+            io.out << "wrote " << summary["rows"].dump() << " rows to " << a.value("out") << "\n";
+    }
+    return 0;
+}
+
+} // namespace
+
+Command dbCommand()
+{
+    ArgSpec spec("(init | info | check | export) [--db PATH] [options] [--json]",
+                 "The experiment store: create, describe, check or export a workspace database.");
+    const std::string indent(24, ' ');
+    spec.positional("ACTION", "one of:\n" + indent + "init    create the workspace (parent directories too)\n" + indent
+                                  + "info    schema version, sizes and counts\n" + indent
+                                  + "check   integrity_check + foreign_key_check (exit 1 on problems)\n" + indent
+                                  + "export  --dataset NAME|ID [--form F] [--original], or --query NAME / --sql Q "
+                                    "[--format F]\n"
+                                  + indent + "The workspace is --db PATH, else $BLOCKLENS_DB, else\n" + indent
+                                  + "$XDG_DATA_HOME/blocklens/workspace.db (~/.local/share/...).")
+        .option("db", "PATH", "workspace database file")
+        .option("dataset", "NAME|ID", "export: the dataset to write")
+        .option("form", "FORM", "export --dataset: record or chunks", "record")
+        .flag("original", "export --dataset: the boundaries as imported, not the corrected ones")
+        .option("query", "NAME", "export: runs, evaluations, segmentations, documents, datasets, events or metrics")
+        .option("sql", "QUERY", "export: any read-only SQL query")
+        .option("format", "FORMAT", "export --query/--sql: csv or jsonl", "csv")
+        .option("out", "FILE", "export: write here instead of standard output")
+        .flag("quick", "check: PRAGMA quick_check instead of the full integrity_check")
+        .flag("json", "print JSON");
+    return {"db", spec, [](const ArgSpec::Parsed& a, Io& io) {
+                const std::string action = a.positionals[0];
+                if (action == "init")
+                    return runInit(a, io);
+                if (action == "info")
+                    return runInfo(a, io);
+                if (action == "check")
+                    return runCheck(a, io);
+                if (action == "export")
+                    return runExport(a, io);
+                throw UsageError{"unknown action '" + action + "' (init, info, check or export)"};
+            }};
+}
+
+} // namespace blocklens::cli

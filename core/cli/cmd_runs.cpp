@@ -1,0 +1,119 @@
+// blocklens-cli runs: inference runs recorded in the experiment store.
+#include "cli/command.hpp"
+#include "store/store.hpp"
+#include "util/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <ostream>
+
+namespace blocklens::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+template <class T>
+json optionalJson(const std::optional<T>& v)
+{
+    return v ? json(*v) : json(nullptr);
+}
+
+json parsedOrString(const std::string& text)
+{
+    const auto j = json::parse(text, nullptr, false);
+    return j.is_discarded() ? json(text) : j;
+}
+
+json runJson(const store::RunRecord& r)
+{
+    json j;
+    j["id"] = r.id;
+    j["created_at"] = r.createdAt;
+    j["model_name"] = r.modelName;
+    j["model_hash"] = r.modelHash;
+    j["model_config"] = parsedOrString(r.modelConfig);
+    j["tokenizer_hash"] = r.tokenizerHash;
+    j["attention_mode"] = r.attentionMode;
+    j["device"] = r.device;
+    j["dtype"] = r.dtype;
+    j["software"] = parsedOrString(r.software);
+    j["document_id"] = optionalJson(r.documentId);
+    j["segmentation_id"] = optionalJson(r.segmentationId);
+    j["tokens"] = optionalJson(r.tokens);
+    j["blocks"] = optionalJson(r.blocks);
+    j["ttft_ms"] = optionalJson(r.ttftMs);
+    j["prefill_ms"] = optionalJson(r.prefillMs);
+    j["flops"] = optionalJson(r.flops);
+    j["kv_bytes"] = optionalJson(r.kvBytes);
+    j["cache_hits"] = optionalJson(r.cacheHits);
+    j["cache_misses"] = optionalJson(r.cacheMisses);
+    j["logit_kl"] = optionalJson(r.logitKl);
+    j["top1_agreement"] = optionalJson(r.top1Agreement);
+    j["divergence"] = parsedOrString(r.divergence);
+    return j;
+}
+
+std::string cell(const std::optional<double>& v, const char* format = "%.2f")
+{
+    if (!v)
+        return "-";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, *v);
+    return buf;
+}
+
+std::string cell(const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+
+} // namespace
+
+Command runsCommand()
+{
+    ArgSpec spec("[--db PATH] [--model NAME|HASH] [--document ID|HASH] [--limit N] [--json]",
+                 "List the inference runs recorded in the workspace, newest first.");
+    spec.option("db", "PATH", "workspace database file (default: $BLOCKLENS_DB, else the user's data directory)")
+        .option("model", "NAME|HASH", "only runs of this model (name, or a hash prefix of 4+ digits)")
+        .option("document", "ID|HASH", "only runs on this document (dataset id, hash prefix or number)")
+        .option("limit", "N", "at most N runs (0: all)", "0")
+        .flag("json", "print JSON (one array)");
+    return {"runs", spec, [](const ArgSpec::Parsed& a, Io& io) {
+                store::OpenOptions o;
+                o.mode = store::OpenMode::ReadOnly;
+                auto st = store::Store::open(store::resolveWorkspacePath(a.optional("db")), o);
+                store::RunFilter filter;
+                filter.model = a.value("model");
+                const auto limit = a.integer("limit");
+                if (limit < 0)
+                    throw UsageError{"--limit must be 0 or more"};
+                filter.limit = static_cast<std::size_t>(limit);
+                if (a.has("document")) {
+                    filter.documentId = st.findDocument(a.value("document"));
+                    if (!filter.documentId)
+                        throw Error("no document '" + a.value("document") + "' in this workspace", {.file = st.path().string()});
+                }
+                const auto runs = st.listRuns(filter);
+                if (a.flag("json")) {
+                    json list = json::array();
+                    for (const auto& r : runs)
+                        list.push_back(runJson(r));
+                    io.out << list.dump(2) << "\n";
+                    return 0;
+                }
+                if (runs.empty()) {
+                    io.out << "no inference runs in " << st.path().string() << "\n";
+                    return 0;
+                }
+                io.out << "id\tcreated\tmodel\tmode\tdevice\tdtype\tdocument\ttokens\tttft_ms\tprefill_ms\tkv_bytes\t"
+                          "hits/misses\tlogit_kl\n";
+                for (const auto& r : runs) {
+                    const std::string model = r.modelName.empty() ? r.modelHash.substr(0, 12) : r.modelName;
+                    io.out << r.id << "\t" << r.createdAt << "\t" << model << "\t" << r.attentionMode << "\t" << r.device
+                           << "\t" << r.dtype << "\t" << cell(r.documentId) << "\t" << cell(r.tokens) << "\t"
+                           << cell(r.ttftMs) << "\t" << cell(r.prefillMs) << "\t" << cell(r.kvBytes) << "\t"
+                           << cell(r.cacheHits) << "/" << cell(r.cacheMisses) << "\t" << cell(r.logitKl, "%.4g") << "\n";
+                }
+                return 0;
+            }};
+}
+
+} // namespace blocklens::cli

@@ -1,0 +1,42 @@
+#pragma once
+// Internal to core/store: the state behind Store and helpers shared by its .cpp files.
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace blocklens::store {
+
+struct Store::Impl {
+    std::filesystem::path path;
+    OpenOptions options;
+    sql::Connection db;
+    int schemaVersion = 0;
+    std::string upgradedFrom;
+
+    ErrorContext context() const { return ErrorContext{.file = path.string()}; }
+    [[noreturn]] void fail(const std::string& message) const { throw Error(message, context()); }
+
+    // Boundaries of a segmentation as stored now, ascending.
+    std::vector<Boundary> loadBoundaries(Id segmentationId);
+    // Replaces the stored boundary set (inside the caller's transaction).
+    void writeBoundaries(Id segmentationId, const std::vector<Boundary>& boundaries);
+    // Inserts a segmentation row and its boundaries (inside the caller's transaction).
+    Id insertSegmentation(const NewSegmentation& s);
+    // Inserts a document if its hash is new (inside the caller's transaction); returns its id and
+    // whether it was new.
+    std::pair<Id, bool> upsertDocument(const Document& doc);
+    std::size_t documentLength(Id documentId);
+    void requireExists(const char* table, Id id, const char* what);
+};
+
+// Boundaries <-> the compact JSON kept in segmentations.initial_boundaries: [[offset, level], ...]
+std::string boundariesToJson(const std::vector<Boundary>& boundaries);
+std::vector<Boundary> boundariesFromJson(const std::string& json, const ErrorContext& where);
+
+// Reads every row of a query into a Table (column names from the statement).
+Table readTable(sql::Query& query);
+
+} // namespace blocklens::store
