@@ -1,0 +1,496 @@
+// Builds a Tokenizer::Impl from tokenizer.json. Every failure throws Error naming the file and
+// the JSON field (e.g. "model.merges[12]", "pre_tokenizer.pretokenizers[0].pattern").
+#include "tokenizer/tokenizer_impl.hpp"
+
+#include "util/error.hpp"
+#include "util/sha256.hpp"
+#include "util/utf8.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace blocklens::tok {
+namespace {
+
+using json = nlohmann::json;
+
+class Loader {
+public:
+    explicit Loader(const std::string& source) : source_(source) {}
+
+    [[noreturn]] void fail(const std::string& field, const std::string& message) const
+    {
+        throw Error(message, {.file = source_, .item = field});
+    }
+    [[noreturn]] void unsupported(const std::string& field, const std::string& what) const
+    {
+        fail(field, what + " is not supported (BlockLens supports BPE tokenizers: byte-level like Llama 3 and "
+                           "Qwen, and metaspace/byte-fallback like Llama 2 and Mistral)");
+    }
+
+    const json& object(const json& parent, const char* key, const std::string& path) const
+    {
+        auto it = parent.find(key);
+        if (it == parent.end())
+            fail(path, std::string("missing field \"") + key + "\"");
+        if (!it->is_object())
+            fail(join(path, key), "must be a JSON object");
+        return *it;
+    }
+    std::string string(const json& obj, const char* key, const std::string& path) const
+    {
+        auto it = obj.find(key);
+        if (it == obj.end())
+            fail(path, std::string("missing field \"") + key + "\"");
+        if (!it->is_string())
+            fail(join(path, key), "must be a string");
+        return it->get<std::string>();
+    }
+    std::optional<std::string> optString(const json& obj, const char* key, const std::string& path) const
+    {
+        auto it = obj.find(key);
+        if (it == obj.end() || it->is_null())
+            return std::nullopt;
+        if (!it->is_string())
+            fail(join(path, key), "must be a string or null");
+        return it->get<std::string>();
+    }
+    bool boolean(const json& obj, const char* key, const std::string& path, bool fallback) const
+    {
+        auto it = obj.find(key);
+        if (it == obj.end() || it->is_null())
+            return fallback;
+        if (!it->is_boolean())
+            fail(join(path, key), "must be true or false");
+        return it->get<bool>();
+    }
+    std::int64_t integer(const json& obj, const char* key, const std::string& path) const
+    {
+        auto it = obj.find(key);
+        if (it == obj.end())
+            fail(path, std::string("missing field \"") + key + "\"");
+        if (!it->is_number_integer())
+            fail(join(path, key), "must be an integer");
+        return it->get<std::int64_t>();
+    }
+    const json& array(const json& obj, const char* key, const std::string& path) const
+    {
+        auto it = obj.find(key);
+        if (it == obj.end())
+            fail(path, std::string("missing field \"") + key + "\"");
+        if (!it->is_array())
+            fail(join(path, key), "must be a JSON array");
+        return *it;
+    }
+    std::string type(const json& obj, const std::string& path) const
+    {
+        if (!obj.is_object())
+            fail(path, "must be a JSON object");
+        return string(obj, "type", path);
+    }
+    char32_t singleChar(const json& obj, const char* key, const std::string& path) const
+    {
+        const std::string s = string(obj, key, path);
+        const std::u32string u = utf8::toUtf32(s);
+        if (u.size() != 1)
+            fail(join(path, key), "must be exactly one character");
+        return u[0];
+    }
+    static std::string join(const std::string& path, const std::string& key)
+    {
+        return path.empty() ? key : path + "." + key;
+    }
+    static std::string index(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+    // {"String": s} or {"Regex": r}
+    Regex pattern(const json& obj, const std::string& path) const
+    {
+        const json& p = object(obj, "pattern", path);
+        const std::string where = join(path, "pattern");
+        if (auto it = p.find("String"); it != p.end() && it->is_string())
+            return Regex::literal(it->get<std::string>(), where);
+        if (auto it = p.find("Regex"); it != p.end() && it->is_string()) {
+            try {
+                return Regex::compile(it->get<std::string>(), where);
+            } catch (const Error& e) {
+                fail(where, e.message());
+            }
+        }
+        fail(where, "must be {\"String\": ...} or {\"Regex\": ...}");
+    }
+
+    std::unique_ptr<Normalizer> normalizer(const json& n, const std::string& path) const;
+    std::unique_ptr<PreTokenizer> preTokenizer(const json& p, const std::string& path, bool rawBytes, bool last,
+                                               bool& byteLevel) const;
+    std::unique_ptr<Decoder> decoder(const json& d, const std::string& path) const;
+    std::unique_ptr<PostProcessor> postProcessor(const json& p, const std::string& path, const Tokenizer::Impl& impl) const;
+    std::unique_ptr<BpeModel> model(const json& m, const std::string& path) const;
+    std::vector<AddedToken> addedTokens(const json& root) const;
+
+private:
+    const std::string& source_;
+};
+
+std::unique_ptr<Normalizer> Loader::normalizer(const json& n, const std::string& path) const
+{
+    const std::string t = type(n, path);
+    if (t == "Sequence") {
+        const json& list = array(n, "normalizers", path);
+        std::vector<std::unique_ptr<Normalizer>> steps;
+        for (std::size_t i = 0; i < list.size(); ++i)
+            steps.push_back(normalizer(list[i], index(join(path, "normalizers"), i)));
+        return std::make_unique<SequenceNormalizer>(std::move(steps));
+    }
+    if (t == "NFC") return std::make_unique<UnicodeNormalizer>(unicode::Form::NFC);
+    if (t == "NFD") return std::make_unique<UnicodeNormalizer>(unicode::Form::NFD);
+    if (t == "NFKC") return std::make_unique<UnicodeNormalizer>(unicode::Form::NFKC);
+    if (t == "NFKD") return std::make_unique<UnicodeNormalizer>(unicode::Form::NFKD);
+    if (t == "Prepend") return std::make_unique<PrependNormalizer>(string(n, "prepend", path));
+    if (t == "Append") return std::make_unique<AppendNormalizer>(string(n, "append", path));
+    if (t == "Replace") return std::make_unique<ReplaceNormalizer>(pattern(n, path), string(n, "content", path));
+    if (t == "Strip")
+        return std::make_unique<StripNormalizer>(boolean(n, "strip_left", path, true), boolean(n, "strip_right", path, true));
+    unsupported(join(path, "type"), "the normalizer \"" + t + "\"");
+}
+
+std::unique_ptr<PreTokenizer> Loader::preTokenizer(const json& p, const std::string& path, bool rawBytes, bool last,
+                                                   bool& byteLevel) const
+{
+    const std::string t = type(p, path);
+    if (t == "Sequence") {
+        const json& list = array(p, "pretokenizers", path);
+        std::vector<std::unique_ptr<PreTokenizer>> steps;
+        for (std::size_t i = 0; i < list.size(); ++i)
+            steps.push_back(preTokenizer(list[i], index(join(path, "pretokenizers"), i), rawBytes,
+                                         last && i + 1 == list.size(), byteLevel));
+        return std::make_unique<SequencePreTokenizer>(std::move(steps));
+    }
+    if (t == "Split") {
+        const std::string b = string(p, "behavior", path);
+        SplitBehavior behavior;
+        if (b == "Removed") behavior = SplitBehavior::Removed;
+        else if (b == "Isolated") behavior = SplitBehavior::Isolated;
+        else if (b == "MergedWithPrevious") behavior = SplitBehavior::MergedWithPrevious;
+        else if (b == "MergedWithNext") behavior = SplitBehavior::MergedWithNext;
+        else if (b == "Contiguous") behavior = SplitBehavior::Contiguous;
+        else fail(join(path, "behavior"), "unknown split behavior \"" + b + "\"");
+        return std::make_unique<SplitPreTokenizer>(pattern(p, path), behavior, boolean(p, "invert", path, false));
+    }
+    if (t == "ByteLevel") {
+        byteLevel = true;
+        // Raw-byte words need the model to know every byte and nothing to look at the text after.
+        return std::make_unique<ByteLevelPreTokenizer>(boolean(p, "add_prefix_space", path, true),
+                                                       boolean(p, "use_regex", path, true), rawBytes && last);
+    }
+    if (t == "Metaspace") {
+        const char32_t replacement = singleChar(p, "replacement", path);
+        PrependScheme scheme = PrependScheme::Always;
+        if (auto s = optString(p, "prepend_scheme", path)) {
+            if (*s == "always") scheme = PrependScheme::Always;
+            else if (*s == "first") scheme = PrependScheme::First;
+            else if (*s == "never") scheme = PrependScheme::Never;
+            else fail(join(path, "prepend_scheme"), "must be \"always\", \"first\" or \"never\"");
+        }
+        if (!boolean(p, "add_prefix_space", path, true))
+            scheme = PrependScheme::Never;
+        return std::make_unique<MetaspacePreTokenizer>(replacement, scheme, boolean(p, "split", path, true));
+    }
+    if (t == "Digits")
+        return std::make_unique<DigitsPreTokenizer>(boolean(p, "individual_digits", path, false));
+    if (t == "Whitespace")
+        return std::make_unique<WhitespacePreTokenizer>(false);
+    if (t == "WhitespaceSplit")
+        return std::make_unique<WhitespacePreTokenizer>(true);
+    unsupported(join(path, "type"), "the pre-tokenizer \"" + t + "\"");
+}
+
+std::unique_ptr<Decoder> Loader::decoder(const json& d, const std::string& path) const
+{
+    const std::string t = type(d, path);
+    if (t == "Sequence") {
+        const json& list = array(d, "decoders", path);
+        std::vector<std::unique_ptr<Decoder>> steps;
+        for (std::size_t i = 0; i < list.size(); ++i)
+            steps.push_back(decoder(list[i], index(join(path, "decoders"), i)));
+        return std::make_unique<SequenceDecoder>(std::move(steps));
+    }
+    if (t == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
+    if (t == "Replace") return std::make_unique<ReplaceDecoder>(pattern(d, path), string(d, "content", path));
+    if (t == "ByteFallback") return std::make_unique<ByteFallbackDecoder>();
+    if (t == "Fuse") return std::make_unique<FuseDecoder>();
+    if (t == "Strip") {
+        const std::int64_t start = integer(d, "start", path), stop = integer(d, "stop", path);
+        if (start < 0 || stop < 0)
+            fail(path, "\"start\" and \"stop\" must not be negative");
+        return std::make_unique<StripDecoder>(singleChar(d, "content", path), static_cast<std::size_t>(start),
+                                              static_cast<std::size_t>(stop));
+    }
+    if (t == "Metaspace") {
+        PrependScheme scheme = PrependScheme::Always;
+        if (auto s = optString(d, "prepend_scheme", path))
+            scheme = *s == "never" ? PrependScheme::Never : *s == "first" ? PrependScheme::First : PrependScheme::Always;
+        if (!boolean(d, "add_prefix_space", path, true))
+            scheme = PrependScheme::Never;
+        return std::make_unique<MetaspaceDecoder>(singleChar(d, "replacement", path), scheme);
+    }
+    if (t == "BPEDecoder") return std::make_unique<BpeSuffixDecoder>(optString(d, "suffix", path).value_or("</w>"));
+    unsupported(join(path, "type"), "the decoder \"" + t + "\"");
+}
+
+std::unique_ptr<PostProcessor> Loader::postProcessor(const json& p, const std::string& path,
+                                                     const Tokenizer::Impl& impl) const
+{
+    const std::string t = type(p, path);
+    auto pairToken = [&](const char* key) {
+        const std::string field = join(path, key);
+        auto it = p.find(key);
+        if (it == p.end() || !it->is_array() || it->size() != 2 || !(*it)[0].is_string() || !(*it)[1].is_number_integer())
+            fail(field, "must be [\"token\", id]");
+        return static_cast<std::int32_t>((*it)[1].get<std::int64_t>());
+    };
+    if (t == "Sequence") {
+        const json& list = array(p, "processors", path);
+        std::vector<std::unique_ptr<PostProcessor>> steps;
+        for (std::size_t i = 0; i < list.size(); ++i)
+            steps.push_back(postProcessor(list[i], index(join(path, "processors"), i), impl));
+        return std::make_unique<SequencePostProcessor>(std::move(steps));
+    }
+    if (t == "ByteLevel")
+        return std::make_unique<ByteLevelPostProcessor>(boolean(p, "trim_offsets", path, true),
+                                                        boolean(p, "add_prefix_space", path, true));
+    if (t == "TemplateProcessing") {
+        const std::string singlePath = join(path, "single");
+        auto it = p.find("single");
+        if (it == p.end())
+            fail(path, "missing field \"single\"");
+        const json* specials = nullptr;
+        if (auto s = p.find("special_tokens"); s != p.end() && s->is_object())
+            specials = &*s;
+        auto specialIds = [&](const std::string& name, const std::string& field) {
+            std::vector<std::int32_t> ids;
+            if (specials) {
+                if (auto s = specials->find(name); s != specials->end()) {
+                    auto idsIt = s->find("ids");
+                    if (idsIt == s->end() || !idsIt->is_array())
+                        fail(join(join(path, "special_tokens"), name), "needs an \"ids\" array");
+                    for (const auto& v : *idsIt) {
+                        if (!v.is_number_integer())
+                            fail(join(join(path, "special_tokens"), name), "\"ids\" must hold integers");
+                        ids.push_back(static_cast<std::int32_t>(v.get<std::int64_t>()));
+                    }
+                    return ids;
+                }
+            }
+            fail(field, "the template names \"" + name + "\", which is not in \"special_tokens\"");
+        };
+        std::vector<TemplatePostProcessor::Item> items;
+        if (it->is_string()) { // "[CLS] $A [SEP]"
+            std::string s = it->get<std::string>();
+            std::size_t pos = 0;
+            while (pos < s.size()) {
+                const std::size_t end = std::min(s.find(' ', pos), s.size());
+                std::string piece = s.substr(pos, end - pos);
+                pos = end + 1;
+                if (piece.empty())
+                    continue;
+                if (const auto colon = piece.rfind(':'); colon != std::string::npos && colon > 0)
+                    piece = piece.substr(0, colon);
+                if (piece == "$A" || piece == "$" || piece == "$0")
+                    items.push_back({true, {}});
+                else if (piece[0] == '$')
+                    continue; // the pair sequence never appears in a single template
+                else
+                    items.push_back({false, specialIds(piece, singlePath)});
+            }
+        } else if (it->is_array()) {
+            for (std::size_t i = 0; i < it->size(); ++i) {
+                const json& item = (*it)[i];
+                const std::string field = index(singlePath, i);
+                if (item.contains("Sequence"))
+                    items.push_back({true, {}});
+                else if (auto sp = item.find("SpecialToken"); sp != item.end() && sp->is_object())
+                    items.push_back({false, specialIds(string(*sp, "id", join(field, "SpecialToken")), field)});
+                else
+                    fail(field, "must be {\"Sequence\": ...} or {\"SpecialToken\": ...}");
+            }
+        } else {
+            fail(singlePath, "must be a list or a string");
+        }
+        return std::make_unique<TemplatePostProcessor>(std::move(items));
+    }
+    if (t == "BertProcessing") {
+        std::vector<TemplatePostProcessor::Item> items{
+            {false, {pairToken("cls")}}, {true, {}}, {false, {pairToken("sep")}}};
+        return std::make_unique<TemplatePostProcessor>(std::move(items));
+    }
+    if (t == "RobertaProcessing") {
+        std::vector<std::unique_ptr<PostProcessor>> steps;
+        steps.push_back(std::make_unique<ByteLevelPostProcessor>(boolean(p, "trim_offsets", path, true),
+                                                                 boolean(p, "add_prefix_space", path, true)));
+        std::vector<TemplatePostProcessor::Item> items{
+            {false, {pairToken("cls")}}, {true, {}}, {false, {pairToken("sep")}}};
+        steps.push_back(std::make_unique<TemplatePostProcessor>(std::move(items)));
+        return std::make_unique<SequencePostProcessor>(std::move(steps));
+    }
+    unsupported(join(path, "type"), "the post-processor \"" + t + "\"");
+}
+
+std::unique_ptr<BpeModel> Loader::model(const json& m, const std::string& path) const
+{
+    std::string t;
+    if (auto it = m.find("type"); it != m.end()) {
+        if (!it->is_string())
+            fail(join(path, "type"), "must be a string");
+        t = it->get<std::string>();
+    } else if (m.contains("merges")) {
+        t = "BPE";
+    } else if (auto v = m.find("vocab"); v != m.end() && v->is_array()) {
+        t = "Unigram";
+    } else if (m.contains("max_input_chars_per_word")) {
+        t = "WordPiece";
+    } else {
+        t = "WordLevel";
+    }
+    if (t != "BPE")
+        unsupported(join(path, "type"), "the model type \"" + t + "\"");
+
+    if (auto d = m.find("dropout"); d != m.end() && !d->is_null()) {
+        if (!d->is_number())
+            fail(join(path, "dropout"), "must be a number or null");
+        if (d->get<double>() > 0)
+            unsupported(join(path, "dropout"), "BPE dropout (it makes encoding random)");
+    }
+
+    const json& vocabJson = object(m, "vocab", path);
+    std::vector<std::pair<std::string, std::int32_t>> vocab;
+    vocab.reserve(vocabJson.size());
+    for (auto it = vocabJson.begin(); it != vocabJson.end(); ++it) {
+        if (!it.value().is_number_integer())
+            fail(join(path, "vocab") + "[\"" + it.key() + "\"]", "token ids must be integers");
+        const std::int64_t id = it.value().get<std::int64_t>();
+        if (id < 0 || id > 100'000'000)
+            fail(join(path, "vocab") + "[\"" + it.key() + "\"]", "token id " + std::to_string(id) + " is out of range");
+        vocab.emplace_back(it.key(), static_cast<std::int32_t>(id));
+    }
+
+    std::vector<std::pair<std::string, std::string>> merges;
+    if (auto mj = m.find("merges"); mj != m.end() && !mj->is_null()) {
+        if (!mj->is_array())
+            fail(join(path, "merges"), "must be a JSON array");
+        merges.reserve(mj->size());
+        for (std::size_t i = 0; i < mj->size(); ++i) {
+            const json& e = (*mj)[i];
+            const std::string field = index(join(path, "merges"), i);
+            if (e.is_string()) {
+                const std::string s = e.get<std::string>();
+                const std::size_t sp = s.find(' ');
+                if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
+                    fail(field, "merge \"" + s + "\" must be two tokens separated by one space");
+                merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
+            } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
+                merges.emplace_back(e[0].get<std::string>(), e[1].get<std::string>());
+            } else {
+                fail(field, "a merge must be \"a b\" or [\"a\", \"b\"]");
+            }
+        }
+    }
+
+    BpeOptions o;
+    o.unkToken = optString(m, "unk_token", path);
+    o.continuingSubwordPrefix = optString(m, "continuing_subword_prefix", path);
+    o.endOfWordSuffix = optString(m, "end_of_word_suffix", path);
+    o.fuseUnk = boolean(m, "fuse_unk", path, false);
+    o.byteFallback = boolean(m, "byte_fallback", path, false);
+    o.ignoreMerges = boolean(m, "ignore_merges", path, false);
+    return std::make_unique<BpeModel>(vocab, merges, std::move(o), source_);
+}
+
+std::vector<AddedToken> Loader::addedTokens(const json& root) const
+{
+    std::vector<AddedToken> out;
+    auto it = root.find("added_tokens");
+    if (it == root.end() || it->is_null())
+        return out;
+    if (!it->is_array())
+        fail("added_tokens", "must be a JSON array");
+    for (std::size_t i = 0; i < it->size(); ++i) {
+        const json& t = (*it)[i];
+        const std::string field = index("added_tokens", i);
+        if (!t.is_object())
+            fail(field, "must be a JSON object");
+        AddedToken a;
+        const std::int64_t id = integer(t, "id", field);
+        if (id < 0 || id > 100'000'000)
+            fail(join(field, "id"), "token id " + std::to_string(id) + " is out of range");
+        a.id = static_cast<std::int32_t>(id);
+        a.content = string(t, "content", field);
+        a.special = boolean(t, "special", field, false);
+        a.singleWord = boolean(t, "single_word", field, false);
+        a.lstrip = boolean(t, "lstrip", field, false);
+        a.rstrip = boolean(t, "rstrip", field, false);
+        a.normalized = boolean(t, "normalized", field, !a.special);
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+} // namespace
+
+std::shared_ptr<const Tokenizer::Impl> loadTokenizerJson(std::string_view text, const std::string& source)
+{
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+        throw Error("the file is empty: not a tokenizer.json", {.file = source});
+    json root;
+    try {
+        root = json::parse(text.begin(), text.end());
+    } catch (const json::parse_error& e) {
+        const bool truncated = e.byte >= text.size();
+        throw Error(std::string(truncated ? "the JSON ends too early (truncated file?)" : "not valid JSON") +
+                        ": " + e.what(),
+                    {.file = source, .byteOffset = static_cast<std::int64_t>(e.byte)});
+    }
+    Loader L(source);
+    if (!root.is_object())
+        L.fail("", "not a tokenizer.json: the top level is not a JSON object");
+    if (!root.contains("model")) {
+        if (root.contains("model_type") || root.contains("architectures"))
+            L.fail("model", "this is a model's config.json (it has \"model_type\"/\"architectures\"), not a "
+                            "tokenizer.json; give the tokenizer.json next to it");
+        if (root.contains("tokenizer_class") || root.contains("added_tokens_decoder"))
+            L.fail("model", "this is a tokenizer_config.json, not a tokenizer.json; give the tokenizer.json "
+                            "next to it");
+        L.fail("model", "not a tokenizer.json: there is no \"model\" object");
+    }
+    if (!root["model"].is_object())
+        L.fail("model", "must be a JSON object");
+
+    auto impl = std::make_shared<Tokenizer::Impl>();
+    impl->source = source;
+    impl->contentHash = Sha256::hex(text);
+    impl->model = L.model(root["model"], "model");
+
+    if (auto n = root.find("normalizer"); n != root.end() && !n->is_null())
+        impl->normalizer = L.normalizer(*n, "normalizer");
+    bool byteLevel = false;
+    if (auto p = root.find("pre_tokenizer"); p != root.end() && !p->is_null())
+        impl->preTokenizer = L.preTokenizer(*p, "pre_tokenizer", impl->model->byteLevelReady(), true, byteLevel);
+
+    impl->added.build(L.addedTokens(root), [&](const std::string& content) { return impl->normalizeText(content); });
+
+    if (auto p = root.find("post_processor"); p != root.end() && !p->is_null())
+        impl->postProcessor = L.postProcessor(*p, "post_processor", *impl);
+    if (auto d = root.find("decoder"); d != root.end() && !d->is_null())
+        impl->decoder = L.decoder(*d, "decoder");
+
+    std::string kind = byteLevel ? "byte-level BPE" : "BPE";
+    if (impl->model->options().byteFallback)
+        kind += " with byte fallback";
+    std::int32_t maxId = impl->model->maxId();
+    for (const auto& t : impl->added.tokens())
+        maxId = std::max(maxId, t.id);
+    impl->description = kind + ", " + std::to_string(maxId + 1) + " tokens (" +
+                        std::to_string(impl->model->mergeCount()) + " merges, " +
+                        std::to_string(impl->added.tokens().size()) + " added)";
+    return impl;
+}
+
+} // namespace blocklens::tok
