@@ -27,6 +27,9 @@ std::span<const Command> allCommands();
 // Declarations of the commands (one file each).
 Command infoCommand();
 Command tokenizeCommand();
+Command segmentCommand();    // cmd_segment.cpp (core/segment)
+Command evalCommand();       // cmd_eval.cpp
+Command segmentersCommand(); // cmd_segmenters.cpp
 Command dbCommand();     // cmd_db.cpp (experiment store)
 Command importCommand(); // cmd_import.cpp
 Command runsCommand();   // cmd_runs.cpp

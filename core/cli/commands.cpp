@@ -10,6 +10,9 @@ std::span<const Command> allCommands()
     static const std::vector<Command> commands = {
         infoCommand(),
         tokenizeCommand(),
+        segmentCommand(),
+        evalCommand(),
+        segmentersCommand(),
         dbCommand(),
         importCommand(),
         runsCommand(),
