@@ -15,6 +15,7 @@ namespace {
 std::atomic<std::uint64_t> gNextSerial{1};
 
 constexpr std::size_t kMaxCachedWordBytes = 256;  // as the library's cache
+constexpr std::size_t kCutWordsLongerThan = 256;  // bytes
 constexpr std::size_t kMaxCacheEntries = 1 << 17; // per model and thread; cleared when full
 
 struct CachedWord {
@@ -164,6 +165,22 @@ BpeModel::BpeModel(const std::vector<std::pair<std::string, std::int32_t>>& voca
                         {.file = source, .item = field()});
         merges_.insertOrAssign(*ia, *ib, {static_cast<std::uint32_t>(rank), *in});
     }
+
+    // Cutting long words before "▁" is exact when a word's symbols never merge across the cut: the
+    // left symbol ends with a character other than "▁", the right one starts with "▁", so no merge
+    // (a, b) may have b starting with "▁" while a does not end with it. "▁" must be a token (else
+    // unknown characters could fuse across the cut) and words must not get a prefix or suffix.
+    const std::string meta = "\xE2\x96\x81"; // U+2581
+    bool cuttable = vocab_.find(meta) && !options_.continuingSubwordPrefix && !options_.endOfWordSuffix;
+    for (std::size_t rank = 0; cuttable && rank < merges.size(); ++rank) {
+        const auto& [a, b] = merges[rank];
+        const bool bStarts = b.compare(0, meta.size(), meta) == 0;
+        const bool aEnds = a.size() >= meta.size() && a.compare(a.size() - meta.size(), meta.size(), meta) == 0;
+        if (bStarts && !aEnds)
+            cuttable = false;
+    }
+    if (cuttable)
+        cutBefore_ = meta;
 }
 
 std::optional<std::int32_t> BpeModel::tokenToId(std::string_view token) const
@@ -224,6 +241,37 @@ void BpeModel::tokenizeChars(std::string_view text, std::vector<WordToken>& out)
             return;
         }
     }
+    if (cutBefore_.empty() || text.size() <= kCutWordsLongerThan) {
+        tokenizeCharsChunk(text, out);
+        return;
+    }
+    std::size_t chunkStart = 0;
+    std::size_t pos = text.find(cutBefore_, 1);
+    while (pos != std::string_view::npos) {
+        const bool afterMeta = pos >= cutBefore_.size() &&
+                               text.compare(pos - cutBefore_.size(), cutBefore_.size(), cutBefore_) == 0;
+        if (!afterMeta && pos > chunkStart) {
+            const std::size_t first = out.size();
+            tokenizeCharsChunk(text.substr(chunkStart, pos - chunkStart), out);
+            for (std::size_t k = first; k < out.size(); ++k) {
+                out[k].begin += static_cast<std::uint32_t>(chunkStart);
+                out[k].end += static_cast<std::uint32_t>(chunkStart);
+            }
+            chunkStart = pos;
+        }
+        pos = text.find(cutBefore_, pos + cutBefore_.size());
+    }
+    const std::size_t first = out.size();
+    tokenizeCharsChunk(text.substr(chunkStart), out);
+    for (std::size_t k = first; k < out.size(); ++k) {
+        out[k].begin += static_cast<std::uint32_t>(chunkStart);
+        out[k].end += static_cast<std::uint32_t>(chunkStart);
+    }
+}
+
+// One word (or one cut of a long word) through the word cache and the merge loop.
+void BpeModel::tokenizeCharsChunk(std::string_view text, std::vector<WordToken>& out) const
+{
     WordCache& cache = cacheFor(serial_);
     if (lookupCache(cache, 1, text, out))
         return;

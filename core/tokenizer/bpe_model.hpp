@@ -74,6 +74,7 @@ private:
 
     void tokenizeBytes(std::string_view bytes, std::vector<WordToken>& out) const;
     void tokenizeChars(std::string_view text, std::vector<WordToken>& out) const;
+    void tokenizeCharsChunk(std::string_view text, std::vector<WordToken>& out) const;
     void buildCharSymbols(std::string_view text, Scratch& s) const;
     void mergeAll(Scratch& s) const;
     void emit(const Scratch& s, std::vector<WordToken>& out) const;
@@ -86,6 +87,10 @@ private:
     std::array<std::int32_t, 256> byteIds_{};         // byte-level char of each byte -> id
     std::array<std::int32_t, 256> byteFallbackIds_{}; // <0xXX> -> id, -1 if absent
     std::optional<std::int32_t> unkId_;
+    // Long words (no pre-tokenizer, e.g. Llama 2) are cut before each "▁" that follows another
+    // character when no merge can join across such a cut (checked at load), which gives the same
+    // tokens as one merge loop over the whole word, without its huge heap.
+    std::string cutBefore_;
     bool byteLevelReady_ = false;
     std::uint64_t serial_ = 0; // identifies this model's per-thread word caches
 };

@@ -36,8 +36,7 @@ Piece replaceMatches(const Piece& p, const Regex& pattern, std::string_view cont
     al.reserve(text.capacity());
     auto copy = [&](std::size_t b, std::size_t e) {
         text.append(p.text.substr(b, e - b));
-        for (std::size_t i = b; i < e; ++i)
-            al.push_back(p.alignAt(i));
+        appendAligns(p, b, e, al);
     };
     std::size_t prev = 0;
     for (const auto& [b, e] : matches) {

@@ -10,21 +10,9 @@ bool isContinuation(char c) noexcept { return (static_cast<unsigned char>(c) & 0
 // Alignment of every byte of p as an explicit array.
 std::vector<Align> materialize(const Piece& p)
 {
-    std::vector<Align> a(p.text.size());
-    if (!p.identity()) {
-        std::copy(p.align, p.align + p.text.size(), a.begin());
-        return a;
-    }
-    std::size_t i = 0;
-    while (i < p.text.size()) {
-        std::size_t len = static_cast<std::size_t>(utf8::sequenceLength(static_cast<unsigned char>(p.text[i])));
-        if (i + len > p.text.size())
-            len = p.text.size() - i;
-        const Align al{p.origBegin + static_cast<std::uint32_t>(i), p.origBegin + static_cast<std::uint32_t>(i + len)};
-        for (std::size_t k = 0; k < len; ++k)
-            a[i + k] = al;
-        i += len;
-    }
+    std::vector<Align> a;
+    a.reserve(p.text.size());
+    appendAligns(p, 0, p.text.size(), a);
     return a;
 }
 
@@ -35,6 +23,63 @@ std::size_t charLenAt(std::string_view s, std::size_t i) noexcept
 }
 
 } // namespace
+
+void appendAligns(const Piece& p, std::size_t b, std::size_t e, std::vector<Align>& out)
+{
+    if (!p.identity()) {
+        out.insert(out.end(), p.align + b, p.align + e);
+        return;
+    }
+    std::size_t i = b;
+    while (i < e) {
+        const auto c = static_cast<unsigned char>(p.text[i]);
+        if (c < 0x80) {
+            const std::uint32_t o = p.origBegin + static_cast<std::uint32_t>(i);
+            out.push_back({o, o + 1});
+            ++i;
+            continue;
+        }
+        std::size_t len = static_cast<std::size_t>(utf8::sequenceLength(c));
+        len = std::min(len, p.text.size() - i);
+        const Align al{p.origBegin + static_cast<std::uint32_t>(i), p.origBegin + static_cast<std::uint32_t>(i + len)};
+        for (std::size_t k = 0; k < len && i + k < e; ++k)
+            out.push_back(al);
+        i += len;
+    }
+}
+
+std::string& Arena::text()
+{
+    if (textsUsed_ == texts_.size())
+        texts_.push_back(std::make_unique<std::string>());
+    std::string& s = *texts_[textsUsed_++];
+    s.clear();
+    return s;
+}
+
+std::vector<Align>& Arena::aligns()
+{
+    if (alignsUsed_ == aligns_.size())
+        aligns_.push_back(std::make_unique<std::vector<Align>>());
+    std::vector<Align>& a = *aligns_[alignsUsed_++];
+    a.clear();
+    return a;
+}
+
+void Arena::reset(std::size_t keepBytes)
+{
+    std::size_t kept = 0;
+    for (auto& t : texts_)
+        kept += t->capacity();
+    for (auto& a : aligns_)
+        kept += a->capacity() * sizeof(Align);
+    if (kept > keepBytes) {
+        texts_.clear();
+        aligns_.clear();
+    }
+    textsUsed_ = 0;
+    alignsUsed_ = 0;
+}
 
 Align Piece::alignAt(std::size_t i) const noexcept
 {
@@ -114,12 +159,7 @@ Piece prepend(const Piece& p, std::string_view s, Arena& arena)
     text.append(p.text);
     al.reserve(text.size());
     al.insert(al.end(), s.size() + first, a);
-    if (p.identity()) {
-        const std::vector<Align> rest = materialize(p);
-        al.insert(al.end(), rest.begin() + static_cast<std::ptrdiff_t>(first), rest.end());
-    } else {
-        al.insert(al.end(), p.align + first, p.align + p.text.size());
-    }
+    appendAligns(p, first, p.text.size(), al);
     Piece r = p;
     r.text = text;
     r.align = al.data();
@@ -137,7 +177,8 @@ Piece append(const Piece& p, std::string_view s, Arena& arena)
     text.reserve(s.size() + p.text.size());
     text.append(p.text);
     text.append(s);
-    al = materialize(p);
+    al.reserve(text.size());
+    appendAligns(p, 0, p.text.size(), al);
     al.insert(al.end(), s.size(), a);
     Piece r = p;
     r.text = text;

@@ -7,7 +7,7 @@
 // Pieces are cheap views: the text and alignments live in the input or in an Arena owned by the
 // encode() call. A piece without an alignment array is an unmodified slice of the input (identity).
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,18 +41,28 @@ struct Piece {
     Piece slice(std::size_t s, std::size_t e) const noexcept;
 };
 
-// Storage for texts and alignments made by transformations during one encode() call.
+// Storage for texts and alignments made by transformations during one encode() call. encode()
+// reuses one arena per thread (reset() between calls keeps the buffers, so large texts do not pay
+// for fresh pages every time, up to a cap on the memory kept).
 class Arena {
 public:
-    std::string& text() { return texts_.emplace_back(); }
-    std::vector<Align>& aligns() { return aligns_.emplace_back(); }
+    std::string& text();
+    std::vector<Align>& aligns();
+    // Forgets the contents (all pieces pointing into the arena become invalid); keeps at most
+    // `keepBytes` of buffer capacity for the next call.
+    void reset(std::size_t keepBytes = std::size_t{64} << 20);
 
 private:
-    std::deque<std::string> texts_;
-    std::deque<std::vector<Align>> aligns_;
+    std::vector<std::unique_ptr<std::string>> texts_;
+    std::vector<std::unique_ptr<std::vector<Align>>> aligns_;
+    std::size_t textsUsed_ = 0;
+    std::size_t alignsUsed_ = 0;
 };
 
 using unicode::CharChange;
+
+// Appends the alignments of bytes [b, e) of p (b on a character boundary) to out.
+void appendAligns(const Piece& p, std::size_t b, std::size_t e, std::vector<Align>& out);
 
 // NormalizedString::transform over the whole piece: `dest` are the new characters with their
 // change (0 replaces a character, 1 inserts, -N replaces and removes N more); `initialRemoved`

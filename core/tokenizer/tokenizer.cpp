@@ -117,7 +117,8 @@ Encoding Tokenizer::encode(std::string_view text, bool addSpecialTokens) const
     if (text.size() >= 0xFFFFFFF0u)
         throw Error("the text to encode is too long (4 GiB or more)");
 
-    tok::Arena arena;
+    thread_local tok::Arena arena;
+    arena.reset();
     std::vector<tok::Piece> pieces;
     const tok::Piece root{text, nullptr, 0, static_cast<std::uint32_t>(text.size())};
     im.added.split(root, false, pieces);

@@ -2,11 +2,12 @@
 """Writes the texts that the tokenizer golden tests encode.
 
 Run here (no network needed): python3 tools/golden/make_tokenizer_texts.py ../shared/data/segdev.jsonl
-Writes tests/fixtures/tokenizers/texts.json and bench/data/english-1mb.txt.xz.
+Writes tests/fixtures/tokenizers/texts.json and bench/data/english-1mb.tar.xz (holding
+english-1mb.txt, unpacked into the build tree at configure time).
 The golden ids/spans are then computed on the GPU machine by make_tokenizer_goldens.py with the
 `tokenizers` library (the reference).
 """
-import json, lzma, sys, pathlib
+import io, json, sys, pathlib, tarfile
 
 root = pathlib.Path(__file__).resolve().parents[2]
 segdev = sys.argv[1]
@@ -67,6 +68,11 @@ buf, size, i = [], 0, 0
 while size < 1_000_000:
     t = eng[i % len(eng)]; buf.append(t); size += len(t.encode()); i += 1
 data = "\n\n".join(buf).encode()[:1_000_000].decode("utf-8", "ignore")
-bench = root / "bench/data/english-1mb.txt.xz"
-bench.write_bytes(lzma.compress(data.encode()))
-print(f"{len(data.encode())} bytes -> {bench}")
+bench = root / "bench/data/english-1mb.tar.xz"
+raw = data.encode()
+with tarfile.open(bench, "w:xz") as tar:
+    info = tarfile.TarInfo("english-1mb.txt")
+    info.size = len(raw)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(raw))
+print(f"{len(raw)} bytes -> {bench}")
