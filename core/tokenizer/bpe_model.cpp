@@ -114,6 +114,10 @@ BpeModel::BpeModel(const std::vector<std::pair<std::string, std::int32_t>>& voca
         vocab_.insert(token, id, /*overwrite=*/true);
         maxId = std::max(maxId, id);
     }
+    if (static_cast<std::size_t>(maxId) > 4 * vocab.size() + 1'000'000)
+        throw Error("token ids go up to " + std::to_string(maxId) + " for " + std::to_string(vocab.size()) +
+                        " tokens; a vocabulary's ids must be (nearly) contiguous",
+                    {.file = source, .item = "model.vocab"});
     idToToken_.assign(static_cast<std::size_t>(maxId + 1), std::string());
     vocab_.forEach([&](std::string_view token, std::int32_t id) { idToToken_[static_cast<std::size_t>(id)] = token; });
 

@@ -152,9 +152,15 @@ Encoding Tokenizer::encode(std::string_view text, bool addSpecialTokens) const
         word.clear();
         im.model->tokenize(p, word);
         for (const tok::WordToken& t : word) {
-            const tok::Align a = p.originalRange(t.begin, t.end);
             enc.ids.push_back(t.id);
-            enc.spans.push_back({a.begin, a.end});
+            if (t.begin < t.end && t.end <= p.text.size()) {
+                const tok::Align a = p.originalRange(t.begin, t.end);
+                enc.spans.push_back({a.begin, a.end});
+            } else if (t.begin >= t.end) { // convert_offsets keeps an empty range as it is
+                enc.spans.push_back({p.origBegin + t.begin, p.origBegin + t.end});
+            } else { // past the word (a prefix/suffix in byte fallback): the library keeps them raw
+                enc.spans.push_back({t.begin, t.end});
+            }
         }
     }
 
