@@ -1,0 +1,100 @@
+#pragma once
+// One run of a model over a token sequence split into blocks, under one attention mode, with
+// optional greedy generation, and what it cost.
+//
+// Attention modes (the last block is the query and always attends to everything before it):
+//   full          ordinary causal attention over the whole sequence, positions 0..n-1.
+//   block         each block but the last attends causally within itself only; positions are the
+//                 global ones (the block-attention paper's training-time form).
+//   block-cached  each block but the last is encoded alone at positions 0..len-1 (or found in the
+//                 BlockKvCache), its keys re-rotated by its offset (RoPE rotations compose), and
+//                 concatenated; only the last block is computed now. Equals `block` up to rounding.
+//
+// Generated tokens belong to the last block: they attend to everything.
+#include "engine/block_kv_cache.hpp"
+#include "engine/flops.hpp"
+#include "engine/model.hpp"
+#include "util/progress.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace blocklens::engine {
+
+enum class AttentionMode { Full, Block, BlockCached };
+std::string_view toString(AttentionMode mode); // "full", "block", "block-cached"
+std::optional<AttentionMode> parseAttentionMode(std::string_view name);
+
+enum class LogitsWanted {
+    None,
+    LastToken, // the row that predicts the first generated token
+    LastBlock, // the rows of the last block
+    All,       // every position
+};
+
+struct RunRequest {
+    std::vector<std::int32_t> ids;
+    std::vector<std::int64_t> blocks; // start of each block, ascending, first 0; empty: one block
+    AttentionMode mode = AttentionMode::Full;
+    LogitsWanted logits = LogitsWanted::All;
+    std::int64_t maxNewTokens = 0;     // greedy generation after the prefill
+    std::optional<std::int32_t> stopToken;
+    std::string tokenizerHash;         // part of the block cache key
+};
+
+struct RunStats {
+    double ttftMs = 0;        // start of the run to the first generated token known (prefill + argmax)
+    double prefillMs = 0;     // the prefill alone (K/V of every block + the last block's forward)
+    double decodeMs = 0;      // generation after the first token
+    FlopCount prefillFlops;   // work done in this run's prefill (cache hits cost none)
+    FlopCount savedFlops;     // work the cached blocks would have cost to compute again
+    FlopCount fullFlops;      // what a `full` prefill of the same sequence costs, for comparison
+    std::uint64_t kvBytes = 0; // K/V held for the sequence (prompt + generated)
+    std::int64_t tokens = 0;
+    std::int64_t blocks = 0;
+    std::int64_t cacheHits = 0;
+    std::int64_t cacheMisses = 0;
+    std::int64_t generatedTokens = 0;
+};
+
+struct Logits {
+    std::int64_t firstRow = 0; // sequence index of values' first row
+    std::int64_t rows = 0;
+    std::int64_t vocab = 0;
+    std::vector<float> values; // [rows, vocab]
+    const float* row(std::int64_t sequenceIndex) const { return values.data() + (sequenceIndex - firstRow) * vocab; }
+};
+
+struct RunResult {
+    Logits logits;
+    std::vector<std::int32_t> generated;
+    RunStats stats;
+};
+
+// Validates `blocks` against `tokens` (Error naming the bad entry); returns them with a leading 0
+// added when missing.
+std::vector<std::int64_t> normalizeBlocks(std::vector<std::int64_t> blocks, std::int64_t tokens);
+
+class Runner {
+public:
+    // `cache` is used by block-cached runs; when null the runner keeps a private one.
+    explicit Runner(Model model, BlockKvCache* cache = nullptr);
+    ~Runner();
+    Runner(Runner&&) noexcept;
+    Runner& operator=(Runner&&) noexcept;
+
+    // Throws Error for ids outside the vocabulary, bad blocks, or a stop requested via progress.
+    RunResult run(const RunRequest& request, const Progress& progress = {}) const;
+
+    const Model& model() const;
+    BlockKvCache& cache() const;
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+} // namespace blocklens::engine

@@ -1,0 +1,75 @@
+#include "engine/torch/attention.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace blocklens::engine::detail {
+namespace {
+
+// masked [c, m] bool: true where query slot (q0 + row) may NOT see key slot (k0 + col).
+at::Tensor blockedMask(std::int64_t q0, std::int64_t c, std::int64_t k0, std::int64_t m,
+                       const std::optional<std::int64_t>& window, const at::Device& device)
+{
+    const auto opts = at::TensorOptions().dtype(at::kLong).device(device);
+    const at::Tensor qi = at::arange(q0, q0 + c, opts).unsqueeze(1); // [c, 1]
+    const at::Tensor kj = at::arange(k0, k0 + m, opts).unsqueeze(0); // [1, m]
+    at::Tensor blocked = kj > qi;
+    if (window)
+        blocked = blocked.logical_or((qi - kj) >= *window);
+    return blocked;
+}
+
+// Score budget per query chunk: heads * chunk * m fp32 values.
+constexpr std::int64_t kScoreBudget = std::int64_t(1) << 27; // 512 MiB of fp32
+
+} // namespace
+
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& a)
+{
+    const std::int64_t heads = q.size(0), n = q.size(1), d = q.size(2);
+    const std::int64_t kvHeads = k.size(0), m = k.size(1);
+    const std::int64_t group = heads / kvHeads;
+    TORCH_CHECK(heads % kvHeads == 0 && k.sizes() == v.sizes() && k.size(2) == d, "attend: shapes do not match");
+
+#if BLOCKLENS_HAVE_SDPA
+    // Square causal self-attention (full prefill, a block on its own): the fused kernel.
+    if (a.qStart == a.kStart && n == m && (!a.window || *a.window >= n)) {
+        at::Tensor kk = k, vv = v; // [kv_heads, m, d] -> [heads, m, d]
+        if (group > 1) {
+            kk = k.unsqueeze(1).expand({kvHeads, group, m, d}).reshape({heads, m, d});
+            vv = v.unsqueeze(1).expand({kvHeads, group, m, d}).reshape({heads, m, d});
+        }
+        return at::scaled_dot_product_attention(q.unsqueeze(0), kk.unsqueeze(0), vv.unsqueeze(0), {}, 0.0,
+                                                /*is_causal=*/true, a.scale)
+            .squeeze(0);
+    }
+#endif
+
+    at::Tensor out = at::empty({heads, n, d}, q.options()); // [heads, n, d]
+    const std::int64_t chunk = std::clamp<std::int64_t>(kScoreBudget / std::max<std::int64_t>(1, heads * m), 1, n);
+    for (std::int64_t c0 = 0; c0 < n; c0 += chunk) {
+        const std::int64_t c = std::min(chunk, n - c0);
+        // qg [kv_heads, group * c, d]: the query heads of one KV head stacked as rows
+        const at::Tensor qg = q.narrow(1, c0, c).reshape({kvHeads, group * c, d});
+        at::Tensor scores = at::matmul(qg, k.transpose(1, 2)) * a.scale; // [kv_heads, group * c, m]
+        scores = scores.view({kvHeads, group, c, m});
+        scores.masked_fill_(blockedMask(a.qStart + c0, c, a.kStart, m, a.window, q.device()),
+                            -std::numeric_limits<double>::infinity());
+        const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type()); // [kv_heads, group, c, m]
+        const at::Tensor o = at::matmul(probs.view({kvHeads, group * c, m}), v);            // [kv_heads, group * c, d]
+        out.narrow(1, c0, c).copy_(o.view({heads, c, d}));
+    }
+    return out;
+}
+
+at::Tensor attendReference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& a)
+{
+    const std::int64_t heads = q.size(0), n = q.size(1), m = k.size(1);
+    const at::Tensor kk = k.repeat_interleave(heads / k.size(0), 0); // [heads, m, d]
+    const at::Tensor vv = v.repeat_interleave(heads / k.size(0), 0);
+    at::Tensor scores = at::matmul(q.to(at::kDouble), kk.to(at::kDouble).transpose(1, 2)) * a.scale; // [heads, n, m]
+    scores.masked_fill_(blockedMask(a.qStart, n, a.kStart, m, a.window, q.device()), -std::numeric_limits<double>::infinity());
+    return at::matmul(at::softmax(scores, -1), vv.to(at::kDouble)).to(q.scalar_type());
+}
+
+} // namespace blocklens::engine::detail

@@ -1,0 +1,31 @@
+#pragma once
+// Scaled dot-product attention over keys held in contiguous sequence slots, with the causal
+// (and optional sliding-window) rule on sequence indices:
+//
+//   query i (slot qStart + i) may attend to key j (slot kStart + j) iff
+//       kStart + j <= qStart + i   and   (no window or (qStart + i) - (kStart + j) < window)
+//
+// Grouped-query attention is computed without repeating K/V: the heads that share a KV head are
+// stacked as extra query rows (query head h uses KV head h / (heads / kv_heads), as HF's repeat_kv).
+// Softmax in fp32, probabilities cast back to the compute dtype, as HF's eager attention does.
+// With PyTorch >= 2.1 the plain square causal case goes to at::scaled_dot_product_attention.
+#include "engine/torch/common.hpp"
+
+#include <optional>
+
+namespace blocklens::engine::detail {
+
+struct AttentionArgs {
+    std::int64_t qStart = 0;               // slot of the first query
+    std::int64_t kStart = 0;               // slot of the first key
+    std::optional<std::int64_t> window;    // sliding window, in tokens
+    double scale = 1.0;                    // 1/sqrt(head_dim)
+};
+
+// q [heads, n, head_dim], k/v [kv_heads, m, head_dim] -> [heads, n, head_dim]
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& args);
+
+// The same by the plain formula (K/V repeated, full score matrix): the reference for tests.
+at::Tensor attendReference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& args);
+
+} // namespace blocklens::engine::detail

@@ -1,0 +1,229 @@
+#include "engine/runner.hpp"
+
+#include "engine/torch/block_kv_cache_impl.hpp"
+#include "engine/torch/model_impl.hpp"
+#include "util/error.hpp"
+
+#include <chrono>
+
+namespace blocklens::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point t0)
+{
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+at::Tensor positions(std::int64_t begin, std::int64_t end, const at::Device& device)
+{
+    return at::arange(begin, end, at::TensorOptions().dtype(at::kLong).device(device)); // [end - begin]
+}
+
+std::vector<float> toVector(const at::Tensor& t)
+{
+    const at::Tensor c = t.to(at::kFloat).contiguous().cpu();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+} // namespace
+
+std::string_view toString(AttentionMode mode)
+{
+    switch (mode) {
+    case AttentionMode::Full: return "full";
+    case AttentionMode::Block: return "block";
+    case AttentionMode::BlockCached: return "block-cached";
+    }
+    return "?";
+}
+
+std::optional<AttentionMode> parseAttentionMode(std::string_view name)
+{
+    if (name == "full") return AttentionMode::Full;
+    if (name == "block") return AttentionMode::Block;
+    if (name == "block-cached" || name == "cached") return AttentionMode::BlockCached;
+    return std::nullopt;
+}
+
+std::vector<std::int64_t> normalizeBlocks(std::vector<std::int64_t> blocks, std::int64_t tokens)
+{
+    if (blocks.empty() || blocks.front() != 0)
+        blocks.insert(blocks.begin(), 0);
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        if (blocks[i] < 0 || blocks[i] >= tokens)
+            throw Error("block start " + std::to_string(blocks[i]) + " is outside the " + std::to_string(tokens) +
+                            " tokens (starts must be in 0.." + std::to_string(tokens - 1) + ")",
+                        {.item = "blocks"});
+        if (i > 0 && blocks[i] <= blocks[i - 1])
+            throw Error("block starts must be strictly increasing, got " + std::to_string(blocks[i - 1]) + " then " +
+                            std::to_string(blocks[i]),
+                        {.item = "blocks"});
+    }
+    return blocks;
+}
+
+struct Runner::State {
+    Model model;
+    std::unique_ptr<BlockKvCache> own;
+    BlockKvCache* cache = nullptr;
+};
+
+Runner::Runner(Model model, BlockKvCache* cache) : state_(std::make_unique<State>(State{std::move(model), nullptr, cache}))
+{
+    if (!state_->cache) {
+        state_->own = std::make_unique<BlockKvCache>();
+        state_->cache = state_->own.get();
+    }
+}
+
+Runner::~Runner() = default;
+Runner::Runner(Runner&&) noexcept = default;
+Runner& Runner::operator=(Runner&&) noexcept = default;
+const Model& Runner::model() const { return state_->model; }
+BlockKvCache& Runner::cache() const { return *state_->cache; }
+
+RunResult Runner::run(const RunRequest& req, const Progress& progress) const
+{
+    at::NoGradGuard noGrad;
+    const Model::Impl& impl = state_->model.impl();
+    const detail::Transformer& tf = *impl.transformer;
+    const ModelConfig& c = impl.config;
+    const at::Device device = tf.device();
+    const auto n = static_cast<std::int64_t>(req.ids.size());
+    if (n == 0)
+        throw Error("no tokens to run", {.item = "ids"});
+    for (std::int64_t i = 0; i < n; ++i)
+        if (req.ids[static_cast<std::size_t>(i)] < 0 || req.ids[static_cast<std::size_t>(i)] >= c.vocabSize)
+            throw Error("token id " + std::to_string(req.ids[static_cast<std::size_t>(i)]) + " at index " + std::to_string(i) +
+                            " is outside the model's vocabulary of " + std::to_string(c.vocabSize),
+                        {.item = "ids"});
+    if (req.maxNewTokens < 0)
+        throw Error("must not be negative", {.item = "max-new-tokens"});
+    const std::vector<std::int64_t> blocks = normalizeBlocks(req.blocks, n);
+    const std::int64_t last = blocks.back();
+    const auto window = c.slidingWindow;
+
+    RunResult result;
+    RunStats& st = result.stats;
+    st.tokens = n;
+    st.blocks = static_cast<std::int64_t>(blocks.size());
+    st.fullFlops = forwardFlops(c, n, attendedPairs(0, n, 0, window), 1);
+
+    const auto t0 = Clock::now();
+    std::vector<std::int64_t> ids64(req.ids.begin(), req.ids.end());
+    const at::Tensor ids = at::tensor(ids64, at::TensorOptions().dtype(at::kLong)).to(device); // [n]
+    detail::KvBuffer kv(c, n + std::max<std::int64_t>(req.maxNewTokens, 1), tf.options());
+    std::vector<at::Tensor> hidden; // per block [len, hidden] (one piece in full mode)
+
+    auto checkStop = [&] {
+        if (progress.stopRequested())
+            throw Error("run cancelled");
+    };
+
+    if (req.mode == AttentionMode::Full) {
+        hidden.push_back(tf.forward(kv, {ids, positions(0, n, device), 0, 0}));
+        st.prefillFlops += forwardFlops(c, n, attendedPairs(0, n, 0, window), 0);
+    } else {
+        const std::string dtypeName(toString(impl.dtype));
+        for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
+            checkStop();
+            const std::int64_t s = blocks[b], e = blocks[b + 1], len = e - s;
+            const FlopCount blockFlops = forwardFlops(c, len, attendedPairs(s, len, s, window), 0);
+            if (req.mode == AttentionMode::Block) {
+                // In place, global positions, attending only to itself.
+                hidden.push_back(tf.forward(kv, {ids.narrow(0, s, len), positions(s, e, device), s, s}));
+                st.prefillFlops += blockFlops;
+            } else {
+                const std::span<const std::int32_t> blockIds(req.ids.data() + s, static_cast<std::size_t>(len));
+                const std::string key = blockCacheKey(impl.fingerprint, dtypeName, req.tokenizerHash, blockIds);
+                detail::EntryPtr entry = state_->cache->impl().lookup(key, device);
+                if (entry) {
+                    ++st.cacheHits;
+                    st.savedFlops += blockFlops;
+                } else {
+                    // Encode the block alone at positions 0..len-1.
+                    ++st.cacheMisses;
+                    st.prefillFlops += blockFlops;
+                    detail::KvBuffer alone(c, len, tf.options());
+                    auto fresh = std::make_shared<detail::BlockKvEntry>();
+                    fresh->hidden = tf.forward(alone, {ids.narrow(0, s, len), positions(0, len, device), 0, 0});
+                    fresh->k = std::move(alone.k);
+                    fresh->v = std::move(alone.v);
+                    fresh->tokens = len;
+                    state_->cache->impl().insert(key, fresh);
+                    entry = fresh;
+                }
+                // Re-rotate the keys from positions 0..len-1 to s..e-1 and place them.
+                for (std::size_t l = 0; l < kv.k.size(); ++l) {
+                    kv.k[l].narrow(1, s, len).copy_(tf.rope().shift(entry->k[l], s));
+                    kv.v[l].narrow(1, s, len).copy_(entry->v[l]);
+                }
+                hidden.push_back(entry->hidden);
+            }
+            progress(static_cast<std::int64_t>(b + 1), st.blocks, "block");
+        }
+        checkStop();
+        // The last block: global positions, attends to everything before it.
+        hidden.push_back(tf.forward(kv, {ids.narrow(0, last, n - last), positions(last, n, device), last, 0}));
+        st.prefillFlops += forwardFlops(c, n - last, attendedPairs(last, n - last, 0, window), 0);
+    }
+    detail::synchronize(device);
+    st.prefillMs = msSince(t0);
+
+    // The first generated token: the last position's logits.
+    const at::Tensor& tail = hidden.back();                              // [rows, hidden]
+    at::Tensor lastLogits = tf.logits(tail.narrow(0, tail.size(0) - 1, 1)); // [1, vocab]
+    auto next = static_cast<std::int32_t>(lastLogits.argmax(-1).item<std::int64_t>());
+    st.ttftMs = msSince(t0);
+    st.prefillFlops.lmHead += forwardFlops(c, 0, 0, 1).lmHead;
+
+    // Logits asked for.
+    Logits& out = result.logits;
+    out.vocab = c.vocabSize;
+    switch (req.logits) {
+    case LogitsWanted::None:
+        break;
+    case LogitsWanted::LastToken:
+        out.firstRow = n - 1;
+        out.rows = 1;
+        out.values = toVector(lastLogits);
+        break;
+    case LogitsWanted::LastBlock: {
+        const at::Tensor h = req.mode == AttentionMode::Full ? hidden.back().narrow(0, last, n - last) : hidden.back();
+        out.firstRow = last;
+        out.rows = n - last;
+        out.values = toVector(tf.logits(h));
+        break;
+    }
+    case LogitsWanted::All:
+        out.firstRow = 0;
+        out.rows = n;
+        out.values = toVector(tf.logits(hidden.size() == 1 ? hidden.front() : at::cat(hidden, 0)));
+        break;
+    }
+
+    // Greedy generation: each new token attends to everything.
+    const auto t1 = Clock::now();
+    std::int64_t fed = n;
+    if (req.maxNewTokens > 0) {
+        result.generated.push_back(next);
+        while (static_cast<std::int64_t>(result.generated.size()) < req.maxNewTokens && !(req.stopToken && next == *req.stopToken)) {
+            checkStop();
+            if (fed >= kv.capacity())
+                break;
+            const at::Tensor one = at::tensor(std::vector<std::int64_t>{next}, at::TensorOptions().dtype(at::kLong)).to(device);
+            const at::Tensor h = tf.forward(kv, {one, positions(fed, fed + 1, device), fed, 0});
+            ++fed;
+            next = static_cast<std::int32_t>(tf.logits(h).argmax(-1).item<std::int64_t>());
+            result.generated.push_back(next);
+        }
+        st.decodeMs = msSince(t1);
+    }
+    st.generatedTokens = static_cast<std::int64_t>(result.generated.size());
+    st.kvBytes = kv.bytesPerToken() * static_cast<std::uint64_t>(fed);
+    return result;
+}
+
+} // namespace blocklens::engine

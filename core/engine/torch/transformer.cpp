@@ -1,0 +1,89 @@
+#include "engine/torch/transformer.hpp"
+
+#include "engine/torch/attention.hpp"
+
+#include <cmath>
+
+namespace blocklens::engine::detail {
+
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps)
+{
+    const at::Tensor xf = x.to(at::kFloat);
+    const at::Tensor variance = xf.pow(2).mean(-1, /*keepdim=*/true);
+    return weight * (xf * at::rsqrt(variance + eps)).to(x.scalar_type());
+}
+
+KvBuffer::KvBuffer(const ModelConfig& c, std::int64_t capacity, const at::TensorOptions& options)
+{
+    for (std::int64_t i = 0; i < c.numLayers; ++i) {
+        k.push_back(at::empty({c.numKvHeads, capacity, c.headDim}, options));
+        v.push_back(at::empty({c.numKvHeads, capacity, c.headDim}, options));
+    }
+}
+
+std::uint64_t KvBuffer::bytesPerToken() const
+{
+    std::uint64_t b = 0;
+    for (std::size_t i = 0; i < k.size(); ++i)
+        b += static_cast<std::uint64_t>((k[i].size(0) * k[i].size(2) + v[i].size(0) * v[i].size(2)) * k[i].element_size());
+    return b;
+}
+
+Transformer::Transformer(const ModelConfig& config, Weights weights, const at::Device& device, at::ScalarType dtype)
+    : config_(config), weights_(std::move(weights)), device_(device), dtype_(dtype), rope_(config.rope, config.headDim, device)
+{
+}
+
+at::Tensor Transformer::forward(KvBuffer& kv, const ForwardArgs& a) const
+{
+    at::NoGradGuard noGrad;
+    TORCH_CHECK(a.writeAt + a.ids.size(0) <= kv.capacity(), "forward: KV buffer too small");
+    at::Tensor x = at::embedding(weights_.embed, a.ids);            // [n, hidden]
+    const auto [cos, sin] = rope_.cosSin(a.positions, dtype_);      // [n, head_dim] each
+    for (std::size_t i = 0; i < weights_.layers.size(); ++i)
+        x = layer(weights_.layers[i], i, x, cos, sin, kv, a);
+    return rmsNorm(x, weights_.norm, config_.rmsNormEps);           // [n, hidden]
+}
+
+at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
+                              const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& a) const
+{
+    const std::int64_t n = x.size(0), heads = config_.numHeads, kvHeads = config_.numKvHeads, d = config_.headDim;
+    const double eps = config_.rmsNormEps;
+
+    // Attention
+    const at::Tensor h = rmsNorm(x, w.inputNorm, eps);                       // [n, hidden]
+    at::Tensor q = at::linear(h, w.wq, w.bq).view({n, heads, d});              // [n, heads, d]
+    at::Tensor k = at::linear(h, w.wk, w.bk).view({n, kvHeads, d});            // [n, kv_heads, d]
+    at::Tensor v = at::linear(h, w.wv, w.bv).view({n, kvHeads, d});            // [n, kv_heads, d]
+    if (config_.qkNorm) {
+        q = rmsNorm(q, w.qNorm, eps);
+        k = rmsNorm(k, w.kNorm, eps);
+    }
+    q = Rope::apply(q.transpose(0, 1), cos, sin);                              // [heads, n, d]
+    k = Rope::apply(k.transpose(0, 1), cos, sin);                              // [kv_heads, n, d]
+    v = v.transpose(0, 1);                                                     // [kv_heads, n, d]
+    kv.k[index].narrow(1, a.writeAt, n).copy_(k);
+    kv.v[index].narrow(1, a.writeAt, n).copy_(v);
+    const std::int64_t visible = a.writeAt + n - a.keyBegin;
+    const at::Tensor keys = kv.k[index].narrow(1, a.keyBegin, visible);        // [kv_heads, m, d]
+    const at::Tensor values = kv.v[index].narrow(1, a.keyBegin, visible);      // [kv_heads, m, d]
+    AttentionArgs args{a.writeAt, a.keyBegin, config_.slidingWindow, std::pow(static_cast<double>(d), -0.5)}; // HF: head_dim**-0.5
+    const at::Tensor attn = attend(q, keys, values, args);                     // [heads, n, d]
+    const at::Tensor merged = attn.transpose(0, 1).reshape({n, heads * d});   // [n, q_dim]
+    const at::Tensor x1 = x + at::linear(merged, w.wo, w.bo);                 // [n, hidden]
+
+    // MLP
+    const at::Tensor h2 = rmsNorm(x1, w.postNorm, eps);                       // [n, hidden]
+    const at::Tensor gate = at::silu(at::linear(h2, w.wGate, w.bGate));       // [n, intermediate]
+    const at::Tensor up = at::linear(h2, w.wUp, w.bUp);                       // [n, intermediate]
+    return x1 + at::linear(gate * up, w.wDown, w.bDown);                      // [n, hidden]
+}
+
+at::Tensor Transformer::logits(const at::Tensor& hidden) const
+{
+    at::NoGradGuard noGrad;
+    return at::linear(hidden, weights_.lmHead).to(at::kFloat); // [rows, vocab]
+}
+
+} // namespace blocklens::engine::detail

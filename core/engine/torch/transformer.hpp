@@ -1,0 +1,72 @@
+#pragma once
+// The decoder forward pass (Llama / Mistral / Qwen2 / Qwen3 as Hugging Face computes them):
+//
+//   x = embed(ids)
+//   per layer:  h = rmsnorm(x);  q, k, v = h Wq (+bq), h Wk (+bk), h Wv (+bv)
+//               [qwen3: q, k = rmsnorm_per_head(q), rmsnorm_per_head(k)];  q, k = rope(q, k)
+//               x = x + attention(q, K, V) Wo (+bo)      (K, V: the KvBuffer slots visible)
+//               x = x + down(silu(gate(rmsnorm(x))) * up(rmsnorm(x)))
+//   hidden = rmsnorm(x);  logits = hidden lm_head^T
+//
+// RMSNorm in fp32, cast back, then times the weight (HF's LlamaRMSNorm).
+//
+// Keys and values live in a KvBuffer: per layer [kv_heads, capacity, head_dim], one slot per
+// token of the sequence. A forward call writes its n tokens' K/V into slots
+// [writeAt, writeAt + n) and lets them attend to slots [keyBegin, writeAt + n) under the causal
+// (and sliding-window) rule. With keyBegin = writeAt a block sees only itself; with keyBegin = 0
+// the tokens see everything before them.
+#include "engine/model_config.hpp"
+#include "engine/torch/common.hpp"
+#include "engine/torch/rope.hpp"
+#include "engine/torch/weights.hpp"
+
+#include <vector>
+
+namespace blocklens::engine::detail {
+
+struct KvBuffer {
+    std::vector<at::Tensor> k; // per layer [kv_heads, capacity, head_dim]
+    std::vector<at::Tensor> v; // per layer [kv_heads, capacity, head_dim]
+
+    KvBuffer() = default;
+    KvBuffer(const ModelConfig& config, std::int64_t capacity, const at::TensorOptions& options);
+    std::int64_t capacity() const { return k.empty() ? 0 : k.front().size(1); }
+    std::uint64_t bytesPerToken() const;
+};
+
+struct ForwardArgs {
+    at::Tensor ids;            // [n] int64, on the model's device
+    at::Tensor positions;      // [n] int64, RoPE positions
+    std::int64_t writeAt = 0;  // slot of the first new token
+    std::int64_t keyBegin = 0; // first slot the new tokens may attend to
+};
+
+class Transformer {
+public:
+    Transformer(const ModelConfig& config, Weights weights, const at::Device& device, at::ScalarType dtype);
+
+    // -> hidden [n, hidden] after the final norm, in the compute dtype. Writes K/V into `kv`.
+    at::Tensor forward(KvBuffer& kv, const ForwardArgs& args) const;
+    // hidden [rows, hidden] -> logits [rows, vocab] float32
+    at::Tensor logits(const at::Tensor& hidden) const;
+
+    const ModelConfig& config() const { return config_; }
+    const Rope& rope() const { return rope_; }
+    const at::Device& device() const { return device_; }
+    at::ScalarType dtype() const { return dtype_; }
+    at::TensorOptions options() const { return at::TensorOptions().dtype(dtype_).device(device_); }
+
+private:
+    at::Tensor layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
+                     const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& args) const;
+
+    ModelConfig config_;
+    Weights weights_;
+    at::Device device_;
+    at::ScalarType dtype_;
+    Rope rope_;
+};
+
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+} // namespace blocklens::engine::detail

@@ -1,0 +1,38 @@
+#pragma once
+// The parameters of a decoder-only transformer as tensors on the compute device, loaded from a
+// checkpoint's safetensors (names as Hugging Face's *ForCausalLM modules write them).
+#include "engine/model_config.hpp"
+#include "engine/safetensors.hpp"
+#include "engine/torch/common.hpp"
+#include "util/progress.hpp"
+
+#include <vector>
+
+namespace blocklens::engine::detail {
+
+struct LayerWeights {
+    at::Tensor inputNorm;          // [hidden]
+    at::Tensor wq, bq;             // [q_dim, hidden], [q_dim]       (bq undefined without bias)
+    at::Tensor wk, bk;             // [kv_dim, hidden], [kv_dim]
+    at::Tensor wv, bv;             // [kv_dim, hidden], [kv_dim]
+    at::Tensor wo, bo;             // [hidden, q_dim], [hidden]
+    at::Tensor qNorm, kNorm;       // [head_dim] (qwen3 only)
+    at::Tensor postNorm;           // [hidden]
+    at::Tensor wGate, bGate;       // [intermediate, hidden], [intermediate]
+    at::Tensor wUp, bUp;           // [intermediate, hidden], [intermediate]
+    at::Tensor wDown, bDown;       // [hidden, intermediate], [hidden]
+};
+
+struct Weights {
+    at::Tensor embed;              // [vocab, hidden]
+    std::vector<LayerWeights> layers;
+    at::Tensor norm;               // [hidden]
+    at::Tensor lmHead;             // [vocab, hidden] (the embedding itself when tied)
+};
+
+// Checks every tensor's presence, float dtype and shape against the config (Error naming the
+// file and tensor), converts to `dtype` and moves to `device`.
+Weights loadWeights(const CheckpointFiles& files, const ModelConfig& config, const at::Device& device,
+                    at::ScalarType dtype, const Progress& progress = {});
+
+} // namespace blocklens::engine::detail
