@@ -194,10 +194,24 @@ std::vector<std::size_t> decodeDp(const ScoredCuts& cuts, const TokenGrid& grid,
     };
 
     if (p.blocks == 0) {
-        Solution s = solve(pb, 0.0);
+        // Target mode: rescale gains to [-1, 0] (the best candidate 0). Otherwise positive scores
+        // would reward cutting as such and a segmenter with uniform scores would cut everywhere;
+        // this way sizes decide how many blocks there are, scores decide where, and a cut at the
+        // weakest candidate costs as much as one block of twice the target size.
+        double best = -std::numeric_limits<double>::infinity(), worst = std::numeric_limits<double>::infinity();
+        for (double g : cuts.scores) {
+            best = std::max(best, g);
+            worst = std::min(worst, g);
+        }
+        const double range = cuts.scores.empty() || best <= worst ? 1.0 : best - worst;
+        Nodes rescaled = nodes;
+        for (std::size_t j = 1; j + 1 < rescaled.size(); ++j)
+            rescaled.gain[j] = cuts.scores.empty() ? -1.0 : (nodes.gain[j] - best) / range;
+        Problem tp{rescaled, minT, maxT, target, p.sizeWeight};
+        Solution s = solve(tp, 0.0);
         if (!s.feasible) { // the minimum cannot be kept everywhere: drop it
-            pb.minT = 1;
-            s = solve(pb, 0.0);
+            tp.minT = 1;
+            s = solve(tp, 0.0);
         }
         return toOffsets(s.cuts);
     }

@@ -45,7 +45,9 @@ std::vector<std::size_t> decodeThreshold(const ScoredCuts& cuts, const TokenGrid
 // (b) Dynamic program over the candidates, maximising
 //     sum of the scores of the chosen cuts  -  sizeWeight * sum over blocks ((size - target) / target)^2
 // subject to minTokens <= size <= maxTokens for every block. Give either targetTokens (any number
-// of blocks) or blocks (exactly that many; target = total / blocks).
+// of blocks) or blocks (exactly that many; target = total / blocks). With a target, scores are
+// first rescaled to [-1, 0] (best candidate 0): sizes then decide how many blocks there are and
+// scores where they go; a cut at the weakest candidate costs as much as a block twice the target.
 //
 // Complexity. Nodes are the m candidates plus both ends; a block (i, j) is allowed only if its
 // size lies in [min, max], and since sizes grow with j the allowed predecessors of j form one

@@ -63,7 +63,7 @@ struct SegmenterSpec {
     std::size_t minTokens = 1;              // never smaller by choice
     std::size_t maxTokens = 4096;           // never larger, whatever is asked
     double sizeWeight = 1.0;                // dynamic program, target mode
-    double exactSizeWeight = 0.05;          // dynamic program, exact-count mode (a tie-breaker)
+    double exactSizeWeight = 0.002;         // dynamic program, exact-count mode: only a tie-breaker
 };
 
 struct ParamInfo {

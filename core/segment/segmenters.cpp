@@ -47,7 +47,7 @@ std::vector<Segmenter> makeBuiltins()
     structural.threshold = 0.8;
     structural.depth = 2;
     structural.targetTokens = 1024;
-    structural.minTokens = 8;
+    structural.minTokens = 1;
     out.emplace_back(structural);
 
     SegmenterSpec texttiling;
@@ -63,16 +63,16 @@ std::vector<Segmenter> makeBuiltins()
 
     SegmenterSpec hybrid;
     hybrid.name = "hybrid";
-    hybrid.summary = "structural heuristics plus TextTiling depth (weight 0.3): the best non-learned segmenter";
+    hybrid.summary = "structural heuristics plus TextTiling depth (weight 0.2): the best non-learned segmenter";
     hybrid.rules = Rule::Line | Rule::Heading | Rule::Code;
     hybrid.scorer = std::make_shared<WeightedSumScorer>(std::vector<WeightedSumScorer::Term>{
         {structuralScorer, 1.0, 0.0},
-        {std::make_shared<TextTilingScorer>(TextTilingParams{120, 20, 3, false}), 0.3, 1.0}});
+        {std::make_shared<TextTilingScorer>(TextTilingParams{120, 20, 3, false}), 0.2, 1.0}});
     hybrid.freeDecoder = DecoderKind::Threshold;
     hybrid.threshold = 0.8;
     hybrid.depth = 2;
     hybrid.targetTokens = 1024;
-    hybrid.minTokens = 8;
+    hybrid.minTokens = 1;
     out.emplace_back(hybrid);
 
     SegmenterSpec regex;
