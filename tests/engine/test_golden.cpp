@@ -1,0 +1,316 @@
+// The engine against Hugging Face transformers: every fixture model (tests/fixtures/engine), in
+// full, block and block-cached mode, matches the golden logits to a relative error under 1e-4 at
+// every position and picks the same top-1 token everywhere; greedy continuations match too.
+#include "engine/metrics.hpp"
+#include "engine/model.hpp"
+#include "engine/npy.hpp"
+#include "engine/runner.hpp"
+#include "support/temp_files.hpp"
+#include "util/error.hpp"
+
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+
+using namespace blocklens;
+using namespace blocklens::engine;
+
+namespace {
+
+constexpr double kTolerance = 1e-4;
+
+struct Golden {
+    std::filesystem::path dir;
+    std::vector<std::int32_t> ids;
+    std::vector<std::int64_t> blocks;
+    std::vector<std::int32_t> greedyFull, greedyBlock;
+    NpyArray full, block;
+};
+
+Golden loadGolden(const std::string& name)
+{
+    Golden g;
+    g.dir = test::fixturesDir() / "engine" / name;
+    std::ifstream in(g.dir / "golden.json");
+    const auto j = nlohmann::json::parse(in);
+    g.ids = j["ids"].get<std::vector<std::int32_t>>();
+    g.blocks = j["blocks"].get<std::vector<std::int64_t>>();
+    g.greedyFull = j["greedy_full"].get<std::vector<std::int32_t>>();
+    g.greedyBlock = j["greedy_block"].get<std::vector<std::int32_t>>();
+    g.full = readNpy(g.dir / "logits_full.npy");
+    g.block = readNpy(g.dir / "logits_block.npy");
+    return g;
+}
+
+struct Agreement {
+    double worstRelError = 0;
+    std::int64_t worstRow = -1;
+    std::int64_t top1Mismatches = 0;
+};
+
+// Row by row: ||ours - ref|| / ||ref|| and argmax.
+Agreement agreement(const Logits& ours, const NpyArray& ref)
+{
+    Agreement a;
+    const std::int64_t vocab = ref.shape[1];
+    for (std::int64_t r = 0; r < ref.shape[0]; ++r) {
+        const std::span<const float> o(ours.row(r), static_cast<std::size_t>(vocab));
+        const std::span<const float> g(ref.data.data() + r * vocab, static_cast<std::size_t>(vocab));
+        const double e = relativeError(o, g);
+        if (e > a.worstRelError) {
+            a.worstRelError = e;
+            a.worstRow = r;
+        }
+        a.top1Mismatches += std::max_element(o.begin(), o.end()) - o.begin() != std::max_element(g.begin(), g.end()) - g.begin();
+    }
+    return a;
+}
+
+} // namespace
+
+class TestGolden : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void matchesTransformers_data()
+    {
+        QTest::addColumn<QString>("fixture");
+        QTest::addColumn<QString>("mode");
+        for (const char* f : {"llama3_gqa", "llama_tied_bias", "mistral_window", "qwen2_bias", "qwen3_headdim"})
+            for (const char* m : {"full", "block", "block-cached"})
+                QTest::newRow((std::string(f) + " " + m).c_str()) << QString(f) << QString(m);
+    }
+    void matchesTransformers()
+    {
+        QFETCH(QString, fixture);
+        QFETCH(QString, mode);
+        const Golden g = loadGolden(fixture.toStdString());
+        const auto attention = *parseAttentionMode(mode.toStdString());
+        const NpyArray& ref = attention == AttentionMode::Full ? g.full : g.block;
+        QCOMPARE(ref.shape, (std::vector<std::int64_t>{static_cast<std::int64_t>(g.ids.size()), ref.shape[1]}));
+
+        Runner runner(Model::load(g.dir));
+        QCOMPARE(runner.model().config().vocabSize, ref.shape[1]);
+        RunRequest req;
+        req.ids = g.ids;
+        req.blocks = g.blocks;
+        req.mode = attention;
+        req.maxNewTokens = static_cast<std::int64_t>(g.greedyFull.size());
+        const RunResult r = runner.run(req);
+        QCOMPARE(r.logits.rows, ref.shape[0]);
+        const Agreement a = agreement(r.logits, ref);
+        qInfo("%s %s: max relative error %.3g (row %lld), top-1 mismatches %lld", qPrintable(fixture), qPrintable(mode),
+              a.worstRelError, static_cast<long long>(a.worstRow), static_cast<long long>(a.top1Mismatches));
+        QVERIFY2(a.worstRelError < kTolerance, qPrintable(QString::number(a.worstRelError)));
+        QCOMPARE(a.top1Mismatches, std::int64_t(0));
+        QCOMPARE(r.generated, attention == AttentionMode::Full ? g.greedyFull : g.greedyBlock);
+    }
+
+    // The goldens tell the modes apart (a test that cannot fail proves nothing).
+    void goldensAreDiscriminative()
+    {
+        for (const char* f : {"llama3_gqa", "llama_tied_bias", "mistral_window", "qwen2_bias", "qwen3_headdim"}) {
+            const Golden g = loadGolden(f);
+            const std::size_t lastBlockStart = static_cast<std::size_t>(g.blocks.back() * g.full.shape[1]);
+            const double d = relativeError(std::span(g.block.data).subspan(lastBlockStart), std::span(g.full.data).subspan(lastBlockStart));
+            QVERIFY2(d > 1e-2, f);
+        }
+    }
+
+    void blockCachedEqualsBlockAndHitsTheCache()
+    {
+        const Golden g = loadGolden("qwen3_headdim");
+        BlockKvCache cache;
+        Runner runner(Model::load(g.dir), &cache);
+        RunRequest req;
+        req.ids = g.ids;
+        req.blocks = g.blocks;
+        req.mode = AttentionMode::Block;
+        const RunResult block = runner.run(req);
+        req.mode = AttentionMode::BlockCached;
+        const RunResult cold = runner.run(req);
+        QCOMPARE(cold.stats.cacheMisses, std::int64_t(g.blocks.size() - 1));
+        QCOMPARE(cold.stats.cacheHits, std::int64_t(0));
+        const RunResult warm = runner.run(req);
+        QCOMPARE(warm.stats.cacheHits, std::int64_t(g.blocks.size() - 1));
+        QCOMPARE(warm.stats.cacheMisses, std::int64_t(0));
+        QVERIFY(warm.stats.savedFlops.total() > 0);
+        QVERIFY(warm.stats.prefillFlops.total() < cold.stats.prefillFlops.total());
+        const double coldVsBlock = relativeError(cold.logits.values, block.logits.values);
+        const double warmVsCold = relativeError(warm.logits.values, cold.logits.values);
+        qInfo("block-cached vs block: %.3g; warm vs cold cache: %.3g", coldVsBlock, warmVsCold);
+        QVERIFY(coldVsBlock < 1e-5);
+        QCOMPARE(warmVsCold, 0.0);
+        const auto s = cache.stats();
+        QCOMPARE(s.entries, std::int64_t(g.blocks.size() - 1));
+        QCOMPARE(s.hits, std::int64_t(g.blocks.size() - 1));
+        QVERIFY(s.hostBytes > 0);
+
+        // The same blocks in another order: the cached KV is re-rotated to new offsets.
+        std::vector<std::int32_t> swapped(g.ids.begin() + g.blocks[1], g.ids.begin() + g.blocks[2]);
+        swapped.insert(swapped.end(), g.ids.begin(), g.ids.begin() + g.blocks[1]);
+        swapped.insert(swapped.end(), g.ids.begin() + g.blocks[2], g.ids.end());
+        RunRequest moved = req;
+        moved.ids = swapped;
+        moved.blocks = {0, g.blocks[2] - g.blocks[1], g.blocks[2]};
+        moved.blocks.insert(moved.blocks.end(), g.blocks.begin() + 3, g.blocks.end());
+        const RunResult movedCached = runner.run(moved);
+        QCOMPARE(movedCached.stats.cacheHits, std::int64_t(moved.blocks.size() - 1));
+        moved.mode = AttentionMode::Block;
+        const RunResult movedBlock = runner.run(moved);
+        QVERIFY(relativeError(movedCached.logits.values, movedBlock.logits.values) < 1e-5);
+    }
+
+    void cacheEvictsLeastRecentlyUsed()
+    {
+        const Golden g = loadGolden("llama3_gqa");
+        const Model model = Model::load(g.dir);
+        // One block of 9 tokens: 2 layers x (K + V) x 2 heads x 16 dims x 4 bytes x 9 + hidden 64 x 4 x 9.
+        const std::uint64_t entryBytes = 2 * 2 * 2 * 16 * 4 * 9 + 64 * 4 * 9;
+        BlockKvCache cache({.hostBytes = 2 * entryBytes, .deviceBytes = 0});
+        Runner runner(model, &cache);
+        auto runWith = [&](std::int32_t first) {
+            RunRequest req;
+            req.ids.assign(g.ids.begin(), g.ids.begin() + 12);
+            req.ids[0] = first; // a different first block each time
+            req.blocks = {0, 9};
+            req.mode = AttentionMode::BlockCached;
+            req.logits = LogitsWanted::LastToken;
+            return runner.run(req).stats;
+        };
+        QCOMPARE(runWith(10).cacheMisses, std::int64_t(1));
+        QCOMPARE(runWith(11).cacheMisses, std::int64_t(1));
+        QCOMPARE(cache.stats().hostBytes, 2 * entryBytes);
+        QCOMPARE(runWith(10).cacheHits, std::int64_t(1)); // 10 is now the most recent
+        QCOMPARE(runWith(12).cacheMisses, std::int64_t(1)); // evicts 11
+        auto s = cache.stats();
+        QCOMPARE(s.evictions, std::int64_t(1));
+        QCOMPARE(s.entries, std::int64_t(2));
+        QCOMPARE(runWith(10).cacheHits, std::int64_t(1));
+        QCOMPARE(runWith(11).cacheMisses, std::int64_t(1));
+        cache.setBudget({.hostBytes = entryBytes, .deviceBytes = 0});
+        QCOMPARE(cache.stats().entries, std::int64_t(1));
+        cache.setBudget({.hostBytes = entryBytes / 2, .deviceBytes = 0});
+        QCOMPARE(runWith(13).cacheMisses, std::int64_t(1));
+        QCOMPARE(cache.stats().rejected, std::int64_t(1));
+        QCOMPARE(cache.stats().entries, std::int64_t(0));
+    }
+
+    void bf16ComputeIsClose()
+    {
+        const Golden g = loadGolden("llama3_gqa");
+        Runner runner(Model::load(g.dir, {.device = "cpu", .dtype = DType::BF16}));
+        RunRequest req;
+        req.ids = g.ids;
+        req.blocks = g.blocks;
+        req.mode = AttentionMode::BlockCached;
+        const RunResult r = runner.run(req);
+        const double e = relativeError(r.logits.values, g.block.data);
+        qInfo("bf16 block-cached vs fp32 golden: %.3g", e);
+        QVERIFY(e < 5e-2);
+    }
+
+    void runStatsAndLogitsChoices()
+    {
+        const Golden g = loadGolden("mistral_window");
+        Runner runner(Model::load(g.dir));
+        RunRequest req;
+        req.ids = g.ids;
+        req.blocks = g.blocks;
+        req.mode = AttentionMode::BlockCached;
+        req.logits = LogitsWanted::LastBlock;
+        req.maxNewTokens = 3;
+        const RunResult r = runner.run(req);
+        QCOMPARE(r.logits.firstRow, g.blocks.back());
+        QCOMPARE(r.logits.rows, std::int64_t(g.ids.size()) - g.blocks.back());
+        const std::size_t v = static_cast<std::size_t>(g.block.shape[1]);
+        QVERIFY(relativeError(std::span(r.logits.values).subspan(0, v),
+                              std::span(g.block.data).subspan(static_cast<std::size_t>(g.blocks.back()) * v, v)) < kTolerance);
+        QCOMPARE(r.generated.size(), std::size_t(3));
+        QVERIFY(r.stats.ttftMs > 0);
+        QCOMPARE(r.stats.blocks, std::int64_t(g.blocks.size()));
+        // K/V of 40 + 2 fed tokens: 2 layers x (K + V) x 1 KV head x 16 dims x 4 bytes.
+        QCOMPARE(r.stats.kvBytes, std::uint64_t(42 * 2 * 2 * 16 * 4));
+        QVERIFY(r.stats.prefillFlops.total() < r.stats.fullFlops.total());
+        req.logits = LogitsWanted::None;
+        QVERIFY(runner.run(req).logits.values.empty());
+    }
+
+    void badRequests()
+    {
+        const Golden g = loadGolden("qwen2_bias");
+        Runner runner(Model::load(g.dir));
+        auto errorOf = [&](RunRequest req) {
+            try {
+                runner.run(req);
+            } catch (const Error& e) {
+                return std::string(e.what());
+            }
+            return std::string();
+        };
+        RunRequest req;
+        req.ids = {1, 2, 300};
+        QVERIFY(errorOf(req).find("token id 300 at index 2 is outside the model's vocabulary of 256") != std::string::npos);
+        req.ids = {1, 2, 3};
+        req.blocks = {0, 3};
+        QVERIFY(errorOf(req).find("block start 3 is outside the 3 tokens") != std::string::npos);
+        req.blocks = {0, 2, 1};
+        QVERIFY(errorOf(req).find("strictly increasing") != std::string::npos);
+        req.ids.clear();
+        req.blocks.clear();
+        QVERIFY(errorOf(req).find("no tokens") != std::string::npos);
+    }
+
+    void loadErrors()
+    {
+        auto errorOf = [](const std::filesystem::path& dir, LoadOptions o = {}) {
+            try {
+                (void)Model::load(dir, o);
+            } catch (const Error& e) {
+                return std::string(e.what());
+            }
+            return std::string();
+        };
+        const auto dir = test::fixturesDir() / "engine" / "llama3_gqa";
+        auto e = errorOf(dir, {.device = "cpu", .dtype = std::nullopt, .maxTokens = 4096, .memoryBudget = 100000});
+        QVERIFY2(e.find("needs about") != std::string::npos && e.find("is available on the memory budget given") != std::string::npos, e.c_str());
+        if (!cudaAvailable()) {
+            e = errorOf(dir, {.device = "cuda"});
+            QVERIFY2(e.find("CUDA was requested but this build of libtorch") != std::string::npos, e.c_str());
+        }
+        e = errorOf(dir, {.device = "tpu"});
+        QVERIFY2(e.find("unknown device") != std::string::npos, e.c_str());
+        e = errorOf(test::fixturesDir() / "engine" / "no-such-model");
+        QVERIFY2(e.find("no such directory") != std::string::npos, e.c_str());
+
+        // A checkpoint missing a tensor, and one whose tensor has the wrong shape.
+        QTemporaryDir tmp;
+        const std::filesystem::path t = tmp.path().toStdString();
+        std::filesystem::copy_file(dir / "config.json", t / "config.json");
+        std::filesystem::copy_file(dir / "model.safetensors", t / "model.safetensors");
+        std::string cfg;
+        {
+            std::ifstream in(t / "config.json");
+            cfg.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        const auto replace = [&](const std::string& from, const std::string& to) {
+            std::string c = cfg;
+            c.replace(c.find(from), from.size(), to);
+            std::ofstream(t / "config.json", std::ios::trunc) << c;
+        };
+        replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3");
+        e = errorOf(t);
+        QVERIFY2(e.find("model.layers.2.input_layernorm.weight: missing tensor") != std::string::npos, e.c_str());
+        replace("\"intermediate_size\": 128", "\"intermediate_size\": 96");
+        e = errorOf(t);
+        QVERIFY2(e.find("model.layers.0.mlp.gate_proj.weight: shape [128, 64] does not match config.json, which implies [96, 64]") !=
+                     std::string::npos, e.c_str());
+        replace("\"tie_word_embeddings\": false", "\"tie_word_embeddings\": true");
+        QVERIFY(errorOf(t).empty()); // tied: lm_head.weight is simply not used
+    }
+};
+
+QTEST_GUILESS_MAIN(TestGolden)
+#include "test_golden.moc"
