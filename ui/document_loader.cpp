@@ -1,6 +1,9 @@
 #include "document_loader.hpp"
 
+#include "store/store.hpp"
 #include "util/error.hpp"
+
+#include <QFileInfo>
 
 #include <QtConcurrent>
 
@@ -12,7 +15,41 @@ bool isDatasetFile(const QString& path)
            path.endsWith(QStringLiteral(".ndjson"), Qt::CaseInsensitive);
 }
 
-LoadedInput loadInput(const QString& path, bool replaceInvalidUtf8)
+namespace {
+
+// Finds an earlier import of the same file (same path, rows and texts) or imports it now, and
+// reads back each row's current boundaries and review status.
+void attachToWorkspace(LoadedInput& result, const QString& workspace)
+{
+    store::Store db = store::Store::open(workspace.toStdString(), {.createDirectories = true});
+    const std::string absolute = QFileInfo(result.path).absoluteFilePath().toStdString();
+    const Dataset& ds = *result.dataset;
+    std::optional<store::Id> found;
+    for (const auto& info : db.listDatasets()) {
+        if (info.sourcePath != absolute || info.rows != ds.documents.size())
+            continue;
+        const auto rows = db.datasetRows(info.id);
+        bool same = true;
+        for (std::size_t i = 0; same && i < rows.size(); ++i)
+            same = db.documentInfo(rows[i].documentId).contentHash == ds.documents[i].contentHash();
+        if (same)
+            found = info.id;
+    }
+    if (!found) {
+        store::ImportOptions options;
+        options.name = QFileInfo(result.path).completeBaseName().toStdString();
+        found = db.importDataset(ds, options).datasetId;
+    }
+    result.datasetId = *found;
+    for (const auto& row : db.datasetRows(*found)) {
+        result.currentBoundaries.push_back(db.boundaries(row.currentSegmentationId));
+        result.reviewed.push_back(row.reviewed);
+    }
+}
+
+} // namespace
+
+LoadedInput loadInput(const QString& path, const QString& workspace, bool replaceInvalidUtf8)
 {
     LoadedInput result;
     result.path = path;
@@ -22,6 +59,8 @@ LoadedInput loadInput(const QString& path, bool replaceInvalidUtf8)
             DatasetLoadOptions options;
             options.replaceInvalidUtf8 = replaceInvalidUtf8;
             result.dataset = std::make_shared<const Dataset>(loadDataset(p, options));
+            if (!workspace.isEmpty())
+                attachToWorkspace(result, workspace);
         } else {
             LoadOptions options;
             options.replaceInvalidUtf8 = replaceInvalidUtf8;
@@ -42,9 +81,9 @@ LoadedInput loadInput(const QString& path, bool replaceInvalidUtf8)
     return result;
 }
 
-QFuture<LoadedInput> loadInputAsync(const QString& path, bool replaceInvalidUtf8)
+QFuture<LoadedInput> loadInputAsync(const QString& path, const QString& workspace, bool replaceInvalidUtf8)
 {
-    return QtConcurrent::run([path, replaceInvalidUtf8] { return loadInput(path, replaceInvalidUtf8); });
+    return QtConcurrent::run([path, workspace, replaceInvalidUtf8] { return loadInput(path, workspace, replaceInvalidUtf8); });
 }
 
 } // namespace blocklens::ui

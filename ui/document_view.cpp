@@ -1,5 +1,6 @@
 #include "document_view.hpp"
 
+#include <QMouseEvent>
 #include <QPainter>
 #include <QTextBlock>
 
@@ -7,16 +8,42 @@
 
 namespace blocklens::ui {
 
+// The strip left of the text: paints block markers; click a line to split there, drag a
+// marker to another line to move that boundary.
 class DocumentView::Gutter : public QWidget {
 public:
-    explicit Gutter(DocumentView* view) : QWidget(view), view_(view) {}
+    explicit Gutter(DocumentView* view) : QWidget(view), view_(view)
+    {
+        setCursor(Qt::PointingHandCursor);
+        setToolTip(tr("Click a line to start a block there; drag a marker to move a boundary"));
+    }
     QSize sizeHint() const override { return {view_->gutterWidth(), 0}; }
 
 protected:
     void paintEvent(QPaintEvent* event) override { view_->paintGutter(event); }
+    void mousePressEvent(QMouseEvent* event) override
+    {
+        dragFrom_ = view_->boundaryOnLineAt(static_cast<int>(event->position().y()));
+        pressY_ = static_cast<int>(event->position().y());
+    }
+    void mouseReleaseEvent(QMouseEvent* event) override
+    {
+        const int y = static_cast<int>(event->position().y());
+        const std::size_t target = view_->lineStartAt(y);
+        if (dragFrom_ >= 0) {
+            const std::size_t from = view_->boundaries_[static_cast<std::size_t>(dragFrom_)].offset;
+            if (std::abs(y - pressY_) > 3 && target != from && target > 0)
+                Q_EMIT view_->boundaryDragged(from, target);
+        } else if (target > 0) {
+            Q_EMIT view_->gutterClicked(target);
+        }
+        dragFrom_ = -1;
+    }
 
 private:
     DocumentView* view_;
+    int dragFrom_ = -1;
+    int pressY_ = 0;
 };
 
 DocumentView::DocumentView(QWidget* parent)
@@ -88,6 +115,35 @@ int DocumentView::blockAt(std::size_t cp) const
     const auto it = std::upper_bound(boundaries_.begin(), boundaries_.end(), cp,
                                      [](std::size_t v, const Boundary& b) { return v < b.offset; });
     return static_cast<int>(it - boundaries_.begin());
+}
+
+std::size_t DocumentView::lineStartAt(int y) const
+{
+    const QTextCursor c = cursorForPosition(QPoint(0, y));
+    return toCodePoint(c.block().position());
+}
+
+int DocumentView::boundaryOnLineAt(int y) const
+{
+    const QTextBlock block = cursorForPosition(QPoint(0, y)).block();
+    const std::size_t start = toCodePoint(block.position());
+    const std::size_t end = toCodePoint(block.position() + block.length());
+    const auto it = std::lower_bound(boundaries_.begin(), boundaries_.end(), start,
+                                     [](const Boundary& b, std::size_t v) { return b.offset < v; });
+    return it != boundaries_.end() && it->offset < end ? static_cast<int>(it - boundaries_.begin()) : -1;
+}
+
+void DocumentView::setSuggestions(std::vector<std::size_t> offsets)
+{
+    suggestions_ = std::move(offsets);
+    viewport()->update();
+    gutter_->update();
+}
+
+void DocumentView::setCurrentBoundary(int index)
+{
+    currentBoundary_ = index;
+    gutter_->update();
 }
 
 int DocumentView::gutterWidth() const
@@ -172,14 +228,23 @@ void DocumentView::paintGutter(QPaintEvent* event)
         const auto it = std::lower_bound(boundaries_.begin(), boundaries_.end(), startCp,
                                          [](const Boundary& b, std::size_t v) { return b.offset < v; });
         const bool startsBlock = (startCp == 0 && block.position() == 0) || (it != boundaries_.end() && it->offset < endCp);
+        const auto sit = std::lower_bound(suggestions_.begin(), suggestions_.end(), startCp);
+        if (sit != suggestions_.end() && *sit < endCp) {
+            // A suggested boundary: a dashed marker the annotator can accept (A) or reject (R).
+            p.setPen(QPen(theme_.accent, 2, Qt::DashLine, Qt::FlatCap));
+            p.drawLine(QPointF(4, geometry.top() + 1), QPointF(w - 4, geometry.top() + 1));
+            p.drawText(QRectF(2, geometry.top(), w - 10, fontMetrics().height()), Qt::AlignLeft | Qt::AlignVCenter, QStringLiteral("+"));
+        }
         if (!startsBlock)
             continue;
         const int level = startCp == 0 ? 1 : it->level;
         const double thickness = level <= 1 ? 4.0 : level == 2 ? 2.5 : 1.5;
         const double y = geometry.top();
-        p.setPen(QPen(theme_.boundary, thickness, Qt::SolidLine, Qt::FlatCap));
-        p.drawLine(QPointF(w - 6, y + thickness / 2), QPointF(w, y + thickness / 2));
-        p.fillRect(QRectF(w - 3, y, 3, geometry.height()), theme_.boundary);
+        const bool current = startCp != 0 && static_cast<int>(it - boundaries_.begin()) == currentBoundary_;
+        const QColor colour = current ? theme_.accent : theme_.boundary;
+        p.setPen(QPen(colour, thickness, Qt::SolidLine, Qt::FlatCap));
+        p.drawLine(QPointF(current ? 2 : w - 6, y + thickness / 2), QPointF(w, y + thickness / 2));
+        p.fillRect(QRectF(w - 3, y, 3, geometry.height()), colour);
         p.setPen(theme_.gutterText);
         const int index = startCp == 0 ? 0 : blockAt(it->offset);
         p.drawText(QRectF(2, y, w - 10, fontMetrics().height()), Qt::AlignRight | Qt::AlignVCenter,

@@ -27,6 +27,17 @@ public:
     int toUtf16(std::size_t cp) const;
     std::size_t toCodePoint(int utf16) const;
 
+    // Code point where the text line at viewport y starts (for gutter clicks and drags).
+    std::size_t lineStartAt(int y) const;
+    void setCurrentBoundary(int index); // highlighted in the gutter; -1 for none
+    // Proposed boundaries (a segmenter's cuts the current segmentation lacks), drawn dashed.
+    void setSuggestions(std::vector<std::size_t> offsets);
+    const std::vector<std::size_t>& suggestions() const { return suggestions_; }
+
+Q_SIGNALS:
+    void gutterClicked(std::size_t lineStart);                  // on a line without a boundary
+    void boundaryDragged(std::size_t from, std::size_t to);     // dropped on another line
+
 protected:
     void paintEvent(QPaintEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
@@ -38,7 +49,10 @@ private:
     int gutterWidth() const;
     void updateGutterGeometry();
 
+    int boundaryOnLineAt(int y) const; // index of a boundary starting the line at y, -1 if none
     Gutter* gutter_;
+    int currentBoundary_ = -1;
+    std::vector<std::size_t> suggestions_;
     Theme theme_;
     std::vector<Boundary> boundaries_;
     std::vector<std::size_t> astral_; // code-point offsets of characters outside the BMP

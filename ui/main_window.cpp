@@ -1,7 +1,12 @@
 #include "main_window.hpp"
 
-#include "document_view.hpp"
+#include "annotation/annotation_session.hpp"
+#include "annotation/store_writer.hpp"
+#include "dataset_browser.hpp"
+#include "document_pane.hpp"
+#include "shortcut_overlay.hpp"
 #include "stats_panel.hpp"
+#include "view_export.hpp"
 
 #include <QAction>
 #include <QApplication>
@@ -12,7 +17,6 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -21,31 +25,39 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <fstream>
+
 namespace blocklens::ui {
 namespace {
 constexpr int kMaxRecent = 10;
 const QString kRecentKey = QStringLiteral("recentFiles");
+
+QString userName()
+{
+    const QString user = qEnvironmentVariable("USER");
+    return user.isEmpty() ? QStringLiteral("annotator") : user;
+}
 } // namespace
 
-MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), view_(new DocumentView), stats_(new StatsPanel), datasetList_(new QListWidget)
+MainWindow::MainWindow(const QString& workspace, QWidget* parent)
+    : QMainWindow(parent), workspace_(workspace), pane_(new DocumentPane), stats_(new StatsPanel),
+      browser_(new DatasetBrowser), overlay_(nullptr)
 {
     setWindowTitle(tr("BlockLens"));
     setAcceptDrops(true);
     setObjectName(QStringLiteral("MainWindow"));
+    if (!workspace_.isEmpty())
+        writer_ = new StoreWriter(workspace_, this);
+    session_ = new AnnotationSession(writer_, userName(), this);
 
-    // Central area: an error banner (hidden until needed) above the document view.
+    // Central area: a banner for errors and notices (hidden until needed) above the document.
     auto* central = new QWidget;
     auto* layout = new QVBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
     banner_ = new QWidget;
-    banner_->setObjectName(QStringLiteral("errorBanner"));
+    banner_->setObjectName(QStringLiteral("banner"));
     banner_->setAutoFillBackground(true);
-    QPalette bp = banner_->palette();
-    bp.setColor(QPalette::Window, QColor(0xfd, 0xec, 0xea));
-    bp.setColor(QPalette::WindowText, QColor(0x8a, 0x1c, 0x12));
-    banner_->setPalette(bp);
     auto* bannerLayout = new QHBoxLayout(banner_);
     bannerLayout->setContentsMargins(12, 8, 8, 8);
     bannerText_ = new QLabel;
@@ -60,12 +72,15 @@ MainWindow::MainWindow(QWidget* parent)
     bannerLayout->addWidget(close);
     banner_->hide();
     layout->addWidget(banner_);
-    layout->addWidget(view_, 1);
+    layout->addWidget(pane_, 1);
     setCentralWidget(central);
+    overlay_ = new ShortcutOverlay(this);
 
-    buildActions();
+    buildFileMenu();
+    buildEditActions();
     buildDocks();
-    statusBar()->showMessage(tr("Open a document or a dataset (Ctrl+O), or drop a file here."));
+    buildSegmentDocks();
+    statusBar()->showMessage(tr("Open a document or a dataset (Ctrl+O), or drop a file here. F1 lists the shortcuts."));
 
     connect(&loadWatcher_, &QFutureWatcher<LoadedInput>::finished, this, [this] {
         const LoadedInput input = loadWatcher_.result();
@@ -76,12 +91,34 @@ MainWindow::MainWindow(QWidget* parent)
         QApplication::restoreOverrideCursor();
         showLoaded(input);
     });
+    connect(session_, &AnnotationSession::boundariesChanged, this, &MainWindow::refreshAfterEdit);
+    connect(session_, &AnnotationSession::editRejected, this, [this](const QString& why) {
+        statusBar()->showMessage(why, 4000);
+    });
+    connect(session_, &AnnotationSession::saveFailed, this, [this](const QString& message) {
+        showBanner(tr("Could not save the last edit to the workspace (it is still on screen): %1").arg(message), true);
+    });
+    connect(browser_, &DatasetBrowser::rowActivated, this, &MainWindow::showDatasetRow);
     restoreSettings();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    if (writer_)
+        writer_->flush();
+}
 
-void MainWindow::buildActions()
+DocumentView* MainWindow::documentView() const
+{
+    return pane_->view();
+}
+
+QAction* MainWindow::action(const QString& objectName) const
+{
+    return findChild<QAction*>(objectName);
+}
+
+void MainWindow::buildFileMenu()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open…"), this, [this] {
@@ -91,19 +128,19 @@ void MainWindow::buildActions()
         if (!path.isEmpty())
             openPath(path);
     });
+    open->setObjectName(QStringLiteral("open"));
     open->setShortcut(QKeySequence::Open);
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     file->addSeparator();
+    QAction* exportData = file->addAction(tr("Export Corrected &Dataset…"), this, &MainWindow::exportDataset);
+    exportData->setObjectName(QStringLiteral("exportDataset"));
+    exportData->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
+    QAction* exportImage = file->addAction(tr("Export &View as PNG or SVG…"), this, &MainWindow::exportView);
+    exportImage->setObjectName(QStringLiteral("exportView"));
+    exportImage->setShortcut(QKeySequence(tr("Ctrl+E")));
+    file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
-
-    viewMenu_ = menuBar()->addMenu(tr("&View"));
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("&About BlockLens"), this, [this] {
-        QMessageBox::about(this, tr("About BlockLens"),
-                           tr("<b>BlockLens</b> explores block attention: where to cut a long input into "
-                              "independently encoded blocks, and what each cut costs."));
-    });
 }
 
 void MainWindow::buildDocks()
@@ -115,13 +152,29 @@ void MainWindow::buildDocks()
 
     auto* datasetDock = new QDockWidget(tr("Dataset"), this);
     datasetDock->setObjectName(QStringLiteral("datasetDock"));
-    datasetDock->setWidget(datasetList_);
+    datasetDock->setWidget(browser_);
     addDockWidget(Qt::LeftDockWidgetArea, datasetDock);
     datasetDock->hide();
-    connect(datasetList_, &QListWidget::currentRowChanged, this, &MainWindow::showDatasetDocument);
 
+    viewMenu_->addSeparator();
     viewMenu_->addAction(statsDock->toggleViewAction());
     viewMenu_->addAction(datasetDock->toggleViewAction());
+
+    helpMenu_ = menuBar()->addMenu(tr("&Help"));
+    QAction* shortcuts = helpMenu_->addAction(tr("Keyboard &Shortcuts"), this, [this] {
+        QList<QAction*> all;
+        for (QMenu* m : {menuBar()->actions()[0]->menu(), editMenu_, viewMenu_})
+            for (QAction* a : m->actions())
+                all.append(a);
+        overlay_->showOver(all);
+    });
+    shortcuts->setObjectName(QStringLiteral("shortcuts"));
+    shortcuts->setShortcuts({QKeySequence(Qt::Key_F1), QKeySequence(Qt::Key_Question)});
+    helpMenu_->addAction(tr("&About BlockLens"), this, [this] {
+        QMessageBox::about(this, tr("About BlockLens"),
+                           tr("<b>BlockLens</b> explores block attention: where to cut a long input into "
+                              "independently encoded blocks, and what each cut costs."));
+    });
 }
 
 void MainWindow::openPath(const QString& path)
@@ -130,7 +183,7 @@ void MainWindow::openPath(const QString& path)
     statusBar()->showMessage(tr("Loading %1…").arg(QFileInfo(path).fileName()));
     if (!QApplication::overrideCursor())
         QApplication::setOverrideCursor(Qt::BusyCursor);
-    loadWatcher_.setFuture(loadInputAsync(path));
+    loadWatcher_.setFuture(loadInputAsync(path, workspace_));
 }
 
 bool MainWindow::isLoading() const
@@ -143,60 +196,127 @@ QString MainWindow::errorText() const
     return banner_->isVisible() ? bannerText_->text() : QString();
 }
 
-void MainWindow::showError(const QString& message)
+void MainWindow::showBanner(const QString& message, bool isError)
 {
+    QPalette bp = banner_->palette();
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    if (isError) {
+        bp.setColor(QPalette::Window, dark ? QColor(0x5c, 0x1f, 0x1a) : QColor(0xfd, 0xec, 0xea));
+        bp.setColor(QPalette::WindowText, dark ? QColor(0xff, 0xd7, 0xd2) : QColor(0x8a, 0x1c, 0x12));
+    } else {
+        bp.setColor(QPalette::Window, dark ? QColor(0x1f, 0x3b, 0x5c) : QColor(0xe8, 0xf1, 0xfb));
+        bp.setColor(QPalette::WindowText, dark ? QColor(0xd6, 0xe8, 0xff) : QColor(0x12, 0x3a, 0x6b));
+    }
+    banner_->setPalette(bp);
     bannerText_->setText(message);
     banner_->show();
-    statusBar()->showMessage(tr("Could not open the file; what was open stays open."), 8000);
-    Q_EMIT inputFailed(message);
 }
 
 void MainWindow::showLoaded(const LoadedInput& input)
 {
     if (!input.error.isEmpty()) {
-        showError(input.error);
+        showBanner(input.error, true);
+        statusBar()->showMessage(tr("Could not open the file; what was open stays open."), 8000);
+        Q_EMIT inputFailed(input.error);
         return;
     }
     banner_->hide();
-    if (!input.warning.isEmpty()) {
-        bannerText_->setText(input.warning);
-        banner_->show();
-    }
+    if (!input.warning.isEmpty())
+        showBanner(input.warning, false);
     addRecent(input.path);
     setWindowTitle(tr("%1 — BlockLens").arg(QFileInfo(input.path).fileName()));
+    current_ = input;
+    currentRow_ = -1;
     auto* datasetDock = findChild<QDockWidget*>(QStringLiteral("datasetDock"));
     if (input.dataset) {
-        dataset_ = input.dataset;
-        datasetList_->clear();
-        for (const auto& d : dataset_->documents) {
-            const auto& m = d.meta();
-            QString label = QString::fromStdString(m.id);
-            if (!m.category.empty())
-                label += QStringLiteral("  ·  %1/%2").arg(QString::fromStdString(m.category), QString::fromStdString(m.variant));
-            datasetList_->addItem(label);
-        }
+        browser_->model()->setDataset(input.dataset);
+        for (std::size_t i = 0; i < input.reviewed.size(); ++i)
+            browser_->model()->setReviewed(static_cast<int>(i), input.reviewed[i]);
+        for (std::size_t i = 0; i < input.currentBoundaries.size(); ++i)
+            browser_->model()->setBlockCount(static_cast<int>(i), static_cast<int>(input.currentBoundaries[i].size() + 1));
         datasetDock->show();
-        datasetList_->setCurrentRow(0);
-        statusBar()->showMessage(tr("%1 documents").arg(dataset_->documents.size()));
+        browser_->selectRow(0);
+        if (browser_->currentRow() < 0)
+            showDatasetRow(0);
+        statusBar()->showMessage(tr("%1 documents").arg(input.dataset->documents.size()));
     } else {
-        dataset_.reset();
-        datasetList_->clear();
+        browser_->model()->setDataset(nullptr);
         datasetDock->hide();
-        document_ = input.document;
-        view_->showDocument(*document_, document_->reference());
-        stats_->showDocument(*document_, document_->reference().size() + 1);
-        statusBar()->showMessage(tr("%1 characters").arg(document_->length()));
+        session_->start(input.document, input.document->reference(), {});
+        pane_->showDocument(*input.document, session_->boundaries());
+        stats_->showDocument(*input.document, session_->boundaries().size() + 1);
+        statusBar()->showMessage(tr("%1 characters").arg(input.document->length()));
+        documentChanged();
+        refreshAfterEdit();
     }
     Q_EMIT inputShown(input.path);
 }
 
-void MainWindow::showDatasetDocument(int row)
+void MainWindow::showDatasetRow(int row)
 {
-    if (!dataset_ || row < 0 || row >= static_cast<int>(dataset_->documents.size()))
+    if (!current_.dataset || row < 0 || row >= static_cast<int>(current_.dataset->documents.size()) || row == currentRow_)
         return;
-    const Document& doc = dataset_->documents[static_cast<std::size_t>(row)];
-    view_->showDocument(doc, doc.reference());
-    stats_->showDocument(doc, doc.reference().size() + 1);
+    // Keep the corrections of the row we leave (they are saved already) for when we come back.
+    if (currentRow_ >= 0 && static_cast<std::size_t>(currentRow_) < current_.currentBoundaries.size())
+        current_.currentBoundaries[static_cast<std::size_t>(currentRow_)] = session_->boundaries();
+    currentRow_ = row;
+    const auto r = static_cast<std::size_t>(row);
+    // Share the dataset's document without copying its text.
+    std::shared_ptr<const Document> doc(current_.dataset, &current_.dataset->documents[r]);
+    std::vector<Boundary> boundaries = r < current_.currentBoundaries.size() ? current_.currentBoundaries[r] : doc->reference();
+    AnnotationSession::Origin origin;
+    origin.datasetId = current_.datasetId;
+    origin.row = row;
+    session_->start(doc, boundaries, origin);
+    pane_->showDocument(*doc, session_->boundaries());
+    stats_->showDocument(*doc, session_->boundaries().size() + 1);
+    documentChanged();
+    refreshAfterEdit();
+    if (reviewQueue_) {
+        // In the review queue, start at the first place where the corrections and the reference differ.
+        QTextCursor c = pane_->view()->textCursor();
+        c.setPosition(0);
+        pane_->view()->setTextCursor(c);
+        jumpToDisagreement(+1);
+    }
+}
+
+void MainWindow::exportView()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export view"), QStringLiteral("blocklens-view.png"),
+                                                      tr("PNG image (*.png);;SVG drawing (*.svg)"));
+    if (path.isEmpty())
+        return;
+    const QString error = exportWidget(pane_, path);
+    if (!error.isEmpty())
+        showBanner(error, true);
+    else
+        statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+}
+
+void MainWindow::exportDataset()
+{
+    if (!current_.dataset) {
+        statusBar()->showMessage(tr("Open a dataset first: this exports its corrected boundaries."), 5000);
+        return;
+    }
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export corrected dataset"),
+                                                      QFileInfo(current_.path).completeBaseName() + QStringLiteral("-corrected.jsonl"),
+                                                      tr("JSON Lines (*.jsonl)"));
+    if (path.isEmpty())
+        return;
+    if (currentRow_ >= 0)
+        current_.currentBoundaries[static_cast<std::size_t>(currentRow_)] = session_->boundaries();
+    std::ofstream out(path.toStdString(), std::ios::binary);
+    for (std::size_t i = 0; out && i < current_.dataset->documents.size(); ++i) {
+        const auto& doc = current_.dataset->documents[i];
+        out << formatDatasetRecord(doc, i < current_.currentBoundaries.size() ? current_.currentBoundaries[i] : doc.reference()) << '\n';
+    }
+    out.close();
+    if (!out)
+        showBanner(tr("%1: could not write the file (disk full or no permission?)").arg(path), true);
+    else
+        statusBar()->showMessage(tr("Exported %1 documents to %2").arg(current_.dataset->documents.size()).arg(path), 5000);
 }
 
 void MainWindow::addRecent(const QString& path)
@@ -235,7 +355,16 @@ void MainWindow::closeEvent(QCloseEvent* event)
     QSettings settings;
     settings.setValue(QStringLiteral("geometry"), saveGeometry());
     settings.setValue(QStringLiteral("windowState"), saveState());
+    if (writer_)
+        writer_->flush();
     event->accept();
+}
+
+void MainWindow::resizeEvent(QResizeEvent* event)
+{
+    QMainWindow::resizeEvent(event);
+    if (overlay_ && overlay_->isVisible())
+        overlay_->setGeometry(rect());
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)

@@ -1,64 +1,132 @@
 #pragma once
-// The main window: opens documents and datasets (menu, drag and drop, recent files, command
-// line), shows the document with its blocks, and keeps its layout between runs.
+// The workbench window: opens documents and datasets (menu, drag and drop, recent files,
+// command line), shows the document with its blocks, and lets an annotator correct the
+// boundaries with the keyboard; every edit is saved to the workspace as it happens.
 #include "document_loader.hpp"
+#include "document_pane.hpp"
+#include "segmentation_runner.hpp"
 
 #include <QFutureWatcher>
 #include <QMainWindow>
 
 class QLabel;
-class QListWidget;
 class QMenu;
 class QToolButton;
 
 namespace blocklens::ui {
 
+class AnnotationSession;
+class DatasetBrowser;
+class DocumentPane;
 class DocumentView;
+class MetricsPanel;
+class ScoreChart;
+class SegmenterPanel;
+class ShortcutOverlay;
 class StatsPanel;
+class StoreWriter;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    explicit MainWindow(QWidget* parent = nullptr);
+    // `workspace`: the SQLite workspace file where edits are saved (empty: none).
+    explicit MainWindow(const QString& workspace = {}, QWidget* parent = nullptr);
     ~MainWindow() override;
 
     void openPath(const QString& path);
-    DocumentView* documentView() const { return view_; }
+
+    // Parts, for tests and for the screenshot tool.
+    DocumentPane* documentPane() const { return pane_; }
+    DocumentView* documentView() const;
     StatsPanel* statsPanel() const { return stats_; }
-    QListWidget* datasetList() const { return datasetList_; }
-    QString errorText() const; // the message in the error banner ("" when hidden)
+    DatasetBrowser* datasetBrowser() const { return browser_; }
+    AnnotationSession* annotation() const { return session_; }
+    StoreWriter* storeWriter() const { return writer_; }
+    ShortcutOverlay* shortcutOverlay() const { return overlay_; }
+    SegmenterPanel* segmenterPanel() const { return segPanel_; }
+    ScoreChart* scoreChart() const { return chart_; }
+    MetricsPanel* metricsPanel() const { return metrics_; }
+    SegmentationRunner* segmentationRunner() { return &runner_; }
+    const SegmentResult& lastSegmentation() const { return lastResult_; }
+    const std::vector<std::size_t>& suggestions() const { return suggestions_; }
+    QAction* action(const QString& objectName) const;
+    QString errorText() const; // the message in the banner ("" when hidden)
     bool isLoading() const;
 
 Q_SIGNALS:
     void inputShown(const QString& path); // a document or dataset is on screen
     void inputFailed(const QString& message);
+    void segmentationShown(); // a segmenter's result is on screen (tracks, chart, metrics)
+    void reviewQueueReady();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
-    void buildActions();
+    // main_window.cpp: layout, loading, files
+    void buildFileMenu();
     void buildDocks();
     void showLoaded(const LoadedInput& input);
-    void showDatasetDocument(int row);
-    void showError(const QString& message);
+    void showDatasetRow(int row);
+    void showBanner(const QString& message, bool isError);
     void addRecent(const QString& path);
     void rebuildRecentMenu();
     void restoreSettings();
+    void exportView();
+    void exportDataset();
+    // main_window_edit.cpp: the annotation actions (keyboard-first)
+    void buildEditActions();
+    void refreshAfterEdit();
+    std::size_t caretCodePoint() const;
+    int boundaryNearCaret() const; // index into the session's boundaries, -1 if none
+    void jumpToBoundary(int direction);
+    void markReviewedAndNext();
+    void nudgeBoundary(int direction);
+    // main_window_segment.cpp: segmenters, score chart, metrics, suggestions, review queue
+    void buildSegmentDocks();
+    void documentChanged(); // a new document is on screen: reset panels, re-segment
+    void requestSegmentation();
+    void showSegmentation(const SegmentResult& result);
+    void updateSuggestions();
+    void acceptSuggestion();
+    void rejectSuggestion();
+    void jumpToDisagreement(int direction);
+    void buildReviewQueue();
+    void updateTracks();
 
-    DocumentView* view_;
+    QString workspace_;
+    StoreWriter* writer_ = nullptr;
+    AnnotationSession* session_ = nullptr;
+    DocumentPane* pane_;
     StatsPanel* stats_;
-    QListWidget* datasetList_;
+    DatasetBrowser* browser_;
+    ShortcutOverlay* overlay_;
     QWidget* banner_;
     QLabel* bannerText_;
     QMenu* recentMenu_ = nullptr;
+    QMenu* editMenu_ = nullptr;
     QMenu* viewMenu_ = nullptr;
+    QMenu* helpMenu_ = nullptr;
     QFutureWatcher<LoadedInput> loadWatcher_;
     QString pendingPath_;
-    std::shared_ptr<const Document> document_;
-    std::shared_ptr<const Dataset> dataset_;
+    LoadedInput current_; // what is open
+    int currentRow_ = -1;
+    SegmentationRunner runner_;
+    SegmenterPanel* segPanel_ = nullptr;
+    ScoreChart* chart_ = nullptr;
+    MetricsPanel* metrics_ = nullptr;
+    SegmentResult lastResult_;
+    std::vector<std::size_t> lineStarts_;      // of the document on screen
+    std::vector<std::size_t> suggestions_;     // segmenter cuts not in the current boundaries
+    std::vector<std::size_t> rejected_;        // suggestions the annotator dismissed
+    std::vector<Track> compareTracks_;         // other segmenters, when comparing
+    bool comparing_ = false;
+    bool reviewQueue_ = false;
+    QFutureWatcher<std::vector<double>> queueWatcher_;
+    QFutureWatcher<std::vector<Track>> compareWatcher_;
 };
 
 } // namespace blocklens::ui

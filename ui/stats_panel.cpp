@@ -51,6 +51,13 @@ void StatsPanel::clear()
         label->setText(QStringLiteral("–"));
 }
 
+void StatsPanel::setBlockCount(std::size_t blocks)
+{
+    for (auto& [k, label] : rows_)
+        if (k == QLatin1String("blocks"))
+            label->setText(QLocale().toString(static_cast<qulonglong>(blocks)));
+}
+
 void StatsPanel::showDocument(const Document& doc, std::size_t blocks)
 {
     const auto s = computeStats(doc);

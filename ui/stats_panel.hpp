@@ -14,6 +14,7 @@ class StatsPanel : public QWidget {
 public:
     explicit StatsPanel(QWidget* parent = nullptr);
     void showDocument(const Document& doc, std::size_t blocks);
+    void setBlockCount(std::size_t blocks); // after an edit: no need to recount the text
     void clear();
     QString valueText(const QString& key) const; // for tests
 

@@ -1,5 +1,7 @@
 // blocklens: the desktop app. A thin main; the window lives in ui/.
 #include "main_window.hpp"
+#include "store/store.hpp"
+#include "util/error.hpp"
 #include "version.hpp"
 
 #include <QApplication>
@@ -25,11 +27,22 @@ int main(int argc, char** argv)
                                         QStringLiteral("Render the window to PATH (PNG) once the file is shown, then quit."),
                                         QStringLiteral("PATH"));
     const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1400x900."), QStringLiteral("WxH"));
+    const QCommandLineOption db(QStringLiteral("db"),
+                                QStringLiteral("Workspace database where corrections are saved (default: $BLOCKLENS_DB or the user data folder)."),
+                                QStringLiteral("PATH"));
+    parser.addOption(db);
     parser.addOption(screenshot);
     parser.addOption(size);
     parser.process(app);
 
-    blocklens::ui::MainWindow window;
+    QString workspace;
+    try {
+        workspace = QString::fromStdString(blocklens::store::resolveWorkspacePath(
+            parser.isSet(db) ? std::optional<std::string>(parser.value(db).toStdString()) : std::nullopt).string());
+    } catch (const blocklens::Error& e) {
+        qWarning("%s (corrections will not be saved)", e.what());
+    }
+    blocklens::ui::MainWindow window(workspace);
     if (parser.isSet(size)) {
         const QStringList wh = parser.value(size).split(QLatin1Char('x'));
         if (wh.size() == 2)

@@ -4,7 +4,8 @@
 #include "stats_panel.hpp"
 #include "support/temp_files.hpp"
 
-#include <QListWidget>
+#include "dataset_browser.hpp"
+#include "document_pane.hpp"
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -44,12 +45,12 @@ private Q_SLOTS:
         QSignalSpy shown(&window, &ui::MainWindow::inputShown);
         window.openPath(QString::fromStdString(path.string()));
         QVERIFY(shown.wait(10000));
-        QCOMPARE(window.datasetList()->count(), 2);
+        QCOMPARE(window.datasetBrowser()->model()->rowCount(), 2);
         QCOMPARE(window.documentView()->boundaries().size(), std::size_t(2));
         QCOMPARE(window.documentView()->blockAt(12), 1);
         QCOMPARE(window.statsPanel()->valueText(QStringLiteral("blocks")), QStringLiteral("3"));
         // The second document has an emoji: code points and UTF-16 positions differ after it.
-        window.datasetList()->setCurrentRow(1);
+        window.datasetBrowser()->selectRow(1);
         QCOMPARE(window.documentView()->toUtf16(5), 6);
         QCOMPARE(window.documentView()->toCodePoint(6), std::size_t(5));
         QCOMPARE(window.documentView()->toCodePoint(2), std::size_t(2));

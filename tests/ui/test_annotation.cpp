@@ -1,0 +1,166 @@
+// Drives the real workbench offscreen as an annotator would: open a dataset, split, merge,
+// move, change a level, undo, redo; then reopen the dataset in a new window on the same
+// workspace and find every edit; export the corrected dataset.
+#include "annotation/annotation_session.hpp"
+#include "annotation/store_writer.hpp"
+#include "dataset_browser.hpp"
+#include "document_pane.hpp"
+#include "main_window.hpp"
+#include "shortcut_overlay.hpp"
+#include "store/store.hpp"
+#include "support/temp_files.hpp"
+
+#include <QAction>
+#include <QSignalSpy>
+#include <QTextBlock>
+#include <QtTest>
+
+using namespace blocklens;
+
+namespace {
+
+// Three documents; the first has 6 lines and one reference boundary at line 3.
+const char* kDataset =
+    "{\"id\": \"d1\", \"category\": \"book\", \"variant\": \"plain\", \"text\": \"alpha line\\nbeta line\\ngamma line\\ndelta line\\nepsilon\\nzeta\", \"boundaries\": [{\"offset\": 21, \"level\": 1}]}\n"
+    "{\"id\": \"d2\", \"category\": \"code\", \"variant\": \"structured\", \"text\": \"def a():\\n  pass\\ndef b():\\n  pass\\n\", \"boundaries\": [{\"offset\": 17, \"level\": 1}]}\n"
+    "{\"id\": \"d3\", \"category\": \"book\", \"variant\": \"structured\", \"text\": \"one\\ntwo\\nthree\", \"boundaries\": []}\n";
+
+void placeCaret(ui::MainWindow& w, std::size_t cp)
+{
+    QTextCursor c = w.documentView()->textCursor();
+    c.setPosition(w.documentView()->toUtf16(cp));
+    w.documentView()->setTextCursor(c);
+}
+
+void trigger(ui::MainWindow& w, const char* action)
+{
+    QAction* a = w.action(QLatin1String(action));
+    QVERIFY2(a, action);
+    a->trigger();
+}
+
+std::vector<Boundary> shown(ui::MainWindow& w)
+{
+    return w.annotation()->boundaries();
+}
+
+} // namespace
+
+class TestAnnotation : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("BlockLensTests"));
+        QStandardPaths::setTestModeEnabled(true);
+    }
+
+    void editUndoRedoSaveAndReopen()
+    {
+        QTemporaryDir dir;
+        const auto data = test::writeFile(dir, "set.jsonl", kDataset);
+        const QString db = dir.filePath(QStringLiteral("workspace.db"));
+        {
+            ui::MainWindow w(db);
+            w.show();
+            QSignalSpy shownSpy(&w, &ui::MainWindow::inputShown);
+            w.openPath(QString::fromStdString(data.string()));
+            QVERIFY(shownSpy.wait(10000));
+            QCOMPARE(w.datasetBrowser()->model()->rowCount(), 3);
+            QCOMPARE(shown(w), (std::vector<Boundary>{{21, 1}}));
+
+            placeCaret(w, 11); // start of "beta line"
+            trigger(w, "split");
+            QCOMPARE(shown(w), (std::vector<Boundary>{{11, 1}, {21, 1}}));
+            placeCaret(w, 25); // inside "gamma line": merge with the next block does nothing (last)
+            trigger(w, "mergeNext");
+            QCOMPARE(shown(w), (std::vector<Boundary>{{11, 1}, {21, 1}}));
+            placeCaret(w, 5);  // first block: merge with next removes 11
+            trigger(w, "mergeNext");
+            QCOMPARE(shown(w), (std::vector<Boundary>{{21, 1}}));
+            placeCaret(w, 21);
+            trigger(w, "moveBoundaryDown"); // to the start of "delta line" (32)
+            QCOMPARE(shown(w), (std::vector<Boundary>{{32, 1}}));
+            trigger(w, "level2");
+            QCOMPARE(shown(w), (std::vector<Boundary>{{32, 2}}));
+            trigger(w, "undo");
+            QCOMPARE(shown(w), (std::vector<Boundary>{{32, 1}}));
+            trigger(w, "undo");
+            QCOMPARE(shown(w), (std::vector<Boundary>{{21, 1}}));
+            trigger(w, "redo");
+            QCOMPARE(shown(w), (std::vector<Boundary>{{32, 1}}));
+            placeCaret(w, 43); // start of "epsilon": a split here is kept
+            trigger(w, "split");
+            QCOMPARE(shown(w), (std::vector<Boundary>{{32, 1}, {43, 1}}));
+            // Gutter interactions: a click splits at a line, a drag moves a boundary.
+            Q_EMIT w.documentView()->gutterClicked(51);
+            QCOMPARE(shown(w), (std::vector<Boundary>{{32, 1}, {43, 1}, {51, 1}}));
+            Q_EMIT w.documentView()->boundaryDragged(51, 11);
+            QCOMPARE(shown(w), (std::vector<Boundary>{{11, 1}, {32, 1}, {43, 1}}));
+            trigger(w, "undo");
+            QCOMPARE(shown(w), (std::vector<Boundary>{{32, 1}, {43, 1}, {51, 1}}));
+
+            // The second document: mark the first reviewed, which moves on to the next unreviewed.
+            trigger(w, "markReviewed");
+            QCOMPARE(w.datasetBrowser()->currentRow(), 1);
+            QCOMPARE(shown(w), (std::vector<Boundary>{{17, 1}}));
+            placeCaret(w, 9);
+            trigger(w, "split");
+            QCOMPARE(shown(w), (std::vector<Boundary>{{9, 1}, {17, 1}}));
+            w.storeWriter()->flush();
+        }
+        // Reopen: a new window on the same workspace shows the corrections and the review state.
+        {
+            ui::MainWindow w(db);
+            w.show();
+            QSignalSpy shownSpy(&w, &ui::MainWindow::inputShown);
+            w.openPath(QString::fromStdString(data.string()));
+            QVERIFY(shownSpy.wait(10000));
+            QCOMPARE(shown(w), (std::vector<Boundary>{{32, 1}, {43, 1}, {51, 1}}));
+            QVERIFY(w.datasetBrowser()->model()->isReviewed(0));
+            QVERIFY(!w.datasetBrowser()->model()->isReviewed(1));
+            w.datasetBrowser()->selectRow(1);
+            QCOMPARE(shown(w), (std::vector<Boundary>{{9, 1}, {17, 1}}));
+            // Undo continues across the reopen through the store's history.
+        }
+        // The store holds the history of every edit.
+        auto store = store::Store::open(db.toStdString(), {.mode = store::OpenMode::Existing});
+        const auto datasets = store.listDatasets();
+        QCOMPARE(datasets.size(), std::size_t(1));
+        const auto rows = store.datasetRows(datasets[0].id);
+        QCOMPARE(store.boundaries(rows[0].currentSegmentationId), (std::vector<Boundary>{{32, 1}, {43, 1}, {51, 1}}));
+        QVERIFY(store.history(rows[0].currentSegmentationId).size() >= 8);
+        QCOMPARE(store.boundaries(rows[0].referenceSegmentationId), (std::vector<Boundary>{{21, 1}}));
+    }
+
+    void shortcutsAreListedInTheOverlay()
+    {
+        ui::MainWindow w;
+        w.show();
+        trigger(w, "shortcuts");
+        QVERIFY(w.shortcutOverlay()->isVisible());
+        const QString all = w.shortcutOverlay()->lines().join(QLatin1Char('\n'));
+        for (const char* expected : {"Split Block at Caret", "Merge with Next Block", "Next Boundary", "Undo", "Mark Reviewed"})
+            QVERIFY2(all.contains(QLatin1String(expected)), qPrintable(all));
+    }
+
+    void editsWithoutWorkspaceStayInMemory()
+    {
+        QTemporaryDir dir;
+        const auto doc = test::writeFile(dir, "a.md", "# A\n\ntext one\n\n# B\n\ntext two\n");
+        ui::MainWindow w;
+        w.show();
+        QSignalSpy shownSpy(&w, &ui::MainWindow::inputShown);
+        w.openPath(QString::fromStdString(doc.string()));
+        QVERIFY(shownSpy.wait(10000));
+        placeCaret(w, 16);
+        trigger(w, "split");
+        QCOMPARE(shown(w), (std::vector<Boundary>{{16, 1}}));
+        placeCaret(w, 18); // inside "# B"? no: "text two" starts at 21; 18 is in "B\n"
+        trigger(w, "undo");
+        QVERIFY(shown(w).empty());
+    }
+};
+
+QTEST_MAIN(TestAnnotation)
+#include "test_annotation.moc"

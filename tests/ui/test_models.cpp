@@ -1,0 +1,111 @@
+// Item models and boundary edits: QAbstractItemModelTester plus behaviour checks.
+#include "annotation/boundary_edits.hpp"
+#include "models/dataset_model.hpp"
+
+#include <QAbstractItemModelTester>
+#include <QtTest>
+
+using namespace blocklens;
+using Edit = store::AnnotationEdit;
+
+namespace {
+
+std::shared_ptr<const Dataset> makeDataset()
+{
+    auto ds = std::make_shared<Dataset>();
+    auto add = [&](const char* id, const char* category, const char* variant, std::string text, std::vector<Boundary> b) {
+        DocumentMeta m;
+        m.id = id;
+        m.category = category;
+        m.variant = variant;
+        m.lang = "en";
+        ds->documents.emplace_back(std::move(text), m, std::move(b));
+    };
+    add("a1", "book", "plain", std::string(300, 'x'), {{100, 1}});
+    add("b2", "code", "structured", std::string(50, 'y'), {});
+    add("c3", "book", "structured", std::string(1000, 'z'), {{10, 1}, {500, 2}});
+    return ds;
+}
+
+} // namespace
+
+class TestModels : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void datasetModelPassesModelTester()
+    {
+        ui::DatasetModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setDataset(makeDataset());
+        QCOMPARE(model.rowCount(), 3);
+        model.setReviewed(1, true);
+        model.setBlockCount(0, 5);
+        ui::DatasetFilterModel proxy;
+        QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        proxy.setSourceModel(&model);
+        proxy.setText(QStringLiteral("book"));
+        QCOMPARE(proxy.rowCount(), 2);
+        proxy.setText({});
+        proxy.setStatusFilter(ui::DatasetFilterModel::StatusFilter::Unreviewed);
+        QCOMPARE(proxy.rowCount(), 2);
+        proxy.setStatusFilter(ui::DatasetFilterModel::StatusFilter::All);
+        proxy.sort(ui::DatasetModel::Characters, Qt::DescendingOrder);
+        QCOMPARE(proxy.index(0, ui::DatasetModel::Id).data().toString(), QStringLiteral("c3"));
+        QCOMPARE(proxy.index(2, ui::DatasetModel::Id).data().toString(), QStringLiteral("b2"));
+        model.setDataset(nullptr);
+        QCOMPARE(proxy.rowCount(), 0);
+    }
+
+    void datasetModelShowsColumns()
+    {
+        ui::DatasetModel model;
+        model.setDataset(makeDataset());
+        QCOMPARE(model.index(2, ui::DatasetModel::Blocks).data().toInt(), 3);
+        QCOMPARE(model.index(0, ui::DatasetModel::Status).data().toString(), QStringLiteral("unreviewed"));
+        model.setReviewed(0, true);
+        QCOMPARE(model.index(0, ui::DatasetModel::Status).data().toString(), QStringLiteral("reviewed"));
+        QCOMPARE(model.headerData(ui::DatasetModel::Category, Qt::Horizontal).toString(), QStringLiteral("Category"));
+    }
+
+    void editsApplyAndInvert_data()
+    {
+        QTest::addColumn<int>("kind");
+        QTest::addColumn<int>("offset");
+        QTest::addColumn<int>("newOffset");
+        QTest::addColumn<int>("level");
+        QTest::addColumn<bool>("ok");
+        QTest::newRow("insert") << int(Edit::Kind::Insert) << 30 << 0 << 2 << true;
+        QTest::newRow("insert duplicate") << int(Edit::Kind::Insert) << 20 << 0 << 2 << false;
+        QTest::newRow("insert at 0") << int(Edit::Kind::Insert) << 0 << 0 << 1 << false;
+        QTest::newRow("insert past end") << int(Edit::Kind::Insert) << 100 << 0 << 1 << false;
+        QTest::newRow("delete") << int(Edit::Kind::Delete) << 20 << 0 << 0 << true;
+        QTest::newRow("delete missing") << int(Edit::Kind::Delete) << 21 << 0 << 0 << false;
+        QTest::newRow("move") << int(Edit::Kind::Move) << 20 << 55 << 0 << true;
+        QTest::newRow("move onto another") << int(Edit::Kind::Move) << 20 << 60 << 0 << false;
+        QTest::newRow("level") << int(Edit::Kind::Level) << 60 << 0 << 3 << true;
+        QTest::newRow("level unchanged") << int(Edit::Kind::Level) << 60 << 0 << 2 << false;
+    }
+    void editsApplyAndInvert()
+    {
+        QFETCH(int, kind);
+        QFETCH(int, offset);
+        QFETCH(int, newOffset);
+        QFETCH(int, level);
+        QFETCH(bool, ok);
+        const std::vector<Boundary> before{{20, 1}, {60, 2}};
+        std::vector<Boundary> bs = before;
+        const Edit e{static_cast<Edit::Kind>(kind), std::size_t(offset), std::size_t(newOffset), level};
+        const QString why = ui::applyEdit(bs, e, 100);
+        QCOMPARE(why.isEmpty(), ok);
+        if (!ok) {
+            QCOMPARE(bs, before);
+            return;
+        }
+        QVERIFY(std::is_sorted(bs.begin(), bs.end(), [](auto& a, auto& b) { return a.offset < b.offset; }));
+        QVERIFY(ui::applyEdit(bs, ui::inverseEdit(before, e), 100).isEmpty());
+        QCOMPARE(bs, before);
+    }
+};
+
+QTEST_MAIN(TestModels)
+#include "test_models.moc"

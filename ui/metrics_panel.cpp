@@ -1,0 +1,116 @@
+#include "metrics_panel.hpp"
+
+#include "segment/metrics.hpp"
+
+#include <QGridLayout>
+#include <QLabel>
+#include <QSpinBox>
+
+#include <cmath>
+
+namespace blocklens::ui {
+
+PairMetrics compareSegmentations(const std::vector<std::size_t>& lineStarts, const std::vector<Boundary>& reference,
+                                 const std::vector<Boundary>& hypothesis, int level)
+{
+    std::vector<std::size_t> refOffsets, hypOffsets;
+    for (const auto& b : reference)
+        if (b.level <= level)
+            refOffsets.push_back(b.offset);
+    for (const auto& b : hypothesis)
+        hypOffsets.push_back(b.offset);
+    const auto ref = segment::boundaryLines(lineStarts, refOffsets);
+    const auto hyp = segment::boundaryLines(lineStarts, hypOffsets);
+    const std::size_t lines = lineStarts.size();
+    const std::size_t k = segment::windowSize(lines, ref.size());
+    PairMetrics m;
+    m.pk = segment::pk(ref, hyp, lines, k);
+    m.windowDiff = segment::windowDiff(ref, hyp, lines, k);
+    m.f1 = segment::matchBoundaries(ref, hyp, 0).f1();
+    m.f1Tolerant = segment::matchBoundaries(ref, hyp, 1).f1();
+    m.referenceBoundaries = ref.size();
+    m.hypothesisBoundaries = hyp.size();
+    return m;
+}
+
+MetricsPanel::MetricsPanel(QWidget* parent) : QWidget(parent), level_(new QSpinBox)
+{
+    auto* grid = new QGridLayout(this);
+    grid->setContentsMargins(12, 12, 12, 12);
+    grid->setHorizontalSpacing(16);
+    grid->setVerticalSpacing(6);
+    level_->setRange(1, 9);
+    level_->setValue(2);
+    level_->setPrefix(tr("level ≤ "));
+    level_->setToolTip(tr("Granularity: the reference keeps boundaries of this level or coarser"));
+    grid->addWidget(level_, 0, 0);
+    header_[0] = new QLabel(tr("vs reference"));
+    header_[1] = new QLabel;
+    for (int c = 0; c < 2; ++c) {
+        QFont f = header_[c]->font();
+        f.setBold(true);
+        header_[c]->setFont(f);
+        header_[c]->setAlignment(Qt::AlignRight);
+        grid->addWidget(header_[c], 0, c + 1);
+    }
+    const QString names[5] = {tr("Pk"), tr("WindowDiff"), tr("F1 (exact line)"), tr("F1 (±1 line)"), tr("Boundaries")};
+    for (int r = 0; r < 5; ++r) {
+        auto* name = new QLabel(names[r]);
+        name->setForegroundRole(QPalette::PlaceholderText);
+        grid->addWidget(name, r + 1, 0);
+        for (int c = 0; c < 2; ++c) {
+            cells_[r][c] = new QLabel(QStringLiteral("–"));
+            cells_[r][c]->setAlignment(Qt::AlignRight);
+            grid->addWidget(cells_[r][c], r + 1, c + 1);
+        }
+    }
+    grid->setRowStretch(6, 1);
+    connect(level_, &QSpinBox::valueChanged, this, [this] { update(last_); });
+    setComparison({}, {});
+}
+
+void MetricsPanel::setDocument(const Document& doc, std::vector<Boundary> reference)
+{
+    lineStarts_ = doc.lineStarts();
+    reference_ = std::move(reference);
+}
+
+void MetricsPanel::setComparison(const QString& name, std::vector<Boundary> other)
+{
+    otherName_ = name;
+    other_ = std::move(other);
+    header_[1]->setText(name.isEmpty() ? QString() : tr("vs %1").arg(name));
+    for (int r = 0; r < 5; ++r)
+        cells_[r][1]->setVisible(!name.isEmpty());
+}
+
+void MetricsPanel::update(const std::vector<Boundary>& current)
+{
+    last_ = current;
+    auto fill = [&](int column, const std::optional<PairMetrics>& m) {
+        auto number = [](double v) { return std::isnan(v) ? QStringLiteral("n/a") : QString::number(v, 'f', 3); };
+        cells_[0][column]->setText(m ? number(m->pk) : QStringLiteral("–"));
+        cells_[1][column]->setText(m ? number(m->windowDiff) : QStringLiteral("–"));
+        cells_[2][column]->setText(m ? number(m->f1) : QStringLiteral("–"));
+        cells_[3][column]->setText(m ? number(m->f1Tolerant) : QStringLiteral("–"));
+        cells_[4][column]->setText(m ? QStringLiteral("%1 / %2").arg(m->hypothesisBoundaries).arg(m->referenceBoundaries)
+                                     : QStringLiteral("–"));
+    };
+    if (lineStarts_.empty()) {
+        vsReference_.reset();
+        fill(0, std::nullopt);
+        fill(1, std::nullopt);
+        return;
+    }
+    vsReference_ = compareSegmentations(lineStarts_, reference_, current, level_->value());
+    fill(0, vsReference_);
+    if (!otherName_.isEmpty())
+        fill(1, compareSegmentations(lineStarts_, other_, current, 9));
+}
+
+QString MetricsPanel::valueText(int row, int column) const
+{
+    return cells_[row][column]->text();
+}
+
+} // namespace blocklens::ui

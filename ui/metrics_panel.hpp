@@ -1,0 +1,50 @@
+#pragma once
+// Live metrics of the segmentation being edited: Pk, WindowDiff and boundary F1 (tolerance 0 and
+// 1 line), against the reference and against a second segmentation (another annotator's version
+// or a segmenter's output), recomputed on every edit.
+#include "document/document.hpp"
+
+#include <QWidget>
+
+#include <optional>
+#include <vector>
+
+class QComboBox;
+class QLabel;
+class QSpinBox;
+
+namespace blocklens::ui {
+
+struct PairMetrics {
+    double pk = 0, windowDiff = 0, f1 = 0, f1Tolerant = 0; // pk/windowDiff NaN when no window fits
+    std::size_t referenceBoundaries = 0, hypothesisBoundaries = 0;
+};
+
+// Line-level metrics as shared/data/README.md defines them; `reference` filtered to level <= L.
+PairMetrics compareSegmentations(const std::vector<std::size_t>& lineStarts, const std::vector<Boundary>& reference,
+                                 const std::vector<Boundary>& hypothesis, int level);
+
+class MetricsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit MetricsPanel(QWidget* parent = nullptr);
+
+    void setDocument(const Document& doc, std::vector<Boundary> reference);
+    // The second column: name and boundaries of what to compare with (empty name hides it).
+    void setComparison(const QString& name, std::vector<Boundary> other);
+    void update(const std::vector<Boundary>& current); // recompute both columns
+    QString valueText(int row, int column) const;      // for tests: row 0 Pk .. 3 F1 t=1
+    std::optional<PairMetrics> againstReference() const { return vsReference_; }
+
+private:
+    std::vector<std::size_t> lineStarts_;
+    std::vector<Boundary> reference_, other_;
+    QString otherName_;
+    QSpinBox* level_;
+    QLabel* header_[2];
+    QLabel* cells_[5][2];
+    std::optional<PairMetrics> vsReference_;
+    std::vector<Boundary> last_;
+};
+
+} // namespace blocklens::ui

@@ -1,0 +1,159 @@
+#include "score_chart.hpp"
+
+#include <QChart>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QMouseEvent>
+#include <QScatterSeries>
+#include <QValueAxis>
+
+#include <algorithm>
+
+namespace blocklens::ui {
+namespace {
+
+double lineOf(const std::vector<std::size_t>& lineStarts, std::size_t offset)
+{
+    return static_cast<double>(std::upper_bound(lineStarts.begin(), lineStarts.end(), offset) - lineStarts.begin() - 1);
+}
+
+} // namespace
+
+ScoreChart::ScoreChart(QWidget* parent)
+    : QChartView(parent), scores_(new QLineSeries), points_(new QScatterSeries), chosen_(new QScatterSeries),
+      reference_(new QScatterSeries), threshold_line_(new QLineSeries), x_(new QValueAxis), y_(new QValueAxis)
+{
+    const Theme theme = Theme::fromPalette(palette());
+    auto* chart = new QChart;
+    chart->setTheme(theme.dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+    chart->setBackgroundRoundness(0);
+    chart->setMargins(QMargins(4, 4, 4, 4));
+    chart->legend()->setAlignment(Qt::AlignTop);
+    scores_->setName(tr("score"));
+    scores_->setPen(QPen(theme.accent, 1.2));
+    points_->setMarkerSize(4);
+    points_->setColor(theme.accent);
+    points_->setBorderColor(Qt::transparent);
+    chosen_->setName(tr("cut"));
+    chosen_->setMarkerSize(9);
+    chosen_->setColor(theme.boundary);
+    chosen_->setBorderColor(Qt::transparent);
+    reference_->setName(tr("reference"));
+    reference_->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
+    reference_->setMarkerSize(7);
+    reference_->setColor(QColor(0x2a, 0x9d, 0x8f));
+    reference_->setBorderColor(Qt::transparent);
+    threshold_line_->setName(tr("threshold (drag)"));
+    threshold_line_->setPen(QPen(theme.boundary, 2, Qt::DashLine));
+    for (QAbstractSeries* s : std::initializer_list<QAbstractSeries*>{scores_, points_, chosen_, reference_, threshold_line_})
+        chart->addSeries(s);
+    chart->legend()->markers(points_).first()->setVisible(false);
+    x_->setTitleText(tr("line"));
+    x_->setLabelFormat(QStringLiteral("%d"));
+    y_->setTitleText(tr("boundary score"));
+    chart->addAxis(x_, Qt::AlignBottom);
+    chart->addAxis(y_, Qt::AlignLeft);
+    for (QAbstractSeries* s : chart->series()) {
+        s->attachAxis(x_);
+        s->attachAxis(y_);
+    }
+    setChart(chart);
+    setRenderHint(QPainter::Antialiasing);
+    setMinimumHeight(160);
+    setToolTip(tr("Drag the dashed threshold to re-segment; click a point to jump to it"));
+}
+
+void ScoreChart::clearData()
+{
+    for (QXYSeries* s : std::initializer_list<QXYSeries*>{scores_, points_, chosen_, reference_, threshold_line_})
+        s->clear();
+    lineToOffset_.clear();
+}
+
+int ScoreChart::pointCount() const
+{
+    return static_cast<int>(points_->count());
+}
+
+void ScoreChart::setData(const std::vector<segment::Candidate>& candidates, const std::vector<double>& scores,
+                         const std::vector<std::size_t>& lineStarts, const std::vector<Boundary>& chosen,
+                         const std::vector<Boundary>& reference)
+{
+    QList<QPointF> pts;
+    pts.reserve(static_cast<qsizetype>(candidates.size()));
+    lineToOffset_.clear();
+    double lo = 0, hi = 1;
+    for (std::size_t i = 0; i < candidates.size() && i < scores.size(); ++i) {
+        const double x = lineOf(lineStarts, candidates[i].offset);
+        pts.append(QPointF(x, scores[i]));
+        lineToOffset_.emplace_back(x, candidates[i].offset);
+        lo = std::min(lo, scores[i]);
+        hi = std::max(hi, scores[i]);
+    }
+    scores_->replace(pts);
+    points_->replace(pts);
+    QList<QPointF> cuts, refs;
+    for (const auto& b : chosen) {
+        const auto it = std::lower_bound(lineToOffset_.begin(), lineToOffset_.end(), b.offset,
+                                         [](const auto& p, std::size_t o) { return p.second < o; });
+        const double y = it != lineToOffset_.end() && it->second == b.offset ? scores[static_cast<std::size_t>(it - lineToOffset_.begin())] : hi;
+        cuts.append(QPointF(lineOf(lineStarts, b.offset), y));
+    }
+    for (const auto& b : reference)
+        refs.append(QPointF(lineOf(lineStarts, b.offset), hi * 1.05));
+    chosen_->replace(cuts);
+    reference_->replace(refs);
+    x_->setRange(0, std::max<double>(1, static_cast<double>(lineStarts.size())));
+    y_->setRange(lo - 0.05 * (hi - lo), hi * 1.1);
+    updateThresholdLine();
+}
+
+void ScoreChart::setThreshold(std::optional<double> threshold)
+{
+    threshold_ = threshold;
+    updateThresholdLine();
+}
+
+void ScoreChart::updateThresholdLine()
+{
+    threshold_line_->clear();
+    if (threshold_)
+        threshold_line_->replace({QPointF(x_->min(), *threshold_), QPointF(x_->max(), *threshold_)});
+}
+
+void ScoreChart::mousePressEvent(QMouseEvent* event)
+{
+    const QPointF value = chart()->mapToValue(event->position());
+    const QPointF lineAt = chart()->mapToPosition(QPointF(value.x(), threshold_.value_or(1e9)));
+    if (threshold_ && std::abs(lineAt.y() - event->position().y()) < 8) {
+        dragging_ = true;
+        return;
+    }
+    if (!lineToOffset_.empty()) {
+        const auto it = std::min_element(lineToOffset_.begin(), lineToOffset_.end(), [&](const auto& a, const auto& b) {
+            return std::abs(a.first - value.x()) < std::abs(b.first - value.x());
+        });
+        Q_EMIT jumpRequested(it->second);
+    }
+    QChartView::mousePressEvent(event);
+}
+
+void ScoreChart::mouseMoveEvent(QMouseEvent* event)
+{
+    if (!dragging_) {
+        QChartView::mouseMoveEvent(event);
+        return;
+    }
+    const double v = chart()->mapToValue(event->position()).y();
+    threshold_ = v;
+    updateThresholdLine();
+    Q_EMIT thresholdDragged(v);
+}
+
+void ScoreChart::mouseReleaseEvent(QMouseEvent* event)
+{
+    dragging_ = false;
+    QChartView::mouseReleaseEvent(event);
+}
+
+} // namespace blocklens::ui

@@ -1,0 +1,90 @@
+#include "segmentation_runner.hpp"
+
+#include "util/error.hpp"
+
+#include <QtConcurrent>
+
+#include <chrono>
+
+namespace blocklens::ui {
+
+segment::Segmenter segmenterFor(const SegmentRequest& request)
+{
+    segment::SegmenterSpec spec = segment::findSegmenter(request.segmenter.toStdString()).spec();
+    if (request.rules != 0 && spec.rules != 0)
+        spec.rules = request.rules;
+    return segment::Segmenter(std::move(spec));
+}
+
+SegmentResult runSegmentation(std::shared_ptr<const Document> doc, std::shared_ptr<const segment::TokenGrid> grid,
+                              const SegmentRequest& request)
+{
+    SegmentResult r;
+    r.document = doc;
+    r.what = request;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        const segment::Segmenter segmenter = segmenterFor(request);
+        r.segmentation = segmenter.segment(*doc, *grid, request.options);
+        if (segmenter.spec().scorer)
+            r.scored = segmenter.score(*doc, *grid, request.options);
+        for (std::size_t offset : r.segmentation.boundaries())
+            r.boundaries.push_back({offset, 1});
+    } catch (const Error& e) {
+        r.error = QString::fromStdString(e.what());
+    } catch (const std::exception& e) {
+        r.error = QString::fromStdString(e.what());
+    }
+    r.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return r;
+}
+
+SegmentationRunner::SegmentationRunner(QObject* parent) : QObject(parent)
+{
+    connect(&watcher_, &QFutureWatcher<SegmentResult>::finished, this, [this] {
+        running_ = false;
+        const SegmentResult result = watcher_.result();
+        if (result.request == pending_ && !hasQueued_) {
+            pending_ = 0;
+            Q_EMIT finished(result);
+        }
+        startNext();
+    });
+}
+
+SegmentationRunner::~SegmentationRunner()
+{
+    watcher_.waitForFinished();
+}
+
+void SegmentationRunner::request(std::shared_ptr<const Document> doc, const SegmentRequest& request)
+{
+    queuedDoc_ = std::move(doc);
+    queued_ = request;
+    hasQueued_ = true;
+    startNext();
+}
+
+void SegmentationRunner::startNext()
+{
+    if (running_ || !hasQueued_)
+        return;
+    hasQueued_ = false;
+    running_ = true;
+    const quint64 id = next_++;
+    pending_ = id;
+    auto doc = queuedDoc_;
+    // The token grid depends only on the document: reuse it while the same document is shown.
+    std::shared_ptr<const segment::TokenGrid> grid = gridDoc_ == doc ? grid_ : nullptr;
+    watcher_.setFuture(QtConcurrent::run([this, id, doc, grid, request = queued_]() mutable {
+        if (!grid)
+            grid = std::make_shared<const segment::TokenGrid>(segment::TokenGrid::approximate(*doc));
+        SegmentResult r = runSegmentation(doc, grid, request);
+        r.request = id;
+        // Handing the grid back: written here, read on the UI thread only after finished().
+        QMetaObject::invokeMethod(this, [this, doc, grid] { gridDoc_ = doc; grid_ = grid; }, Qt::QueuedConnection);
+        return r;
+    }));
+}
+
+} // namespace blocklens::ui

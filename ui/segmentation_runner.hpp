@@ -1,0 +1,66 @@
+#pragma once
+// Runs segmenters off the UI thread. The latest request wins: a result for an older request is
+// dropped, so dragging a threshold re-segments live without queueing stale work.
+#include "document/document.hpp"
+#include "segment/segmenter.hpp"
+
+#include <QFutureWatcher>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+namespace blocklens::ui {
+
+struct SegmentRequest {
+    QString segmenter = QString::fromLatin1(segment::kDefaultSegmenter.data(), segment::kDefaultSegmenter.size());
+    segment::RuleSet rules = 0; // 0: the segmenter's own candidate rules
+    segment::SegmentOptions options;
+};
+
+struct SegmentResult {
+    quint64 request = 0;
+    std::shared_ptr<const Document> document;
+    SegmentRequest what;
+    segment::Segmentation segmentation;
+    segment::Segmenter::Scored scored; // candidates and scores (empty for fixed-size)
+    std::vector<Boundary> boundaries;  // the segmentation's cuts as level-1 boundaries
+    double milliseconds = 0;
+    QString error;
+};
+
+// A segmenter built from a request: a built-in one, with its candidate rules replaced if asked.
+segment::Segmenter segmenterFor(const SegmentRequest& request);
+
+// Synchronous: segments, scores and converts; never throws (errors land in SegmentResult::error).
+SegmentResult runSegmentation(std::shared_ptr<const Document> doc, std::shared_ptr<const segment::TokenGrid> grid,
+                              const SegmentRequest& request);
+
+class SegmentationRunner : public QObject {
+    Q_OBJECT
+public:
+    explicit SegmentationRunner(QObject* parent = nullptr);
+    ~SegmentationRunner() override; // waits for a running segmentation
+
+    // Replaces any pending request. The grid is computed once per document and kept.
+    void request(std::shared_ptr<const Document> doc, const SegmentRequest& request);
+    bool isBusy() const { return pending_ != 0; }
+    std::shared_ptr<const segment::TokenGrid> grid() const { return grid_; }
+
+Q_SIGNALS:
+    void finished(const blocklens::ui::SegmentResult& result);
+
+private:
+    void startNext();
+    QFutureWatcher<SegmentResult> watcher_;
+    quint64 next_ = 1;
+    quint64 pending_ = 0;         // request whose result we want
+    bool running_ = false;
+    std::shared_ptr<const Document> queuedDoc_;
+    SegmentRequest queued_;
+    bool hasQueued_ = false;
+    std::shared_ptr<const Document> gridDoc_;
+    std::shared_ptr<const segment::TokenGrid> grid_;
+};
+
+} // namespace blocklens::ui

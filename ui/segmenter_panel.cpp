@@ -1,0 +1,172 @@
+#include "segmenter_panel.hpp"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QVBoxLayout>
+
+namespace blocklens::ui {
+namespace {
+
+enum Page { DefaultPage, TargetPage, BlocksPage, ThresholdPage };
+
+QSpinBox* spin(int lo, int hi, int value, const QString& suffix = {})
+{
+    auto* s = new QSpinBox;
+    s->setRange(lo, hi);
+    s->setValue(value);
+    s->setSuffix(suffix);
+    s->setAccelerated(true);
+    return s;
+}
+
+QFormLayout* form(QWidget* page)
+{
+    auto* f = new QFormLayout(page);
+    f->setContentsMargins(0, 0, 0, 0);
+    f->setVerticalSpacing(6);
+    return f;
+}
+
+} // namespace
+
+SegmenterPanel::SegmenterPanel(QWidget* parent)
+    : QWidget(parent), segmenter_(new QComboBox), summary_(new QLabel), rule_(new QComboBox), regex_(new QLineEdit),
+      mode_(new QComboBox), pages_(new QStackedWidget), target_(spin(16, 65536, 512, tr(" tokens"))),
+      minTokens_(spin(1, 65536, 32, tr(" tokens"))), maxTokens_(spin(16, 1 << 20, 4096, tr(" tokens"))),
+      blocks_(spin(1, 100000, 8)), depth_(spin(0, 16, 1)), threshold_(new QDoubleSpinBox), status_(new QLabel)
+{
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(12, 12, 12, 12);
+    layout->setSpacing(8);
+    auto* top = new QFormLayout;
+    top->setVerticalSpacing(6);
+    for (const auto& s : segment::builtinSegmenters())
+        segmenter_->addItem(QString::fromStdString(s.name()));
+    setSegmenter(QString::fromLatin1(segment::kDefaultSegmenter.data(), segment::kDefaultSegmenter.size()));
+    summary_->setWordWrap(true);
+    summary_->setForegroundRole(QPalette::PlaceholderText);
+    top->addRow(tr("Segmenter"), segmenter_);
+    top->addRow(summary_);
+    rule_->addItem(tr("Segmenter's own"), 0u);
+    for (auto [label, rule] : {std::pair{tr("Lines"), segment::Rule::Line}, {tr("Paragraphs"), segment::Rule::Paragraph},
+                               {tr("Sentences"), segment::Rule::Sentence}, {tr("Headings"), segment::Rule::Heading},
+                               {tr("Code definitions"), segment::Rule::Code}, {tr("Regular expression"), segment::Rule::Regex}})
+        rule_->addItem(label, static_cast<uint>(rule));
+    regex_->setPlaceholderText(tr("PCRE2 pattern, e.g. ^Chapter"));
+    regex_->setVisible(false);
+    top->addRow(tr("Candidates"), rule_);
+    top->addRow(QString(), regex_);
+    mode_->addItems({tr("Segmenter default"), tr("Target size"), tr("Number of blocks"), tr("Threshold + depth")});
+    top->addRow(tr("Granularity"), mode_);
+    layout->addLayout(top);
+
+    pages_->addWidget(new QWidget);
+    auto* targetPage = new QWidget;
+    auto* tf = form(targetPage);
+    tf->addRow(tr("Target"), target_);
+    tf->addRow(tr("Minimum"), minTokens_);
+    tf->addRow(tr("Maximum"), maxTokens_);
+    pages_->addWidget(targetPage);
+    auto* blocksPage = new QWidget;
+    form(blocksPage)->addRow(tr("Blocks"), blocks_);
+    pages_->addWidget(blocksPage);
+    auto* thresholdPage = new QWidget;
+    auto* thf = form(thresholdPage);
+    threshold_->setRange(-10, 10);
+    threshold_->setDecimals(3);
+    threshold_->setSingleStep(0.05);
+    threshold_->setValue(0.5);
+    thf->addRow(tr("Threshold"), threshold_);
+    thf->addRow(tr("Depth"), depth_);
+    pages_->addWidget(thresholdPage);
+    layout->addWidget(pages_);
+    status_->setForegroundRole(QPalette::PlaceholderText);
+    layout->addWidget(status_);
+    layout->addStretch(1);
+
+    auto changed = [this] { emitRequest(); };
+    connect(segmenter_, &QComboBox::currentIndexChanged, this, changed);
+    connect(rule_, &QComboBox::currentIndexChanged, this, [this] {
+        regex_->setVisible(rule_->currentData().toUInt() == static_cast<uint>(segment::Rule::Regex));
+        emitRequest();
+    });
+    connect(regex_, &QLineEdit::editingFinished, this, changed);
+    connect(mode_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        pages_->setCurrentIndex(i);
+        emitRequest();
+    });
+    for (QSpinBox* s : {target_, minTokens_, maxTokens_, blocks_, depth_})
+        connect(s, &QSpinBox::valueChanged, this, changed);
+    connect(threshold_, &QDoubleSpinBox::valueChanged, this, changed);
+}
+
+void SegmenterPanel::setSegmenter(const QString& name)
+{
+    const int i = segmenter_->findText(name);
+    if (i >= 0)
+        segmenter_->setCurrentIndex(i);
+    for (const auto& s : segment::builtinSegmenters())
+        if (QString::fromStdString(s.name()) == segmenter_->currentText())
+            summary_->setText(QString::fromStdString(s.spec().summary));
+}
+
+SegmentRequest SegmenterPanel::currentRequest() const
+{
+    SegmentRequest r;
+    r.segmenter = segmenter_->currentText();
+    r.rules = rule_->currentData().toUInt();
+    if (r.rules == static_cast<uint>(segment::Rule::Regex))
+        r.options.regex = regex_->text().toStdString();
+    auto& g = r.options.granularity;
+    switch (mode_->currentIndex()) {
+    case TargetPage:
+        g = segment::Granularity::target(static_cast<std::size_t>(target_->value()));
+        g.minTokens = static_cast<std::size_t>(minTokens_->value());
+        g.maxTokens = static_cast<std::size_t>(maxTokens_->value());
+        break;
+    case BlocksPage: g = segment::Granularity::exactBlocks(static_cast<std::size_t>(blocks_->value())); break;
+    case ThresholdPage: g = segment::Granularity::thresholdDepth(threshold_->value(), depth_->value()); break;
+    default: break;
+    }
+    return r;
+}
+
+void SegmenterPanel::setThreshold(double threshold)
+{
+    quiet_ = true;
+    mode_->setCurrentIndex(ThresholdPage);
+    threshold_->setValue(threshold);
+    quiet_ = false;
+    emitRequest();
+}
+
+void SegmenterPanel::setTargetTokens(int tokens)
+{
+    quiet_ = true;
+    mode_->setCurrentIndex(TargetPage);
+    target_->setValue(tokens);
+    quiet_ = false;
+    emitRequest();
+}
+
+void SegmenterPanel::setStatus(const QString& text)
+{
+    status_->setText(text);
+}
+
+void SegmenterPanel::emitRequest()
+{
+    if (quiet_)
+        return;
+    for (const auto& s : segment::builtinSegmenters())
+        if (QString::fromStdString(s.name()) == segmenter_->currentText())
+            summary_->setText(QString::fromStdString(s.spec().summary));
+    Q_EMIT requestChanged(currentRequest());
+}
+
+} // namespace blocklens::ui

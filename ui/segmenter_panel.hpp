@@ -1,0 +1,48 @@
+#pragma once
+// Chooses how to segment: the segmenter, its candidate rule and the granularity (the
+// segmenter's default; target/min/max tokens; an exact number of blocks; or threshold + depth).
+// Every change emits a new request at once (the runner keeps only the latest).
+#include "segmentation_runner.hpp"
+
+#include <QWidget>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QStackedWidget;
+
+namespace blocklens::ui {
+
+class SegmenterPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SegmenterPanel(QWidget* parent = nullptr);
+
+    SegmentRequest currentRequest() const;
+    void setThreshold(double threshold); // switches to threshold mode (the score chart's handle)
+    void setStatus(const QString& text);  // e.g. "42 blocks in 3.1 ms"
+    void setSegmenter(const QString& name);
+    void setTargetTokens(int tokens);     // switches to target mode
+    QComboBox* segmenterBox() const { return segmenter_; }
+
+Q_SIGNALS:
+    void requestChanged(const blocklens::ui::SegmentRequest& request);
+
+private:
+    void emitRequest();
+
+    QComboBox* segmenter_;
+    QLabel* summary_;
+    QComboBox* rule_;
+    QLineEdit* regex_;
+    QComboBox* mode_;
+    QStackedWidget* pages_;
+    QSpinBox *target_, *minTokens_, *maxTokens_, *blocks_, *depth_;
+    QDoubleSpinBox* threshold_;
+    QLabel* status_;
+    bool quiet_ = false; // while setting values programmatically
+};
+
+} // namespace blocklens::ui
