@@ -1,5 +1,6 @@
 // Builds a Tokenizer::Impl from tokenizer.json. Every failure throws Error naming the file and
 // the JSON field (e.g. "model.merges[12]", "pre_tokenizer.pretokenizers[0].pattern").
+#include "tokenizer/json_reader.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
 
 #include "util/error.hpp"
@@ -123,7 +124,7 @@ public:
                                                bool& byteLevel) const;
     std::unique_ptr<Decoder> decoder(const json& d, const std::string& path) const;
     std::unique_ptr<PostProcessor> postProcessor(const json& p, const std::string& path, const Tokenizer::Impl& impl) const;
-    std::unique_ptr<BpeModel> model(const json& m, const std::string& path) const;
+    std::unique_ptr<BpeModel> model(const json& m, const std::string& path, TokenizerJson& streamed) const;
     std::vector<AddedToken> addedTokens(const json& root) const;
 
 private:
@@ -334,14 +335,18 @@ std::unique_ptr<PostProcessor> Loader::postProcessor(const json& p, const std::s
     unsupported(join(path, "type"), "the post-processor \"" + t + "\"");
 }
 
-std::unique_ptr<BpeModel> Loader::model(const json& m, const std::string& path) const
+std::unique_ptr<BpeModel> Loader::model(const json& m, const std::string& path, TokenizerJson& streamed) const
 {
+    auto present = [&](const char* key) {
+        auto it = m.find(key);
+        return it != m.end() && !it->is_null();
+    };
     std::string t;
     if (auto it = m.find("type"); it != m.end()) {
         if (!it->is_string())
             fail(join(path, "type"), "must be a string");
         t = it->get<std::string>();
-    } else if (m.contains("merges")) {
+    } else if (streamed.mergesStreamed || present("merges")) {
         t = "BPE";
     } else if (auto v = m.find("vocab"); v != m.end() && v->is_array()) {
         t = "Unigram";
@@ -359,40 +364,26 @@ std::unique_ptr<BpeModel> Loader::model(const json& m, const std::string& path) 
         if (d->get<double>() > 0)
             unsupported(join(path, "dropout"), "BPE dropout (it makes encoding random)");
     }
+    if (streamed.streamError)
+        fail(streamed.streamError->first, streamed.streamError->second);
 
-    const json& vocabJson = object(m, "vocab", path);
+    if (!streamed.vocabStreamed) {
+        if (!m.contains("vocab"))
+            fail(path, "missing field \"vocab\"");
+        fail(join(path, "vocab"), "must be a JSON object");
+    }
     std::vector<std::pair<std::string, std::int32_t>> vocab;
-    vocab.reserve(vocabJson.size());
-    for (auto it = vocabJson.begin(); it != vocabJson.end(); ++it) {
-        if (!it.value().is_number_integer())
-            fail(join(path, "vocab") + "[\"" + it.key() + "\"]", "token ids must be integers");
-        const std::int64_t id = it.value().get<std::int64_t>();
+    vocab.reserve(streamed.vocab.size());
+    for (auto& [token, id] : streamed.vocab) {
         if (id < 0 || id > 100'000'000)
-            fail(join(path, "vocab") + "[\"" + it.key() + "\"]", "token id " + std::to_string(id) + " is out of range");
-        vocab.emplace_back(it.key(), static_cast<std::int32_t>(id));
+            fail(join(path, "vocab") + "[\"" + token + "\"]", "token id " + std::to_string(id) + " is out of range");
+        vocab.emplace_back(std::move(token), static_cast<std::int32_t>(id));
     }
+    streamed.vocab = {};
 
-    std::vector<std::pair<std::string, std::string>> merges;
-    if (auto mj = m.find("merges"); mj != m.end() && !mj->is_null()) {
-        if (!mj->is_array())
-            fail(join(path, "merges"), "must be a JSON array");
-        merges.reserve(mj->size());
-        for (std::size_t i = 0; i < mj->size(); ++i) {
-            const json& e = (*mj)[i];
-            const std::string field = index(join(path, "merges"), i);
-            if (e.is_string()) {
-                const std::string s = e.get<std::string>();
-                const std::size_t sp = s.find(' ');
-                if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
-                    fail(field, "merge \"" + s + "\" must be two tokens separated by one space");
-                merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
-            } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
-                merges.emplace_back(e[0].get<std::string>(), e[1].get<std::string>());
-            } else {
-                fail(field, "a merge must be \"a b\" or [\"a\", \"b\"]");
-            }
-        }
-    }
+    if (!streamed.mergesStreamed && present("merges"))
+        fail(join(path, "merges"), "must be a JSON array");
+    std::vector<std::pair<std::string, std::string>> merges = std::move(streamed.merges);
 
     BpeOptions o;
     o.unkToken = optString(m, "unk_token", path);
@@ -439,15 +430,15 @@ std::shared_ptr<const Tokenizer::Impl> loadTokenizerJson(std::string_view text, 
 {
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
         throw Error("the file is empty: not a tokenizer.json", {.file = source});
-    json root;
-    try {
-        root = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
-        const bool truncated = e.byte >= text.size();
-        throw Error(std::string(truncated ? "the JSON ends too early (truncated file?)" : "not valid JSON") +
-                        ": " + e.what(),
-                    {.file = source, .byteOffset = static_cast<std::int64_t>(e.byte)});
+    TokenizerJson parsed = readTokenizerJson(text);
+    if (parsed.syntaxError) {
+        const std::size_t at = parsed.syntaxError->second;
+        const bool truncated = at >= text.size();
+        throw Error(std::string(truncated ? "the JSON ends too early (truncated file?)" : "not valid JSON") + ": " +
+                        parsed.syntaxError->first,
+                    {.file = source, .byteOffset = static_cast<std::int64_t>(at)});
     }
+    const json& root = parsed.root;
     Loader L(source);
     if (!root.is_object())
         L.fail("", "not a tokenizer.json: the top level is not a JSON object");
@@ -460,13 +451,13 @@ std::shared_ptr<const Tokenizer::Impl> loadTokenizerJson(std::string_view text, 
                             "next to it");
         L.fail("model", "not a tokenizer.json: there is no \"model\" object");
     }
-    if (!root["model"].is_object())
+    if (!root.at("model").is_object())
         L.fail("model", "must be a JSON object");
 
     auto impl = std::make_shared<Tokenizer::Impl>();
     impl->source = source;
     impl->contentHash = Sha256::hex(text);
-    impl->model = L.model(root["model"], "model");
+    impl->model = L.model(root.at("model"), "model", parsed);
 
     if (auto n = root.find("normalizer"); n != root.end() && !n->is_null())
         impl->normalizer = L.normalizer(*n, "normalizer");

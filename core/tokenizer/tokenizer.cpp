@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <algorithm>
 
 namespace blocklens {
 namespace {
@@ -66,14 +66,15 @@ std::string readFile(const std::filesystem::path& path)
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
         throw Error("is a folder; give the tokenizer.json file inside it", {.file = path.string()});
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in)
         throw Error(std::string("cannot open the tokenizer file: ") + std::strerror(errno), {.file = path.string()});
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad())
+    const std::streamoff size = in.tellg();
+    std::string bytes(static_cast<std::size_t>(std::max<std::streamoff>(size, 0)), '\0');
+    in.seekg(0);
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
         throw Error("cannot read the tokenizer file", {.file = path.string()});
-    return ss.str();
+    return bytes;
 }
 
 } // namespace
