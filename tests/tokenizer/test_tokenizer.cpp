@@ -108,6 +108,58 @@ CliResult runCli(const std::vector<std::string>& args)
     return {code, out.str(), err.str()};
 }
 
+// A small tokenizer.json: a BPE model over `vocab` (ids in order), ignore_merges so that whole
+// pre-tokenized words found in the vocabulary come out as one token, no merges.
+std::string tinyTokenizer(const std::vector<std::string>& vocab, const json& normalizer, const json& preTokenizer,
+                          const json& addedTokens = json::array())
+{
+    json v = json::object();
+    for (std::size_t i = 0; i < vocab.size(); ++i)
+        v[vocab[i]] = static_cast<int>(i);
+    json model = {{"type", "BPE"}, {"vocab", v}, {"merges", json::array()}, {"ignore_merges", true}};
+    json root = {{"version", "1.0"}, {"model", model}, {"normalizer", normalizer}, {"pre_tokenizer", preTokenizer},
+                 {"added_tokens", addedTokens}};
+    return root.dump();
+}
+
+json addedToken(int id, const std::string& content, bool special, bool lstrip = false, bool rstrip = false,
+                bool singleWord = false)
+{
+    return {{"id", id}, {"content", content}, {"special", special}, {"lstrip", lstrip}, {"rstrip", rstrip},
+            {"single_word", singleWord}, {"normalized", !special}};
+}
+
+// "token [b,e)" for each token, to compare encodings in a readable form.
+std::vector<std::string> describe(const Tokenizer& tok, const Encoding& enc)
+{
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < enc.ids.size(); ++i)
+        out.push_back(tok.idToToken(enc.ids[i]) + " [" + std::to_string(enc.spans[i].begin) + "," +
+                      std::to_string(enc.spans[i].end) + ")");
+    return out;
+}
+
+std::vector<std::string> byteAlphabet()
+{
+    std::vector<std::string> v;
+    for (int b = 0; b < 256; ++b) {
+        const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        static int n = 0;
+        if (b == 0)
+            n = 0;
+        const char32_t c = printable ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + n++);
+        std::string s;
+        if (c < 0x80) {
+            s += static_cast<char>(c);
+        } else {
+            s += static_cast<char>(0xC0 | (c >> 6));
+            s += static_cast<char>(0x80 | (c & 0x3F));
+        }
+        v.push_back(s);
+    }
+    return v;
+}
+
 } // namespace
 
 class TestTokenizer : public QObject {
@@ -145,6 +197,97 @@ private Q_SLOTS:
 
         const std::string decoded = tok.decode(enc.ids);
         QCOMPARE(QString::fromStdString(decoded), QString::fromStdString(c["decoded"].get<std::string>()));
+    }
+
+
+    // Expectations below are those of the `tokenizers` library's own unit tests (metaspace.rs,
+    // byte_level.rs, normalizer.rs, added_vocabulary.rs), with byte offsets turned into code points.
+    void componentSemantics_data()
+    {
+        QTest::addColumn<QString>("tokenizerJson");
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QStringList>("expected");
+        auto row = [](const char* tag, const std::string& tj, const std::string& text, const QStringList& expected) {
+            QTest::newRow(tag) << QString::fromStdString(tj) << QString::fromStdString(text) << expected;
+        };
+        const std::string meta = "\u2581";
+
+        const json metaspaceAlways = {{"type", "Metaspace"}, {"replacement", meta}, {"prepend_scheme", "always"}, {"split", true}};
+        row("metaspace multiple spaces",
+            tinyTokenizer({meta + "Hey", meta, meta + "friend!"}, nullptr, metaspaceAlways), "Hey   friend!",
+            {QString::fromStdString(meta + "Hey [0,3)"), QString::fromStdString(meta + " [3,4)"),
+             QString::fromStdString(meta + " [4,5)"), QString::fromStdString(meta + "friend! [5,13)")});
+
+        const json metaspaceFirst = {{"type", "Metaspace"}, {"replacement", meta}, {"prepend_scheme", "first"}, {"split", false}};
+        row("metaspace first, around an added token",
+            tinyTokenizer({meta + "Hey" + meta + "my" + meta + "friend" + meta, "how" + meta + "are" + meta + "you"},
+                          nullptr, metaspaceFirst, json::array({addedToken(2, "<s>", true)})),
+            "Hey my friend <s>how" + meta + "are you",
+            {QString::fromStdString(meta + "Hey" + meta + "my" + meta + "friend" + meta + " [0,14)"), "<s> [14,17)",
+             QString::fromStdString("how" + meta + "are" + meta + "you [17,28)")});
+
+        const json metaspaceNever = {{"type", "Metaspace"}, {"replacement", meta}, {"prepend_scheme", "never"}, {"split", true}};
+        row("metaspace never", tinyTokenizer({"Hey", meta + "you"}, nullptr, metaspaceNever), "Hey you",
+            {"Hey [0,3)", QString::fromStdString(meta + "you [3,7)")});
+
+        const json nfd = {{"type", "NFD"}};
+        row("NFD alignments", tinyTokenizer({"e", "\u0301", "l", "g", "a", "n", "t"}, nfd, nullptr), "\u00e9l\u00e9gant",
+            {"e [0,1)", "\u0301 [0,1)", "l [1,2)", "e [2,3)", "\u0301 [2,3)", "g [3,4)", "a [4,5)", "n [5,6)", "t [6,7)"});
+
+        // GPT-2 style: ByteLevel with a prefix space and its own regex, through the raw-byte path
+        // (all 256 byte characters in the vocabulary) and the written-out path (not all of them).
+        const json gpt2 = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
+        const std::string G = "\u0120";
+        std::vector<std::string> words = {G + "Hello", G + "my", G + "friend", ",", G + "how", G + "is", G + "your",
+                                          G + "day", G + "going", "?"};
+        const QStringList gpt2Expected = {
+            QString::fromStdString(G + "Hello [0,5)"), QString::fromStdString(G + "my [5,8)"),
+            QString::fromStdString(G + "friend [8,15)"), ", [15,16)", QString::fromStdString(G + "how [16,20)"),
+            QString::fromStdString(G + "is [20,23)"), QString::fromStdString(G + "your [23,28)"),
+            QString::fromStdString(G + "day [28,32)"), QString::fromStdString(G + "going [32,38)"), "? [38,39)"};
+        std::vector<std::string> full = byteAlphabet();
+        full.insert(full.end(), words.begin(), words.end());
+        row("byte-level prefix space, raw bytes", tinyTokenizer(full, nullptr, gpt2),
+            "Hello my friend, how is your day going?", gpt2Expected);
+        row("byte-level prefix space, written out", tinyTokenizer(words, nullptr, gpt2),
+            "Hello my friend, how is your day going?", gpt2Expected);
+
+        // A character split into bytes: every byte's token spans the whole character.
+        const json byteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+        row("byte-level split character", tinyTokenizer(byteAlphabet(), nullptr, byteLevel), "i\u2b62j",
+            {"i [0,1)", "\u00e2 [1,2)", "\u0143 [1,2)", "\u00a2 [1,2)", "j [2,3)"});
+
+        // Added tokens: lstrip/rstrip take the spaces around "my"; "ony" is not a single word in
+        // "anthony"; special tokens are matched on the raw text.
+        std::vector<std::string> chars = {" ", "i", "s", "a", "n", "t", "h", "o", "y"};
+        const json added = json::array({addedToken(9, "my", false, true, true), addedToken(10, "name", false),
+                                         addedToken(11, "ony", false, false, false, true), addedToken(12, "[CLS]", true),
+                                         addedToken(13, "[SEP]", true)});
+        row("added token options", tinyTokenizer(chars, nullptr, nullptr, added), "[CLS] my name is anthony [SEP]",
+            {"[CLS] [0,5)", "my [5,9)", "name [9,13)", "  [13,14)", "i [14,15)", "s [15,16)", "  [16,17)", "a [17,18)",
+             "n [18,19)", "t [19,20)", "h [20,21)", "o [21,22)", "n [22,23)", "y [23,24)", "  [24,25)", "[SEP] [25,30)"});
+    }
+
+    void componentSemantics()
+    {
+        QFETCH(QString, tokenizerJson);
+        QFETCH(QString, text);
+        QFETCH(QStringList, expected);
+        const Tokenizer tok = Tokenizer::fromJson(tokenizerJson.toStdString(), "synthetic tokenizer.json");
+        QStringList got;
+        for (const std::string& s : describe(tok, tok.encode(text.toStdString())))
+            got << QString::fromStdString(s);
+        QCOMPARE(got, expected);
+    }
+
+    void byteFallbackDecoding()
+    {
+        const Tokenizer& llama2 = tokenizer("llama2");
+        // Bytes that do not form UTF-8 decode to one U+FFFD each; complete ones to their character.
+        const std::int32_t e2 = *llama2.tokenToId("<0xE2>"), x96 = *llama2.tokenToId("<0x96>"),
+                           x81 = *llama2.tokenToId("<0x81>");
+        QCOMPARE(llama2.decode(std::vector<std::int32_t>{e2, x96}), std::string("\xEF\xBF\xBD\xEF\xBF\xBD"));
+        QCOMPARE(llama2.decode(std::vector<std::int32_t>{e2, x96, x81}), std::string("\xE2\x96\x81"));
     }
 
     void emptyText()
