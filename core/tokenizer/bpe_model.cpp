@@ -16,7 +16,7 @@ std::atomic<std::uint64_t> gNextSerial{1};
 
 constexpr std::size_t kMaxCachedWordBytes = 256;  // as the library's cache
 constexpr std::size_t kCutWordsLongerThan = 256;  // bytes
-constexpr std::size_t kMaxCacheEntries = 1 << 17; // per model and thread; cleared when full
+constexpr std::size_t kMaxCacheEntries = 1 << 15; // per model, kind and thread; cleared when full
 
 struct CachedWord {
     std::uint32_t offset;
@@ -53,8 +53,11 @@ WordCache& cacheFor(std::uint64_t serial)
             return *s;
     auto& victim = slots[nextVictim];
     nextVictim = (nextVictim + 1) % slots.size();
-    if (!victim)
+    if (!victim) {
         victim = std::make_unique<WordCache>();
+        for (auto& m : victim->maps)
+            m.reserve(kMaxCacheEntries);
+    }
     victim->reset(serial);
     return *victim;
 }

@@ -3,6 +3,7 @@
 // malformed tokenizer files; empty text; concurrent encoding; `blocklens-cli tokenize --json`.
 #include "cli/cli.hpp"
 #include "support/temp_files.hpp"
+#include "tokenizer/regex.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
 
@@ -288,6 +289,43 @@ private Q_SLOTS:
                            x81 = *llama2.tokenToId("<0x81>");
         QCOMPARE(llama2.decode(std::vector<std::int32_t>{e2, x96}), std::string("\xEF\xBF\xBD\xEF\xBF\xBD"));
         QCOMPARE(llama2.decode(std::vector<std::int32_t>{e2, x96, x81}), std::string("\xE2\x96\x81"));
+    }
+
+
+    // Split patterns run with PCRE2 but must match what Oniguruma (used by `tokenizers`) matches.
+    void regexClassesFollowOniguruma_data()
+    {
+        QTest::addColumn<QString>("pattern");
+        QTest::addColumn<QString>("subject");
+        QTest::addColumn<bool>("matches");
+        const char* spaces[] = {" ", "\t", "\n", "\v", "\f", "\r", "\u0085", "\u00a0", "\u1680", "\u2003",
+                                "\u2028", "\u2029", "\u202f", "\u3000"};
+        for (const char* sp : spaces)
+            QTest::newRow(("\\s matches U+" + QString::number(QString(sp).at(0).unicode(), 16)).toUtf8())
+                << "^\\s$" << QString(sp) << true;
+        for (const char* other : {"\u180e", "\u200b", "\ufeff", "a", "_"})
+            QTest::newRow(("\\s rejects U+" + QString::number(QString(other).at(0).unicode(), 16)).toUtf8())
+                << "^\\s$" << QString(other) << false;
+        QTest::newRow("\\S takes U+180E") << "^\\S$" << QString("\u180e") << true;
+        QTest::newRow("negated class with \\s") << "^[^\\s\\p{L}\\p{N}]+$" << QString("\u180e-") << true;
+        QTest::newRow("negated class rejects NEL") << "^[^\\s\\p{L}\\p{N}]+$" << QString("\u0085") << false;
+        QTest::newRow("\\w takes marks") << "^\\w+$" << QString("e\u0301_\u0663") << true;
+        QTest::newRow("\\w rejects dash") << "^\\w$" << QString("-") << false;
+        QTest::newRow("\\h is a hex digit") << "^\\h+$" << QString("09afAF") << true;
+        QTest::newRow("\\h is not a space") << "^\\h$" << QString(" ") << false;
+        QTest::newRow("case-insensitive group") << "^(?i:'s|'re)$" << QString("'RE") << true;
+        QTest::newRow("lookahead") << "^\\s+(?!\\S)" << QString("  \u2028") << true;
+    }
+
+    void regexClassesFollowOniguruma()
+    {
+        QFETCH(QString, pattern);
+        QFETCH(QString, subject);
+        QFETCH(bool, matches);
+        const auto re = tok::Regex::compile(pattern.toStdString(), "test");
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> found;
+        re.findAll(subject.toStdString(), found);
+        QCOMPARE(!found.empty(), matches);
     }
 
     void emptyText()
