@@ -5,6 +5,15 @@
 // Supported: BPE models with byte-level pre-tokenization and regex splits (Llama 3, Qwen2/3,
 // GPT-2 style) and BPE with metaspace / Prepend+Replace normalization and byte fallback
 // (Llama 2, Mistral style); NFC normalization; added and special tokens; decoding.
+//
+// Components: normalizers Sequence, NFC, NFD, NFKC, NFKD, Prepend, Append, Replace, Strip;
+// pre-tokenizers Sequence, Split, ByteLevel, Metaspace, Digits, Whitespace, WhitespaceSplit;
+// post-processors TemplateProcessing, ByteLevel, BertProcessing, RobertaProcessing, Sequence;
+// decoders Sequence, ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace, BPEDecoder.
+// Anything else (WordPiece/Unigram/WordLevel models, Lowercase, Precompiled...) is refused with
+// an Error naming it. The file's "truncation" and "padding" settings are ignored (encode() always
+// returns the whole text). Normalization data is Unicode 14 (core/tokenizer/gen_unicode_tables.py).
+// Regex classes follow Oniguruma, which `tokenizers` uses (see tokenizer/regex.hpp).
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
