@@ -44,16 +44,19 @@ int main(int argc, char** argv)
     std::string tokenizerPath = std::string(BLOCKLENS_FIXTURES_DIR) + "/tokenizers/llama3/tokenizer.json";
     std::string textPath = std::string(BLOCKLENS_FIXTURES_DIR) + "/bench/english-1mb.txt";
     int reps = 5;
+    bool json = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--tokenizer" && i + 1 < argc) {
             tokenizerPath = argv[++i];
         } else if (a == "--text" && i + 1 < argc) {
             textPath = argv[++i];
+        } else if (a == "--json") {
+            json = true; // one line for scripts: {"ms": median, "cold_ms": first run, "tokens": n}
         } else if (a == "--reps" && i + 1 < argc) {
             reps = std::max(1, std::atoi(argv[++i]));
         } else {
-            std::cerr << "usage: bench_tokenizer [--tokenizer PATH] [--text PATH] [--reps N]\n";
+            std::cerr << "usage: bench_tokenizer [--tokenizer PATH] [--text PATH] [--reps N] [--json]\n";
             return a == "--help" || a == "-h" ? 0 : 2;
         }
     }
@@ -77,6 +80,10 @@ int main(int argc, char** argv)
         const double median = ms[ms.size() / 2];
         const double mb = static_cast<double>(text.size()) / 1e6;
 
+        if (json) {
+            std::printf("{\"ms\": %.3f, \"cold_ms\": %.3f, \"load_ms\": %.1f, \"tokens\": %zu}\n", median, coldMs, loadMs, tokens);
+            return 0;
+        }
         std::printf("tokenizer: %s (%s), loaded in %.0f ms\n", tokenizerPath.c_str(), tok.describe().c_str(), loadMs);
         std::printf("text: %s (%zu bytes)\n", textPath.c_str(), text.size());
         std::printf("token count: %zu\n", tokens);
