@@ -112,6 +112,8 @@ Segmentation Segmenter::segment(const Document& doc, const TokenGrid& grid, cons
     limits.maxTokens = g.maxTokens.value_or(spec_.maxTokens);
     if (limits.maxTokens == 0)
         throw Error("the maximum block size must be at least 1 token");
+    if (!g.minTokens && limits.minTokens > limits.maxTokens)
+        limits.minTokens = limits.maxTokens; // an explicit maximum wins over the default minimum
     if (limits.minTokens > limits.maxTokens)
         throw Error("the minimum block size (" + std::to_string(limits.minTokens) + ") exceeds the maximum ("
                     + std::to_string(limits.maxTokens) + ")");

@@ -40,6 +40,17 @@ double StructuralScorer::headingStrength(const SegmentContext& ctx, std::size_t 
                                                   : w_.definitionDeep);
     if (isolated && unpunctuated && info.width <= w_.shortWidth)
         h = std::max(h, w_.isolatedShort);
+    // Column 0 right after a closing brace (or "end") at column 0: the next top-level construct
+    // of a braced language (C, C++, Java, JS, Go, Rust ...), whose definitions have no keyword.
+    if (info.indent == 0 && line > 0) {
+        const std::size_t above = ctx.layout.previousNonBlank(line);
+        if (above != static_cast<std::size_t>(-1) && ctx.layout[above].indent == 0) {
+            const std::string_view prev = ctx.layout.trimmed(above);
+            const std::string_view self = ctx.layout.trimmed(line);
+            if ((prev == "}" || prev == "};" || prev == "end") && !self.starts_with("}"))
+                h = std::max(h, w_.topLevel);
+        }
+    }
     return h;
 }
 

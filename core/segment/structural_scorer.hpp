@@ -4,7 +4,8 @@
 //  - heading shape: Markdown/setext headings (coarser levels score higher), section numbers
 //    (fewer parts score higher), isolated capitalised lines, isolated short lines;
 //  - definitions in code (def, class, fn, struct ...), top-level ones highest, with the comments
-//    and decorators directly above them moved into the same block;
+//    and decorators directly above them moved into the same block; column 0 right after a closing
+//    brace at column 0 (the next top-level construct of a braced language);
 //  - vertical whitespace: a gap of blank lines that is rare in this document (a section break is
 //    usually set apart by more blank lines than a paragraph break). The cue is relative to the
 //    document's own gaps, so a text with uniform spacing gets no signal from it;
@@ -23,6 +24,7 @@ struct StructuralWeights {
     double caps = 0.7;                          // isolated capitalised line
     double definitionTop = 0.9, definitionNested = 0.7, definitionDeep = 0.3; // indent 0, <=4, deeper
     double isolatedShort = 0.2;                 // isolated short line without closing punctuation
+    double topLevel = 0.3;                      // column 0 right after a closing brace at column 0
     double rareGap = 1.2;                       // times (1 - share of gaps at least this large)
     double anyGap = 0.1;                        // any blank line above
     double fenceFactor = 0.2;                   // inside a code fence

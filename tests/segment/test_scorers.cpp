@@ -99,6 +99,16 @@ private Q_SLOTS:
         QVERIFY(f.scoreAt(scores, "    def other") > f.scoreAt(scores, "    return x"));
     }
 
+    void structuralSeesTopLevelCodeAfterAClosingBrace()
+    {
+        // C has no definition keyword: a new top-level line after "}" at column 0 starts a block.
+        const Fixture f("#include <x.h>\n\nstatic int f(void)\n{\n    return 1;\n}\n\nint g(int a)\n{\n    return a;\n}\n");
+        StructuralScorer s;
+        const auto scores = s.score(f.ctx(), f.candidates);
+        QVERIFY(f.scoreAt(scores, "int g") > f.scoreAt(scores, "    return a;") + 0.2);
+        QVERIFY(f.scoreAt(scores, "int g") > f.scoreAt(scores, "{\n    return a"));
+    }
+
     void structuralUsesRareBlankGaps()
     {
         // Paragraphs one blank line apart, and one gap of three: that one is a section break.
