@@ -188,11 +188,13 @@ int runExport(const ArgSpec::Parsed& a, Io& io)
         if (!id)
             throw Error("no dataset named '" + a.value("dataset") + "' in this workspace (see 'blocklens-cli db info')",
                         {.file = st.path().string()});
+        std::size_t rows = 0;
         writeOutput(a, io, [&](std::ostream& out) {
-            st.exportDataset(*id, out, form == "chunks" ? RecordForm::Chunks : RecordForm::Record, a.flag("original"));
+            rows = st.exportDataset(*id, out, form == "chunks" ? RecordForm::Chunks : RecordForm::Record,
+                                    a.flag("original"), a.flag("reviewed-only"));
         });
         summary["dataset_id"] = *id;
-        summary["rows"] = st.datasetRows(*id).size();
+        summary["rows"] = rows;
         summary["form"] = form;
     } else {
         const std::string format = a.value("format");
@@ -225,7 +227,8 @@ Command dbCommand()
     spec.positional("ACTION", "one of:\n" + indent + "init    create the workspace (parent directories too)\n" + indent
                                   + "info    schema version, sizes and counts\n" + indent
                                   + "check   integrity_check + foreign_key_check (exit 1 on problems)\n" + indent
-                                  + "export  --dataset NAME|ID [--form F] [--original], or --query NAME / --sql Q "
+                                  + "export  --dataset NAME|ID [--form F] [--original] [--reviewed-only], or\n" + indent
+                                  + "        --query NAME / --sql Q "
                                     "[--format F]\n"
                                   + indent + "The workspace is --db PATH, else $BLOCKLENS_DB, else\n" + indent
                                   + "$XDG_DATA_HOME/blocklens/workspace.db (~/.local/share/...).")
@@ -233,7 +236,8 @@ Command dbCommand()
         .option("dataset", "NAME|ID", "export: the dataset to write")
         .option("form", "FORM", "export --dataset: record or chunks", "record")
         .flag("original", "export --dataset: the boundaries as imported, not the corrected ones")
-        .option("query", "NAME", "export: runs, evaluations, segmentations, documents, datasets, events or metrics")
+        .flag("reviewed-only", "export --dataset: only the rows marked as reviewed")
+        .option("query", "NAME", "export: runs, evaluations, segmentations, documents, datasets, rows, events or metrics")
         .option("sql", "QUERY", "export: any read-only SQL query")
         .option("format", "FORMAT", "export --query/--sql: csv or jsonl", "csv")
         .option("out", "FILE", "export: write here instead of standard output")

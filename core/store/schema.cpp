@@ -170,8 +170,20 @@ CREATE TABLE notes (
 CREATE INDEX notes_by_target ON notes(target_kind, target_id);
 )SQL";
 
+// Version 2: review status. An annotator marks a dataset row (its current boundaries) or a
+// segmentation version as reviewed; who and when are kept.
+constexpr const char* kV2 = R"SQL(
+ALTER TABLE dataset_rows ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0 CHECK (reviewed IN (0, 1));
+ALTER TABLE dataset_rows ADD COLUMN reviewed_by TEXT;
+ALTER TABLE dataset_rows ADD COLUMN reviewed_at TEXT;
+ALTER TABLE segmentations ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0 CHECK (reviewed IN (0, 1));
+ALTER TABLE segmentations ADD COLUMN reviewed_by TEXT;
+ALTER TABLE segmentations ADD COLUMN reviewed_at TEXT;
+)SQL";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema: documents, datasets, segmentations, annotation events, evaluations, runs, tags, notes", kV1},
+    {2, "review status of dataset rows and segmentations (reviewed, reviewed_by, reviewed_at)", kV2},
 };
 
 } // namespace

@@ -2,8 +2,42 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 
 namespace blocklens::store::sql {
+
+namespace {
+
+// Whether a failed write was (most likely) for lack of space: the disk (or its quota) is full,
+// or a file reached the process's size limit (ulimit -f). SQLite reports some of these as a
+// plain SQLITE_IOERR_WRITE and does not always keep errno, so look at the files themselves.
+bool outOfSpace(const std::string& path, int savedErrno, int sysErrno)
+{
+    for (int e : {savedErrno, sysErrno})
+        if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+            return true;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path db(path);
+    rlimit limit{};
+    if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+        for (const char* suffix : {"", "-wal", "-journal"}) {
+            const auto size = fs::file_size(db.string() + suffix, ec);
+            if (!ec && size + 65536 >= limit.rlim_cur)
+                return true;
+        }
+    }
+    struct statvfs vfs{};
+    const fs::path dir = db.has_parent_path() ? db.parent_path() : fs::path(".");
+    if (statvfs(dir.c_str(), &vfs) == 0 && static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize < (1ull << 20))
+        return true;
+    return false;
+}
+
+} // namespace
 
 std::string describe(int rc)
 {
@@ -15,16 +49,16 @@ std::string describe(int rc)
 
 Connection::~Connection() { close(); }
 
-void Connection::open(const std::string& path, int flags)
+void Connection::open(const std::string& name, int flags, const std::string& path)
 {
     close();
-    path_ = path;
+    path_ = path.empty() ? name : path;
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_EXRESCODE, nullptr);
+    const int rc = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_EXRESCODE, nullptr);
     if (rc != SQLITE_OK) {
         std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close_v2(db);
-        throw Error("cannot open the workspace database: " + detail, ErrorContext{.file = path});
+        throw Error("cannot open the workspace database: " + detail, ErrorContext{.file = path_});
     }
     db_ = db;
 }
@@ -86,14 +120,15 @@ int Connection::changes() const { return sqlite3_changes(db_); }
 
 void Connection::fail(int rc, std::string_view what) const
 {
+    const int savedErrno = errno;
     const int extended = db_ ? sqlite3_extended_errcode(db_) : rc;
     const int primary = rc & 0xff;
     const int sysErrno = db_ ? sqlite3_system_errno(db_) : 0;
     const std::string detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     const std::string doing = what.empty() ? std::string() : " while " + std::string(what);
     std::string message;
-    const bool noSpace = primary == SQLITE_FULL || (primary == SQLITE_IOERR && (sysErrno == ENOSPC || sysErrno == EFBIG))
-        || ((extended & 0xff) == SQLITE_IOERR && (sysErrno == ENOSPC || sysErrno == EFBIG));
+    const bool noSpace = primary == SQLITE_FULL || (extended & 0xff) == SQLITE_FULL
+        || ((primary == SQLITE_IOERR || (extended & 0xff) == SQLITE_IOERR) && outOfSpace(path_, savedErrno, sysErrno));
     if (noSpace) {
         message = "the disk is full (or the file size limit was reached)" + doing
             + ": the change was rolled back and everything stored before it is intact; free some space and retry";

@@ -76,8 +76,9 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    // flags: SQLITE_OPEN_* (EXRESCODE is added).
-    void open(const std::string& path, int flags);
+    // flags: SQLITE_OPEN_* (EXRESCODE is added). `name` is the file name or, with
+    // SQLITE_OPEN_URI, a file: URI; `path` (default: name) is what errors show.
+    void open(const std::string& name, int flags, const std::string& path = {});
     void close() noexcept;
     bool isOpen() const { return db_ != nullptr; }
     sqlite3* handle() const { return db_; }

@@ -170,6 +170,23 @@ FileState readState(sql::Connection& db, const ErrorContext& ctx)
     return s;
 }
 
+// file: URI of a path that SQLite reads as immutable (no locks, no -shm file).
+std::string immutableUri(const fs::path& path)
+{
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string uri = "file:";
+    for (unsigned char c : fs::absolute(path).string()) {
+        if (c == '%' || c == '?' || c == '#' || c <= 0x20 || c >= 0x7f) {
+            uri += '%';
+            uri += kHex[c >> 4];
+            uri += kHex[c & 15];
+        } else {
+            uri += static_cast<char>(c);
+        }
+    }
+    return uri + "?mode=ro&immutable=1";
+}
+
 std::string backupPathFor(const fs::path& path, int version)
 {
     const std::string base = path.string() + ".v" + std::to_string(version) + ".bak";
@@ -269,7 +286,26 @@ Store Store::open(const fs::path& path, const OpenOptions& options)
     sqlite3_busy_timeout(d->db.handle(), options.busyTimeoutMs);
     sqlite3_extended_result_codes(d->db.handle(), 1);
 
-    FileState state = readState(d->db, ctx);
+    FileState state;
+    try {
+        state = readState(d->db, ctx);
+    } catch (const Error&) {
+        // A WAL workspace in a directory this user may not write: SQLite cannot create the -shm
+        // file it reads through. Without a -wal file no writer has it open, so read the file as
+        // it is (immutable); otherwise say what to do.
+        fs::path wal = path;
+        wal += "-wal";
+        if (!d->db.readOnly() || !exists)
+            throw;
+        if (fs::exists(wal, ec))
+            throw Error("cannot read this read-only workspace: its directory is not writable and a write-ahead log "
+                        "(" + wal.filename().string() + ") exists, so another program may be writing it; make the "
+                        "directory writable or copy the workspace",
+                        ctx);
+        d->db.open(immutableUri(path), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path.string());
+        sqlite3_extended_result_codes(d->db.handle(), 1);
+        state = readState(d->db, ctx);
+    }
     const bool empty = state.objects == 0 && state.applicationId == 0 && state.userVersion == 0;
     if (!empty && state.applicationId != kApplicationId) {
         std::ostringstream msg;

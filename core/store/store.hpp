@@ -35,7 +35,7 @@ namespace blocklens::store {
 using Id = std::int64_t;
 
 // The schema this build reads and writes. Migration N turns a version N-1 file into version N.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 // PRAGMA application_id of a BlockLens workspace ("BLKL").
 inline constexpr std::int32_t kApplicationId = 0x424C4B4C;
 
@@ -77,6 +77,7 @@ struct DatasetInfo {
     std::string name;
     std::string sourcePath;
     std::size_t rows = 0;
+    std::size_t reviewedRows = 0;
     std::string importedAt;
 };
 
@@ -86,6 +87,8 @@ struct DatasetRow {
     DocumentMeta meta;     // the row's own metadata (id, category, variant, lang, source)
     Id referenceSegmentationId = 0; // the boundaries as imported (never edited)
     Id currentSegmentationId = 0;   // the corrected version (== reference until corrected)
+    bool reviewed = false;          // an annotator checked the current boundaries (schema v2)
+    std::string reviewedBy, reviewedAt;
 };
 
 struct ImportOptions {
@@ -118,6 +121,8 @@ struct SegmentationInfo {
     std::string segmenter, params, author, createdAt;
     std::size_t boundaryCount = 0;
     std::size_t activeEdits = 0; // annotation events in effect (not undone)
+    bool reviewed = false;       // schema v2
+    std::string reviewedBy, reviewedAt;
 };
 
 // One boundary edit made by a person in the annotation view.
@@ -261,8 +266,12 @@ public:
     std::vector<DatasetRow> datasetRows(Id datasetId);
     // Writes the dataset in the record format of shared/data/README.md (or the chunks form),
     // one line per row in import order, with each row's current (corrected) boundaries, or the
-    // imported ones if `original`. Text and metadata are written as imported.
-    void exportDataset(Id datasetId, std::ostream& out, RecordForm form = RecordForm::Record, bool original = false);
+    // imported ones if `original`; only reviewed rows if `reviewedOnly`. Text and metadata are
+    // written as imported. Returns the number of rows written.
+    std::size_t exportDataset(Id datasetId, std::ostream& out, RecordForm form = RecordForm::Record,
+                              bool original = false, bool reviewedOnly = false);
+    // Marks a row's current boundaries as reviewed (or not), by `author`, now.
+    void setReviewed(Id datasetId, std::size_t row, bool reviewed, const std::string& author);
 
     // -- segmentations
     Id addSegmentation(const NewSegmentation& segmentation);
@@ -281,6 +290,8 @@ public:
     // Makes row `row` of a dataset editable: forks its current version into a manual one unless
     // it already is manual. Returns the segmentation to edit (the row's current one).
     Id beginCorrection(Id datasetId, std::size_t row, const std::string& author);
+
+    void setSegmentationReviewed(Id segmentationId, bool reviewed, const std::string& author);
 
     // -- annotation (only "manual" segmentations are editable)
     // Validates the edit against the current boundaries, then writes the event and the new
@@ -310,7 +321,7 @@ public:
     std::vector<Note> notes(TargetKind target, Id targetId);
 
     // -- tables for export (CSV / JSONL)
-    // name: runs | evaluations | segmentations | documents | datasets | events | metrics
+    // name: runs | evaluations | segmentations | documents | datasets | rows | events | metrics
     Table queryTable(const std::string& name);
     // Any read-only SQL (SELECT / WITH / read-only PRAGMA); a statement that writes is refused.
     Table select(const std::string& sql);

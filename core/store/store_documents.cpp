@@ -258,9 +258,12 @@ std::optional<Id> Store::findDataset(const std::string& nameOrId)
 std::vector<DatasetInfo> Store::listDatasets()
 {
     std::vector<DatasetInfo> out;
-    sql::Query q(d->db, "SELECT id, name, source_path, row_count, imported_at FROM datasets ORDER BY id");
+    sql::Query q(d->db, "SELECT id, name, source_path, row_count, imported_at, "
+                        "(SELECT count(*) FROM dataset_rows r WHERE r.dataset_id = datasets.id AND r.reviewed = 1) "
+                        "FROM datasets ORDER BY id");
     while (q.step())
-        out.push_back({q.integer(0), q.text(1), q.text(2), static_cast<std::size_t>(q.integer(3)), q.text(4)});
+        out.push_back({q.integer(0), q.text(1), q.text(2), static_cast<std::size_t>(q.integer(3)),
+                       static_cast<std::size_t>(q.integer(5)), q.text(4)});
     return out;
 }
 
@@ -269,8 +272,8 @@ std::vector<DatasetRow> Store::datasetRows(Id datasetId)
     d->requireExists("datasets", datasetId, "dataset");
     std::vector<DatasetRow> out;
     sql::Query q(d->db, "SELECT row_index, document_id, record_id, category, variant, lang, source, "
-                        "reference_segmentation_id, current_segmentation_id FROM dataset_rows WHERE dataset_id = ? "
-                        "ORDER BY row_index");
+                        "reference_segmentation_id, current_segmentation_id, reviewed, coalesce(reviewed_by, ''), "
+                        "coalesce(reviewed_at, '') FROM dataset_rows WHERE dataset_id = ? ORDER BY row_index");
     q.bind(1, datasetId);
     while (q.step()) {
         DatasetRow r;
@@ -283,19 +286,23 @@ std::vector<DatasetRow> Store::datasetRows(Id datasetId)
         r.meta.source = q.text(6);
         r.referenceSegmentationId = q.integer(7);
         r.currentSegmentationId = q.integer(8);
+        r.reviewed = q.integer(9) != 0;
+        r.reviewedBy = q.text(10);
+        r.reviewedAt = q.text(11);
         out.push_back(std::move(r));
     }
     return out;
 }
 
-void Store::exportDataset(Id datasetId, std::ostream& out, RecordForm form, bool original)
+std::size_t Store::exportDataset(Id datasetId, std::ostream& out, RecordForm form, bool original, bool reviewedOnly)
 {
     sql::ReadTransaction snapshot(d->db);
     d->requireExists("datasets", datasetId, "dataset");
     sql::Query q(d->db, "SELECT r.record_id, r.category, r.variant, r.lang, r.source, r.reference_segmentation_id, "
                         "r.current_segmentation_id, doc.text FROM dataset_rows r JOIN documents doc ON doc.id = r.document_id "
-                        "WHERE r.dataset_id = ? ORDER BY r.row_index");
-    q.bind(1, datasetId);
+                        "WHERE r.dataset_id = ? AND (?2 = 0 OR r.reviewed = 1) ORDER BY r.row_index");
+    q.bind(1, datasetId).bind(2, reviewedOnly ? 1 : 0);
+    std::size_t written = 0;
     while (q.step()) {
         DocumentMeta m;
         m.id = q.text(0);
@@ -306,9 +313,22 @@ void Store::exportDataset(Id datasetId, std::ostream& out, RecordForm form, bool
         const Id segmentation = original ? q.integer(5) : q.integer(6);
         const Document doc(q.text(7), std::move(m));
         out << formatDatasetRecord(doc, d->loadBoundaries(segmentation), form) << '\n';
+        ++written;
     }
     if (!out)
         d->fail("writing the exported dataset failed");
+    return written;
+}
+
+void Store::setReviewed(Id datasetId, std::size_t row, bool reviewed, const std::string& author)
+{
+    sql::WriteTransaction tx(d->db, "marking a row as reviewed");
+    sql::Query q(d->db, "UPDATE dataset_rows SET reviewed = ?, reviewed_by = ?, "
+                        "reviewed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE dataset_id = ? AND row_index = ?");
+    q.bind(1, reviewed ? 1 : 0).bind(2, author).bind(3, datasetId).bind(4, row).run();
+    if (d->db.changes() != 1)
+        d->fail("dataset " + std::to_string(datasetId) + " has no row " + std::to_string(row));
+    tx.commit();
 }
 
 } // namespace blocklens::store

@@ -97,11 +97,17 @@ constexpr NamedQuery kTables[] = {
     {"segmentations",
      "SELECT s.id, s.created_at, s.document_id, d.external_id AS document, s.segmenter, s.params, s.author, s.parent_id, "
      "(SELECT count(*) FROM boundaries b WHERE b.segmentation_id = s.id) AS boundaries, "
-     "(SELECT count(*) FROM annotation_events e WHERE e.segmentation_id = s.id AND e.state = 'active') AS edits "
+     "(SELECT count(*) FROM annotation_events e WHERE e.segmentation_id = s.id AND e.state = 'active') AS edits, "
+     "s.reviewed, s.reviewed_by, s.reviewed_at "
      "FROM segmentations s JOIN documents d ON d.id = s.document_id ORDER BY s.id"},
     {"documents", "SELECT id, content_hash, external_id, source, category, variant, lang, kind, length_cp, length_bytes, "
                   "created_at FROM documents ORDER BY id"},
-    {"datasets", "SELECT id, name, source_path, row_count, imported_at FROM datasets ORDER BY id"},
+    {"datasets", "SELECT id, name, source_path, row_count, "
+                 "(SELECT count(*) FROM dataset_rows r WHERE r.dataset_id = datasets.id AND r.reviewed = 1) AS reviewed_rows, "
+                 "imported_at FROM datasets ORDER BY id"},
+    {"rows", "SELECT r.dataset_id, ds.name AS dataset, r.row_index, r.record_id, r.document_id, r.category, r.variant, "
+             "r.lang, r.source, r.reference_segmentation_id, r.current_segmentation_id, r.reviewed, r.reviewed_by, "
+             "r.reviewed_at FROM dataset_rows r JOIN datasets ds ON ds.id = r.dataset_id ORDER BY r.dataset_id, r.row_index"},
     {"events", "SELECT id, segmentation_id, seq, action, before_offset, before_level, after_offset, after_level, author, "
                "created_at, state, undone_at FROM annotation_events ORDER BY segmentation_id, seq"},
     {"metrics", nullptr}, // aggregateMetrics(SegmenterAndCategory)

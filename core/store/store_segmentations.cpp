@@ -138,7 +138,8 @@ EventChange describeEdit(std::vector<Boundary>& bs, const AnnotationEdit& e, std
 constexpr const char* kSegmentationSelect =
     "SELECT s.id, s.document_id, s.parent_id, s.segmenter, s.params, s.author, s.created_at, "
     "(SELECT count(*) FROM boundaries b WHERE b.segmentation_id = s.id), "
-    "(SELECT count(*) FROM annotation_events e WHERE e.segmentation_id = s.id AND e.state = 'active') "
+    "(SELECT count(*) FROM annotation_events e WHERE e.segmentation_id = s.id AND e.state = 'active'), "
+    "s.reviewed, coalesce(s.reviewed_by, ''), coalesce(s.reviewed_at, '') "
     "FROM segmentations s ";
 
 SegmentationInfo readSegmentationInfo(sql::Query& q)
@@ -153,6 +154,9 @@ SegmentationInfo readSegmentationInfo(sql::Query& q)
     s.createdAt = q.text(6);
     s.boundaryCount = static_cast<std::size_t>(q.integer(7));
     s.activeEdits = static_cast<std::size_t>(q.integer(8));
+    s.reviewed = q.integer(9) != 0;
+    s.reviewedBy = q.text(10);
+    s.reviewedAt = q.text(11);
     return s;
 }
 
@@ -347,6 +351,17 @@ Id Store::beginCorrection(Id datasetId, std::size_t row, const std::string& auth
     q.bind(1, id).bind(2, datasetId).bind(3, row).run();
     tx.commit();
     return id;
+}
+
+void Store::setSegmentationReviewed(Id segmentationId, bool reviewed, const std::string& author)
+{
+    sql::WriteTransaction tx(d->db, "marking a segmentation as reviewed");
+    sql::Query q(d->db, "UPDATE segmentations SET reviewed = ?, reviewed_by = ?, "
+                        "reviewed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
+    q.bind(1, reviewed ? 1 : 0).bind(2, author).bind(3, segmentationId).run();
+    if (d->db.changes() != 1)
+        d->fail("there is no segmentation with id " + std::to_string(segmentationId));
+    tx.commit();
 }
 
 // ---- annotation -------------------------------------------------------------------------------
