@@ -71,12 +71,11 @@ void sentenceStarts(Collector& c)
                 ++jcp;
             }
             if (j >= t.size()) {
-                // Terminator at the end of the line: the next non-blank line starts a sentence
-                // when it opens like one.
-                std::size_t next = l + 1;
-                while (next < layout.size() && layout[next].blank)
-                    ++next;
-                if (next < layout.size() && next == l + 1 && !layout[next].fence) {
+                // Terminator at the end of the line: a directly following line starts a
+                // sentence when it opens like one (after blank lines it is a paragraph start,
+                // added above).
+                const std::size_t next = l + 1;
+                if (next < layout.size() && !layout[next].blank && !layout[next].fence) {
                     const std::string_view nt = layout.trimmed(next);
                     std::size_t k = 0;
                     if (!nt.empty() && isSentenceOpener(nextCodePoint(nt, k)))
