@@ -33,5 +33,9 @@ Command segmentersCommand(); // cmd_segmenters.cpp
 Command dbCommand();     // cmd_db.cpp (experiment store)
 Command importCommand(); // cmd_import.cpp
 Command runsCommand();   // cmd_runs.cpp
+// The engine's commands, built with libtorch (BLOCKLENS_WITH_TORCH; core/engine).
+Command logitsCommand();    // cmd_logits.cpp
+Command compareCommand();   // cmd_compare.cpp
+Command makeModelCommand(); // cmd_make_model.cpp
 
 } // namespace blocklens::cli

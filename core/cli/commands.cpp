@@ -16,6 +16,11 @@ std::span<const Command> allCommands()
         dbCommand(),
         importCommand(),
         runsCommand(),
+#ifdef BLOCKLENS_WITH_TORCH
+        logitsCommand(),
+        compareCommand(),
+        makeModelCommand(),
+#endif
     };
     return commands;
 }

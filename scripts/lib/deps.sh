@@ -5,7 +5,7 @@
 BLOCKLENS_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git xz-utils
   qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6sql6-sqlite libgl-dev
-  libtorch-dev libsqlite3-dev nlohmann-json3-dev libpcre2-dev
+  libtorch-dev libopenblas0-pthread libsqlite3-dev nlohmann-json3-dev libpcre2-dev
   xvfb xauth fonts-dejavu-core
 )
 

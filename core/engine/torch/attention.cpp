@@ -19,8 +19,9 @@ at::Tensor blockedMask(std::int64_t q0, std::int64_t c, std::int64_t k0, std::in
     return blocked;
 }
 
-// Score budget per query chunk: heads * chunk * m fp32 values.
-constexpr std::int64_t kScoreBudget = std::int64_t(1) << 27; // 512 MiB of fp32
+// Score values (fp32) per query chunk: on a GPU large chunks keep kernels few; on a CPU small
+// ones stay in cache and reuse the allocator's memory (fresh pages are expensive in sandboxes).
+std::int64_t scoreBudget(const at::Tensor& q) { return q.is_cuda() ? std::int64_t(1) << 27 : std::int64_t(1) << 20; }
 
 } // namespace
 
@@ -46,17 +47,25 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
 #endif
 
     at::Tensor out = at::empty({heads, n, d}, q.options()); // [heads, n, d]
-    const std::int64_t chunk = std::clamp<std::int64_t>(kScoreBudget / std::max<std::int64_t>(1, heads * m), 1, n);
+    // Queries in chunks; each chunk looks only at the keys it may see (causal end, window start),
+    // which halves the work of a causal prefill and bounds the score buffer.
+    const std::int64_t chunk = std::clamp<std::int64_t>(scoreBudget(q) / std::max<std::int64_t>(1, heads * m), 16, 512);
     for (std::int64_t c0 = 0; c0 < n; c0 += chunk) {
         const std::int64_t c = std::min(chunk, n - c0);
+        const std::int64_t q0 = a.qStart + c0;                                   // slot of the chunk's first query
+        const std::int64_t kEnd = std::clamp<std::int64_t>(q0 + c - a.kStart, 0, m); // keys after the last query: never seen
+        const std::int64_t kBegin = a.window ? std::clamp<std::int64_t>(q0 - *a.window + 1 - a.kStart, 0, kEnd) : 0;
+        const std::int64_t mc = kEnd - kBegin;
+        const at::Tensor kc = k.narrow(1, kBegin, mc);                           // [kv_heads, mc, d]
+        const at::Tensor vc = v.narrow(1, kBegin, mc);                           // [kv_heads, mc, d]
         // qg [kv_heads, group * c, d]: the query heads of one KV head stacked as rows
         const at::Tensor qg = q.narrow(1, c0, c).reshape({kvHeads, group * c, d});
-        at::Tensor scores = at::matmul(qg, k.transpose(1, 2)) * a.scale; // [kv_heads, group * c, m]
-        scores = scores.view({kvHeads, group, c, m});
-        scores.masked_fill_(blockedMask(a.qStart + c0, c, a.kStart, m, a.window, q.device()),
+        at::Tensor scores = at::matmul(qg, kc.transpose(1, 2)) * a.scale;        // [kv_heads, group * c, mc]
+        scores = scores.view({kvHeads, group, c, mc});
+        scores.masked_fill_(blockedMask(q0, c, a.kStart + kBegin, mc, a.window, q.device()),
                             -std::numeric_limits<double>::infinity());
-        const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type()); // [kv_heads, group, c, m]
-        const at::Tensor o = at::matmul(probs.view({kvHeads, group * c, m}), v);            // [kv_heads, group * c, d]
+        const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type()); // [kv_heads, group, c, mc]
+        const at::Tensor o = at::matmul(probs.view({kvHeads, group * c, mc}), vc);          // [kv_heads, group * c, d]
         out.narrow(1, c0, c).copy_(o.view({heads, c, d}));
     }
     return out;

@@ -1,0 +1,294 @@
+// blocklens-cli compare: the same input under two attention modes (full vs block-cached by
+// default): divergence of the query block's logits, perplexity, greedy continuations, TTFT.
+#include "cli/command.hpp"
+#include "cli/engine_args.hpp"
+#include "cli/input.hpp"
+#include "engine/metrics.hpp"
+#include "segment/segmenter.hpp"
+#include "store/store.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "util/error.hpp"
+#include "version.hpp"
+
+#include <cstdio>
+#include <ostream>
+
+namespace blocklens::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct Input {
+    std::optional<Document> doc;
+    std::optional<Tokenizer> tokenizer;
+    std::vector<std::int32_t> ids;
+    std::vector<std::int64_t> blocks; // token starts; the last is the query (global) block
+    std::string segmenter;            // how the blocks were chosen
+};
+
+std::size_t positiveSize(const ArgSpec::Parsed& a, const std::string& name)
+{
+    const std::int64_t v = a.integer(name);
+    if (v < 1)
+        throw UsageError{"--" + name + " must be at least 1"};
+    return static_cast<std::size_t>(v);
+}
+
+segment::SegmentOptions segmentOptions(const ArgSpec::Parsed& a)
+{
+    using segment::Granularity;
+    segment::SegmentOptions o;
+    if (int(a.has("target-tokens")) + int(a.has("num-blocks")) + int(a.has("threshold")) > 1)
+        throw UsageError{"give only one of --target-tokens, --num-blocks and --threshold"};
+    if (a.has("target-tokens"))
+        o.granularity = Granularity::target(positiveSize(a, "target-tokens"));
+    else if (a.has("num-blocks"))
+        o.granularity = Granularity::exactBlocks(positiveSize(a, "num-blocks"));
+    else if (a.has("threshold"))
+        o.granularity = Granularity::thresholdDepth(a.number("threshold"), a.has("depth") ? static_cast<int>(a.integer("depth")) : 0);
+    if (a.has("max-tokens"))
+        o.granularity.maxTokens = positiveSize(a, "max-tokens");
+    return o;
+}
+
+Input readInput(const ArgSpec::Parsed& a, const engine::ModelConfig& config, std::ostream& err)
+{
+    Input in;
+    if (a.has("input") == a.has("ids"))
+        throw UsageError{"give either --input FILE or --ids LIST"};
+    if (a.has("blocks") && a.has("segmenter"))
+        throw UsageError{"give either --blocks or --segmenter, not both"};
+    const std::filesystem::path modelDir = a.value("model");
+    std::optional<std::string> tokPath = a.optional("tokenizer");
+    if (!tokPath && std::filesystem::exists(modelDir / "tokenizer.json"))
+        tokPath = (modelDir / "tokenizer.json").string();
+    if (tokPath) {
+        in.tokenizer = Tokenizer::fromFile(*tokPath);
+        if (static_cast<std::int64_t>(in.tokenizer->vocabSize()) > config.vocabSize)
+            throw Error("the tokenizer has " + std::to_string(in.tokenizer->vocabSize()) +
+                            " tokens but the model's vocabulary has only " + std::to_string(config.vocabSize) +
+                            ": they do not belong together",
+                        {.file = *tokPath});
+    }
+    if (a.has("ids")) {
+        in.ids = parseTokenIds(a.value("ids"), "ids");
+        if (a.has("query"))
+            throw UsageError{"--query needs --input (text); with --ids the last block is the query"};
+        in.blocks = a.has("blocks") ? parseIntegerList(a.value("blocks"), "blocks") : std::vector<std::int64_t>{0};
+        in.segmenter = a.has("blocks") ? "given" : "one block";
+        return in;
+    }
+    if (!in.tokenizer)
+        throw Error("no tokenizer.json in the model directory; give --tokenizer PATH", {.file = modelDir.string()});
+    in.doc = loadInputDocument(a.value("input"), {a.flag("replace-invalid")}, err);
+    const Encoding enc = in.tokenizer->encode(in.doc->text());
+    in.ids = enc.ids;
+    if (a.has("blocks")) {
+        in.blocks = parseIntegerList(a.value("blocks"), "blocks");
+        in.segmenter = "given";
+    } else {
+        const auto& seg = segment::findSegmenter(a.has("segmenter") ? a.value("segmenter") : std::string(segment::kDefaultSegmenter));
+        const auto grid = segment::TokenGrid::fromEncoding(enc, in.doc->length(), in.tokenizer->describe());
+        for (const auto& b : seg.segment(*in.doc, grid, segmentOptions(a)).blocks)
+            if (b.tokens() > 0)
+                in.blocks.push_back(static_cast<std::int64_t>(b.tokenBegin));
+        in.segmenter = seg.name();
+    }
+    if (a.has("query")) {
+        const Encoding q = in.tokenizer->encode(a.value("query"));
+        if (q.ids.empty())
+            throw UsageError{"--query encodes to no tokens"};
+        in.blocks.push_back(static_cast<std::int64_t>(in.ids.size()));
+        in.ids.insert(in.ids.end(), q.ids.begin(), q.ids.end());
+    }
+    if (in.ids.empty())
+        throw Error("the input encodes to no tokens", {.file = a.value("input")});
+    return in;
+}
+
+std::string decode(const Input& in, const std::vector<std::int32_t>& ids)
+{
+    return in.tokenizer ? in.tokenizer->decode(ids, true) : std::string();
+}
+
+json modeJson(engine::AttentionMode mode, const engine::RunResult& r, const Input& in)
+{
+    json j;
+    j["mode"] = std::string(engine::toString(mode));
+    j["stats"] = runStatsJson(r.stats);
+    j["generated_ids"] = r.generated;
+    if (in.tokenizer)
+        j["generated_text"] = decode(in, r.generated);
+    return j;
+}
+
+void record(const std::filesystem::path& db, const engine::Model& model, const Input& in, engine::AttentionMode mode,
+            const engine::RunResult& r, const engine::ModeComparison* cmp)
+{
+    auto store = store::Store::open(db);
+    store::RunRecord rec;
+    if (in.doc)
+        rec.documentId = store.addDocument(*in.doc);
+    rec.modelName = model.directory().filename().string();
+    rec.modelHash = model.fingerprint();
+    rec.modelConfig = model.config().toJson();
+    rec.tokenizerHash = in.tokenizer ? in.tokenizer->contentHash() : std::string();
+    rec.attentionMode = std::string(engine::toString(mode));
+    rec.device = model.device();
+    rec.dtype = std::string(engine::toString(model.dtype()));
+    rec.software = json{{"blocklens", std::string(kVersion)}, {"libtorch", engine::torchVersion()}}.dump();
+    rec.tokens = r.stats.tokens;
+    rec.blocks = r.stats.blocks;
+    rec.ttftMs = r.stats.ttftMs;
+    rec.prefillMs = r.stats.prefillMs;
+    rec.flops = r.stats.prefillFlops.total();
+    rec.kvBytes = static_cast<std::int64_t>(r.stats.kvBytes);
+    rec.cacheHits = r.stats.cacheHits;
+    rec.cacheMisses = r.stats.cacheMisses;
+    if (cmp) {
+        rec.logitKl = cmp->meanKl;
+        rec.top1Agreement = cmp->top1Agreement;
+        json d;
+        d["max_kl"] = cmp->maxKl;
+        d["perplexity_reference"] = cmp->perplexityA ? json(*cmp->perplexityA) : json(nullptr);
+        d["perplexity"] = cmp->perplexityB ? json(*cmp->perplexityB) : json(nullptr);
+        d["first_divergent_token"] = cmp->firstDivergentToken ? json(*cmp->firstDivergentToken) : json(nullptr);
+        d["segmenter"] = in.segmenter;
+        rec.divergence = d.dump();
+    }
+    store.recordRun(rec);
+}
+
+} // namespace
+
+Command compareCommand()
+{
+    ArgSpec spec("compare --model DIR (--input FILE | --ids LIST) [--segmenter NAME ... | --blocks LIST] [--query TEXT] "
+                 "[--max-new-tokens N] [--modes A,B] [--device cpu|cuda] [--dtype f32|bf16] [--db PATH] [--json]",
+                 "Run one input under two attention modes (default full vs block-cached) and compare the query block.");
+    spec.option("model", "DIR", "Hugging Face model directory (config.json, safetensors, tokenizer.json)")
+        .option("input", "FILE", "a document; encoded with the model's tokenizer.json")
+        .option("ids", "LIST", "token ids instead of a document, comma-separated")
+        .option("tokenizer", "PATH", "tokenizer.json (default: the model directory's)")
+        .option("segmenter", "NAME", "cut the document into blocks with this segmenter (default: " +
+                                         std::string(segment::kDefaultSegmenter) + "; see 'blocklens-cli segmenters')")
+        .option("target-tokens", "N", "segmenter: blocks of about N tokens")
+        .option("num-blocks", "N", "segmenter: exactly N blocks")
+        .option("threshold", "T", "segmenter: threshold decoder")
+        .option("depth", "D", "segmenter: with --threshold, refinement depth")
+        .option("max-tokens", "N", "segmenter: hard maximum block size")
+        .option("blocks", "LIST", "token index where each block starts, instead of a segmenter")
+        .option("query", "TEXT", "appended as the last (global) block; default: the last block of the input is the query")
+        .option("max-new-tokens", "N", "greedy continuation length under each mode", "16")
+        .option("modes", "A,B", "the reference mode and the compared one", "full,block-cached")
+        .option("db", "PATH", "record both runs in this experiment store");
+    addDeviceOptions(spec)
+        .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing")
+        .flag("json", "print JSON");
+    return {"compare", spec, [](const ArgSpec::Parsed& a, Io& io) {
+                if (!a.has("model"))
+                    throw UsageError{"--model DIR is required"};
+                const auto modes = [&] {
+                    const std::string m = a.value("modes");
+                    const auto comma = m.find(',');
+                    const auto ma = engine::parseAttentionMode(m.substr(0, comma));
+                    const auto mb = comma == std::string::npos ? std::nullopt : engine::parseAttentionMode(m.substr(comma + 1));
+                    if (!ma || !mb)
+                        throw UsageError{"--modes takes two of full, block, block-cached, e.g. full,block-cached"};
+                    return std::pair{*ma, *mb};
+                }();
+                const std::int64_t maxNew = a.integer("max-new-tokens");
+                if (maxNew < 0)
+                    throw UsageError{"--max-new-tokens must not be negative"};
+                const auto config = engine::ModelConfig::fromFile(std::filesystem::path(a.value("model")) / "config.json");
+                const Input in = readInput(a, config, io.err);
+                const auto n = static_cast<std::int64_t>(in.ids.size());
+                const auto model = engine::Model::load(a.value("model"), readLoadOptions(a, n + maxNew));
+                const engine::Runner runner(model);
+
+                engine::RunRequest req;
+                req.ids = in.ids;
+                req.blocks = engine::normalizeBlocks(in.blocks, n);
+                req.logits = engine::LogitsWanted::LastBlock;
+                req.maxNewTokens = maxNew;
+                if (config.eosTokenId)
+                    req.stopToken = static_cast<std::int32_t>(*config.eosTokenId);
+                req.tokenizerHash = in.tokenizer ? in.tokenizer->contentHash() : std::string();
+                req.mode = modes.first;
+                const engine::RunResult ra = runner.run(req);
+                req.mode = modes.second;
+                const engine::RunResult rb = runner.run(req);
+                // With every block now cached, the compared mode's TTFT as the paper measures it.
+                std::optional<double> warmTtft;
+                if (modes.second == engine::AttentionMode::BlockCached) {
+                    req.maxNewTokens = 0;
+                    req.logits = engine::LogitsWanted::None;
+                    warmTtft = runner.run(req).stats.ttftMs;
+                }
+                const auto cmp = engine::compareRuns(ra, rb, in.ids, req.blocks.back());
+                if (a.has("db")) {
+                    record(a.value("db"), model, in, modes.first, ra, nullptr);
+                    record(a.value("db"), model, in, modes.second, rb, &cmp);
+                }
+
+                json j;
+                j["model"] = a.value("model");
+                j["device"] = model.device();
+                j["dtype"] = std::string(engine::toString(model.dtype()));
+                j["tokens"] = n;
+                j["blocks"] = req.blocks.size();
+                j["segmenter"] = in.segmenter;
+                j["query_tokens"] = n - req.blocks.back();
+                j["reference"] = modeJson(modes.first, ra, in);
+                j["compared"] = modeJson(modes.second, rb, in);
+                if (warmTtft)
+                    j["compared"]["ttft_warm_cache_ms"] = *warmTtft;
+                json c;
+                c["rows"] = cmp.kl.size();
+                c["mean_kl"] = cmp.meanKl;
+                c["max_kl"] = cmp.maxKl;
+                c["kl_per_token"] = cmp.kl;
+                c["top1_agreement"] = cmp.top1Agreement;
+                c["perplexity_reference"] = cmp.perplexityA ? json(*cmp.perplexityA) : json(nullptr);
+                c["perplexity_compared"] = cmp.perplexityB ? json(*cmp.perplexityB) : json(nullptr);
+                c["first_divergent_generated_token"] = cmp.firstDivergentToken ? json(*cmp.firstDivergentToken) : json(nullptr);
+                j["comparison"] = c;
+                if (a.flag("json")) {
+                    io.out << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+                    return 0;
+                }
+                const std::string na(engine::toString(modes.first)), nb(engine::toString(modes.second));
+                char buf[512];
+                std::snprintf(buf, sizeof buf, "%lld tokens in %zu blocks (%s), query block %lld tokens, %s %s\n",
+                              static_cast<long long>(n), req.blocks.size(), in.segmenter.c_str(),
+                              static_cast<long long>(n - req.blocks.back()), model.device().c_str(),
+                              std::string(engine::toString(model.dtype())).c_str());
+                io.out << buf;
+                auto line = [&](const std::string& name, const engine::RunResult& r, std::optional<double> warm) {
+                    std::snprintf(buf, sizeof buf, "  %-13s TTFT %8.2f ms%s  prefill %.3g FLOPs  KV %s  cache %lld/%lld\n",
+                                  name.c_str(), r.stats.ttftMs,
+                                  warm ? (" (warm " + std::to_string(*warm).substr(0, std::to_string(*warm).find('.') + 3) + " ms)").c_str() : "",
+                                  r.stats.prefillFlops.total(), engine::formatBytes(r.stats.kvBytes).c_str(),
+                                  static_cast<long long>(r.stats.cacheHits), static_cast<long long>(r.stats.cacheHits + r.stats.cacheMisses));
+                    io.out << buf;
+                };
+                line(na, ra, std::nullopt);
+                line(nb, rb, warmTtft);
+                std::snprintf(buf, sizeof buf, "  query block: mean KL %.4g (max %.4g) nats, top-1 agreement %.1f%%", cmp.meanKl, cmp.maxKl,
+                              100 * cmp.top1Agreement);
+                io.out << buf;
+                if (cmp.perplexityA)
+                    io.out << ", perplexity " << *cmp.perplexityA << " vs " << *cmp.perplexityB;
+                io.out << "\n  greedy continuations "
+                       << (cmp.firstDivergentToken ? "diverge at token " + std::to_string(*cmp.firstDivergentToken)
+                                                   : std::string("agree on all ") + std::to_string(cmp.comparedGenerated) + " tokens")
+                       << "\n";
+                if (in.tokenizer && maxNew > 0) {
+                    io.out << "  " << na << ": " << json(decode(in, ra.generated)).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+                    io.out << "  " << nb << ": " << json(decode(in, rb.generated)).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+                }
+                return 0;
+            }};
+}
+
+} // namespace blocklens::cli

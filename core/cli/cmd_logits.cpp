@@ -1,0 +1,76 @@
+// blocklens-cli logits: float32 logits of every position under full or block attention (.npy).
+#include "cli/command.hpp"
+#include "cli/engine_args.hpp"
+#include "engine/memory.hpp"
+#include "engine/npy.hpp"
+#include "util/error.hpp"
+
+#include <ostream>
+
+namespace blocklens::cli {
+
+Command logitsCommand()
+{
+    ArgSpec spec("logits --model DIR --ids 1,2,3,... [--blocks 0,17,40] [--mode full|block|block-cached] "
+                 "[--device cpu|cuda] [--dtype f32|bf16] --out FILE.npy [--json]",
+                 "Logits of every position of a token sequence, under full or block attention, as float32 .npy [n_tokens, vocab].");
+    spec.option("model", "DIR", "Hugging Face model directory: config.json + model.safetensors (or shards + index)")
+        .option("ids", "LIST", "token ids, comma-separated")
+        .option("blocks", "LIST", "token index where each block starts; the last block is the global one (default: one block)")
+        .option("mode", "MODE", "full, block or block-cached", "full")
+        .option("out", "FILE", "where to write the logits (.npy, float32, [n_tokens, vocab])")
+        .option("runs", "N", "run N times sharing the block KV cache and report the last run (warm cache)", "1");
+    addDeviceOptions(spec).flag("json", "print the run's statistics as JSON");
+    return {"logits", spec, [](const ArgSpec::Parsed& a, Io& io) {
+                for (const char* required : {"model", "ids", "out"})
+                    if (!a.has(required))
+                        throw UsageError{std::string("--") + required + " is required"};
+                const auto mode = engine::parseAttentionMode(a.value("mode"));
+                if (!mode)
+                    throw UsageError{"--mode must be full, block or block-cached, got '" + a.value("mode") + "'"};
+                const std::int64_t runs = a.integer("runs");
+                if (runs < 1)
+                    throw UsageError{"--runs must be at least 1"};
+                engine::RunRequest req;
+                req.ids = parseTokenIds(a.value("ids"), "ids");
+                if (a.has("blocks"))
+                    req.blocks = parseIntegerList(a.value("blocks"), "blocks");
+                req.mode = *mode;
+                req.logits = engine::LogitsWanted::All;
+                const auto n = static_cast<std::int64_t>(req.ids.size());
+
+                const auto model = engine::Model::load(a.value("model"), readLoadOptions(a, n));
+                const engine::Runner runner(model);
+                engine::RunResult r;
+                for (std::int64_t i = 0; i < runs; ++i)
+                    r = runner.run(req);
+                const std::vector<std::int64_t> shape = {r.logits.rows, r.logits.vocab};
+                engine::writeNpy(a.value("out"), r.logits.values, shape);
+
+                if (a.flag("json")) {
+                    nlohmann::ordered_json j;
+                    j["out"] = a.value("out");
+                    j["shape"] = shape;
+                    j["mode"] = std::string(engine::toString(*mode));
+                    j["model"] = a.value("model");
+                    j["device"] = model.device();
+                    j["dtype"] = std::string(engine::toString(model.dtype()));
+                    j["stats"] = runStatsJson(r.stats);
+                    io.out << j.dump(2) << "\n";
+                    return 0;
+                }
+                char line[256];
+                std::snprintf(line, sizeof line, "%s: float32 [%lld, %lld], mode %s, %lld block(s), %s %s; TTFT %.2f ms, prefill %.3g FLOPs",
+                              a.value("out").c_str(), static_cast<long long>(shape[0]), static_cast<long long>(shape[1]),
+                              std::string(engine::toString(*mode)).c_str(), static_cast<long long>(r.stats.blocks),
+                              model.device().c_str(), std::string(engine::toString(model.dtype())).c_str(), r.stats.ttftMs,
+                              r.stats.prefillFlops.total());
+                io.out << line;
+                if (*mode == engine::AttentionMode::BlockCached)
+                    io.out << ", cache hits " << r.stats.cacheHits << "/" << (r.stats.cacheHits + r.stats.cacheMisses);
+                io.out << "\n";
+                return 0;
+            }};
+}
+
+} // namespace blocklens::cli

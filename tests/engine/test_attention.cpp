@@ -1,0 +1,132 @@
+// The engine's torch building blocks against plain references: chunked grouped-query attention
+// (causal, offsets, sliding window) and RoPE (frequency schedules, rotations composing).
+#include "engine/torch/attention.hpp"
+#include "engine/torch/rope.hpp"
+
+#include <QtTest>
+
+#include <cmath>
+#include <numbers>
+
+using namespace blocklens::engine;
+using namespace blocklens::engine::detail;
+
+namespace {
+
+double relErr(const at::Tensor& a, const at::Tensor& b)
+{
+    return ((a.to(at::kDouble) - b.to(at::kDouble)).norm() / b.to(at::kDouble).norm()).item<double>();
+}
+
+} // namespace
+
+class TestAttention : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void attendMatchesReference_data()
+    {
+        QTest::addColumn<int>("heads");
+        QTest::addColumn<int>("kvHeads");
+        QTest::addColumn<int>("n");      // queries
+        QTest::addColumn<int>("m");      // keys
+        QTest::addColumn<int>("qStart"); // slot of the first query
+        QTest::addColumn<int>("kStart"); // slot of the first key
+        QTest::addColumn<int>("window"); // 0: none
+        QTest::newRow("square causal") << 4 << 4 << 37 << 37 << 0 << 0 << 0;
+        QTest::newRow("gqa square") << 8 << 2 << 50 << 50 << 0 << 0 << 0;
+        QTest::newRow("mqa") << 4 << 1 << 20 << 20 << 0 << 0 << 0;
+        QTest::newRow("block alone at offset") << 4 << 2 << 13 << 13 << 10 << 10 << 0;
+        QTest::newRow("last block over past") << 4 << 2 << 9 << 40 << 31 << 0 << 0;
+        QTest::newRow("one query") << 4 << 2 << 1 << 48 << 47 << 0 << 0;
+        QTest::newRow("window square") << 4 << 1 << 40 << 40 << 0 << 0 << 16;
+        QTest::newRow("window over past") << 4 << 2 << 9 << 40 << 31 << 0 << 7;
+        QTest::newRow("many chunks causal") << 4 << 2 << 1100 << 1100 << 0 << 0 << 0;
+        QTest::newRow("many chunks window") << 4 << 2 << 700 << 1100 << 400 << 0 << 100;
+    }
+    void attendMatchesReference()
+    {
+        QFETCH(int, heads);
+        QFETCH(int, kvHeads);
+        QFETCH(int, n);
+        QFETCH(int, m);
+        QFETCH(int, qStart);
+        QFETCH(int, kStart);
+        QFETCH(int, window);
+        at::manual_seed(7);
+        const at::Tensor q = at::randn({heads, n, 8}) * 2;  // [heads, n, d]
+        const at::Tensor k = at::randn({kvHeads, m, 8}) * 2; // [kv_heads, m, d]
+        const at::Tensor v = at::randn({kvHeads, m, 8});
+        AttentionArgs args{qStart, kStart, window ? std::optional<std::int64_t>(window) : std::nullopt, 1.0 / std::sqrt(8.0)};
+        const at::Tensor ours = attend(q, k, v, args);
+        const at::Tensor ref = attendReference(q, k, v, args);
+        QCOMPARE(ours.sizes().vec(), (std::vector<std::int64_t>{heads, n, 8}));
+        const double e = relErr(ours, ref);
+        QVERIFY2(e < 1e-5, qPrintable(QString::number(e)));
+        QVERIFY(!at::isnan(ours).any().item<bool>());
+    }
+
+    void ropeScheduleMatchesFormula_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::newRow("default") << "default";
+        QTest::newRow("linear") << "linear";
+        QTest::newRow("llama3") << "llama3";
+    }
+    void ropeScheduleMatchesFormula()
+    {
+        QFETCH(QString, type);
+        RopeConfig c;
+        c.type = type.toStdString();
+        c.theta = 500000.0;
+        c.factor = 8.0;
+        c.originalMaxPositions = 64;
+        const std::int64_t dim = 16;
+        const Rope rope(c, dim, at::Device(at::kCPU));
+        const at::Tensor f = rope.invFreq();
+        QCOMPARE(f.numel(), dim / 2);
+        for (std::int64_t i = 0; i < dim / 2; ++i) {
+            double inv = 1.0 / std::pow(c.theta, 2.0 * static_cast<double>(i) / dim);
+            if (c.type == "linear") {
+                inv /= c.factor;
+            } else if (c.type == "llama3") {
+                const double wavelen = 2 * std::numbers::pi / inv;
+                const double low = 64.0 / c.lowFreqFactor, high = 64.0 / c.highFreqFactor;
+                if (wavelen > low) {
+                    inv /= c.factor;
+                } else if (wavelen >= high) {
+                    const double s = (64.0 / wavelen - c.lowFreqFactor) / (c.highFreqFactor - c.lowFreqFactor);
+                    inv = (1 - s) * inv / c.factor + s * inv;
+                }
+            }
+            QVERIFY2(std::fabs(f[i].item<float>() - inv) <= 1e-6 * inv, qPrintable(QString("band %1").arg(i)));
+        }
+    }
+
+    void rotationsCompose()
+    {
+        RopeConfig c;
+        c.theta = 10000.0;
+        const Rope rope(c, 32, at::Device(at::kCPU));
+        at::manual_seed(3);
+        const at::Tensor k = at::randn({2, 12, 32}); // [kv_heads, n, d]
+        const at::Tensor local = at::arange(0, 12, at::kLong), global = at::arange(1000, 1012, at::kLong);
+        const auto [cl, sl] = rope.cosSin(local, at::kFloat);
+        const auto [cg, sg] = rope.cosSin(global, at::kFloat);
+        const at::Tensor atGlobal = Rope::apply(k, cg, sg);
+        const at::Tensor shifted = rope.shift(Rope::apply(k, cl, sl), 1000);
+        const double e = relErr(shifted, atGlobal);
+        QVERIFY2(e < 1e-5, qPrintable(QString::number(e)));
+        QCOMPARE(relErr(rope.shift(k, 0), k), 0.0);
+        // The dot product of a rotated query and key depends only on their distance.
+        const at::Tensor q = at::randn({1, 1, 32});
+        auto dotAt = [&](std::int64_t pq, std::int64_t pk) {
+            const auto [cq, sq] = rope.cosSin(at::full({1}, pq, at::kLong), at::kFloat);
+            const auto [ck, sk] = rope.cosSin(at::full({1}, pk, at::kLong), at::kFloat);
+            return (Rope::apply(q, cq, sq) * Rope::apply(k.narrow(1, 0, 1).narrow(0, 0, 1), ck, sk)).sum().item<double>();
+        };
+        QVERIFY(std::fabs(dotAt(10, 3) - dotAt(510, 503)) < 1e-3);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAttention)
+#include "test_attention.moc"

@@ -1,0 +1,272 @@
+// The engine's CLI commands in-process: make-model -> logits round trip, logits against the
+// transformers goldens, compare, and the errors a user can run into.
+#include "cli/cli.hpp"
+#include "engine/metrics.hpp"
+#include "engine/model.hpp"
+#include "engine/npy.hpp"
+#include "engine/runner.hpp"
+#include "engine/safetensors.hpp"
+#include "support/temp_files.hpp"
+
+#include <QElapsedTimer>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+using namespace blocklens;
+using namespace blocklens::engine;
+
+namespace {
+
+struct Result {
+    int code;
+    std::string out, err;
+};
+
+Result runCliCapture(std::vector<std::string> args)
+{
+    std::ostringstream out, err;
+    const int code = blocklens::cli::runCli(args, out, err);
+    return {code, out.str(), err.str()};
+}
+
+std::string idList(std::int32_t n, std::int32_t vocab)
+{
+    std::string s;
+    for (std::int32_t i = 0; i < n; ++i)
+        s += (i ? "," : "") + std::to_string((i * 7 + 3) % vocab);
+    return s;
+}
+
+} // namespace
+
+class TestEngineCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(tmp_.isValid());
+        dir_ = tmp_.path().toStdString();
+    }
+
+    void makeModelThenLogits_data()
+    {
+        QTest::addColumn<QString>("arch");
+        QTest::addColumn<QStringList>("extra");
+        QTest::newRow("llama gqa sharded") << "llama" << QStringList{"--kv-heads", "2", "--max-shard-mb", "0.02", "--llama3-rope", "8"};
+        QTest::newRow("qwen2 tied") << "qwen2" << QStringList{"--tie"};
+        QTest::newRow("qwen3 head-dim bf16") << "qwen3" << QStringList{"--head-dim", "16", "--kv-heads", "1", "--dtype", "bf16"};
+        QTest::newRow("mistral window") << "mistral" << QStringList{"--sliding-window", "6"};
+    }
+    void makeModelThenLogits()
+    {
+        QFETCH(QString, arch);
+        QFETCH(QStringList, extra);
+        const auto model = dir_ / ("m-" + arch.toStdString() + std::to_string(counter_++));
+        std::vector<std::string> args = {"make-model", "--arch", arch.toStdString(), "--layers", "2", "--hidden", "32",
+                                         "--heads", "4", "--vocab", "64", "--seed", "7", "--init-std", "0.2",
+                                         "--out", model.string()};
+        for (const auto& e : extra)
+            args.push_back(e.toStdString());
+        const auto made = runCliCapture(args);
+        QVERIFY2(made.code == 0, made.err.c_str());
+        QVERIFY(made.out.find("config.json") != std::string::npos);
+        QVERIFY(std::filesystem::exists(model / "config.json"));
+
+        const std::string ids = idList(20, 64);
+        std::map<std::string, NpyArray> logits;
+        for (const std::string mode : {"full", "block", "block-cached"}) {
+            const auto out = dir_ / (arch.toStdString() + "-" + mode + ".npy");
+            const auto r = runCliCapture({"logits", "--model", model.string(), "--ids", ids, "--blocks", "0,7,8,15", "--mode", mode,
+                                "--out", out.string(), "--json"});
+            QVERIFY2(r.code == 0, r.err.c_str());
+            const auto j = nlohmann::json::parse(r.out);
+            QCOMPARE(j["shape"][0].get<int>(), 20);
+            QCOMPARE(j["shape"][1].get<int>(), 64);
+            QCOMPARE(j["stats"]["blocks"].get<int>(), 4);
+            logits[mode] = readNpy(out);
+            QCOMPARE(logits[mode].shape, (std::vector<std::int64_t>{20, 64}));
+        }
+        const double cachedVsBlock = relativeError(logits["block-cached"].data, logits["block"].data);
+        QVERIFY2(cachedVsBlock < 1e-5, qPrintable(QString::number(cachedVsBlock)));
+        QVERIFY(relativeError(logits["block"].data, logits["full"].data) > 1e-3);
+        // The first block's rows are the same in every mode (it sees only itself either way).
+        QVERIFY(relativeError(std::span(logits["block"].data).subspan(0, 7 * 64), std::span(logits["full"].data).subspan(0, 7 * 64)) < 1e-5);
+
+        // The CLI wrote exactly what the runner computes.
+        Runner runner(Model::load(model));
+        RunRequest req;
+        for (const auto v : {3, 10, 17, 24, 31, 38, 45, 52, 59, 2, 9, 16, 23, 30, 37, 44, 51, 58, 1, 8})
+            req.ids.push_back(v);
+        req.blocks = {0, 7, 8, 15};
+        req.mode = AttentionMode::Full;
+        QCOMPARE(runner.run(req).logits.values, logits["full"].data);
+    }
+
+    void makeModelIsDeterministicAndSharded()
+    {
+        const auto a = dir_ / "det-a", b = dir_ / "det-b";
+        for (const auto& d : {a, b})
+            QCOMPARE(runCliCapture({"make-model", "--arch", "llama", "--layers", "1", "--out", d.string(), "--max-shard-mb", "0.05", "--seed", "3"}).code, 0);
+        QVERIFY(std::filesystem::exists(a / "model.safetensors.index.json"));
+        const auto fa = CheckpointFiles::open(a), fb = CheckpointFiles::open(b);
+        QVERIFY(fa.files().size() > 1);
+        QCOMPARE(fa.fingerprint(), fb.fingerprint());
+        const auto other = dir_ / "det-c";
+        QCOMPARE(runCliCapture({"make-model", "--arch", "llama", "--layers", "1", "--out", other.string(), "--max-shard-mb", "0.05", "--seed", "4"}).code, 0);
+        QVERIFY(CheckpointFiles::open(other).fingerprint() != fa.fingerprint());
+    }
+
+    void logitsOfGoldenFixture()
+    {
+        const auto fixture = test::fixturesDir() / "engine" / "qwen2_bias";
+        std::ifstream in(fixture / "golden.json");
+        const auto g = nlohmann::json::parse(in);
+        std::string ids, blocks;
+        for (const auto& v : g["ids"])
+            ids += (ids.empty() ? "" : ",") + std::to_string(v.get<int>());
+        for (const auto& v : g["blocks"])
+            blocks += (blocks.empty() ? "" : ",") + std::to_string(v.get<int>());
+        const auto out = dir_ / "golden-block.npy";
+        const auto r = runCliCapture({"logits", "--model", fixture.string(), "--ids", ids, "--blocks", blocks, "--mode", "block-cached",
+                            "--out", out.string()});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        QVERIFY2(r.out.find("float32 [40, 256], mode block-cached, 5 block(s)") != std::string::npos, r.out.c_str());
+        const auto ref = readNpy(fixture / "logits_block.npy");
+        const auto ours = readNpy(out);
+        for (std::int64_t row = 0; row < 40; ++row)
+            QVERIFY(relativeError(std::span(ours.data).subspan(static_cast<std::size_t>(row * 256), 256),
+                                  std::span(ref.data).subspan(static_cast<std::size_t>(row * 256), 256)) < 1e-4);
+    }
+
+    void errors_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<int>("code");
+        QTest::addColumn<QString>("message");
+        const QString fixture = QString::fromStdString((test::fixturesDir() / "engine" / "llama3_gqa").string());
+        const QString out = QString::fromStdString((std::filesystem::temp_directory_path() / "blocklens-unused.npy").string());
+        QTest::newRow("no ids") << QStringList{"logits", "--model", fixture, "--out", out} << 2 << "--ids is required";
+        QTest::newRow("bad mode") << QStringList{"logits", "--model", fixture, "--ids", "1,2", "--mode", "sparse", "--out", out} << 2
+                                  << "--mode must be full, block or block-cached";
+        QTest::newRow("bad id") << QStringList{"logits", "--model", fixture, "--ids", "1,x", "--out", out} << 2 << "'x' is not an integer";
+        QTest::newRow("id outside vocab") << QStringList{"logits", "--model", fixture, "--ids", "1,999", "--out", out} << 1
+                                          << "token id 999 at index 1 is outside the model's vocabulary of 256";
+        QTest::newRow("bad blocks") << QStringList{"logits", "--model", fixture, "--ids", "1,2,3", "--blocks", "0,5", "--out", out} << 1
+                                    << "block start 5 is outside the 3 tokens";
+        QTest::newRow("bad dtype") << QStringList{"logits", "--model", fixture, "--ids", "1", "--dtype", "int4", "--out", out} << 2
+                                   << "--dtype must be f32, bf16 or f16";
+        QTest::newRow("no model") << QStringList{"logits", "--model", "/nonexistent/model", "--ids", "1", "--out", out} << 1
+                                  << "/nonexistent/model: no such directory";
+        QTest::newRow("bad arch") << QStringList{"make-model", "--arch", "gpt2", "--layers", "1", "--out", out} << 2
+                                  << "--arch must be llama, qwen2, qwen3 or mistral";
+        QTest::newRow("kv heads") << QStringList{"make-model", "--arch", "llama", "--layers", "1", "--kv-heads", "3", "--out", out} << 2
+                                  << "--kv-heads must divide --heads";
+        QTest::newRow("compare needs input") << QStringList{"compare", "--model", fixture} << 2 << "give either --input FILE or --ids LIST";
+        QTest::newRow("compare bad modes") << QStringList{"compare", "--model", fixture, "--ids", "1,2", "--modes", "full"} << 2
+                                           << "--modes takes two of";
+        if (!cudaAvailable())
+            QTest::newRow("no cuda") << QStringList{"logits", "--model", fixture, "--ids", "1,2", "--device", "cuda", "--out", out} << 1
+                                     << "CUDA was requested but this build of libtorch";
+    }
+    void errors()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(int, code);
+        QFETCH(QString, message);
+        std::vector<std::string> a;
+        for (const auto& s : args)
+            a.push_back(s.toStdString());
+        const auto r = runCliCapture(a);
+        QCOMPARE(r.code, code);
+        QVERIFY2(r.err.find(message.toStdString()) != std::string::npos, r.err.c_str());
+        QCOMPARE(std::count(r.err.begin(), r.err.end(), '\n'), std::ptrdiff_t(1));
+    }
+
+    void compareIds()
+    {
+        const auto fixture = test::fixturesDir() / "engine" / "llama3_gqa";
+        std::ifstream in(fixture / "golden.json");
+        const auto g = nlohmann::json::parse(in);
+        std::string ids;
+        for (const auto& v : g["ids"])
+            ids += (ids.empty() ? "" : ",") + std::to_string(v.get<int>());
+        // block vs block-cached: the same up to rounding.
+        auto r = runCliCapture({"compare", "--model", fixture.string(), "--ids", ids, "--blocks", "0,9,10,23,31", "--modes", "block,block-cached",
+                      "--max-new-tokens", "8", "--json"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        auto j = nlohmann::json::parse(r.out);
+        QCOMPARE(j["comparison"]["rows"].get<int>(), 9);
+        QVERIFY(j["comparison"]["max_kl"].get<double>() < 1e-8);
+        QCOMPARE(j["comparison"]["top1_agreement"].get<double>(), 1.0);
+        QVERIFY(j["comparison"]["first_divergent_generated_token"].is_null());
+        QCOMPARE(j["compared"]["generated_ids"].get<std::vector<int>>(), g["greedy_block"].get<std::vector<int>>());
+        QCOMPARE(j["compared"]["stats"]["cache_misses"].get<int>(), 4);
+        QVERIFY(j["compared"]["ttft_warm_cache_ms"].get<double>() > 0);
+        // full vs block-cached: they differ, and the text report says how.
+        r = runCliCapture({"compare", "--model", fixture.string(), "--ids", ids, "--blocks", "0,9,10,23,31", "--max-new-tokens", "8"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        QVERIFY2(r.out.find("40 tokens in 5 blocks (given), query block 9 tokens") != std::string::npos, r.out.c_str());
+        QVERIFY2(r.out.find("query block: mean KL") != std::string::npos, r.out.c_str());
+        QVERIFY2(r.out.find("greedy continuations") != std::string::npos, r.out.c_str());
+    }
+
+    void compareDocumentWithTokenizerAndStore()
+    {
+        const auto tok = test::fixturesDir() / "tokenizers" / "llama2" / "tokenizer.json";
+        const auto model = dir_ / "with-tokenizer";
+        auto r = runCliCapture({"make-model", "--arch", "llama", "--layers", "2", "--hidden", "64", "--heads", "4", "--tie", "--tokenizer",
+                      tok.string(), "--out", model.string()});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        QVERIFY(std::filesystem::exists(model / "tokenizer.json"));
+        // About 2k tokens of English.
+        std::string text;
+        const auto bench = test::fixturesDir() / "bench" / "english-1mb.txt";
+        {
+            std::ifstream in(bench);
+            text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        text.resize(std::min<std::size_t>(text.size(), 8000));
+        while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
+            text.pop_back(); // do not cut a UTF-8 sequence
+        if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0)
+            text.pop_back();
+        const auto doc = test::writeFile(tmp_, "doc.txt", text);
+        const auto db = dir_ / "runs.sqlite";
+        QElapsedTimer timer;
+        timer.start();
+        r = runCliCapture({"compare", "--model", model.string(), "--input", doc.string(), "--query", "What happened next?",
+                 "--max-new-tokens", "4", "--db", db.string(), "--json"});
+        const auto ms = timer.elapsed();
+        QVERIFY2(r.code == 0, r.err.c_str());
+        const auto j = nlohmann::json::parse(r.out);
+        qInfo("compare on %d tokens in %d blocks (segmenter %s): %lld ms", j["tokens"].get<int>(), j["blocks"].get<int>(),
+              j["segmenter"].get<std::string>().c_str(), static_cast<long long>(ms));
+        QVERIFY(j["tokens"].get<int>() > 1000);
+        QVERIFY(j["blocks"].get<int>() > 2);
+        QVERIFY(j["query_tokens"].get<int>() > 0 && j["query_tokens"].get<int>() < 20); // the --query text
+        QVERIFY(j["compared"].contains("generated_text"));
+        QVERIFY(std::filesystem::exists(db));
+        const auto runs = runCliCapture({"runs", "--db", db.string(), "--json"});
+        QVERIFY2(runs.code == 0 && runs.out.find("block-cached") != std::string::npos, (runs.out + runs.err).c_str());
+
+        // A tokenizer that does not belong to the model.
+        const auto small = dir_ / "small-vocab";
+        QCOMPARE(runCliCapture({"make-model", "--arch", "llama", "--layers", "1", "--vocab", "100", "--tokenizer", tok.string(), "--out",
+                      small.string()}).code, 0);
+        r = runCliCapture({"compare", "--model", small.string(), "--input", doc.string()});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.find("the tokenizer has 32000 tokens but the model's vocabulary has only 100") != std::string::npos, r.err.c_str());
+    }
+
+private:
+    QTemporaryDir tmp_;
+    std::filesystem::path dir_;
+    int counter_ = 0;
+};
+
+QTEST_GUILESS_MAIN(TestEngineCli)
+#include "test_engine_cli.moc"
