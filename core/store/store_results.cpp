@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 namespace blocklens::store {
 
 std::string_view toString(TargetKind kind)
@@ -302,6 +304,20 @@ Table Store::select(const std::string& sqlText)
 {
     ErrorContext ctx = d->context();
     ctx.item = "query";
+    // Only queries: a SELECT / WITH / VALUES / EXPLAIN, or a PRAGMA that sets nothing; SQLite
+    // must agree that the statement is read-only, and it runs with query_only on.
+    std::string first;
+    for (char c : sqlText.substr(0, 64)) {
+        if (std::isalpha(static_cast<unsigned char>(c)))
+            first += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        else if (!first.empty() || !std::isspace(static_cast<unsigned char>(c)))
+            break;
+    }
+    const bool query = first == "select" || first == "with" || first == "values" || first == "explain";
+    const bool pragma = first == "pragma" && sqlText.find('=') == std::string::npos
+        && sqlText.find('(') == std::string::npos;
+    if (!query && !pragma)
+        throw Error("only read-only queries (SELECT, WITH, or a PRAGMA that sets nothing) can be exported", ctx);
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
     const int rc = sqlite3_prepare_v2(d->db.handle(), sqlText.c_str(), static_cast<int>(sqlText.size()), &stmt, &tail);
@@ -320,6 +336,11 @@ Table Store::select(const std::string& sqlText)
         throw Error("give one statement only", ctx);
     if (!sqlite3_stmt_readonly(stmt))
         throw Error("only read-only queries (SELECT) can be exported; this one would change the workspace", ctx);
+    d->db.exec("PRAGMA query_only = ON", "running a query");
+    struct QueryOnlyOff {
+        sql::Connection& db;
+        ~QueryOnlyOff() { sqlite3_exec(db.handle(), "PRAGMA query_only = OFF", nullptr, nullptr, nullptr); }
+    } queryOnlyOff{d->db};
     Table t;
     const int n = sqlite3_column_count(stmt);
     for (int i = 0; i < n; ++i)

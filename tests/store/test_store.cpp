@@ -564,8 +564,15 @@ private Q_SLOTS:
         QCOMPARE(sel.columns, (std::vector<std::string>{"category", "n"}));
         QCOMPARE(sel.rows.size(), std::size_t(3));
         QVERIFY(contains(errorOf([&] { st.select("DELETE FROM documents"); }), "read-only queries"));
+        QVERIFY(contains(errorOf([&] { st.select("PRAGMA user_version = 7"); }), "read-only queries"));
+        QVERIFY(contains(errorOf([&] { st.select("pragma user_version(7)"); }), "read-only queries"));
+        QVERIFY(contains(errorOf([&] { st.select("ATTACH 'other.db' AS o"); }), "read-only queries"));
+        QVERIFY(contains(errorOf([&] { st.select("WITH x AS (SELECT 1) DELETE FROM notes"); }), "read-only queries"));
+        QCOMPARE(std::get<std::int64_t>(st.select("  PRAGMA user_version").rows.at(0).at(0)),
+                 std::int64_t(store::kSchemaVersion));
+        st.addTag(store::TargetKind::Document, st.listDocuments().front().id, "still-writable"); // query_only is off again
         QVERIFY(contains(errorOf([&] { st.select("SELECT 1; DELETE FROM documents"); }), "one statement"));
-        QVERIFY(contains(errorOf([&] { st.select("SELEKT"); }), "not valid SQL"));
+        QVERIFY(contains(errorOf([&] { st.select("SELECT FROM WHERE"); }), "not valid SQL"));
         QCOMPARE(st.listDocuments().size(), std::size_t(4));
     }
 };
