@@ -242,17 +242,44 @@ WriteTransaction::WriteTransaction(Connection& db, std::string_view what) : db_(
         throw Error("the workspace is read-only (the file is not writable, or it was opened read-only): nothing was "
                     "changed while " + what_,
                     db_.context());
+    if (sqlite3_get_autocommit(db_.handle()) == 0) {
+        nested_ = true;
+        db_.exec("SAVEPOINT blocklens_write", what_);
+        return;
+    }
+    if (db_.inBatch)
+        throw Error("the batch of changes was rolled back after an earlier error; nothing of it was stored (while "
+                        + what_ + ")",
+                    db_.context());
     db_.exec("BEGIN IMMEDIATE", what_);
 }
 
 WriteTransaction::~WriteTransaction()
 {
-    if (!done_ && sqlite3_get_autocommit(db_.handle()) == 0)
+    if (done_ || sqlite3_get_autocommit(db_.handle()) != 0)
+        return;
+    if (nested_) {
+        sqlite3_exec(db_.handle(), "ROLLBACK TO blocklens_write", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_.handle(), "RELEASE blocklens_write", nullptr, nullptr, nullptr);
+    } else {
         sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
 }
 
 void WriteTransaction::commit()
 {
+    if (nested_) {
+        if (sqlite3_get_autocommit(db_.handle()) != 0)
+            throw Error("the batch of changes was rolled back after an error; nothing of it was stored (while " + what_
+                            + ")",
+                        db_.context());
+        db_.exec("RELEASE blocklens_write", what_);
+        done_ = true;
+        return;
+    }
+    if (sqlite3_get_autocommit(db_.handle()) != 0)
+        throw Error("the change was rolled back after an error; nothing of it was stored (while " + what_ + ")",
+                    db_.context());
     const int rc = sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
         // A failed COMMIT (disk full, I/O error) can leave the transaction open: roll it back

@@ -9,7 +9,9 @@
 //   resets its statement and clears its bindings when it goes out of scope.
 // - WriteTransaction is BEGIN IMMEDIATE: it takes the write lock up front (waiting up to
 //   busy_timeout), so a transaction never fails half-way with SQLITE_BUSY on lock upgrade.
-//   If it is not committed it rolls back.
+//   If it is not committed it rolls back. Inside another write transaction (a Store::Batch) it
+//   is a SAVEPOINT, so each store call stays all-or-nothing within the batch.
+// - A cached statement must not be in use twice at once (no recursion over the same SQL text).
 #include "util/error.hpp"
 
 #include <sqlite3.h>
@@ -105,6 +107,8 @@ public:
     }
     ErrorContext context() const { return ErrorContext{.file = path_}; }
 
+    bool inBatch = false; // a Store::Batch holds the outer transaction
+
 private:
     sqlite3* db_ = nullptr;
     std::string path_;
@@ -124,6 +128,7 @@ private:
     Connection& db_;
     std::string what_;
     bool done_ = false;
+    bool nested_ = false; // a SAVEPOINT inside an outer transaction
 };
 
 // BEGIN (deferred) ... END: a consistent snapshot for several reads.

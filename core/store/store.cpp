@@ -392,6 +392,28 @@ Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&&) noexcept = default;
 Store::~Store() = default;
 
+Store::Batch::Batch(Store& store) : store_(store)
+{
+    tx_ = std::make_unique<sql::WriteTransaction>(store_.d->db, "writing a batch of changes");
+    outer_ = !store_.d->db.inBatch;
+    store_.d->db.inBatch = true;
+}
+
+Store::Batch::~Batch()
+{
+    tx_.reset(); // rolls back unless committed
+    if (outer_)
+        store_.d->db.inBatch = false;
+}
+
+void Store::Batch::commit()
+{
+    if (outer_)
+        store_.d->db.inBatch = false;
+    outer_ = false;
+    tx_->commit();
+}
+
 const fs::path& Store::path() const { return d->path; }
 bool Store::readOnly() const { return d->db.readOnly(); }
 

@@ -32,6 +32,10 @@
 
 namespace blocklens::store {
 
+namespace sql {
+class WriteTransaction;
+}
+
 using Id = std::int64_t;
 
 // The schema this build reads and writes. Migration N turns a version N-1 file into version N.
@@ -325,6 +329,28 @@ public:
     Table queryTable(const std::string& name);
     // Any read-only SQL (SELECT / WITH / read-only PRAGMA); a statement that writes is refused.
     Table select(const std::string& sql);
+
+    // Groups many writes into one transaction, e.g. recording every segmentation and evaluation
+    // of a dataset run: all are stored at commit(), or none. Each store call inside stays
+    // all-or-nothing on its own (a savepoint): one that throws undoes only its own changes and the
+    // batch may go on; after a disk or I/O error SQLite rolls the whole batch back and later
+    // writes through it (and commit()) are refused with an Error.
+    //     Store::Batch batch(store);
+    //     for (...) store.recordEvaluation(...);
+    //     batch.commit();
+    class Batch {
+    public:
+        explicit Batch(Store& store);
+        ~Batch(); // rolls back unless committed
+        Batch(const Batch&) = delete;
+        Batch& operator=(const Batch&) = delete;
+        void commit();
+
+    private:
+        Store& store_;
+        std::unique_ptr<sql::WriteTransaction> tx_;
+        bool outer_ = false;
+    };
 
     struct Impl;
 

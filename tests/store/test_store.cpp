@@ -528,6 +528,36 @@ private Q_SLOTS:
         QVERIFY(contains(errorOf([&] { st.addNote(store::TargetKind::Document, row.documentId, ""); }), "empty"));
     }
 
+    void batchIsAllOrNothing()
+    {
+        QTemporaryDir dir;
+        const auto path = tempPath(dir, "ws.db");
+        auto st = Store::open(path);
+        auto other = Store::open(path);
+        const auto ds = smallDataset(dir);
+        store::Id seg = 0;
+        {
+            Store::Batch batch(st);
+            seg = st.recordSegmentation(ds.documents[0], "fixed", "{}", bs({{10, 1}}), "test");
+            // A call that fails undoes only itself; the batch goes on.
+            QVERIFY(!errorOf([&] { st.recordSegmentation(ds.documents[0], "fixed", "{}", bs({{999, 1}}), "test"); }).empty());
+            st.addNote(store::TargetKind::Segmentation, seg, "in the batch", "test");
+            QVERIFY(other.listDocuments().empty()); // not visible before commit
+            batch.commit();
+        }
+        QCOMPARE(other.segmentationHistory(other.listDocuments().at(0).id).size(), std::size_t(1));
+        QCOMPARE(other.notes(store::TargetKind::Segmentation, seg).size(), std::size_t(1));
+        {
+            Store::Batch batch(st);
+            st.addTag(store::TargetKind::Segmentation, seg, "dropped");
+            st.recordSegmentation(ds.documents[1], "fixed", "{}", {}, "test");
+        } // not committed: rolled back
+        QVERIFY(st.tags(store::TargetKind::Segmentation, seg).empty());
+        QCOMPARE(st.listDocuments().size(), std::size_t(1));
+        st.addTag(store::TargetKind::Segmentation, seg, "kept"); // single writes work again
+        QCOMPARE(other.tags(store::TargetKind::Segmentation, seg), (std::vector<std::string>{"kept"}));
+    }
+
     void tablesExportToCsvAndJsonl()
     {
         QTemporaryDir dir;
