@@ -7,7 +7,10 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QStyleFactory>
+#include <QAction>
 #include <QTimer>
+
+#include <memory>
 
 int main(int argc, char** argv)
 {
@@ -30,7 +33,12 @@ int main(int argc, char** argv)
     const QCommandLineOption db(QStringLiteral("db"),
                                 QStringLiteral("Workspace database where corrections are saved (default: $BLOCKLENS_DB or the user data folder)."),
                                 QStringLiteral("PATH"));
+    const QCommandLineOption action(QStringLiteral("action"),
+                                    QStringLiteral("With --screenshot: trigger these window actions (by name, comma-separated, "
+                                                   "e.g. compareSegmenters,shortcuts) once the file is segmented, before grabbing."),
+                                    QStringLiteral("NAMES"));
     parser.addOption(db);
+    parser.addOption(action);
     parser.addOption(screenshot);
     parser.addOption(size);
     parser.process(app);
@@ -50,15 +58,30 @@ int main(int argc, char** argv)
     }
     window.show();
     if (parser.isSet(screenshot)) {
+        // Headless screenshots for the docs: wait for the file and its segmentation, run the
+        // requested actions, let the layout settle, grab the window, quit.
         const QString out = parser.value(screenshot);
+        const QStringList actions = parser.value(action).split(QLatin1Char(','), Qt::SkipEmptyParts);
         auto grab = [&window, out] {
-            // Let layouts and the first paint settle before grabbing.
-            QTimer::singleShot(300, &window, [&window, out] {
+            QTimer::singleShot(400, &window, [&window, out] {
                 const bool ok = window.grab().save(out);
                 QApplication::exit(ok ? 0 : 1);
             });
         };
-        QObject::connect(&window, &blocklens::ui::MainWindow::inputShown, &window, grab);
+        auto once = std::make_shared<bool>(false);
+        auto ready = [&window, actions, grab, once] {
+            if (*once)
+                return;
+            *once = true;
+            for (const QString& name : actions)
+                if (QAction* a = window.action(name))
+                    a->trigger();
+                else
+                    qWarning("no action named %s", qPrintable(name));
+            // A review queue or comparison tracks finish in the background; give them time.
+            QTimer::singleShot(actions.isEmpty() ? 0 : 1500, &window, grab);
+        };
+        QObject::connect(&window, &blocklens::ui::MainWindow::segmentationShown, &window, ready);
         QObject::connect(&window, &blocklens::ui::MainWindow::inputFailed, &window, grab);
         if (parser.positionalArguments().isEmpty())
             grab();
