@@ -8,6 +8,8 @@
 #include <fstream>
 #include <ostream>
 
+#include <unistd.h>
+
 namespace blocklens::cli {
 namespace {
 
@@ -100,10 +102,12 @@ int runInit(const ArgSpec::Parsed& a, Io& io)
     return 0;
 }
 
+// Read-only unless the file is writable, in which case an older schema is upgraded (with a
+// backup) as any writing BlockLens would.
 store::Store openForReading(const Workspace& ws)
 {
     store::OpenOptions o;
-    o.mode = store::OpenMode::ReadOnly;
+    o.mode = ::access(ws.path.c_str(), W_OK) == 0 ? store::OpenMode::Existing : store::OpenMode::ReadOnly;
     return store::Store::open(ws.path, o);
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <optional>
 #include <ostream>
 
 namespace blocklens::cli {
@@ -27,11 +28,17 @@ Command importCommand()
                 const auto option = a.optional("db");
                 const bool isDefault = (!option || option->empty()) && !std::getenv("BLOCKLENS_DB");
                 const auto path = store::resolveWorkspacePath(option);
-                // Open (or create) the workspace first: a bad database fails before the slow load.
+                // An existing workspace is opened (and checked) before the slow load; a new one is
+                // only created once the dataset has loaded, so a bad dataset leaves no empty file.
                 store::OpenOptions o;
                 o.createDirectories = isDefault;
-                auto st = store::Store::open(path, o);
+                std::error_code ec;
+                std::optional<store::Store> st;
+                if (std::filesystem::exists(path, ec))
+                    st.emplace(store::Store::open(path, o));
                 const Dataset ds = loadInputDataset(a.positionals[0], {a.flag("replace-invalid")}, io.err);
+                if (!st)
+                    st.emplace(store::Store::open(path, o));
                 store::ImportOptions opt;
                 opt.name = a.value("name");
                 const auto tokenizer = loadOptionalTokenizer(a.optional("tokenizer"));
@@ -43,11 +50,11 @@ Command importCommand()
                 store::ImportResult r;
                 {
                     ProgressPrinter printer(io.err, "importing");
-                    r = st.importDataset(ds, opt, printer.progress());
+                    r = st->importDataset(ds, opt, printer.progress());
                 }
                 const double seconds = std::chrono::duration<double>(clock::now() - start).count();
                 std::string name;
-                for (const auto& info : st.listDatasets())
+                for (const auto& info : st->listDatasets())
                     if (info.id == r.datasetId)
                         name = info.name;
                 if (a.flag("json")) {

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <ostream>
 
+#include <unistd.h>
+
 namespace blocklens::cli {
 namespace {
 
@@ -77,9 +79,11 @@ Command runsCommand()
         .option("limit", "N", "at most N runs (0: all)", "0")
         .flag("json", "print JSON (one array)");
     return {"runs", spec, [](const ArgSpec::Parsed& a, Io& io) {
+                // Read-only unless the file is writable (then an older schema is upgraded, with a backup).
+                const auto path = store::resolveWorkspacePath(a.optional("db"));
                 store::OpenOptions o;
-                o.mode = store::OpenMode::ReadOnly;
-                auto st = store::Store::open(store::resolveWorkspacePath(a.optional("db")), o);
+                o.mode = ::access(path.c_str(), W_OK) == 0 ? store::OpenMode::Existing : store::OpenMode::ReadOnly;
+                auto st = store::Store::open(path, o);
                 store::RunFilter filter;
                 filter.model = a.value("model");
                 const auto limit = a.integer("limit");

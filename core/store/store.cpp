@@ -347,7 +347,9 @@ Store Store::open(const fs::path& path, const OpenOptions& options)
         throw Error(empty ? "cannot create the workspace: the file is read-only"
                           : "this workspace has schema version " + std::to_string(state.userVersion)
                                 + " and needs an upgrade to version " + std::to_string(kSchemaVersion)
-                                + ", but it is read-only; make it writable once so it can be upgraded",
+                                + (readOnlyMode ? ", which a read-only open does not do; open it for writing once (e.g. "
+                                                  "'blocklens-cli db init --db PATH' upgrades it after a backup copy)"
+                                                : ", but the file is read-only; make it writable once so it can be upgraded"),
                     ctx);
     if (writable) {
         // WAL must be switched outside a transaction; it is a no-op when already on.

@@ -198,6 +198,37 @@ private Q_SLOTS:
         QCOMPARE(runCliCapture({"db", "frobnicate", "--db", missing}).code, 2);
     }
 
+    void olderWorkspaceIsReadAndUpgradedByTheCli()
+    {
+        QTemporaryDir dir;
+        const auto db = tempPath(dir, "v1.db").string();
+        fs::copy_file(storeFixturesDir() / "workspace-v1.db", db);
+        // info and check read the old file as it is.
+        auto r = runCliCapture({"db", "info", "--db", db, "--json"});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(nlohmann::json::parse(r.out)["schema_version"].get<int>(), 1);
+        QCOMPARE(runCliCapture({"db", "check", "--db", db}).code, 0);
+        QVERIFY(!fs::exists(db + ".v1.bak"));
+        // A command that needs the current schema upgrades the (writable) file, with a backup.
+        r = runCliCapture({"runs", "--db", db, "--json"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        QCOMPARE(nlohmann::json::parse(r.out).size(), std::size_t(1));
+        QVERIFY(fs::exists(db + ".v1.bak"));
+        r = runCliCapture({"db", "info", "--db", db, "--json"});
+        QCOMPARE(nlohmann::json::parse(r.out)["schema_version"].get<int>(), store::kSchemaVersion);
+    }
+
+    void badDatasetCreatesNoWorkspace()
+    {
+        QTemporaryDir dir;
+        const auto db = tempPath(dir, "new.db").string();
+        const auto data = writeFile(dir, "bad.jsonl", "{\"text\": \"ok\"}\n{broken\n").string();
+        const auto r = runCliCapture({"import", data, "--db", db});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(contains(r.err, "bad.jsonl:2"), r.err.c_str());
+        QVERIFY(!fs::exists(db));
+    }
+
     void environmentVariableChoosesTheWorkspace()
     {
         QTemporaryDir dir;
