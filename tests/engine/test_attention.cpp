@@ -117,6 +117,27 @@ private Q_SLOTS:
         const double e = relErr(shifted, atGlobal);
         QVERIFY2(e < 1e-5, qPrintable(QString::number(e)));
         QCOMPARE(relErr(rope.shift(k, 0), k), 0.0);
+
+        // All blocks of a prefix at once: [layers, kv_heads, n, d], block starts 0, 5, 9 (local
+        // positions restart at 0 in each block), each token rotated by its block's start.
+        const std::vector<std::int64_t> starts = {0, 5, 9};
+        std::vector<std::int64_t> localPos, deltas;
+        for (std::size_t b = 0; b < starts.size(); ++b) {
+            const std::int64_t end = b + 1 < starts.size() ? starts[b + 1] : 12;
+            for (std::int64_t p = starts[b]; p < end; ++p) {
+                localPos.push_back(p - starts[b]);
+                deltas.push_back(starts[b]);
+            }
+        }
+        const auto [cLocal, sLocal] = rope.cosSin(at::tensor(localPos, at::kLong), at::kFloat);
+        const auto [cGlobal, sGlobal] = rope.cosSin(at::arange(0, 12, at::kLong), at::kFloat);
+        const at::Tensor layers = at::stack({k, k * 0.5});                    // [2, kv_heads, 12, d]
+        at::Tensor assembled = at::stack({Rope::apply(k, cLocal, sLocal), Rope::apply(k * 0.5, cLocal, sLocal)});
+        rope.shiftInPlace(assembled, at::tensor(deltas, at::kLong));
+        const at::Tensor expected = at::stack({Rope::apply(k, cGlobal, sGlobal), Rope::apply(k * 0.5, cGlobal, sGlobal)});
+        const double eb = relErr(assembled, expected);
+        QVERIFY2(eb < 1e-6, qPrintable(QString::number(eb)));
+        QVERIFY(relErr(assembled, layers) > 0.1);
         // The dot product of a rotated query and key depends only on their distance.
         const at::Tensor q = at::randn({1, 1, 32});
         auto dotAt = [&](std::int64_t pq, std::int64_t pk) {

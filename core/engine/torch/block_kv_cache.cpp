@@ -9,19 +9,15 @@ namespace detail {
 std::uint64_t BlockKvEntry::bytes() const
 {
     std::uint64_t b = hidden.defined() ? static_cast<std::uint64_t>(hidden.numel() * hidden.element_size()) : 0;
-    for (std::size_t i = 0; i < k.size(); ++i)
-        b += static_cast<std::uint64_t>(k[i].numel() * k[i].element_size() + v[i].numel() * v[i].element_size());
-    return b;
+    return b + static_cast<std::uint64_t>(k.numel() * k.element_size() + v.numel() * v.element_size());
 }
 
 std::shared_ptr<BlockKvEntry> BlockKvEntry::to(const at::Device& device) const
 {
     auto e = std::make_shared<BlockKvEntry>();
     e->tokens = tokens;
-    for (std::size_t i = 0; i < k.size(); ++i) {
-        e->k.push_back(k[i].to(device));
-        e->v.push_back(v[i].to(device));
-    }
+    e->k = k.to(device);
+    e->v = v.to(device);
     if (hidden.defined())
         e->hidden = hidden.to(device);
     return e;
@@ -100,7 +96,7 @@ void BlockKvCache::Impl::insert(const std::string& key, std::shared_ptr<detail::
 {
     std::lock_guard lock(mutex);
     ++counters.insertions;
-    const bool onDevice = !entry->k.empty() && entry->k.front().is_cuda();
+    const bool onDevice = entry->k.defined() && entry->k.is_cuda();
     if (onDevice)
         put(device, key, std::move(entry), true);
     else

@@ -14,8 +14,8 @@ namespace detail {
 
 // One block's KV, computed with the block alone at positions 0..tokens-1.
 struct BlockKvEntry {
-    std::vector<at::Tensor> k;   // per layer [kv_heads, tokens, head_dim], RoPE'd for positions 0..tokens-1
-    std::vector<at::Tensor> v;   // per layer [kv_heads, tokens, head_dim]
+    at::Tensor k;                // [layers, kv_heads, tokens, head_dim], RoPE'd for positions 0..tokens-1
+    at::Tensor v;                // [layers, kv_heads, tokens, head_dim]
     at::Tensor hidden;           // [tokens, hidden]: final-norm hidden states, for the block's own logits
     std::int64_t tokens = 0;
 

@@ -74,4 +74,20 @@ at::Tensor Rope::shift(const at::Tensor& k, std::int64_t delta) const
     return (kf * cos + rotateHalf(kf) * sin).to(k.scalar_type());
 }
 
+void Rope::shiftInPlace(at::Tensor& k, const at::Tensor& deltas) const
+{
+    // angles [n, head_dim/2] = deltas x inv_freq in fp64 (exact enough at any offset), then
+    // cos/sin [n, head_dim] in fp32.
+    const at::Tensor invFreq64 = at::tensor(invFreqHost_, at::TensorOptions().dtype(at::kDouble)).to(k.device());
+    const at::Tensor angles = deltas.to(at::kDouble).unsqueeze(1) * invFreq64.unsqueeze(0);
+    const at::Tensor cos = at::cat({angles.cos(), angles.cos()}, -1).to(at::kFloat); // [n, head_dim]
+    const at::Tensor sin = at::cat({angles.sin(), angles.sin()}, -1).to(at::kFloat);
+    // Layer by layer, so the fp32 temporaries stay one layer's size.
+    for (std::int64_t l = 0; l < k.size(0); ++l) {
+        at::Tensor layer = k.select(0, l);            // [kv_heads, n, head_dim]
+        const at::Tensor kf = layer.to(at::kFloat);
+        layer.copy_(kf * cos + rotateHalf(kf) * sin);
+    }
+}
+
 } // namespace blocklens::engine::detail

@@ -26,6 +26,10 @@ public:
     // computed in double and the rotation in fp32, then cast back to k's dtype.
     at::Tensor shift(const at::Tensor& k, std::int64_t delta) const;
 
+    // In place: k [layers, kv_heads, n, head_dim], token t rotated further by deltas[t] (int64
+    // [n], on k's device). One pass over all blocks of a prefix; angles in fp64, rotation in fp32.
+    void shiftInPlace(at::Tensor& k, const at::Tensor& deltas) const;
+
 private:
     at::Tensor invFreq_;
     std::vector<double> invFreqHost_; // the same values, for shift()

@@ -155,14 +155,22 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                     state_->cache->impl().insert(key, fresh);
                     entry = fresh;
                 }
-                // Re-rotate the keys from positions 0..len-1 to s..e-1 and place them.
-                for (std::size_t l = 0; l < kv.k.size(); ++l) {
-                    kv.k[l].narrow(1, s, len).copy_(tf.rope().shift(entry->k[l], s));
-                    kv.v[l].narrow(1, s, len).copy_(entry->v[l]);
-                }
+                // Placed as computed (positions 0..len-1); re-rotated below, all blocks at once.
+                kv.k.narrow(2, s, len).copy_(entry->k);
+                kv.v.narrow(2, s, len).copy_(entry->v);
                 hidden.push_back(entry->hidden);
             }
             progress(static_cast<std::int64_t>(b + 1), st.blocks, "block");
+        }
+        if (req.mode == AttentionMode::BlockCached && blocks.size() > 2) {
+            // RoPE re-encoding: every cached key moves from its local position p to s + p, a
+            // rotation by its block's start s (rotations compose). The first block has s = 0.
+            std::vector<std::int64_t> delta;
+            delta.reserve(static_cast<std::size_t>(last - blocks[1]));
+            for (std::size_t b = 1; b + 1 < blocks.size(); ++b)
+                delta.insert(delta.end(), static_cast<std::size_t>(blocks[b + 1] - blocks[b]), blocks[b]);
+            at::Tensor prefix = kv.k.narrow(2, blocks[1], last - blocks[1]); // [layers, kv_heads, last - s1, head_dim]
+            tf.rope().shiftInPlace(prefix, at::tensor(delta, at::TensorOptions().dtype(at::kLong)).to(device));
         }
         checkStop();
         // The last block: global positions, attends to everything before it.

@@ -14,19 +14,14 @@ at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps)
 }
 
 KvBuffer::KvBuffer(const ModelConfig& c, std::int64_t capacity, const at::TensorOptions& options)
+    : k(at::empty({c.numLayers, c.numKvHeads, capacity, c.headDim}, options)),
+      v(at::empty({c.numLayers, c.numKvHeads, capacity, c.headDim}, options))
 {
-    for (std::int64_t i = 0; i < c.numLayers; ++i) {
-        k.push_back(at::empty({c.numKvHeads, capacity, c.headDim}, options));
-        v.push_back(at::empty({c.numKvHeads, capacity, c.headDim}, options));
-    }
 }
 
 std::uint64_t KvBuffer::bytesPerToken() const
 {
-    std::uint64_t b = 0;
-    for (std::size_t i = 0; i < k.size(); ++i)
-        b += static_cast<std::uint64_t>((k[i].size(0) * k[i].size(2) + v[i].size(0) * v[i].size(2)) * k[i].element_size());
-    return b;
+    return 2 * static_cast<std::uint64_t>(k.size(0) * k.size(1) * k.size(3) * k.element_size());
 }
 
 Transformer::Transformer(const ModelConfig& config, Weights weights, const at::Device& device, at::ScalarType dtype)
@@ -63,11 +58,14 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
     q = Rope::apply(q.transpose(0, 1), cos, sin);                              // [heads, n, d]
     k = Rope::apply(k.transpose(0, 1), cos, sin);                              // [kv_heads, n, d]
     v = v.transpose(0, 1);                                                     // [kv_heads, n, d]
-    kv.k[index].narrow(1, a.writeAt, n).copy_(k);
-    kv.v[index].narrow(1, a.writeAt, n).copy_(v);
+    const auto layerIndex = static_cast<std::int64_t>(index);
+    const at::Tensor layerK = kv.k.select(0, layerIndex);                      // [kv_heads, capacity, d]
+    const at::Tensor layerV = kv.v.select(0, layerIndex);                      // [kv_heads, capacity, d]
+    layerK.narrow(1, a.writeAt, n).copy_(k);
+    layerV.narrow(1, a.writeAt, n).copy_(v);
     const std::int64_t visible = a.writeAt + n - a.keyBegin;
-    const at::Tensor keys = kv.k[index].narrow(1, a.keyBegin, visible);        // [kv_heads, m, d]
-    const at::Tensor values = kv.v[index].narrow(1, a.keyBegin, visible);      // [kv_heads, m, d]
+    const at::Tensor keys = layerK.narrow(1, a.keyBegin, visible);             // [kv_heads, m, d]
+    const at::Tensor values = layerV.narrow(1, a.keyBegin, visible);           // [kv_heads, m, d]
     AttentionArgs args{a.writeAt, a.keyBegin, config_.slidingWindow, std::pow(static_cast<double>(d), -0.5)}; // HF: head_dim**-0.5
     const at::Tensor attn = attend(q, keys, values, args);                     // [heads, n, d]
     const at::Tensor merged = attn.transpose(0, 1).reshape({n, heads * d});   // [n, q_dim]

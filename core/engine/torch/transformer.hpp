@@ -10,8 +10,8 @@
 //
 // RMSNorm in fp32, cast back, then times the weight (HF's LlamaRMSNorm).
 //
-// Keys and values live in a KvBuffer: per layer [kv_heads, capacity, head_dim], one slot per
-// token of the sequence. A forward call writes its n tokens' K/V into slots
+// Keys and values live in a KvBuffer: [layers, kv_heads, capacity, head_dim], one slot per token
+// of the sequence. A forward call writes its n tokens' K/V into slots
 // [writeAt, writeAt + n) and lets them attend to slots [keyBegin, writeAt + n) under the causal
 // (and sliding-window) rule. With keyBegin = writeAt a block sees only itself; with keyBegin = 0
 // the tokens see everything before them.
@@ -25,12 +25,12 @@
 namespace blocklens::engine::detail {
 
 struct KvBuffer {
-    std::vector<at::Tensor> k; // per layer [kv_heads, capacity, head_dim]
-    std::vector<at::Tensor> v; // per layer [kv_heads, capacity, head_dim]
+    at::Tensor k; // [layers, kv_heads, capacity, head_dim]
+    at::Tensor v; // [layers, kv_heads, capacity, head_dim]
 
     KvBuffer() = default;
     KvBuffer(const ModelConfig& config, std::int64_t capacity, const at::TensorOptions& options);
-    std::int64_t capacity() const { return k.empty() ? 0 : k.front().size(1); }
+    std::int64_t capacity() const { return k.defined() ? k.size(2) : 0; }
     std::uint64_t bytesPerToken() const;
 };
 
