@@ -96,6 +96,7 @@ private:
     void jumpToDisagreement(int direction);
     void buildReviewQueue();
     void updateTracks();
+    void startComparison(); // other segmenters' tracks for the document on screen, in the background
 
     QString workspace_;
     StoreWriter* writer_ = nullptr;
@@ -123,6 +124,7 @@ private:
     std::vector<std::size_t> suggestions_;     // segmenter cuts not in the current boundaries
     std::vector<std::size_t> rejected_;        // suggestions the annotator dismissed
     std::vector<Track> compareTracks_;         // other segmenters, when comparing
+    std::shared_ptr<const Document> compareDoc_; // the document they were computed for
     bool comparing_ = false;
     bool reviewQueue_ = false;
     QFutureWatcher<std::vector<double>> queueWatcher_;

@@ -82,6 +82,9 @@ void MainWindow::buildSegmentDocks()
     add(editMenu_, "previousDisagreement", tr("Previous Disagreement"), {QKeySequence(tr("Shift+D"))}, [this] { jumpToDisagreement(-1); });
     QAction* compare = add(viewMenu_, "compareSegmenters", tr("&Compare Segmenters as Tracks"), {QKeySequence(Qt::Key_C)}, [this] {
         comparing_ = !comparing_;
+        compareTracks_.clear();
+        if (comparing_)
+            startComparison();
         updateTracks();
     });
     compare->setCheckable(true);
@@ -100,6 +103,8 @@ void MainWindow::buildSegmentDocks()
         Q_EMIT reviewQueueReady();
     });
     connect(&compareWatcher_, &QFutureWatcher<std::vector<Track>>::finished, this, [this] {
+        if (compareDoc_ != session_->sharedDocument())
+            return; // computed for a document no longer on screen
         compareTracks_ = compareWatcher_.result();
         updateTracks();
     });
@@ -122,19 +127,26 @@ void MainWindow::documentChanged()
     pane_->view()->setSuggestions({});
     updateTracks();
     requestSegmentation();
-    if (comparing_) {
-        auto shared = session_->sharedDocument();
-        compareWatcher_.setFuture(QtConcurrent::run([shared] {
-            std::vector<Track> tracks;
-            const auto grid = std::make_shared<const segment::TokenGrid>(segment::TokenGrid::approximate(*shared));
-            for (const char* name : {"fixed", "structural", "texttiling"}) {
-                SegmentRequest r;
-                r.segmenter = QString::fromLatin1(name);
-                tracks.push_back({QString::fromLatin1(name).left(6), runSegmentation(shared, grid, r).boundaries});
-            }
-            return tracks;
-        }));
-    }
+    if (comparing_)
+        startComparison();
+}
+
+void MainWindow::startComparison()
+{
+    auto shared = session_->sharedDocument();
+    if (!shared)
+        return;
+    compareDoc_ = shared;
+    compareWatcher_.setFuture(QtConcurrent::run([shared] {
+        std::vector<Track> tracks;
+        const auto grid = std::make_shared<const segment::TokenGrid>(segment::TokenGrid::approximate(*shared));
+        for (const char* name : {"fixed", "structural", "texttiling"}) {
+            SegmentRequest r;
+            r.segmenter = QString::fromLatin1(name);
+            tracks.push_back({QString::fromLatin1(name).left(6), runSegmentation(shared, grid, r).boundaries});
+        }
+        return tracks;
+    }));
 }
 
 void MainWindow::requestSegmentation()
@@ -190,8 +202,6 @@ void MainWindow::updateTracks()
         tracks.push_back({lastResult_.what.segmenter.left(6), lastResult_.boundaries});
     if (comparing_)
         tracks.insert(tracks.end(), compareTracks_.begin(), compareTracks_.end());
-    if (comparing_ && compareTracks_.empty() && session_->document())
-        documentChanged();
     pane_->setTracks(tracks);
 }
 

@@ -102,8 +102,16 @@ void MetricsPanel::update(const std::vector<Boundary>& current)
         fill(1, std::nullopt);
         return;
     }
-    vsReference_ = compareSegmentations(lineStarts_, reference_, current, level_->value());
-    fill(0, vsReference_);
+    // A document without author-set boundaries has nothing to compare with in this column.
+    if (reference_.empty()) {
+        vsReference_.reset();
+        fill(0, std::nullopt);
+        header_[0]->setText(tr("no reference"));
+    } else {
+        header_[0]->setText(tr("vs reference"));
+        vsReference_ = compareSegmentations(lineStarts_, reference_, current, level_->value());
+        fill(0, vsReference_);
+    }
     if (!otherName_.isEmpty())
         fill(1, compareSegmentations(lineStarts_, other_, current, 9));
 }

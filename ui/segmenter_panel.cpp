@@ -51,7 +51,6 @@ SegmenterPanel::SegmenterPanel(QWidget* parent)
     summary_->setWordWrap(true);
     summary_->setForegroundRole(QPalette::PlaceholderText);
     top->addRow(tr("Segmenter"), segmenter_);
-    top->addRow(summary_);
     rule_->addItem(tr("Segmenter's own"), 0u);
     for (auto [label, rule] : {std::pair{tr("Lines"), segment::Rule::Line}, {tr("Paragraphs"), segment::Rule::Paragraph},
                                {tr("Sentences"), segment::Rule::Sentence}, {tr("Headings"), segment::Rule::Heading},
@@ -64,6 +63,9 @@ SegmenterPanel::SegmenterPanel(QWidget* parent)
     mode_->addItems({tr("Segmenter default"), tr("Target size"), tr("Number of blocks"), tr("Threshold + depth")});
     top->addRow(tr("Granularity"), mode_);
     layout->addLayout(top);
+    summary_->setMinimumHeight(summary_->fontMetrics().height() * 3);
+    summary_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    layout->addWidget(summary_);
 
     pages_->addWidget(new QWidget);
     auto* targetPage = new QWidget;
