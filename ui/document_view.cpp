@@ -73,6 +73,7 @@ void DocumentView::showDocument(const Document& doc, std::vector<Boundary> bound
             astral_.push_back(cp);
         i += utf8::sequenceLength(static_cast<unsigned char>(text[i]));
     }
+    grid_.reset(); // the grid of the previous document; the owner sets this one's
     setPlainText(QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())));
     setBoundaries(std::move(boundaries));
     moveCursor(QTextCursor::Start);
@@ -138,6 +139,28 @@ void DocumentView::setSuggestions(std::vector<std::size_t> offsets)
     suggestions_ = std::move(offsets);
     viewport()->update();
     gutter_->update();
+}
+
+void DocumentView::setTokenGrid(std::shared_ptr<const segment::TokenGrid> grid)
+{
+    grid_ = std::move(grid);
+    viewport()->update();
+}
+
+void DocumentView::setShowTokenBoundaries(bool show)
+{
+    showTokens_ = show;
+    viewport()->update();
+}
+
+std::size_t DocumentView::blockTokens(int blockIndex) const
+{
+    if (!grid_ || blockIndex < 0 || blockIndex > static_cast<int>(boundaries_.size()))
+        return 0;
+    const auto i = static_cast<std::size_t>(blockIndex);
+    const std::size_t begin = i == 0 ? 0 : boundaries_[i - 1].offset;
+    const std::size_t end = i < boundaries_.size() ? boundaries_[i].offset : grid_->textLength();
+    return grid_->count(begin, std::min(end, grid_->textLength()));
 }
 
 void DocumentView::setCurrentBoundary(int index)
@@ -209,6 +232,49 @@ void DocumentView::paintEvent(QPaintEvent* event)
     }
     p.end();
     QPlainTextEdit::paintEvent(event);
+    paintOverlays(event);
+}
+
+void DocumentView::paintOverlays(QPaintEvent* event)
+{
+    // On top of the text: each block's size in tokens at its first line, and token ticks.
+    if (!grid_)
+        return;
+    QPainter p(viewport());
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.8);
+    p.setFont(small);
+    const QPointF offset = contentOffset();
+    for (QTextBlock block = firstVisibleBlock(); block.isValid(); block = block.next()) {
+        const QRectF geometry = blockBoundingGeometry(block).translated(offset);
+        if (geometry.top() > event->rect().bottom())
+            break;
+        const std::size_t startCp = toCodePoint(block.position());
+        const bool startsBlock = startCp == 0 || std::binary_search(boundaries_.begin(), boundaries_.end(), Boundary{startCp, 0},
+                                                                    [](const Boundary& a, const Boundary& b) { return a.offset < b.offset; });
+        if (startsBlock) {
+            const int index = blockAt(startCp);
+            p.setPen(theme_.gutterText);
+            p.drawText(QRectF(0, geometry.top(), viewport()->width() - 8, QFontMetricsF(small).height()),
+                       Qt::AlignRight | Qt::AlignTop,
+                       tr("%1 %2").arg(blockTokens(index)).arg(QString::fromStdString(grid_->unit())));
+        }
+        if (!showTokens_)
+            continue;
+        const QTextLayout* layout = block.layout();
+        p.setPen(QPen(theme_.accent, 1));
+        for (int i = 0; i < layout->lineCount(); ++i) {
+            const QTextLine line = layout->lineAt(i);
+            const std::size_t a = toCodePoint(block.position() + line.textStart());
+            const std::size_t b = toCodePoint(block.position() + line.textStart() + line.textLength());
+            const double top = geometry.top() + line.y() + line.height() * 0.55;
+            for (std::size_t t = grid_->tokensBefore(a); t < grid_->size() && grid_->tokenBegin(t) < b; ++t) {
+                const int pos = toUtf16(grid_->tokenBegin(t)) - block.position();
+                const double x = offset.x() + layout->position().x() + line.cursorToX(pos);
+                p.drawLine(QPointF(x, top), QPointF(x, geometry.top() + line.y() + line.height() - 1));
+            }
+        }
+    }
 }
 
 void DocumentView::paintGutter(QPaintEvent* event)

@@ -3,6 +3,7 @@
 // at each boundary (thicker for coarser levels) and the block number. Built on QPlainTextEdit,
 // which lays out and paints only the visible lines, so long documents stay smooth.
 #include "document/document.hpp"
+#include "segment/token_grid.hpp"
 #include "theme.hpp"
 
 #include <QPlainTextEdit>
@@ -32,6 +33,12 @@ public:
     void setCurrentBoundary(int index); // highlighted in the gutter; -1 for none
     // Proposed boundaries (a segmenter's cuts the current segmentation lacks), drawn dashed.
     void setSuggestions(std::vector<std::size_t> offsets);
+    // Tokens of the document on screen: block sizes are shown in this unit, and token
+    // boundaries are drawn as ticks when showTokenBoundaries is on.
+    void setTokenGrid(std::shared_ptr<const segment::TokenGrid> grid);
+    void setShowTokenBoundaries(bool show);
+    bool showsTokenBoundaries() const { return showTokens_; }
+    std::size_t blockTokens(int blockIndex) const; // 0 without a grid
     const std::vector<std::size_t>& suggestions() const { return suggestions_; }
 
 Q_SIGNALS:
@@ -46,6 +53,7 @@ protected:
 private:
     class Gutter;
     void paintGutter(QPaintEvent* event);
+    void paintOverlays(QPaintEvent* event);
     int gutterWidth() const;
     void updateGutterGeometry();
 
@@ -53,6 +61,8 @@ private:
     Gutter* gutter_;
     int currentBoundary_ = -1;
     std::vector<std::size_t> suggestions_;
+    std::shared_ptr<const segment::TokenGrid> grid_;
+    bool showTokens_ = false;
     Theme theme_;
     std::vector<Boundary> boundaries_;
     std::vector<std::size_t> astral_; // code-point offsets of characters outside the BMP

@@ -8,8 +8,11 @@
 #include "score_chart.hpp"
 #include "segmenter_panel.hpp"
 #include "stats_panel.hpp"
+#include "theme.hpp"
 
 #include <QAction>
+#include <QApplication>
+#include <QSettings>
 #include <QDockWidget>
 #include <QMenu>
 #include <QMenuBar>
@@ -88,6 +91,15 @@ void MainWindow::buildSegmentDocks()
         updateTracks();
     });
     compare->setCheckable(true);
+    QAction* dark = add(viewMenu_, "darkTheme", tr("&Dark Theme"), {QKeySequence(tr("Ctrl+Shift+D"))}, [](bool on) {
+        QApplication::setPalette(on ? darkPalette() : lightPalette());
+        QSettings().setValue(QStringLiteral("darkTheme"), on);
+    });
+    dark->setCheckable(true);
+    dark->setChecked(QSettings().value(QStringLiteral("darkTheme")).toBool());
+    QAction* tokens = add(viewMenu_, "showTokens", tr("Show &Token Boundaries"), {QKeySequence(Qt::Key_T)},
+                          [this](bool on) { pane_->view()->setShowTokenBoundaries(on); });
+    tokens->setCheckable(true);
     add(viewMenu_, "reviewQueue", tr("Review &Queue: Most Disagreement First"), {QKeySequence(tr("Ctrl+Shift+Q"))}, [this] { buildReviewQueue(); });
 
     connect(segPanel_, &SegmenterPanel::requestChanged, this, [this] { requestSegmentation(); });
@@ -164,6 +176,8 @@ void MainWindow::showSegmentation(const SegmentResult& result)
         return;
     }
     lastResult_ = result;
+    if (runner_.grid() && runner_.grid()->textLength() == result.document->length())
+        pane_->view()->setTokenGrid(runner_.grid());
     const auto& blocks = result.segmentation.blocks;
     segPanel_->setStatus(tr("%1 blocks in %2 ms (%3)")
                              .arg(blocks.size())

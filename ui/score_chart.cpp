@@ -23,28 +23,15 @@ ScoreChart::ScoreChart(QWidget* parent)
     : QChartView(parent), scores_(new QLineSeries), points_(new QScatterSeries), chosen_(new QScatterSeries),
       reference_(new QScatterSeries), threshold_line_(new QLineSeries), x_(new QValueAxis), y_(new QValueAxis)
 {
-    const Theme theme = Theme::fromPalette(palette());
     auto* chart = new QChart;
-    chart->setTheme(theme.dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
     chart->setBackgroundRoundness(0);
     chart->setMargins(QMargins(4, 4, 4, 4));
     chart->legend()->setAlignment(Qt::AlignTop);
     scores_->setName(tr("score"));
-    scores_->setPen(QPen(theme.accent, 1.2));
-    points_->setMarkerSize(4);
-    points_->setColor(theme.accent);
-    points_->setBorderColor(Qt::transparent);
     chosen_->setName(tr("cut"));
-    chosen_->setMarkerSize(9);
-    chosen_->setColor(theme.boundary);
-    chosen_->setBorderColor(Qt::transparent);
     reference_->setName(tr("reference"));
     reference_->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
-    reference_->setMarkerSize(7);
-    reference_->setColor(QColor(0x2a, 0x9d, 0x8f));
-    reference_->setBorderColor(Qt::transparent);
     threshold_line_->setName(tr("threshold (drag)"));
-    threshold_line_->setPen(QPen(theme.boundary, 2, Qt::DashLine));
     for (QAbstractSeries* s : std::initializer_list<QAbstractSeries*>{scores_, points_, chosen_, reference_, threshold_line_})
         chart->addSeries(s);
     chart->legend()->markers(points_).first()->setVisible(false);
@@ -58,9 +45,37 @@ ScoreChart::ScoreChart(QWidget* parent)
         s->attachAxis(y_);
     }
     setChart(chart);
+    applyTheme();
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(160);
     setToolTip(tr("Drag the dashed threshold to re-segment; click a point to jump to it"));
+}
+
+void ScoreChart::applyTheme()
+{
+    // QChart themes reset series colours, so the series are styled after the theme.
+    const Theme theme = Theme::fromPalette(palette());
+    chart()->setTheme(theme.dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+    chart()->setBackgroundBrush(palette().color(QPalette::Base));
+    chart()->setBackgroundRoundness(0);
+    scores_->setPen(QPen(theme.accent, 1.2));
+    points_->setMarkerSize(4);
+    points_->setColor(theme.accent);
+    points_->setBorderColor(Qt::transparent);
+    chosen_->setMarkerSize(9);
+    chosen_->setColor(theme.boundary);
+    chosen_->setBorderColor(Qt::transparent);
+    reference_->setMarkerSize(7);
+    reference_->setColor(QColor(0x2a, 0x9d, 0x8f));
+    reference_->setBorderColor(Qt::transparent);
+    threshold_line_->setPen(QPen(theme.boundary, 2, Qt::DashLine));
+}
+
+void ScoreChart::changeEvent(QEvent* event)
+{
+    QChartView::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange)
+        applyTheme();
 }
 
 void ScoreChart::clearData()

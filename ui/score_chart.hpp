@@ -35,12 +35,14 @@ Q_SIGNALS:
     void jumpRequested(std::size_t offset);
 
 protected:
+    void changeEvent(QEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
 
 private:
     void updateThresholdLine();
+    void applyTheme();
     QLineSeries* scores_;
     QScatterSeries* points_;
     QScatterSeries* chosen_;

@@ -25,6 +25,39 @@ Theme Theme::fromPalette(const QPalette& palette)
     return t;
 }
 
+QPalette darkPalette()
+{
+    QPalette p;
+    const QColor window(0x25, 0x27, 0x2b), base(0x1d, 0x1f, 0x23), text(0xe6, 0xe6, 0xe6), dim(0x8b, 0x90, 0x98);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, QColor(0x2b, 0x2e, 0x33));
+    p.setColor(QPalette::ToolTipBase, window);
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::PlaceholderText, dim);
+    p.setColor(QPalette::Button, window);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::BrightText, Qt::white);
+    p.setColor(QPalette::Highlight, QColor(0x3d, 0x6f, 0xb4));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Link, QColor(0x8e, 0xca, 0xe6));
+    p.setColor(QPalette::Disabled, QPalette::Text, dim);
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, dim);
+    p.setColor(QPalette::Disabled, QPalette::WindowText, dim);
+    return p;
+}
+
+QPalette lightPalette()
+{
+    QPalette p(QColor(0xef, 0xf0, 0xf1));
+    p.setColor(QPalette::Base, Qt::white);
+    p.setColor(QPalette::AlternateBase, QColor(0xf5, 0xf6, 0xf7));
+    p.setColor(QPalette::PlaceholderText, QColor(0x70, 0x75, 0x7d));
+    return p;
+}
+
 QFont documentFont()
 {
     QFont f = QFontDatabase::systemFont(QFontDatabase::GeneralFont);

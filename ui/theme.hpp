@@ -19,6 +19,8 @@ struct Theme {
 };
 
 QFont documentFont();   // the reading font of the document view
+QPalette darkPalette();  // a dark palette for the Fusion style
+QPalette lightPalette(); // the Fusion style's standard light palette
 QFont monospaceFont();
 
 } // namespace blocklens::ui

@@ -1,11 +1,13 @@
 // blocklens: the desktop app. A thin main; the window lives in ui/.
 #include "main_window.hpp"
+#include "theme.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "version.hpp"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QSettings>
 #include <QStyleFactory>
 #include <QAction>
 #include <QTimer>
@@ -37,11 +39,21 @@ int main(int argc, char** argv)
                                     QStringLiteral("With --screenshot: trigger these window actions (by name, comma-separated, "
                                                    "e.g. compareSegmenters,shortcuts) once the file is segmented, before grabbing."),
                                     QStringLiteral("NAMES"));
+    const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme (View > Dark Theme)."));
+    const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Use the light theme."));
+    parser.addOption(dark);
+    parser.addOption(light);
     parser.addOption(db);
     parser.addOption(action);
     parser.addOption(screenshot);
     parser.addOption(size);
     parser.process(app);
+
+    // The theme the user chose last time, unless the command line says otherwise.
+    const bool useDark = parser.isSet(dark) || (!parser.isSet(light) && QSettings().value(QStringLiteral("darkTheme")).toBool());
+    QApplication::setPalette(useDark ? blocklens::ui::darkPalette() : blocklens::ui::lightPalette());
+    if (parser.isSet(dark) || parser.isSet(light))
+        QSettings().setValue(QStringLiteral("darkTheme"), useDark);
 
     QString workspace;
     try {

@@ -65,6 +65,7 @@ private Q_SLOTS:
         QTest::newRow("invalid utf8") << "bad.txt" << QByteArray("abc\xff") << "invalid UTF-8";
         QTest::newRow("malformed jsonl") << "d.jsonl" << QByteArray("{\"text\": \"a\"}\n{oops\n") << "d.jsonl:2";
         QTest::newRow("empty") << "empty.txt" << QByteArray() << "empty";
+        QTest::newRow("200 MB file") << "huge.txt" << QByteArray("text") << "limit";
     }
     void badFilesShowAnErrorAndKeepTheOpenDocument()
     {
@@ -80,6 +81,8 @@ private Q_SLOTS:
         QVERIFY(shown.wait(10000));
         const QString before = window.documentView()->toPlainText();
         const auto bad = test::writeFile(dir, name.toStdString(), std::string_view(content.constData(), content.size()));
+        if (name == QLatin1String("huge.txt"))
+            std::filesystem::resize_file(bad, 200ull << 20); // sparse: 200 MB without writing them
         window.openPath(QString::fromStdString(bad.string()));
         QVERIFY(failed.wait(10000));
         QVERIFY2(window.errorText().contains(needle), qPrintable(window.errorText()));
