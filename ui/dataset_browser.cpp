@@ -83,6 +83,8 @@ void DatasetBrowser::showReviewQueue(std::vector<double> disagreement)
     const bool clear = disagreement.empty();
     model_.setDisagreement(std::move(disagreement));
     table_->setColumnHidden(DatasetModel::Disagreement, clear);
+    if (!clear) // next to the id, so the reason for the order is visible in a narrow panel
+        table_->horizontalHeader()->moveSection(table_->horizontalHeader()->visualIndex(DatasetModel::Disagreement), 1);
     table_->sortByColumn(clear ? -1 : DatasetModel::Disagreement, clear ? Qt::AscendingOrder : Qt::DescendingOrder);
 }
 

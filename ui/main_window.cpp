@@ -234,7 +234,10 @@ void MainWindow::showLoaded(const LoadedInput& input)
             browser_->model()->setReviewed(static_cast<int>(i), input.reviewed[i]);
         for (std::size_t i = 0; i < input.currentBoundaries.size(); ++i)
             browser_->model()->setBlockCount(static_cast<int>(i), static_cast<int>(input.currentBoundaries[i].size() + 1));
-        datasetDock->show();
+        if (!datasetDock->isVisible()) {
+            datasetDock->show();
+            resizeDocks({datasetDock}, {qMax(380, width() / 4)}, Qt::Horizontal);
+        }
         browser_->selectRow(0);
         if (browser_->currentRow() < 0)
             showDatasetRow(0);
@@ -272,13 +275,9 @@ void MainWindow::showDatasetRow(int row)
     stats_->showDocument(*doc, session_->boundaries().size() + 1);
     documentChanged();
     refreshAfterEdit();
-    if (reviewQueue_) {
-        // In the review queue, start at the first place where the corrections and the reference differ.
-        QTextCursor c = pane_->view()->textCursor();
-        c.setPosition(0);
-        pane_->view()->setTextCursor(c);
-        jumpToDisagreement(+1);
-    }
+    // In the review queue, start at the first place where the segmenter and the boundaries
+    // disagree, as soon as the segmenter's result for this row is in.
+    pendingQueueJump_ = reviewQueue_;
 }
 
 void MainWindow::exportView()

@@ -127,6 +127,7 @@ private:
     std::shared_ptr<const Document> compareDoc_; // the document they were computed for
     bool comparing_ = false;
     bool reviewQueue_ = false;
+    bool pendingQueueJump_ = false; // jump to the first disagreement once the row is segmented
     QFutureWatcher<std::vector<double>> queueWatcher_;
     QFutureWatcher<std::vector<Track>> compareWatcher_;
 };

@@ -203,6 +203,13 @@ void MainWindow::showSegmentation(const SegmentResult& result)
     updateSuggestions();
     updateTracks();
     refreshAfterEdit();
+    if (pendingQueueJump_) {
+        pendingQueueJump_ = false;
+        QTextCursor c = pane_->view()->textCursor();
+        c.setPosition(0);
+        pane_->view()->setTextCursor(c);
+        jumpToDisagreement(+1);
+    }
     Q_EMIT segmentationShown();
 }
 
@@ -266,9 +273,10 @@ void MainWindow::jumpToDisagreement(int direction)
     const Document* doc = session_->document();
     if (!doc)
         return;
-    // Against the reference for a dataset, else against the segmenter's output.
-    const auto& other = current_.dataset ? doc->reference() : lastResult_.boundaries;
-    const auto diff = disagreements(session_->boundaries(), other.empty() ? lastResult_.boundaries : other);
+    // Where the segmenter's output and the boundaries on screen differ; before the segmenter
+    // has answered for this document, against the reference.
+    const bool haveSegmenter = lastResult_.document == session_->sharedDocument() && lastResult_.error.isEmpty();
+    const auto diff = disagreements(session_->boundaries(), haveSegmenter ? lastResult_.boundaries : doc->reference());
     const std::size_t caret = caretCodePoint();
     std::optional<std::size_t> target;
     if (direction > 0) {

@@ -90,8 +90,11 @@ int main(int argc, char** argv)
                     a->trigger();
                 else
                     qWarning("no action named %s", qPrintable(name));
-            // A review queue or comparison tracks finish in the background; give them time.
-            QTimer::singleShot(actions.isEmpty() ? 0 : 1500, &window, grab);
+            // A review queue or comparison tracks finish in the background: wait for them.
+            if (actions.contains(QStringLiteral("reviewQueue")))
+                QObject::connect(&window, &blocklens::ui::MainWindow::reviewQueueReady, &window, grab);
+            else
+                QTimer::singleShot(actions.isEmpty() ? 0 : 1500, &window, grab);
         };
         QObject::connect(&window, &blocklens::ui::MainWindow::segmentationShown, &window, ready);
         QObject::connect(&window, &blocklens::ui::MainWindow::inputFailed, &window, grab);
