@@ -37,5 +37,7 @@ Command runsCommand();   // cmd_runs.cpp
 Command logitsCommand();    // cmd_logits.cpp
 Command compareCommand();   // cmd_compare.cpp
 Command makeModelCommand(); // cmd_make_model.cpp
+Command trainSegmenterCommand(); // cmd_train_segmenter.cpp (core/learn)
+Command benchTtftCommand(); // cmd_bench_ttft.cpp
 
 } // namespace blocklens::cli

@@ -20,6 +20,8 @@ std::span<const Command> allCommands()
         logitsCommand(),
         compareCommand(),
         makeModelCommand(),
+        trainSegmenterCommand(),
+        benchTtftCommand(),
 #endif
     };
     return commands;

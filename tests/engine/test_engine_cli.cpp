@@ -262,6 +262,25 @@ private Q_SLOTS:
         QVERIFY2(r.err.find("the tokenizer has 32000 tokens but the model's vocabulary has only 100") != std::string::npos, r.err.c_str());
     }
 
+    void benchTtft()
+    {
+        const auto model = dir_ / "bench-model";
+        QCOMPARE(runCliCapture({"make-model", "--arch", "llama", "--layers", "2", "--kv-heads", "2", "--out", model.string()}).code, 0);
+        const auto r = runCliCapture({"bench-ttft", "--model", model.string(), "--lengths", "64,128", "--block-size", "16", "--question", "8",
+                                      "--repeats", "1", "--json"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        const auto j = nlohmann::json::parse(r.out);
+        QCOMPARE(j["rows"].size(), std::size_t(2));
+        const auto& row = j["rows"][1];
+        QCOMPARE(row["tokens"].get<int>(), 136);
+        QCOMPARE(row["blocks"].get<int>(), 9);
+        QCOMPARE(row["cache_hits"].get<int>(), 8);
+        QCOMPARE(row["cache_misses"].get<int>(), 0);
+        QVERIFY(row["full_ttft_ms"].get<double>() > 0 && row["block_cached_ttft_ms"].get<double>() > 0);
+        QVERIFY(row["block_cached_flops"].get<double>() < row["full_flops"].get<double>());
+        QCOMPARE(runCliCapture({"bench-ttft", "--model", model.string(), "--lengths", "2x"}).code, 2);
+    }
+
 private:
     QTemporaryDir tmp_;
     std::filesystem::path dir_;
