@@ -17,27 +17,33 @@ bool isDatasetFile(const QString& path)
 
 namespace {
 
-// Finds an earlier import of the same file (same path, rows and texts) or imports it now, and
-// reads back each row's current boundaries and review status.
+// Finds an earlier import of the same rows (same texts in the same order; the same file path is
+// preferred when several match) or imports the dataset now under a name not yet taken, and reads
+// back each row's current boundaries and review status.
 void attachToWorkspace(LoadedInput& result, const QString& workspace)
 {
     store::Store db = store::Store::open(workspace.toStdString(), {.createDirectories = true});
-    const std::string absolute = QFileInfo(result.path).absoluteFilePath().toStdString();
     const Dataset& ds = *result.dataset;
+    std::error_code ec;
+    const auto canonical = [&ec](const std::string& p) { return std::filesystem::weakly_canonical(p, ec).string(); };
+    const std::string path = canonical(result.path.toStdString());
     std::optional<store::Id> found;
     for (const auto& info : db.listDatasets()) {
-        if (info.sourcePath != absolute || info.rows != ds.documents.size())
+        if (info.rows != ds.documents.size() || (found && canonical(info.sourcePath) != path))
             continue;
         const auto rows = db.datasetRows(info.id);
-        bool same = true;
+        bool same = rows.size() == ds.documents.size();
         for (std::size_t i = 0; same && i < rows.size(); ++i)
             same = db.documentInfo(rows[i].documentId).contentHash == ds.documents[i].contentHash();
         if (same)
             found = info.id;
     }
     if (!found) {
+        const std::string base = QFileInfo(result.path).completeBaseName().toStdString();
         store::ImportOptions options;
-        options.name = QFileInfo(result.path).completeBaseName().toStdString();
+        options.name = base;
+        for (int n = 2; db.findDataset(options.name); ++n)
+            options.name = base + "-" + std::to_string(n);
         found = db.importDataset(ds, options).datasetId;
     }
     result.datasetId = *found;
