@@ -5,7 +5,7 @@
 // blockPrefillRef.
 //
 // How: one launch over a list of work items, longest first. Items of the non-last blocks are
-// 128-query tiles over their own block's keys; the last block's 128-query tiles are split along the
+// query tiles (64 or 128 rows) over their own block's keys; the last block's tiles are split along the
 // keys into chunks (flash-decoding style) that write fp32 partial outputs and log-sum-exps into the
 // workspace, merged by a second small kernel. Each item is a FlashAttention-2 style loop: Q in
 // registers, K/V tiles of 64 keys double-buffered in shared memory by cp.async, S = Q K^T and
@@ -49,6 +49,7 @@ struct BlockPrefillParams {
     void* workspace = nullptr;
     std::size_t workspace_bytes = 0;
     int global_chunk = 0;              // keys per chunk of the last block (multiple of 64); 0 = automatic
+    int tile_rows = 0;                 // fast path: query rows per CTA, 64 (4 warps) or 128 (8 warps); 0 = automatic
 
     Impl impl = Impl::automatic;       // fast: tensor cores (head_dim 128, 16-byte aligned rows)
 };

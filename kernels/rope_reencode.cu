@@ -1,0 +1,269 @@
+// RoPE re-encoding of cached keys (see rope_reencode.cuh).
+//
+// Versions:
+//   simple (Impl::simple): one element pair (i, i + head_dim/2) per thread and step, 2-byte
+//          accesses. Any even head_dim, any alignment.
+//   fast   (Impl::fast, the default when allowed): 8 pairs per thread and step as two 16-byte
+//          loads and two 16-byte stores (first and second half of the row), four steps' loads
+//          issued before the first store, streaming cache hints. head_dim % 16 == 0, 16-byte
+//          aligned rows.
+// Each CTA takes up to 32 tokens of one block and one layer; it computes the block's cos/sin
+// table (angles delta * inv_freq[i] in fp64, then fp32) in shared memory once, then streams all
+// heads of those tokens. Memory-bound: bytes = 2 x rows x head_dim x 2 (one read, one write).
+// Bench: bench/bench_kernels.cpp (rope rows), against a device-to-device copy in the same run.
+#include "rope_reencode.cuh"
+
+#include "detail/device.cuh"
+#include "detail/launch.hpp"
+
+#include <string>
+
+namespace blocklens::kernels {
+namespace {
+
+constexpr int kBatch = 256;       // blocks per launch (they travel by value)
+constexpr int kThreads = 256;
+constexpr int kTokensPerCta = 32;
+constexpr int kUnroll = 4;        // steps whose loads are in flight together
+
+struct RopeArgs {
+    const void* src;
+    void* dst;
+    int n_heads;
+    int head_dim;
+    std::int64_t src_layer_stride, src_head_stride, src_token_stride; // elements
+    std::int64_t dst_layer_stride, dst_head_stride, dst_token_stride; // elements
+    float inv_freq[128];                                              // [head_dim/2]
+};
+
+struct RopeBatch {
+    int n;                                  // blocks in this batch
+    std::int32_t src_start[kBatch];
+    std::int32_t dst_start[kBatch];
+    std::int32_t length[kBatch];
+    std::int32_t delta[kBatch];
+    std::int32_t cta_prefix[kBatch + 1];    // first CTA of each block; [n] = total CTAs
+};
+
+template <typename T>
+__device__ __forceinline__ float2 toFloat2(std::uint32_t w);
+template <>
+__device__ __forceinline__ float2 toFloat2<__nv_bfloat16>(std::uint32_t w)
+{
+    return __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w));
+}
+template <>
+__device__ __forceinline__ float2 toFloat2<__half>(std::uint32_t w)
+{
+    return __half22float2(*reinterpret_cast<const __half2*>(&w));
+}
+template <typename T>
+__device__ __forceinline__ std::uint32_t fromFloat2(float a, float b);
+template <>
+__device__ __forceinline__ std::uint32_t fromFloat2<__nv_bfloat16>(float a, float b)
+{
+    const __nv_bfloat162 v = __floats2bfloat162_rn(a, b);
+    return *reinterpret_cast<const std::uint32_t*>(&v);
+}
+template <>
+__device__ __forceinline__ std::uint32_t fromFloat2<__half>(float a, float b)
+{
+    const __half2 v = __floats2half2_rn(a, b);
+    return *reinterpret_cast<const std::uint32_t*>(&v);
+}
+
+template <typename T, int VEC>
+struct Access;
+
+template <typename T>
+struct Access<T, 8> { // 16 bytes
+    using Raw = uint4;
+    static __device__ __forceinline__ Raw load(const T* p) { return __ldcs(reinterpret_cast<const uint4*>(p)); }
+    static __device__ __forceinline__ void store(T* p, Raw v) { __stcs(reinterpret_cast<uint4*>(p), v); }
+    static __device__ __forceinline__ void unpack(Raw r, float (&f)[8])
+    {
+        const std::uint32_t w[4] = {r.x, r.y, r.z, r.w};
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            const float2 x = toFloat2<T>(w[i]);
+            f[2 * i] = x.x;
+            f[2 * i + 1] = x.y;
+        }
+    }
+    static __device__ __forceinline__ Raw pack(const float (&f)[8])
+    {
+        return Raw{fromFloat2<T>(f[0], f[1]), fromFloat2<T>(f[2], f[3]), fromFloat2<T>(f[4], f[5]), fromFloat2<T>(f[6], f[7])};
+    }
+};
+
+template <typename T>
+struct Access<T, 1> {
+    using Raw = T;
+    static __device__ __forceinline__ Raw load(const T* p) { return *p; }
+    static __device__ __forceinline__ void store(T* p, Raw v) { *p = v; }
+    static __device__ __forceinline__ void unpack(Raw r, float (&f)[1]) { f[0] = static_cast<float>(r); }
+    static __device__ __forceinline__ Raw pack(const float (&f)[1]) { return T(f[0]); }
+};
+
+// grid: x = CTAs of the batch's blocks (cta_prefix), y = layer.
+template <typename T, int VEC>
+__global__ void __launch_bounds__(kThreads) ropeReencodeKernel(const RopeArgs a, const RopeBatch batch)
+{
+    using A = Access<T, VEC>;
+    __shared__ float sCos[128];
+    __shared__ float sSin[128];
+
+    // The block of this CTA: the largest b with cta_prefix[b] <= blockIdx.x.
+    const int cta = static_cast<int>(blockIdx.x);
+    int lo = 0, hi = batch.n - 1;
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) >> 1;
+        if (batch.cta_prefix[mid] <= cta)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const int b = lo;
+    const int t0 = (cta - batch.cta_prefix[b]) * kTokensPerCta;
+    const int nt = min(kTokensPerCta, batch.length[b] - t0);
+    const int half = a.head_dim >> 1;
+
+    for (int i = threadIdx.x; i < half; i += kThreads) {
+        double s, c;
+        sincos(static_cast<double>(batch.delta[b]) * static_cast<double>(a.inv_freq[i]), &s, &c);
+        sCos[i] = static_cast<float>(c);
+        sSin[i] = static_cast<float>(s);
+    }
+    __syncthreads();
+
+    const int vecs = half / VEC; // accesses per half row
+    const int work = a.n_heads * nt * vecs;
+    const std::int64_t layer = blockIdx.y;
+    const T* src = static_cast<const T*>(a.src) + layer * a.src_layer_stride
+                   + static_cast<std::int64_t>(batch.src_start[b] + t0) * a.src_token_stride;
+    T* dst = static_cast<T*>(a.dst) + layer * a.dst_layer_stride
+             + static_cast<std::int64_t>(batch.dst_start[b] + t0) * a.dst_token_stride;
+
+    for (int base = threadIdx.x; base < work; base += kUnroll * kThreads) {
+        typename A::Raw x1[kUnroll], x2[kUnroll];
+        std::int64_t so[kUnroll], dOff[kUnroll];
+        int col[kUnroll];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) {
+            const int w = base + u * kThreads;
+            if (w < work) {
+                const int v = w % vecs;
+                const int r = w / vecs;
+                const int t = r % nt;
+                const int h = r / nt;
+                col[u] = v * VEC;
+                so[u] = h * a.src_head_stride + t * a.src_token_stride + col[u];
+                dOff[u] = h * a.dst_head_stride + t * a.dst_token_stride + col[u];
+                x1[u] = A::load(src + so[u]);
+                x2[u] = A::load(src + so[u] + half);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) {
+            const int w = base + u * kThreads;
+            if (w < work) {
+                float f1[VEC], f2[VEC], o1[VEC], o2[VEC];
+                A::unpack(x1[u], f1);
+                A::unpack(x2[u], f2);
+#pragma unroll
+                for (int e = 0; e < VEC; ++e) {
+                    const float c = sCos[col[u] + e], s = sSin[col[u] + e];
+                    o1[e] = fmaf(f1[e], c, -f2[e] * s);
+                    o2[e] = fmaf(f2[e], c, f1[e] * s);
+                }
+                A::store(dst + dOff[u], A::pack(o1));
+                A::store(dst + dOff[u] + half, A::pack(o2));
+            }
+        }
+    }
+}
+
+template <typename T, int VEC>
+void launchAll(const RopeReencodeParams& p, const RopeArgs& args, cudaStream_t stream)
+{
+    RopeBatch batch;
+    for (int first = 0; first < p.n_blocks; first += kBatch) {
+        batch.n = std::min(kBatch, p.n_blocks - first);
+        int ctas = 0;
+        for (int i = 0; i < batch.n; ++i) {
+            const RopeBlock& blk = p.blocks[first + i];
+            batch.src_start[i] = blk.src_start;
+            batch.dst_start[i] = blk.dst_start;
+            batch.length[i] = blk.length;
+            batch.delta[i] = blk.delta;
+            batch.cta_prefix[i] = ctas;
+            ctas += (blk.length + kTokensPerCta - 1) / kTokensPerCta;
+        }
+        batch.cta_prefix[batch.n] = ctas;
+        if (ctas == 0)
+            continue;
+        ropeReencodeKernel<T, VEC><<<dim3(static_cast<unsigned>(ctas), static_cast<unsigned>(p.n_layers)), kThreads, 0, stream>>>(args, batch);
+        detail::checkLaunch("rope_reencode", "ropeReencodeKernel");
+    }
+}
+
+} // namespace
+
+void rope_reencode_cuda(const RopeReencodeParams& p, cudaStream_t stream)
+{
+    using detail::require;
+    const char* op = "rope_reencode";
+    require(p.src != nullptr && p.dst != nullptr, op, "src and dst must be set");
+    require(p.n_layers >= 1 && p.n_layers <= 65535, op, "n_layers must be in 1..65535");
+    require(p.n_heads >= 1, op, "n_heads must be >= 1");
+    require(p.head_dim >= 2 && p.head_dim <= 256 && p.head_dim % 2 == 0, op,
+            "head_dim must be even and in 2..256, got " + std::to_string(p.head_dim));
+    require(p.inv_freq != nullptr, op, "inv_freq (host, head_dim/2 values) must be set");
+    require(p.n_blocks >= 0 && (p.n_blocks == 0 || p.blocks != nullptr), op, "blocks (host) must be set");
+    const bool inPlace = p.src == p.dst;
+    if (inPlace)
+        require(p.src_layer_stride == p.dst_layer_stride && p.src_head_stride == p.dst_head_stride
+                    && p.src_token_stride == p.dst_token_stride,
+                op, "in place (src == dst) needs equal src and dst strides");
+    for (int i = 0; i < p.n_blocks; ++i) {
+        const RopeBlock& b = p.blocks[i];
+        require(b.length >= 0 && b.src_start >= 0 && b.dst_start >= 0, op,
+                "block " + std::to_string(i) + " has a negative start or length");
+        if (inPlace)
+            require(b.src_start == b.dst_start, op, "in place (src == dst) needs src_start == dst_start (block " + std::to_string(i) + ")");
+    }
+
+    RopeArgs args{};
+    args.src = p.src;
+    args.dst = p.dst;
+    args.n_heads = p.n_heads;
+    args.head_dim = p.head_dim;
+    args.src_layer_stride = p.src_layer_stride;
+    args.src_head_stride = p.src_head_stride;
+    args.src_token_stride = p.src_token_stride;
+    args.dst_layer_stride = p.dst_layer_stride;
+    args.dst_head_stride = p.dst_head_stride;
+    args.dst_token_stride = p.dst_token_stride;
+    for (int i = 0; i < p.head_dim / 2; ++i)
+        args.inv_freq[i] = p.inv_freq[i];
+
+    const bool vectorOk = p.head_dim % 16 == 0 && detail::aligned16(p.src) && detail::aligned16(p.dst)
+                          && p.src_layer_stride % 8 == 0 && p.src_head_stride % 8 == 0 && p.src_token_stride % 8 == 0
+                          && p.dst_layer_stride % 8 == 0 && p.dst_head_stride % 8 == 0 && p.dst_token_stride % 8 == 0;
+    require(p.impl != Impl::fast || vectorOk, op,
+            "the fast path needs head_dim % 16 == 0, 16-byte aligned pointers and strides that are multiples of 8");
+    const bool vec = p.impl != Impl::simple && vectorOk;
+    if (p.dtype == DType::bf16) {
+        if (vec)
+            launchAll<__nv_bfloat16, 8>(p, args, stream);
+        else
+            launchAll<__nv_bfloat16, 1>(p, args, stream);
+    } else {
+        if (vec)
+            launchAll<__half, 8>(p, args, stream);
+        else
+            launchAll<__half, 1>(p, args, stream);
+    }
+}
+
+} // namespace blocklens::kernels
