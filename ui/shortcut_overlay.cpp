@@ -45,7 +45,7 @@ void ShortcutOverlay::paintEvent(QPaintEvent*)
     const int rowHeight = fm.height() + 8;
     const int columns = entries_.size() > 14 ? 2 : 1;
     const int rows = (static_cast<int>(entries_.size()) + columns - 1) / columns;
-    const int columnWidth = 380;
+    const int columnWidth = 430;
     const QSize panel(columnWidth * columns + 48, rows * rowHeight + 110);
     const QRect box(QPoint((width() - panel.width()) / 2, (height() - panel.height()) / 2), panel);
     p.setPen(Qt::NoPen);
