@@ -71,27 +71,33 @@ Agreement agreement(const Logits& ours, const NpyArray& ref)
 
 } // namespace
 
-class TestGolden : public QObject {
+class TestEngineGolden : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void matchesTransformers_data()
     {
         QTest::addColumn<QString>("fixture");
         QTest::addColumn<QString>("mode");
-        for (const char* f : {"llama3_gqa", "llama_tied_bias", "mistral_window", "qwen2_bias", "qwen3_headdim"})
-            for (const char* m : {"full", "block", "block-cached"})
-                QTest::newRow((std::string(f) + " " + m).c_str()) << QString(f) << QString(m);
+        QTest::addColumn<QString>("device");
+        std::vector<std::string> devices = {"cpu"};
+        if (cudaAvailable())
+            devices.push_back("cuda"); // fp32 on the GPU too (the GPU machine runs this)
+        for (const auto& d : devices)
+            for (const char* f : {"llama3_gqa", "llama_tied_bias", "mistral_window", "qwen2_bias", "qwen3_headdim"})
+                for (const char* m : {"full", "block", "block-cached"})
+                    QTest::newRow((std::string(f) + " " + m + " " + d).c_str()) << QString(f) << QString(m) << QString::fromStdString(d);
     }
     void matchesTransformers()
     {
         QFETCH(QString, fixture);
         QFETCH(QString, mode);
+        QFETCH(QString, device);
         const Golden g = loadGolden(fixture.toStdString());
         const auto attention = *parseAttentionMode(mode.toStdString());
         const NpyArray& ref = attention == AttentionMode::Full ? g.full : g.block;
         QCOMPARE(ref.shape, (std::vector<std::int64_t>{static_cast<std::int64_t>(g.ids.size()), ref.shape[1]}));
 
-        Runner runner(Model::load(g.dir));
+        Runner runner(Model::load(g.dir, {.device = device.toStdString(), .dtype = DType::F32}));
         QCOMPARE(runner.model().config().vocabSize, ref.shape[1]);
         RunRequest req;
         req.ids = g.ids;
@@ -101,7 +107,7 @@ private Q_SLOTS:
         const RunResult r = runner.run(req);
         QCOMPARE(r.logits.rows, ref.shape[0]);
         const Agreement a = agreement(r.logits, ref);
-        qInfo("%s %s: max relative error %.3g (row %lld), top-1 mismatches %lld", qPrintable(fixture), qPrintable(mode),
+        qInfo("%s %s %s: max relative error %.3g (row %lld), top-1 mismatches %lld", qPrintable(fixture), qPrintable(mode), qPrintable(device),
               a.worstRelError, static_cast<long long>(a.worstRow), static_cast<long long>(a.top1Mismatches));
         QVERIFY2(a.worstRelError < kTolerance, qPrintable(QString::number(a.worstRelError)));
         QCOMPARE(a.top1Mismatches, std::int64_t(0));
@@ -196,6 +202,31 @@ private Q_SLOTS:
         QCOMPARE(runWith(13).cacheMisses, std::int64_t(1));
         QCOMPARE(cache.stats().rejected, std::int64_t(1));
         QCOMPARE(cache.stats().entries, std::int64_t(0));
+    }
+
+    void cacheTiersOnCuda()
+    {
+        if (!cudaAvailable())
+            QSKIP("no CUDA here");
+        const Golden g = loadGolden("llama3_gqa");
+        BlockKvCache cache({.hostBytes = 1ull << 30, .deviceBytes = 1ull << 30});
+        Runner runner(Model::load(g.dir, {.device = "cuda", .dtype = DType::F32}), &cache);
+        RunRequest req;
+        req.ids = g.ids;
+        req.blocks = g.blocks;
+        req.mode = AttentionMode::BlockCached;
+        const RunResult cold = runner.run(req);
+        QVERIFY(cache.stats().deviceBytes > 0);
+        QCOMPARE(cache.stats().hostBytes, std::uint64_t(0));
+        // A device tier too small for all four blocks demotes the older ones to the host tier;
+        // host hits are copied back up and give the same logits.
+        cache.setBudget({.hostBytes = 1ull << 30, .deviceBytes = cache.stats().deviceBytes / 3});
+        QVERIFY(cache.stats().demotions > 0);
+        QVERIFY(cache.stats().hostBytes > 0);
+        const RunResult warm = runner.run(req);
+        QCOMPARE(warm.stats.cacheHits, std::int64_t(g.blocks.size() - 1));
+        QVERIFY(cache.stats().hostHits > 0);
+        QVERIFY(relativeError(warm.logits.values, cold.logits.values) < 1e-6);
     }
 
     void bf16ComputeIsClose()
@@ -312,5 +343,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestGolden)
-#include "test_golden.moc"
+QTEST_GUILESS_MAIN(TestEngineGolden)
+#include "test_engine_golden.moc"

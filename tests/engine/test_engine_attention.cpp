@@ -20,7 +20,7 @@ double relErr(const at::Tensor& a, const at::Tensor& b)
 
 } // namespace
 
-class TestAttention : public QObject {
+class TestEngineAttention : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void attendMatchesReference_data()
@@ -149,5 +149,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestAttention)
-#include "test_attention.moc"
+QTEST_GUILESS_MAIN(TestEngineAttention)
+#include "test_engine_attention.moc"
