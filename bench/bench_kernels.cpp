@@ -185,12 +185,17 @@ void benchPrefill(bool quick)
             p.block_starts = starts.data();
             p.n_blocks = static_cast<int>(starts.size()) - 1;
             const double flops = block_prefill_flops(p);
-            for (int variant : {128, 64, 0}) { // fast with 128- / 64-row tiles; 0 = simple
+            // fast with 128- / 64-row tiles; 0 = simple; at the target shape also forced last-block
+            // chunks (-2048, -8192 keys; -1: no split) to see what the split-KV plan buys
+            for (int variant : {128, 64, 0, -2048, -8192, -1}) {
                 const Impl impl = variant ? Impl::fast : Impl::simple;
                 if (impl == Impl::simple && !(n == 2048 && block == 512))
                     continue; // the simple kernel once, for scale
+                if (variant < 0 && !(n == 32768 && block == 512))
+                    continue;
                 p.impl = impl;
-                p.tile_rows = variant;
+                p.tile_rows = variant > 0 ? variant : 0;
+                p.global_chunk = variant == -1 ? (1 << 30) : variant < 0 ? -variant : 0;
                 Buffer ws(block_prefill_workspace_bytes(p));
                 p.workspace = ws.p;
                 p.workspace_bytes = ws.bytes;
@@ -203,7 +208,11 @@ void benchPrefill(bool quick)
                     block_prefill_cuda(p, nullptr);
                 });
                 const double tflops = flops / (ms * 1e9);
-                const std::string name = variant == 128 ? "fast" : variant == 64 ? "fast64" : "simple";
+                const std::string name = variant == 128 ? "fast"
+                                         : variant == 64 ? "fast64"
+                                         : variant == 0  ? "simple"
+                                         : variant == -1 ? "fast-nosplit"
+                                                         : "fast-chunk" + std::to_string(-variant);
                 std::printf("| block prefill (%s), %d tokens, blocks of %d (%d blocks), 32 heads / 8 KV, d128 | %.2f GFLOP kept | %.3f ms | %.1f TFLOP/s |\n",
                             name.c_str(), n, block, p.n_blocks, flops / 1e9, ms, tflops);
                 json("{\"op\":\"prefill\",\"impl\":\"" + name + "\",\"n\":" + std::to_string(n)

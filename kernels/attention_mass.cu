@@ -290,12 +290,15 @@ struct Checked {
     int outHeads;
 };
 
-void validate(const AttentionMassParams& p, Checked& c)
+// forLaunch = false (workspace query): the shape only, no pointers, no fast-path demand.
+void validate(const AttentionMassParams& p, Checked& c, bool forLaunch)
 {
     using detail::require;
     const char* op = "attention_mass";
-    require(p.q && p.k, op, "q and k must be set");
-    require(p.block_mass || p.token_mass, op, "at least one of block_mass and token_mass must be set");
+    if (forLaunch) {
+        require(p.q && p.k, op, "q and k must be set");
+        require(p.block_mass || p.token_mass, op, "at least one of block_mass and token_mass must be set");
+    }
     require(p.n_tokens >= 1, op, "n_tokens must be >= 1");
     require(p.n_heads >= 1 && p.n_kv_heads >= 1 && p.n_heads % p.n_kv_heads == 0, op,
             "n_heads must be a positive multiple of n_kv_heads");
@@ -309,7 +312,8 @@ void validate(const AttentionMassParams& p, Checked& c)
     const bool aligned = detail::aligned16(p.q) && detail::aligned16(p.k) && p.q_head_stride % 8 == 0
                          && p.q_token_stride % 8 == 0 && p.k_head_stride % 8 == 0 && p.k_token_stride % 8 == 0;
     const bool fastOk = p.head_dim == tile::kD && aligned;
-    require(p.impl != Impl::fast || fastOk, op, "the fast path needs head_dim 128, 16-byte aligned pointers and strides that are multiples of 8");
+    require(!forLaunch || p.impl != Impl::fast || fastOk, op,
+            "the fast path needs head_dim 128, 16-byte aligned pointers and strides that are multiples of 8");
     c.fast = p.impl != Impl::simple && fastOk;
     c.scale = p.softmax_scale > 0 ? p.softmax_scale : 1.f / std::sqrt(static_cast<float>(p.head_dim));
 }
@@ -319,7 +323,7 @@ void validate(const AttentionMassParams& p, Checked& c)
 std::size_t attention_mass_workspace_bytes(const AttentionMassParams& p, int headsPerPass)
 {
     Checked c;
-    validate(p, c);
+    validate(p, c, false);
     const int h = headsPerPass > 0 ? std::min(headsPerPass, c.outHeads) : c.outHeads;
     return static_cast<std::size_t>(h) * p.n_blocks * p.n_tokens * sizeof(float);
 }
@@ -328,7 +332,7 @@ void attention_mass_cuda(const AttentionMassParams& p, cudaStream_t stream)
 {
     const char* op = "attention_mass";
     Checked c;
-    validate(p, c);
+    validate(p, c, true);
     const std::size_t perHead = static_cast<std::size_t>(p.n_blocks) * p.n_tokens * sizeof(float);
     const std::size_t fit = p.workspace ? p.workspace_bytes / perHead : 0;
     detail::require(fit >= 1, op, "the workspace must hold at least one head: " + std::to_string(perHead) + " bytes");

@@ -395,11 +395,13 @@ struct Checked {
     int br; // fast path: query rows per tile
 };
 
-void validate(const BlockPrefillParams& p, Checked& c)
+// forLaunch = false (workspace and FLOP queries): the shape only, no pointers, no fast-path demand.
+void validate(const BlockPrefillParams& p, Checked& c, bool forLaunch)
 {
     using detail::require;
     const char* op = "block_prefill";
-    require(p.q && p.k && p.v && p.o, op, "q, k, v and o must be set");
+    if (forLaunch)
+        require(p.q && p.k && p.v && p.o, op, "q, k, v and o must be set");
     require(p.n_tokens >= 1, op, "n_tokens must be >= 1");
     require(p.n_heads >= 1 && p.n_kv_heads >= 1 && p.n_heads % p.n_kv_heads == 0, op,
             "n_heads must be a positive multiple of n_kv_heads");
@@ -409,8 +411,9 @@ void validate(const BlockPrefillParams& p, Checked& c)
                          && p.q_head_stride % 8 == 0 && p.q_token_stride % 8 == 0 && p.k_head_stride % 8 == 0
                          && p.k_token_stride % 8 == 0 && p.v_head_stride % 8 == 0 && p.v_token_stride % 8 == 0
                          && p.o_head_stride % 8 == 0 && p.o_token_stride % 8 == 0;
-    const bool fastOk = p.head_dim == tile::kD && aligned;
-    require(p.impl != Impl::fast || fastOk, op, "the fast path needs head_dim 128, 16-byte aligned pointers and strides that are multiples of 8");
+    const bool fastOk = p.head_dim == tile::kD && (aligned || !forLaunch);
+    require(!forLaunch || p.impl != Impl::fast || fastOk, op,
+            "the fast path needs head_dim 128, 16-byte aligned pointers and strides that are multiples of 8");
     c.fast = p.impl != Impl::simple && fastOk;
     c.scale = p.softmax_scale > 0 ? p.softmax_scale : 1.f / std::sqrt(static_cast<float>(p.head_dim));
     require(p.tile_rows == 0 || p.tile_rows == 64 || p.tile_rows == 128, op, "tile_rows must be 0 (automatic), 64 or 128");
@@ -445,7 +448,7 @@ PrefillArgs baseArgs(const BlockPrefillParams& p, float scale)
 std::size_t block_prefill_workspace_bytes(const BlockPrefillParams& p)
 {
     Checked c;
-    validate(p, c);
+    validate(p, c, false);
     if (!c.fast)
         return 0;
     return planGlobal(p.n_tokens, c.bs.s[c.bs.n_blocks - 1], p.n_heads, c.br, p.global_chunk, std::numeric_limits<std::size_t>::max()).bytes;
@@ -454,7 +457,7 @@ std::size_t block_prefill_workspace_bytes(const BlockPrefillParams& p)
 double block_prefill_flops(const BlockPrefillParams& p)
 {
     Checked c;
-    validate(p, c);
+    validate(p, c, false);
     const int nb = c.bs.n_blocks;
     double pairs = 0;
     for (int b = 0; b < nb; ++b) {
@@ -469,7 +472,7 @@ void block_prefill_cuda(const BlockPrefillParams& p, cudaStream_t stream)
 {
     const char* op = "block_prefill";
     Checked c;
-    validate(p, c);
+    validate(p, c, true);
     PrefillArgs a = baseArgs(p, c.scale);
     const int nb = c.bs.n_blocks;
 

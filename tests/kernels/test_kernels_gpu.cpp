@@ -219,6 +219,11 @@ private Q_SLOTS:
                         ref::ropeRotate(row, invFreq, b.delta);
                         for (int i = 0; i < c.headDim; ++i) {
                             const double o = outVals[static_cast<std::size_t>(dOff + i)];
+                            // fp32 arithmetic on the pair (x_i, x_pair): cancellation can cost
+                            // a few 2^-24 of |x_i| + |x_pair| on top of the storage rounding
+                            const int half = c.headDim / 2;
+                            const double pairMag = std::fabs(srcVals[static_cast<std::size_t>(so + i)])
+                                                   + std::fabs(srcVals[static_cast<std::size_t>(so + (i < half ? i + half : i - half))]);
                             got.push_back(o);
                             want.push_back(row[static_cast<std::size_t>(i)]);
                             covered[static_cast<std::size_t>(dOff + i)] = 1;
@@ -227,13 +232,13 @@ private Q_SLOTS:
                             const double ulp = std::max(std::ldexp(1.0, std::ilogb(std::max(std::fabs(row[static_cast<std::size_t>(i)]), 1e-30))
                                                                             - (c.dtype == DType::bf16 ? 7 : 10)),
                                                         c.dtype == DType::f16 ? std::ldexp(1.0, -24) : 0.0);
-                            maxUlps = std::max(maxUlps, std::fabs(o - row[static_cast<std::size_t>(i)]) / ulp);
+                            maxUlps = std::max(maxUlps, std::fabs(o - row[static_cast<std::size_t>(i)]) / (ulp + std::ldexp(pairMag, -22)));
                         }
                     }
         QCOMPARE(ref::countNonFinite(got), std::size_t(0));
         const double err = ref::relativeError(got, want);
         const double tol = c.dtype == DType::bf16 ? 1e-2 : 1e-3;
-        qInfo("rel err %.3g (bound %.0e), max %.2f ulp, %zu values", err, tol, maxUlps, got.size());
+        qInfo("rel err %.3g (bound %.0e), max %.2f ulp (+ fp32 allowance), %zu values", err, tol, maxUlps, got.size());
         QVERIFY2(err < tol, qPrintable(QString("relative error %1").arg(err)));
         QVERIFY2(maxUlps <= 1.0, qPrintable(QString("max error %1 ulp").arg(maxUlps)));
         // Elements outside the blocks: untouched (in place: the input; copy: still the NaN poison).
