@@ -13,6 +13,7 @@
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QDragEnterEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -286,11 +287,16 @@ void MainWindow::exportView()
                                                       tr("PNG image (*.png);;SVG drawing (*.svg)"));
     if (path.isEmpty())
         return;
-    const QString error = exportWidget(pane_, path);
+    const QString error = exportViewTo(path);
     if (!error.isEmpty())
         showBanner(error, true);
     else
         statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+}
+
+QString MainWindow::exportViewTo(const QString& path)
+{
+    return exportWidget(pane_, path);
 }
 
 void MainWindow::exportDataset()
@@ -304,18 +310,38 @@ void MainWindow::exportDataset()
                                                       tr("JSON Lines (*.jsonl)"));
     if (path.isEmpty())
         return;
-    if (currentRow_ >= 0)
-        current_.currentBoundaries[static_cast<std::size_t>(currentRow_)] = session_->boundaries();
-    std::ofstream out(path.toStdString(), std::ios::binary);
-    for (std::size_t i = 0; out && i < current_.dataset->documents.size(); ++i) {
-        const auto& doc = current_.dataset->documents[i];
-        out << formatDatasetRecord(doc, i < current_.currentBoundaries.size() ? current_.currentBoundaries[i] : doc.reference()) << '\n';
-    }
-    out.close();
-    if (!out)
-        showBanner(tr("%1: could not write the file (disk full or no permission?)").arg(path), true);
+    const QString error = exportDatasetTo(path);
+    if (!error.isEmpty())
+        showBanner(error, true);
     else
         statusBar()->showMessage(tr("Exported %1 documents to %2").arg(current_.dataset->documents.size()).arg(path), 5000);
+}
+
+QString MainWindow::exportDatasetTo(const QString& path)
+{
+    if (!current_.dataset)
+        return tr("no dataset is open");
+    if (currentRow_ >= 0)
+        current_.currentBoundaries[static_cast<std::size_t>(currentRow_)] = session_->boundaries();
+    // Written next to the target and renamed over it at the end: a failed export never leaves
+    // half a file where a good one was.
+    const QString temporary = path + QStringLiteral(".part");
+    {
+        std::ofstream out(temporary.toStdString(), std::ios::binary);
+        for (std::size_t i = 0; out && i < current_.dataset->documents.size(); ++i) {
+            const auto& doc = current_.dataset->documents[i];
+            out << formatDatasetRecord(doc, i < current_.currentBoundaries.size() ? current_.currentBoundaries[i] : doc.reference()) << '\n';
+        }
+        out.close();
+        if (!out) {
+            QFile::remove(temporary);
+            return tr("%1: could not write the file (disk full or no permission?)").arg(path);
+        }
+    }
+    QFile::remove(path);
+    if (!QFile::rename(temporary, path))
+        return tr("%1: could not replace the file").arg(path);
+    return {};
 }
 
 void MainWindow::addRecent(const QString& path)

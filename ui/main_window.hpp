@@ -77,6 +77,12 @@ private:
     void restoreSettings();
     void exportView();
     void exportDataset();
+public:
+    // The export actions without their file dialogs (tests, scripts). Empty string on success,
+    // otherwise a message naming the file and the problem.
+    QString exportViewTo(const QString& path);
+    QString exportDatasetTo(const QString& path);
+private:
     // main_window_edit.cpp: the annotation actions (keyboard-first)
     void buildEditActions();
     void refreshAfterEdit();
@@ -97,6 +103,8 @@ private:
     void buildReviewQueue();
     void updateTracks();
     void startComparison(); // other segmenters' tracks for the document on screen, in the background
+    void updateComparisons(); // metrics' second column: the segmenter and other annotators' versions
+    std::vector<std::pair<QString, std::vector<Boundary>>> otherAnnotators(); // from the workspace
 
     QString workspace_;
     StoreWriter* writer_ = nullptr;
@@ -125,6 +133,7 @@ private:
     std::vector<std::size_t> rejected_;        // suggestions the annotator dismissed
     std::vector<Track> compareTracks_;         // other segmenters, when comparing
     std::shared_ptr<const Document> compareDoc_; // the document they were computed for
+    std::vector<std::pair<QString, std::vector<Boundary>>> annotators_; // other versions of this document
     bool comparing_ = false;
     bool reviewQueue_ = false;
     bool pendingQueueJump_ = false; // jump to the first disagreement once the row is segmented

@@ -9,11 +9,13 @@
 #include "segmenter_panel.hpp"
 #include "stats_panel.hpp"
 #include "theme.hpp"
+#include "util/error.hpp"
 
 #include <QAction>
 #include <QApplication>
 #include <QSettings>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QMenu>
 #include <QMenuBar>
 #include <QStatusBar>
@@ -134,13 +136,49 @@ void MainWindow::documentChanged()
     lastResult_ = {};
     chart_->clearData();
     metrics_->setDocument(*doc, doc->reference());
-    metrics_->setComparison({}, {});
+    annotators_ = otherAnnotators();
+    updateComparisons();
     metrics_->update(session_->boundaries());
     pane_->view()->setSuggestions({});
     updateTracks();
     requestSegmentation();
     if (comparing_)
         startComparison();
+}
+
+std::vector<std::pair<QString, std::vector<Boundary>>> MainWindow::otherAnnotators()
+{
+    std::vector<std::pair<QString, std::vector<Boundary>>> out;
+    const Document* doc = session_->document();
+    if (workspace_.isEmpty() || !doc || !QFileInfo::exists(workspace_))
+        return out;
+    try {
+        // A short-lived read-only connection: a few small queries, no writes.
+        auto db = store::Store::open(workspace_.toStdString(), {.mode = store::OpenMode::ReadOnly, .quickCheck = false});
+        const auto id = db.findDocument(doc->contentHash());
+        if (!id)
+            return out;
+        for (const auto& v : db.segmentationHistory(*id)) {
+            if (v.segmenter != "manual" || v.author.empty() || QString::fromStdString(v.author) == session_->author())
+                continue;
+            out.emplace_back(tr("%1 (%2)").arg(QString::fromStdString(v.author), QString::fromStdString(v.createdAt).left(10)),
+                             db.boundaries(v.id));
+        }
+    } catch (const Error&) {
+        // The comparison is a convenience: without the workspace, it lists only the segmenter.
+    }
+    return out;
+}
+
+void MainWindow::updateComparisons()
+{
+    std::vector<MetricsPanel::Comparison> options;
+    const bool adopted = !current_.dataset && session_->undoStack()->count() == 0;
+    if (lastResult_.document == session_->sharedDocument() && lastResult_.error.isEmpty() && !adopted)
+        options.push_back({lastResult_.what.segmenter, lastResult_.boundaries});
+    for (const auto& [name, boundaries] : annotators_)
+        options.push_back({name, boundaries});
+    metrics_->setComparisons(std::move(options));
 }
 
 void MainWindow::startComparison()
@@ -199,7 +237,7 @@ void MainWindow::showSegmentation(const SegmentResult& result)
     chart_->setThreshold(g.mode == segment::GranularityMode::Threshold ? g.threshold : spec.threshold);
     chart_->setData(result.scored.candidates, result.scored.scores, lineStarts_, result.boundaries,
                     session_->document()->reference());
-    metrics_->setComparison(adopt ? QString() : result.what.segmenter, result.boundaries);
+    updateComparisons();
     updateSuggestions();
     updateTracks();
     refreshAfterEdit();

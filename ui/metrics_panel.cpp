@@ -2,6 +2,7 @@
 
 #include "segment/metrics.hpp"
 
+#include <QComboBox>
 #include <QGridLayout>
 #include <QLabel>
 #include <QSpinBox>
@@ -33,7 +34,7 @@ PairMetrics compareSegmentations(const std::vector<std::size_t>& lineStarts, con
     return m;
 }
 
-MetricsPanel::MetricsPanel(QWidget* parent) : QWidget(parent), level_(new QSpinBox)
+MetricsPanel::MetricsPanel(QWidget* parent) : QWidget(parent), level_(new QSpinBox), chooser_(new QComboBox)
 {
     auto* grid = new QGridLayout(this);
     grid->setContentsMargins(12, 12, 12, 12);
@@ -64,9 +65,15 @@ MetricsPanel::MetricsPanel(QWidget* parent) : QWidget(parent), level_(new QSpinB
             grid->addWidget(cells_[r][c], r + 1, c + 1);
         }
     }
-    grid->setRowStretch(6, 1);
+    chooser_->setToolTip(tr("What the second column compares the current boundaries with"));
+    auto* compareLabel = new QLabel(tr("Compare with"));
+    compareLabel->setForegroundRole(QPalette::PlaceholderText);
+    grid->addWidget(compareLabel, 6, 0);
+    grid->addWidget(chooser_, 6, 1, 1, 2);
+    grid->setRowStretch(7, 1);
     connect(level_, &QSpinBox::valueChanged, this, [this] { update(last_); });
-    setComparison({}, {});
+    connect(chooser_, &QComboBox::currentIndexChanged, this, [this](int i) { selectComparison(i); });
+    setComparisons({});
 }
 
 void MetricsPanel::setDocument(const Document& doc, std::vector<Boundary> reference)
@@ -75,13 +82,45 @@ void MetricsPanel::setDocument(const Document& doc, std::vector<Boundary> refere
     reference_ = std::move(reference);
 }
 
+void MetricsPanel::setComparisons(std::vector<Comparison> options)
+{
+    const QString previous = otherName_;
+    options_ = std::move(options);
+    const QSignalBlocker block(chooser_);
+    chooser_->clear();
+    int keep = 0;
+    for (std::size_t i = 0; i < options_.size(); ++i) {
+        chooser_->addItem(options_[i].name);
+        if (options_[i].name == previous)
+            keep = static_cast<int>(i); // stay on the same choice across updates
+    }
+    chooser_->setEnabled(options_.size() > 1);
+    selectComparison(options_.empty() ? -1 : keep);
+}
+
+void MetricsPanel::selectComparison(int index)
+{
+    if (index >= 0 && index < static_cast<int>(options_.size())) {
+        otherName_ = options_[static_cast<std::size_t>(index)].name;
+        other_ = options_[static_cast<std::size_t>(index)].boundaries;
+        const QSignalBlocker block(chooser_);
+        chooser_->setCurrentIndex(index);
+    } else {
+        otherName_.clear();
+        other_.clear();
+    }
+    header_[1]->setText(otherName_.isEmpty() ? QString() : tr("vs %1").arg(otherName_));
+    for (int r = 0; r < 5; ++r)
+        cells_[r][1]->setVisible(!otherName_.isEmpty());
+    update(last_);
+}
+
 void MetricsPanel::setComparison(const QString& name, std::vector<Boundary> other)
 {
-    otherName_ = name;
-    other_ = std::move(other);
-    header_[1]->setText(name.isEmpty() ? QString() : tr("vs %1").arg(name));
-    for (int r = 0; r < 5; ++r)
-        cells_[r][1]->setVisible(!name.isEmpty());
+    if (name.isEmpty())
+        setComparisons({});
+    else
+        setComparisons({Comparison{name, std::move(other)}});
 }
 
 void MetricsPanel::update(const std::vector<Boundary>& current)

@@ -30,8 +30,17 @@ public:
     explicit MetricsPanel(QWidget* parent = nullptr);
 
     void setDocument(const Document& doc, std::vector<Boundary> reference);
-    // The second column: name and boundaries of what to compare with (empty name hides it).
-    void setComparison(const QString& name, std::vector<Boundary> other);
+    // The second column: what to compare with, chosen from a list (the segmenter's output,
+    // other annotators' versions...). An empty list hides the column.
+    struct Comparison {
+        QString name;
+        std::vector<Boundary> boundaries;
+    };
+    void setComparisons(std::vector<Comparison> options);
+    int comparisonCount() const { return static_cast<int>(options_.size()); }
+    QString comparisonName(int i) const { return options_.at(static_cast<std::size_t>(i)).name; }
+    void selectComparison(int index);
+    void setComparison(const QString& name, std::vector<Boundary> other); // a single option
     void update(const std::vector<Boundary>& current); // recompute both columns
     QString valueText(int row, int column) const;      // for tests: row 0 Pk .. 3 F1 t=1
     std::optional<PairMetrics> againstReference() const { return vsReference_; }
@@ -41,6 +50,8 @@ private:
     std::vector<Boundary> reference_, other_;
     QString otherName_;
     QSpinBox* level_;
+    QComboBox* chooser_;
+    std::vector<Comparison> options_;
     QLabel* header_[2];
     QLabel* cells_[5][2];
     std::optional<PairMetrics> vsReference_;

@@ -6,6 +6,8 @@
 #include "dataset_browser.hpp"
 #include "document_pane.hpp"
 #include "main_window.hpp"
+#include "metrics_panel.hpp"
+#include "document/dataset.hpp"
 #include "shortcut_overlay.hpp"
 #include "store/store.hpp"
 #include "support/temp_files.hpp"
@@ -60,6 +62,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const auto data = test::writeFile(dir, "set.jsonl", kDataset);
         const QString db = dir.filePath(QStringLiteral("workspace.db"));
+        qputenv("USER", "alice");
         {
             ui::MainWindow w(db);
             w.show();
@@ -109,7 +112,9 @@ private Q_SLOTS:
             QCOMPARE(shown(w), (std::vector<Boundary>{{9, 1}, {17, 1}}));
             w.storeWriter()->flush();
         }
-        // Reopen: a new window on the same workspace shows the corrections and the review state.
+        // Reopen as another annotator: a new window on the same workspace shows the corrections
+        // and the review state, and offers alice's version as a comparison.
+        qputenv("USER", "bob");
         {
             ui::MainWindow w(db);
             w.show();
@@ -121,8 +126,26 @@ private Q_SLOTS:
             QCOMPARE(shown(w), (std::vector<Boundary>{{32, 1}, {43, 1}, {51, 1}}));
             QVERIFY(w.datasetBrowser()->model()->isReviewed(0));
             QVERIFY(!w.datasetBrowser()->model()->isReviewed(1));
+            QStringList names;
+            for (int i = 0; i < w.metricsPanel()->comparisonCount(); ++i)
+                names << w.metricsPanel()->comparisonName(i);
+            QVERIFY2(names.join(QLatin1Char(',')).contains(QStringLiteral("alice")), qPrintable(names.join(QLatin1Char(','))));
             w.datasetBrowser()->selectRow(1);
             QCOMPARE(shown(w), (std::vector<Boundary>{{9, 1}, {17, 1}}));
+            // Export the corrected dataset: the edits are in the file, the text is unchanged.
+            const QString exported = dir.filePath(QStringLiteral("corrected.jsonl"));
+            QCOMPARE(w.exportDatasetTo(exported), QString());
+            const Dataset back = loadDataset(exported.toStdString());
+            QCOMPARE(back.documents.size(), std::size_t(3));
+            QCOMPARE(back.documents[0].reference(), (std::vector<Boundary>{{32, 1}, {43, 1}, {51, 1}}));
+            QCOMPARE(back.documents[1].reference(), (std::vector<Boundary>{{9, 1}, {17, 1}}));
+            QCOMPARE(back.documents[2].text(), std::string("one\ntwo\nthree"));
+            // And the view as PNG and SVG.
+            QCOMPARE(w.exportViewTo(dir.filePath(QStringLiteral("view.png"))), QString());
+            QCOMPARE(w.exportViewTo(dir.filePath(QStringLiteral("view.svg"))), QString());
+            QVERIFY(QFileInfo(dir.filePath(QStringLiteral("view.png"))).size() > 1000);
+            QVERIFY(QFile(dir.filePath(QStringLiteral("view.svg"))).open(QIODevice::ReadOnly));
+            QVERIFY(w.exportViewTo(dir.filePath(QStringLiteral("view.bmp"))).contains(QStringLiteral(".png or .svg")));
             // Undo continues across the reopen through the store's history.
         }
         // The store holds the history of every edit.
