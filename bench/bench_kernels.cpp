@@ -185,16 +185,16 @@ void benchPrefill(bool quick)
             p.block_starts = starts.data();
             p.n_blocks = static_cast<int>(starts.size()) - 1;
             const double flops = block_prefill_flops(p);
-            // fast with 128- / 64-row tiles; 0 = simple; at the target shape also forced last-block
+            // fast with 64- (default) / 128-row tiles; 0 = simple; at the target shape also forced last-block
             // chunks (-2048, -8192 keys; -1: no split) to see what the split-KV plan buys
-            for (int variant : {128, 64, 0, -2048, -8192, -1}) {
+            for (int variant : {64, 128, 0, -2048, -8192, -1}) {
                 const Impl impl = variant ? Impl::fast : Impl::simple;
                 if (impl == Impl::simple && !(n == 2048 && block == 512))
                     continue; // the simple kernel once, for scale
                 if (variant < 0 && !(n == 32768 && block == 512))
                     continue;
                 p.impl = impl;
-                p.tile_rows = variant > 0 ? variant : 0;
+                p.tile_rows = variant > 0 ? variant : 0; // forced-chunk rows: default tiles
                 p.global_chunk = variant == -1 ? (1 << 30) : variant < 0 ? -variant : 0;
                 Buffer ws(block_prefill_workspace_bytes(p));
                 p.workspace = ws.p;
@@ -208,8 +208,8 @@ void benchPrefill(bool quick)
                     block_prefill_cuda(p, nullptr);
                 });
                 const double tflops = flops / (ms * 1e9);
-                const std::string name = variant == 128 ? "fast"
-                                         : variant == 64 ? "fast64"
+                const std::string name = variant == 64  ? "fast"
+                                         : variant == 128 ? "fast128"
                                          : variant == 0  ? "simple"
                                          : variant == -1 ? "fast-nosplit"
                                                          : "fast-chunk" + std::to_string(-variant);

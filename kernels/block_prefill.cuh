@@ -44,12 +44,13 @@ struct BlockPrefillParams {
     const std::int32_t* block_starts = nullptr; // HOST [n_blocks + 1]: 0 = s_0 < ... < s_nb = n_tokens
     int n_blocks = 0;                           // 1 .. kMaxBlocks; one block = plain causal attention
 
-    // Device scratch for the last block's split-key partials. With too little (or none), the last
-    // block is split into fewer chunks (or none): always correct, only slower.
+    // Device scratch for the last block's split-key partials (only when its tiles are long compared
+    // with the rest of the launch). With too little (or none), the last block is split into fewer
+    // chunks (or none): always correct, at worst slower.
     void* workspace = nullptr;
     std::size_t workspace_bytes = 0;
     int global_chunk = 0;              // keys per chunk of the last block (multiple of 64); 0 = automatic
-    int tile_rows = 0;                 // fast path: query rows per CTA, 64 (4 warps) or 128 (8 warps); 0 = automatic
+    int tile_rows = 0;                 // fast path: query rows per CTA, 64 (4 warps) or 128 (8 warps); 0 = 64
 
     Impl impl = Impl::automatic;       // fast: tensor cores (head_dim 128, 16-byte aligned rows)
 };

@@ -62,13 +62,13 @@ if pf and vr:
     print(f"| block prefill vs varlen flash route (info) | {pf['ms']:.3f} ms | varlen {vr['ms']:.3f} ms | {vr['ms'] / pf['ms']:.2f}x | | |")
 
 print()
-print("| block prefill routes | ours, 128-row tiles | ours, 64-row tiles | varlen flash (libtorch) | FlexAttention | SDPA dense causal (default), same n | SDPA flash backend |")
+print("| block prefill routes | ours (default: 64-row tiles) | ours, 128-row tiles | varlen flash (libtorch) | FlexAttention | SDPA dense causal (default), same n | SDPA flash backend |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for r in ours:
     if r.get("op") != "prefill" or r.get("impl") != "fast":
         continue
     n, b = r["n"], r["block"]
-    r64 = find(ours, op="prefill", impl="fast64", n=n, block=b)
+    r64 = find(ours, op="prefill", impl="fast128", n=n, block=b)
     v = find(ceil, op="varlen_route", n=n, block=b)
     f = find(ceil, op="flex", n=n, block=b)
     s = find(ceil, op="sdpa_causal", backend="default", n=n)
