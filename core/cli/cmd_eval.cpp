@@ -5,6 +5,7 @@
 #include "cli/progress_printer.hpp"
 #include "cli/segment_args.hpp"
 #include "segment/evaluation.hpp"
+#include "store/store.hpp"
 #include "util/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <ostream>
 
 namespace blocklens::cli {
@@ -68,12 +70,81 @@ void printReport(std::ostream& out, const segment::EvaluationReport& r)
             << "(the hard maximum forced more, or cuts shared a line)\n";
 }
 
+std::optional<double> stored(double v) { return std::isnan(v) ? std::nullopt : std::optional<double>(v); }
+
+// The request each prediction answered (the segmenter's own provenance is not kept by evaluate()):
+// protocol and level, the block count asked for (oracle-count), and the options given.
+std::string predictionParams(const ArgSpec::Parsed& a, const segment::EvaluationReport& report,
+                             const segment::DocumentResult& d)
+{
+    json p = json::object();
+    p["protocol"] = std::string(segment::toString(report.protocol));
+    p["level"] = std::to_string(report.level);
+    if (d.requestedBlocks > 0)
+        p["blocks"] = std::to_string(d.requestedBlocks);
+    for (const char* name : {"target-tokens", "blocks", "threshold", "depth", "min-tokens", "max-tokens", "regex"})
+        if (a.has(name)) {
+            std::string key = name;
+            for (char& c : key)
+                if (c == '-')
+                    c = '_';
+            p[key] = a.value(name);
+        }
+    p["token_unit"] = report.tokenUnit;
+    return p.dump();
+}
+
+struct Recorded {
+    std::filesystem::path db;
+    std::vector<store::Id> segmentationIds, evaluationIds;
+};
+
+// Every document's reference, prediction and evaluation, in one transaction: all or nothing.
+Recorded record(store::Store& st, const ArgSpec::Parsed& a, const Dataset& dataset,
+                const segment::EvaluationReport& report)
+{
+    const std::string author = recordAuthor();
+    const std::string protocol(segment::toString(report.protocol));
+    Recorded r{std::filesystem::absolute(st.path()), {}, {}};
+    store::Store::Batch batch(st);
+    for (std::size_t i = 0; i < report.documents.size(); ++i) {
+        const Document& doc = dataset.documents[i];
+        const auto& d = report.documents[i];
+        const store::Id reference = st.ensureReference(doc);
+        std::vector<Boundary> boundaries;
+        for (std::size_t offset : d.boundaries)
+            boundaries.push_back({offset, 1});
+        const store::Id hypothesis =
+            st.recordSegmentation(doc, report.segmenter, predictionParams(a, report, d), boundaries, author);
+        store::EvaluationRecord e;
+        e.segmentationId = hypothesis;
+        e.referenceId = reference;
+        e.protocol = protocol;
+        e.granularity = report.level;
+        e.pk = stored(d.pk);
+        e.windowDiff = stored(d.windowDiff);
+        e.precision = d.exact.precision();
+        e.recall = d.exact.recall();
+        e.f1 = d.exact.f1();
+        e.f1Tolerant = d.tolerant.f1();
+        e.metrics = json{{"k", d.k}, {"lines", d.lines},
+                         {"reference_lines", d.referenceLines.size()}, {"predicted_lines", d.hypothesisLines.size()},
+                         {"precision_t1", d.tolerant.precision()}, {"recall_t1", d.tolerant.recall()},
+                         {"token_unit", report.tokenUnit}}
+                        .dump();
+        r.segmentationIds.push_back(hypothesis);
+        r.evaluationIds.push_back(st.recordEvaluation(e));
+    }
+    batch.commit();
+    return r;
+}
+
 } // namespace
 
 Command evalCommand()
 {
     ArgSpec spec("eval DATASET.jsonl --segmenter NAME [--level L] [--protocol oracle-count|free] "
-                 "[--predictions OUT.jsonl] [--json]",
+                 "[--predictions OUT.jsonl] [--db PATH] [--json]",
                  "Evaluate a segmenter on a dataset: line-level Pk, WindowDiff, boundary F1 (tolerance 0 and 1).");
     spec.positional("DATASET", "a JSONL dataset with reference boundaries")
         .option("segmenter", "NAME", "see 'blocklens-cli segmenters' (required)")
@@ -82,8 +153,8 @@ Command evalCommand()
         .option("predictions", "OUT.jsonl", "write {\"id\": ..., \"boundaries\": [offsets]} per document");
     addSegmentOptions(spec)
         .option("tokenizer", "PATH", "tokenizer.json: measure sizes in its tokens (default: approx-tokens)")
-        .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing")
-        .flag("json", "print JSON: groups and per-document results");
+        .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing");
+    addRecordOption(spec).flag("json", "print JSON: groups and per-document results");
     return {"eval", spec, [](const ArgSpec::Parsed& a, Io& io) {
                 if (!a.has("segmenter"))
                     throw UsageError{"--segmenter NAME is required (see 'blocklens-cli segmenters')"};
@@ -100,6 +171,13 @@ Command evalCommand()
                 const auto tokenizer = loadOptionalTokenizer(a.optional("tokenizer"));
                 if (tokenizer)
                     options.tokenizer = &*tokenizer;
+                const auto db = recordPath(a);
+                // An existing workspace is opened (and checked) before the slow part; a new one is
+                // only created once there is something to record.
+                std::optional<store::Store> st;
+                std::error_code ec;
+                if (db && std::filesystem::exists(*db, ec))
+                    st.emplace(store::Store::open(*db));
                 const std::filesystem::path path = a.positionals[0];
                 const Dataset dataset = loadInputDataset(path, {a.flag("replace-invalid")}, io.err);
                 if (dataset.documents.empty())
@@ -122,6 +200,14 @@ Command evalCommand()
                     if (!predictions)
                         throw Error("writing the predictions failed", {a.value("predictions")});
                 }
+                std::optional<Recorded> recorded;
+                if (db) {
+                    if (!st)
+                        st.emplace(store::Store::open(*db));
+                    recorded = record(*st, a, dataset, report);
+                    io.err << "recorded " << recorded->evaluationIds.size() << " evaluation"
+                           << (recorded->evaluationIds.size() == 1 ? "" : "s") << " in " << recorded->db.string() << "\n";
+                }
                 if (a.flag("json")) {
                     json j;
                     j["dataset"] = path.string();
@@ -142,6 +228,10 @@ Command evalCommand()
                                         {"pk", number(d.pk)}, {"windowdiff", number(d.windowDiff)},
                                         {"f1_t0", d.exact.f1()}, {"f1_t1", d.tolerant.f1()}});
                     j["documents"] = docs;
+                    if (recorded)
+                        j["recorded"] = {{"db", recorded->db.string()}, {"evaluations", recorded->evaluationIds.size()},
+                                         {"segmentation_ids", recorded->segmentationIds},
+                                         {"evaluation_ids", recorded->evaluationIds}};
                     io.out << j.dump(2) << "\n";
                     return 0;
                 }

@@ -3,6 +3,7 @@
 #include "cli/input.hpp"
 #include "cli/segment_args.hpp"
 #include "segment/segmenter.hpp"
+#include "store/store.hpp"
 #include "util/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,25 @@ std::string preview(const Document& doc, const segment::Block& b, std::size_t ma
     return out;
 }
 
+struct Recorded {
+    std::filesystem::path db;
+    store::Id documentId = 0, segmentationId = 0;
+};
+
+// Stores the segmentation (and the document if new) in the workspace at `db`, in one transaction.
+Recorded record(const std::filesystem::path& db, const Document& doc, const segment::Segmentation& seg)
+{
+    auto st = store::Store::open(db);
+    std::vector<Boundary> boundaries;
+    for (std::size_t offset : seg.boundaries())
+        boundaries.push_back({offset, 1});
+    Recorded r{std::filesystem::absolute(st.path()), 0, 0};
+    r.segmentationId = st.recordSegmentation(doc, seg.provenance.segmenter, seg.parametersJson(), boundaries,
+                                             recordAuthor());
+    r.documentId = st.segmentationInfo(r.segmentationId).documentId;
+    return r;
+}
+
 segment::TokenGrid makeGrid(const Document& doc, const std::optional<Tokenizer>& tokenizer)
 {
     if (!tokenizer)
@@ -47,24 +67,31 @@ segment::TokenGrid makeGrid(const Document& doc, const std::optional<Tokenizer>&
 Command segmentCommand()
 {
     ArgSpec spec("segment FILE [--segmenter NAME] [--target-tokens N | --blocks N | --threshold T --depth D] "
-                 "[--tokenizer PATH] [--json]",
+                 "[--tokenizer PATH] [--db PATH] [--json]",
                  "Cut a document into blocks: candidates -> scores -> decoder, within a hard maximum size.");
     spec.positional("FILE", "a document (text, Markdown, source code)")
         .option("segmenter", "NAME", "see 'blocklens-cli segmenters'", std::string(segment::kDefaultSegmenter));
     addSegmentOptions(spec)
         .option("tokenizer", "PATH", "tokenizer.json: measure sizes in its tokens (default: approx-tokens)")
-        .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing")
-        .flag("json", "print JSON: blocks, boundaries and provenance");
+        .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing");
+    addRecordOption(spec).flag("json", "print JSON: blocks, boundaries and provenance");
     return {"segment", spec, [](const ArgSpec::Parsed& a, Io& io) {
                 const std::filesystem::path path = a.positionals[0];
                 if (isDatasetPath(path))
                     throw UsageError{"segment takes one document; for a dataset use 'eval DATASET --predictions OUT.jsonl'"};
                 const auto& segmenter = segment::findSegmenter(a.value("segmenter"));
                 const auto options = readSegmentOptions(a);
+                const auto db = recordPath(a);
                 const auto tokenizer = loadOptionalTokenizer(a.optional("tokenizer"));
                 const Document doc = loadInputDocument(path, {a.flag("replace-invalid")}, io.err);
                 const auto grid = makeGrid(doc, tokenizer);
                 const auto seg = segmenter.segment(doc, grid, options);
+                std::optional<Recorded> recorded;
+                if (db) {
+                    recorded = record(*db, doc, seg);
+                    io.err << "recorded segmentation " << recorded->segmentationId << " of document "
+                           << recorded->documentId << " in " << recorded->db.string() << "\n";
+                }
                 if (a.flag("json")) {
                     json j;
                     j["document"] = {{"source", doc.meta().source}, {"id", doc.meta().id},
@@ -82,6 +109,9 @@ Command segmentCommand()
                                           {"token_begin", b.tokenBegin}, {"token_end", b.tokenEnd}});
                     j["blocks"] = blocks;
                     j["boundaries"] = seg.boundaries();
+                    if (recorded)
+                        j["recorded"] = {{"db", recorded->db.string()}, {"document_id", recorded->documentId},
+                                         {"segmentation_id", recorded->segmentationId}};
                     io.out << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
                     return 0;
                 }

@@ -1,6 +1,9 @@
 #include "cli/segment_args.hpp"
 
+#include "store/store.hpp"
+
 #include <cmath>
+#include <cstdlib>
 
 namespace blocklens::cli {
 
@@ -18,6 +21,28 @@ ArgSpec& addSegmentOptions(ArgSpec& spec)
 bool hasGranularity(const ArgSpec::Parsed& a)
 {
     return a.has("target-tokens") || a.has("blocks") || a.has("threshold") || a.has("depth");
+}
+
+ArgSpec& addRecordOption(ArgSpec& spec)
+{
+    return spec.option("db", "PATH", "record the result in this workspace database (created if missing); "
+                                     "nothing is recorded without --db");
+}
+
+std::optional<std::filesystem::path> recordPath(const ArgSpec::Parsed& a)
+{
+    const auto option = a.optional("db");
+    if (!option)
+        return std::nullopt;
+    if (option->empty())
+        throw UsageError{"--db needs a file path"};
+    return store::resolveWorkspacePath(option);
+}
+
+std::string recordAuthor()
+{
+    const char* user = std::getenv("USER");
+    return user && *user ? std::string(user) : std::string("blocklens-cli");
 }
 
 namespace {

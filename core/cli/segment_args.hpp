@@ -3,6 +3,10 @@
 #include "cli/args.hpp"
 #include "segment/segmenter.hpp"
 
+#include <filesystem>
+#include <optional>
+#include <string>
+
 namespace blocklens::cli {
 
 // Declares --target-tokens, --blocks, --threshold, --depth, --min-tokens, --max-tokens, --regex.
@@ -12,5 +16,13 @@ ArgSpec& addSegmentOptions(ArgSpec& spec);
 segment::SegmentOptions readSegmentOptions(const ArgSpec::Parsed& a);
 // True when the user typed one of --target-tokens, --blocks, --threshold, --depth.
 bool hasGranularity(const ArgSpec::Parsed& a);
+
+// Declares --db PATH: record the result in that experiment store (core/store). Only an explicit
+// --db records; $BLOCKLENS_DB and the default workspace are not used by segment / eval.
+ArgSpec& addRecordOption(ArgSpec& spec);
+// The workspace file named by --db, or nullopt when not given; throws UsageError for "--db ''".
+std::optional<std::filesystem::path> recordPath(const ArgSpec::Parsed& a);
+// Who recorded it: $USER if set, else "blocklens-cli".
+std::string recordAuthor();
 
 } // namespace blocklens::cli
