@@ -45,7 +45,7 @@ int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     for (const auto& a : rest)
         if (a == "--help" || a == "-h") {
-            out << command->spec.help(kProgram);
+            out << command->spec.help(std::string(kProgram) + " " + command->name);
             return 0;
         }
     Io io{out, err};
