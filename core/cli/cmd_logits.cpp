@@ -19,7 +19,10 @@ Command logitsCommand()
         .option("blocks", "LIST", "token index where each block starts; the last block is the global one (default: one block)")
         .option("mode", "MODE", "full, block or block-cached", "full")
         .option("out", "FILE", "where to write the logits (.npy, float32, [n_tokens, vocab])")
-        .option("runs", "N", "run N times sharing the block KV cache and report the last run (warm cache)", "1");
+        .option("runs", "N", "run N times sharing the block KV cache and report the last run (warm cache)", "1")
+        .option("attention-layers", "LIST", "also capture where these layers' attention goes, per block")
+        .option("attention-out", "FILE", "with --attention-layers: float32 .npy [layers, heads, tokens, blocks] of attention mass")
+        .flag("attention-by-block", "with --attention-layers: rows are query blocks (mean over their tokens)");
     addDeviceOptions(spec).flag("json", "print the run's statistics as JSON");
     return {"logits", spec, [](const ArgSpec::Parsed& a, Io& io) {
                 for (const char* required : {"model", "ids", "out"})
@@ -37,6 +40,12 @@ Command logitsCommand()
                     req.blocks = parseIntegerList(a.value("blocks"), "blocks");
                 req.mode = *mode;
                 req.logits = engine::LogitsWanted::All;
+                if (a.has("attention-layers") != a.has("attention-out"))
+                    throw UsageError{"--attention-layers and --attention-out go together"};
+                if (a.has("attention-layers")) {
+                    req.attention.layers = parseIntegerList(a.value("attention-layers"), "attention-layers");
+                    req.attention.byBlock = a.flag("attention-by-block");
+                }
                 const auto n = static_cast<std::int64_t>(req.ids.size());
 
                 const auto model = engine::Model::load(a.value("model"), readLoadOptions(a, n));
@@ -46,6 +55,11 @@ Command logitsCommand()
                     r = runner.run(req);
                 const std::vector<std::int64_t> shape = {r.logits.rows, r.logits.vocab};
                 engine::writeNpy(a.value("out"), r.logits.values, shape);
+                if (a.has("attention-out")) {
+                    const auto& m = r.attention;
+                    const std::vector<std::int64_t> mshape = {static_cast<std::int64_t>(m.layers.size()), m.heads, m.rows, m.blocks};
+                    engine::writeNpy(a.value("attention-out"), m.values, mshape);
+                }
 
                 if (a.flag("json")) {
                     nlohmann::ordered_json j;

@@ -35,6 +35,26 @@ enum class LogitsWanted {
     All,       // every position
 };
 
+// Where the attention of chosen layers goes, per block (for heatmaps): the mass each query token
+// (or each query block, averaged over its tokens) puts on each block. Computed chunk by chunk,
+// never holding the full attention matrix. Rows of a block that attends only to itself (the
+// non-last blocks in block modes) are exactly one-hot on that block.
+struct AttentionCaptureRequest {
+    std::vector<std::int64_t> layers; // empty: no capture
+    bool byBlock = false;             // rows are query blocks instead of tokens
+};
+
+struct AttentionMass {
+    std::vector<std::int64_t> layers;
+    std::int64_t heads = 0, rows = 0, blocks = 0;
+    bool byBlock = false;
+    std::vector<float> values; // [layers, heads, rows, blocks]
+    float at(std::size_t layer, std::int64_t head, std::int64_t row, std::int64_t block) const
+    {
+        return values[static_cast<std::size_t>(((static_cast<std::int64_t>(layer) * heads + head) * rows + row) * blocks + block)];
+    }
+};
+
 struct RunRequest {
     std::vector<std::int32_t> ids;
     std::vector<std::int64_t> blocks; // start of each block, ascending, first 0; empty: one block
@@ -43,6 +63,7 @@ struct RunRequest {
     std::int64_t maxNewTokens = 0;     // greedy generation after the prefill
     std::optional<std::int32_t> stopToken;
     std::string tokenizerHash;         // part of the block cache key
+    AttentionCaptureRequest attention; // prefill rows only
 };
 
 struct RunStats {
@@ -70,6 +91,7 @@ struct Logits {
 
 struct RunResult {
     Logits logits;
+    AttentionMass attention;
     std::vector<std::int32_t> generated;
     RunStats stats;
 };

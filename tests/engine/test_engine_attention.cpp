@@ -65,6 +65,34 @@ private Q_SLOTS:
         QVERIFY(!at::isnan(ours).any().item<bool>());
     }
 
+    void massCaptureMatchesReference()
+    {
+        // Last block over a past of 60 keys in blocks [0, 20) [20, 45) [45, 60) + the queries' own block.
+        const std::int64_t heads = 4, kvHeads = 2, n = 9, m = 69, d = 8, qStart = 60;
+        at::manual_seed(11);
+        const at::Tensor q = at::randn({heads, n, d}) * 2, k = at::randn({kvHeads, m, d}) * 2, v = at::randn({kvHeads, m, d});
+        std::vector<std::int64_t> blockOf;
+        for (std::int64_t s = 0; s < m; ++s)
+            blockOf.push_back(s < 20 ? 0 : s < 45 ? 1 : s < 60 ? 2 : 3);
+        MassCapture capture;
+        capture.blockOfSlot = at::tensor(blockOf, at::kLong);
+        capture.blocks = 4;
+        AttentionArgs args{qStart, 0, std::nullopt, 1.0 / std::sqrt(8.0)};
+        const at::Tensor out = attend(q, k, v, args, &capture);
+        QVERIFY(relErr(out, attendReference(q, k, v, args)) < 1e-5);
+        // Reference probabilities in double, summed per block.
+        const at::Tensor kk = k.repeat_interleave(2, 0).to(at::kDouble);
+        at::Tensor scores = at::matmul(q.to(at::kDouble), kk.transpose(1, 2)) * args.scale; // [heads, n, m]
+        const at::Tensor qi = at::arange(qStart, qStart + n, at::kLong).unsqueeze(1), kj = at::arange(0, m, at::kLong).unsqueeze(0);
+        scores.masked_fill_(kj > qi, -INFINITY);
+        const at::Tensor probs = at::softmax(scores, -1);
+        at::Tensor ref = at::zeros({heads, n, 4}, at::kDouble);
+        ref.index_add_(2, capture.blockOfSlot, probs);
+        QCOMPARE(capture.mass.sizes().vec(), (std::vector<std::int64_t>{heads, n, 4}));
+        QVERIFY(relErr(capture.mass, ref) < 1e-5);
+        QVERIFY(relErr(capture.mass.sum(-1), at::ones({heads, n}, at::kDouble)) < 1e-6);
+    }
+
     void ropeScheduleMatchesFormula_data()
     {
         QTest::addColumn<QString>("type");

@@ -135,6 +135,11 @@ private Q_SLOTS:
                             "--out", out.string()});
         QVERIFY2(r.code == 0, r.err.c_str());
         QVERIFY2(r.out.find("float32 [40, 256], mode block-cached, 5 block(s)") != std::string::npos, r.out.c_str());
+        const auto mass = dir_ / "mass.npy";
+        const auto rm = runCliCapture({"logits", "--model", fixture.string(), "--ids", ids, "--blocks", blocks, "--mode", "block",
+                                       "--out", out.string(), "--attention-layers", "1", "--attention-out", mass.string(), "--attention-by-block"});
+        QVERIFY2(rm.code == 0, rm.err.c_str());
+        QCOMPARE(readNpy(mass).shape, (std::vector<std::int64_t>{1, 4, 5, 5}));
         const auto ref = readNpy(fixture / "logits_block.npy");
         const auto ours = readNpy(out);
         for (std::int64_t row = 0; row < 40; ++row)

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <fstream>
 
 using namespace blocklens;
@@ -202,6 +204,62 @@ private Q_SLOTS:
         QCOMPARE(runWith(13).cacheMisses, std::int64_t(1));
         QCOMPARE(cache.stats().rejected, std::int64_t(1));
         QCOMPARE(cache.stats().entries, std::int64_t(0));
+    }
+
+    void attentionMassPerBlock()
+    {
+        const Golden g = loadGolden("qwen3_headdim");
+        Runner runner(Model::load(g.dir));
+        RunRequest req;
+        req.ids = g.ids;
+        req.blocks = g.blocks;
+        req.logits = LogitsWanted::None;
+        req.attention.layers = {1, 0};
+        std::map<AttentionMode, AttentionMass> mass;
+        for (const auto mode : {AttentionMode::Full, AttentionMode::Block, AttentionMode::BlockCached}) {
+            req.mode = mode;
+            mass[mode] = runner.run(req).attention;
+            const AttentionMass& m = mass[mode];
+            QCOMPARE(m.layers, (std::vector<std::int64_t>{0, 1}));
+            QCOMPARE(m.rows, std::int64_t(g.ids.size()));
+            QCOMPARE(m.blocks, std::int64_t(g.blocks.size()));
+            QCOMPARE(m.values.size(), std::size_t(2 * 4 * 40 * 5));
+            for (std::size_t l = 0; l < 2; ++l)
+                for (std::int64_t h = 0; h < m.heads; ++h)
+                    for (std::int64_t r = 0; r < m.rows; ++r) {
+                        double sum = 0;
+                        for (std::int64_t b = 0; b < m.blocks; ++b)
+                            sum += m.at(l, h, r, b);
+                        QVERIFY(std::fabs(sum - 1) < 1e-5);
+                    }
+        }
+        // In block modes a non-last block's tokens look only at their own block; in full mode
+        // the second block's token (index 9) also looks at the first.
+        for (const auto mode : {AttentionMode::Block, AttentionMode::BlockCached})
+            QVERIFY(std::fabs(mass[mode].at(0, 2, 15, 2) - 1) < 1e-6);
+        QVERIFY(mass[AttentionMode::Full].at(0, 0, 9, 0) > 1e-3);
+        // The query block's rows agree between block and block-cached.
+        double worst = 0;
+        for (std::size_t i = 0; i < mass[AttentionMode::Block].values.size(); ++i)
+            worst = std::max(worst, static_cast<double>(std::fabs(mass[AttentionMode::Block].values[i] - mass[AttentionMode::BlockCached].values[i])));
+        QVERIFY2(worst < 1e-5, qPrintable(QString::number(worst)));
+        // By block: [layers, heads, query blocks, key blocks], the last block's row sums to 1.
+        req.attention.byBlock = true;
+        req.mode = AttentionMode::BlockCached;
+        const AttentionMass byBlock = runner.run(req).attention;
+        QCOMPARE(byBlock.rows, std::int64_t(5));
+        double lastRow = 0;
+        for (std::int64_t b = 0; b < 5; ++b)
+            lastRow += byBlock.at(1, 3, 4, b);
+        QVERIFY(std::fabs(lastRow - 1) < 1e-5);
+        QCOMPARE(byBlock.at(0, 0, 1, 1), 1.0f);
+        req.attention.layers = {7};
+        try {
+            runner.run(req);
+            QFAIL("no error");
+        } catch (const Error& e) {
+            QVERIFY(std::string(e.what()).find("layer 7 does not exist (the model has 2)") != std::string::npos);
+        }
     }
 
     void cacheTiersOnCuda()

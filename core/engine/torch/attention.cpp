@@ -25,7 +25,7 @@ std::int64_t scoreBudget(const at::Tensor& q) { return q.is_cuda() ? std::int64_
 
 } // namespace
 
-at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& a)
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& a, MassCapture* capture)
 {
     const std::int64_t heads = q.size(0), n = q.size(1), d = q.size(2);
     const std::int64_t kvHeads = k.size(0), m = k.size(1);
@@ -34,7 +34,7 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
 
 #if BLOCKLENS_HAVE_SDPA
     // Square causal self-attention (full prefill, a block on its own): the fused kernel.
-    if (a.qStart == a.kStart && n == m && (!a.window || *a.window >= n)) {
+    if (!capture && a.qStart == a.kStart && n == m && (!a.window || *a.window >= n)) {
         at::Tensor kk = k, vv = v; // [kv_heads, m, d] -> [heads, m, d]
         if (group > 1) {
             kk = k.unsqueeze(1).expand({kvHeads, group, m, d}).reshape({heads, m, d});
@@ -47,6 +47,8 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
 #endif
 
     at::Tensor out = at::empty({heads, n, d}, q.options()); // [heads, n, d]
+    if (capture)
+        capture->mass = at::zeros({heads, n, capture->blocks}, q.options().dtype(at::kFloat)); // [heads, n, blocks]
     // Queries in chunks; each chunk looks only at the keys it may see (causal end, window start),
     // which halves the work of a causal prefill and bounds the score buffer.
     const std::int64_t chunk = std::clamp<std::int64_t>(scoreBudget(q) / std::max<std::int64_t>(1, heads * m), 16, 512);
@@ -67,6 +69,9 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
         const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type()); // [kv_heads, group, c, mc]
         const at::Tensor o = at::matmul(probs.view({kvHeads, group * c, mc}), vc);          // [kv_heads, group * c, d]
         out.narrow(1, c0, c).copy_(o.view({heads, c, d}));
+        if (capture) // sum each row's probabilities per key block
+            capture->mass.narrow(1, c0, c).index_add_(2, capture->blockOfSlot.narrow(0, a.kStart + kBegin, mc),
+                                                      probs.reshape({heads, c, mc}).to(at::kFloat));
     }
     return out;
 }

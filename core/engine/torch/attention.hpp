@@ -22,8 +22,18 @@ struct AttentionArgs {
     double scale = 1.0;                    // 1/sqrt(head_dim)
 };
 
-// q [heads, n, head_dim], k/v [kv_heads, m, head_dim] -> [heads, n, head_dim]
-at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& args);
+// Where attention mass goes, by block, accumulated chunk by chunk (the full [n, m] matrix is never
+// held): mass[h, i, b] = sum of query i's (head h) attention probabilities over the keys of block b.
+struct MassCapture {
+    at::Tensor blockOfSlot; // [slots] int64: block index of every key slot (from slot 0), on the device
+    std::int64_t blocks = 0;
+    at::Tensor mass;        // out: [heads, n, blocks] fp32, set by attend()
+};
+
+// q [heads, n, head_dim], k/v [kv_heads, m, head_dim] -> [heads, n, head_dim]. With `capture` the
+// manual path is used (also where the fused kernel would be).
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& args,
+                  MassCapture* capture = nullptr);
 
 // The same by the plain formula (K/V repeated, full score matrix): the reference for tests.
 at::Tensor attendReference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& args);

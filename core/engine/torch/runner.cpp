@@ -4,6 +4,7 @@
 #include "engine/torch/model_impl.hpp"
 #include "util/error.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace blocklens::engine {
@@ -111,6 +112,47 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     st.blocks = static_cast<std::int64_t>(blocks.size());
     st.fullFlops = forwardFlops(c, n, attendedPairs(0, n, 0, window), 1);
 
+    // Attention capture: which layers, and the block of every slot (generated tokens: the last).
+    detail::CaptureRequest capture;
+    std::vector<at::Tensor> massRows; // each [captured layers, heads, rows, blocks], in sequence order
+    const bool capturing = !req.attention.layers.empty();
+    if (capturing) {
+        capture.layers = req.attention.layers;
+        std::sort(capture.layers.begin(), capture.layers.end());
+        capture.layers.erase(std::unique(capture.layers.begin(), capture.layers.end()), capture.layers.end());
+        for (const auto l : capture.layers)
+            if (l < 0 || l >= c.numLayers)
+                throw Error("layer " + std::to_string(l) + " does not exist (the model has " + std::to_string(c.numLayers) + ")",
+                            {.item = "attention layers"});
+        std::vector<std::int64_t> blockOf(static_cast<std::size_t>(n + std::max<std::int64_t>(req.maxNewTokens, 1)));
+        for (std::size_t b = 0; b < blocks.size(); ++b)
+            std::fill(blockOf.begin() + blocks[b], b + 1 < blocks.size() ? blockOf.begin() + blocks[b + 1] : blockOf.end(),
+                      static_cast<std::int64_t>(b));
+        capture.blockOfSlot = at::tensor(blockOf, at::TensorOptions().dtype(at::kLong)).to(device);
+        capture.blocks = static_cast<std::int64_t>(blocks.size());
+    }
+    // One forward's captured mass, stacked over layers: [captured layers, heads, rows, blocks].
+    auto forwardCaptured = [&](detail::KvBuffer& buffer, detail::ForwardArgs args) {
+        std::vector<at::Tensor> mass;
+        if (capturing) {
+            args.capture = &capture;
+            args.mass = &mass;
+        }
+        at::Tensor h = tf.forward(buffer, args);
+        if (capturing)
+            massRows.push_back(at::stack(mass));
+        return h;
+    };
+    // Rows of a block that saw only itself: all mass on block b.
+    auto oneHotRows = [&](std::size_t b, std::int64_t len) {
+        if (!capturing)
+            return;
+        at::Tensor m = at::zeros({static_cast<std::int64_t>(capture.layers.size()), c.numHeads, len, capture.blocks},
+                                 at::TensorOptions().dtype(at::kFloat).device(device));
+        m.select(3, static_cast<std::int64_t>(b)).fill_(1.0f);
+        massRows.push_back(m);
+    };
+
     const auto t0 = Clock::now();
     std::vector<std::int64_t> ids64(req.ids.begin(), req.ids.end());
     const at::Tensor ids = at::tensor(ids64, at::TensorOptions().dtype(at::kLong)).to(device); // [n]
@@ -123,7 +165,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     };
 
     if (req.mode == AttentionMode::Full) {
-        hidden.push_back(tf.forward(kv, {ids, positions(0, n, device), 0, 0}));
+        hidden.push_back(forwardCaptured(kv, {ids, positions(0, n, device), 0, 0}));
         st.prefillFlops += forwardFlops(c, n, attendedPairs(0, n, 0, window), 0);
     } else {
         const std::string dtypeName(toString(impl.dtype));
@@ -133,7 +175,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
             const FlopCount blockFlops = forwardFlops(c, len, attendedPairs(s, len, s, window), 0);
             if (req.mode == AttentionMode::Block) {
                 // In place, global positions, attending only to itself.
-                hidden.push_back(tf.forward(kv, {ids.narrow(0, s, len), positions(s, e, device), s, s}));
+                hidden.push_back(forwardCaptured(kv, {ids.narrow(0, s, len), positions(s, e, device), s, s}));
                 st.prefillFlops += blockFlops;
             } else {
                 const std::span<const std::int32_t> blockIds(req.ids.data() + s, static_cast<std::size_t>(len));
@@ -159,6 +201,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                 kv.k.narrow(2, s, len).copy_(entry->k);
                 kv.v.narrow(2, s, len).copy_(entry->v);
                 hidden.push_back(entry->hidden);
+                oneHotRows(b, len);
             }
             progress(static_cast<std::int64_t>(b + 1), st.blocks, "block");
         }
@@ -174,7 +217,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         }
         checkStop();
         // The last block: global positions, attends to everything before it.
-        hidden.push_back(tf.forward(kv, {ids.narrow(0, last, n - last), positions(last, n, device), last, 0}));
+        hidden.push_back(forwardCaptured(kv, {ids.narrow(0, last, n - last), positions(last, n, device), last, 0}));
         st.prefillFlops += forwardFlops(c, n - last, attendedPairs(last, n - last, 0, window), 0);
     }
     detail::synchronize(device);
@@ -210,6 +253,26 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         out.rows = n;
         out.values = toVector(tf.logits(hidden.size() == 1 ? hidden.front() : at::cat(hidden, 0)));
         break;
+    }
+
+    if (capturing) {
+        at::Tensor mass = massRows.size() == 1 ? massRows.front() : at::cat(massRows, 2); // [layers, heads, n, blocks]
+        AttentionMass& am = result.attention;
+        am.layers = capture.layers;
+        am.heads = c.numHeads;
+        am.blocks = capture.blocks;
+        am.byBlock = req.attention.byBlock;
+        if (am.byBlock) { // mean over each query block's tokens
+            const at::Tensor rowBlock = capture.blockOfSlot.narrow(0, 0, n);
+            at::Tensor sums = at::zeros({mass.size(0), mass.size(1), capture.blocks, capture.blocks}, mass.options());
+            sums.index_add_(2, rowBlock, mass);
+            std::vector<float> lengths;
+            for (std::size_t b = 0; b < blocks.size(); ++b)
+                lengths.push_back(static_cast<float>((b + 1 < blocks.size() ? blocks[b + 1] : n) - blocks[b]));
+            mass = sums / at::tensor(lengths).to(device).view({1, 1, capture.blocks, 1});
+        }
+        am.rows = mass.size(2);
+        am.values = toVector(mass);
     }
 
     // Greedy generation: each new token attends to everything.

@@ -2,6 +2,7 @@
 
 #include "engine/torch/attention.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace blocklens::engine::detail {
@@ -67,7 +68,15 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
     const at::Tensor keys = layerK.narrow(1, a.keyBegin, visible);             // [kv_heads, m, d]
     const at::Tensor values = layerV.narrow(1, a.keyBegin, visible);           // [kv_heads, m, d]
     AttentionArgs args{a.writeAt, a.keyBegin, config_.slidingWindow, std::pow(static_cast<double>(d), -0.5)}; // HF: head_dim**-0.5
-    const at::Tensor attn = attend(q, keys, values, args);                     // [heads, n, d]
+    MassCapture capture;
+    const bool capturing = a.capture && std::binary_search(a.capture->layers.begin(), a.capture->layers.end(), layerIndex);
+    if (capturing) {
+        capture.blockOfSlot = a.capture->blockOfSlot;
+        capture.blocks = a.capture->blocks;
+    }
+    const at::Tensor attn = attend(q, keys, values, args, capturing ? &capture : nullptr); // [heads, n, d]
+    if (capturing && a.mass)
+        a.mass->push_back(capture.mass);                                      // [heads, n, blocks]
     const at::Tensor merged = attn.transpose(0, 1).reshape({n, heads * d});   // [n, q_dim]
     const at::Tensor x1 = x + at::linear(merged, w.wo, w.bo);                 // [n, hidden]
 

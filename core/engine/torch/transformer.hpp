@@ -34,11 +34,20 @@ struct KvBuffer {
     std::uint64_t bytesPerToken() const;
 };
 
+// Attention mass per key block for some layers (see MassCapture).
+struct CaptureRequest {
+    std::vector<std::int64_t> layers; // ascending
+    at::Tensor blockOfSlot;           // [slots] int64 on the device
+    std::int64_t blocks = 0;
+};
+
 struct ForwardArgs {
     at::Tensor ids;            // [n] int64, on the model's device
     at::Tensor positions;      // [n] int64, RoPE positions
     std::int64_t writeAt = 0;  // slot of the first new token
     std::int64_t keyBegin = 0; // first slot the new tokens may attend to
+    const CaptureRequest* capture = nullptr;
+    std::vector<at::Tensor>* mass = nullptr; // out: one [heads, n, blocks] per captured layer
 };
 
 class Transformer {
