@@ -42,13 +42,13 @@ std::string ArgSpec::help(const std::string& program) const
     std::ostringstream out;
     // `program` is "blocklens-cli NAME"; a usage written with the command name in front
     // ("info FILE ...") must not repeat it.
-    std::string line = program + " " + usage_;
+    std::string usageLine = program + " " + usage_;
     if (const auto space = program.rfind(' '); space != std::string::npos) {
         const std::string command = program.substr(space + 1);
         if (usage_ == command || usage_.rfind(command + " ", 0) == 0)
-            line = program.substr(0, space) + " " + usage_;
+            usageLine = program.substr(0, space) + " " + usage_;
     }
-    out << "usage: " << line << "\n\n" << summary_ << "\n";
+    out << "usage: " << usageLine << "\n\n" << summary_ << "\n";
     if (!positionals_.empty()) {
         out << "\narguments:\n";
         for (const auto& p : positionals_)
