@@ -1,4 +1,5 @@
 #include "engine/torch/transformer.hpp"
+#include <c10/core/GradMode.h> // c10::NoGradGuard: the same in libtorch 1.13 and 2.x
 
 #include "engine/torch/attention.hpp"
 
@@ -32,7 +33,7 @@ Transformer::Transformer(const ModelConfig& config, Weights weights, const at::D
 
 at::Tensor Transformer::forward(KvBuffer& kv, const ForwardArgs& a) const
 {
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     TORCH_CHECK(a.writeAt + a.ids.size(0) <= kv.capacity(), "forward: KV buffer too small");
     at::Tensor x = at::embedding(weights_.embed, a.ids);            // [n, hidden]
     const auto [cos, sin] = rope_.cosSin(a.positions, dtype_);      // [n, head_dim] each
@@ -89,7 +90,7 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const
 {
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     return at::linear(hidden, weights_.lmHead).to(at::kFloat); // [rows, vocab]
 }
 

@@ -1,4 +1,5 @@
 #include "engine/torch/weights.hpp"
+#include <c10/core/GradMode.h> // c10::NoGradGuard: the same in libtorch 1.13 and 2.x
 
 #include "util/error.hpp"
 
@@ -49,7 +50,7 @@ struct Loader {
 Weights loadWeights(const CheckpointFiles& files, const ModelConfig& c, const at::Device& device, at::ScalarType dtype,
                     const Progress& progress)
 {
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     Loader load{files, device, dtype, progress};
     load.total = 3 + c.numLayers * 9;
     const std::int64_t h = c.hiddenSize, q = c.qDim(), kv = c.kvDim(), inter = c.intermediateSize;
