@@ -60,7 +60,9 @@ struct RunRequest {
     std::vector<std::int64_t> blocks; // start of each block, ascending, first 0; empty: one block
     AttentionMode mode = AttentionMode::Full;
     LogitsWanted logits = LogitsWanted::All;
-    std::int64_t maxNewTokens = 0;     // greedy generation after the prefill
+    std::int64_t maxNewTokens = 0;     // generation after the prefill
+    double temperature = 0;            // 0: greedy; > 0: sample from softmax(logits / temperature)
+    std::uint64_t seed = 0;            // of the sampler
     std::optional<std::int32_t> stopToken;
     std::string tokenizerHash;         // part of the block cache key
     AttentionCaptureRequest attention; // prefill rows only

@@ -325,6 +325,16 @@ private Q_SLOTS:
         QVERIFY(r.stats.prefillFlops.total() < r.stats.fullFlops.total());
         req.logits = LogitsWanted::None;
         QVERIFY(runner.run(req).logits.values.empty());
+        // Sampling: reproducible for a seed, and at a tiny temperature the greedy choice.
+        req.maxNewTokens = 6;
+        req.temperature = 1.5;
+        req.seed = 42;
+        const auto s1 = runner.run(req).generated, s2 = runner.run(req).generated;
+        QCOMPARE(s1, s2);
+        req.temperature = 1e-4;
+        const auto cold = runner.run(req).generated;
+        req.temperature = 0;
+        QCOMPARE(cold, runner.run(req).generated);
     }
 
     void badRequests()

@@ -1,4 +1,5 @@
 #include "engine/runner.hpp"
+#include <c10/core/GradMode.h> // c10::NoGradGuard: the same in libtorch 1.13 and 2.x
 
 #include "engine/torch/block_kv_cache_impl.hpp"
 #include "engine/torch/model_impl.hpp"
@@ -6,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 
 namespace blocklens::engine {
 namespace {
@@ -87,7 +89,7 @@ BlockKvCache& Runner::cache() const { return *state_->cache; }
 
 RunResult Runner::run(const RunRequest& req, const Progress& progress) const
 {
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     const Model::Impl& impl = state_->model.impl();
     const detail::Transformer& tf = *impl.transformer;
     const ModelConfig& c = impl.config;
@@ -226,7 +228,22 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     // The first generated token: the last position's logits.
     const at::Tensor& tail = hidden.back();                              // [rows, hidden]
     at::Tensor lastLogits = tf.logits(tail.narrow(0, tail.size(0) - 1, 1)); // [1, vocab]
-    auto next = static_cast<std::int32_t>(lastLogits.argmax(-1).item<std::int64_t>());
+    if (!(req.temperature >= 0))
+        throw Error("must not be negative", {.item = "temperature"});
+    std::mt19937_64 rng(req.seed);
+    // The next token from a logits row [1, vocab]: argmax, or a draw at the temperature.
+    auto pick = [&](const at::Tensor& row) {
+        if (req.temperature == 0)
+            return static_cast<std::int32_t>(row.argmax(-1).item<std::int64_t>());
+        const at::Tensor p = at::softmax(row.to(at::kDouble) / req.temperature, -1).contiguous().cpu();
+        const double* probs = p.data_ptr<double>();
+        double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+        for (std::int64_t i = 0; i < p.numel(); ++i)
+            if ((u -= probs[i]) <= 0)
+                return static_cast<std::int32_t>(i);
+        return static_cast<std::int32_t>(p.numel() - 1);
+    };
+    auto next = pick(lastLogits);
     st.ttftMs = msSince(t0);
     st.prefillFlops.lmHead += forwardFlops(c, 0, 0, 1).lmHead;
 
@@ -275,7 +292,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         am.values = toVector(mass);
     }
 
-    // Greedy generation: each new token attends to everything.
+    // Generation: each new token attends to everything.
     const auto t1 = Clock::now();
     std::int64_t fed = n;
     if (req.maxNewTokens > 0) {
@@ -287,7 +304,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
             const at::Tensor one = at::tensor(std::vector<std::int64_t>{next}, at::TensorOptions().dtype(at::kLong)).to(device);
             const at::Tensor h = tf.forward(kv, {one, positions(fed, fed + 1, device), fed, 0});
             ++fed;
-            next = static_cast<std::int32_t>(tf.logits(h).argmax(-1).item<std::int64_t>());
+            next = pick(tf.logits(h));
             result.generated.push_back(next);
         }
         st.decodeMs = msSince(t1);
