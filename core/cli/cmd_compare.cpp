@@ -179,7 +179,9 @@ Command compareCommand()
         .option("max-tokens", "N", "segmenter: hard maximum block size")
         .option("blocks", "LIST", "token index where each block starts, instead of a segmenter")
         .option("query", "TEXT", "appended as the last (global) block; default: the last block of the input is the query")
-        .option("max-new-tokens", "N", "greedy continuation length under each mode", "16")
+        .option("max-new-tokens", "N", "continuation length under each mode", "16")
+        .option("temperature", "T", "0: greedy; else sample (same seed for both modes)", "0")
+        .option("seed", "S", "sampling seed", "0")
         .option("modes", "A,B", "the reference mode and the compared one", "full,block-cached")
         .option("db", "PATH", "record both runs in this experiment store");
     addDeviceOptions(spec)
@@ -211,6 +213,10 @@ Command compareCommand()
                 req.blocks = engine::normalizeBlocks(in.blocks, n);
                 req.logits = engine::LogitsWanted::LastBlock;
                 req.maxNewTokens = maxNew;
+                req.temperature = a.number("temperature");
+                if (req.temperature < 0)
+                    throw UsageError{"--temperature must not be negative"};
+                req.seed = static_cast<std::uint64_t>(a.integer("seed"));
                 if (config.eosTokenId)
                     req.stopToken = static_cast<std::int32_t>(*config.eosTokenId);
                 req.tokenizerHash = in.tokenizer ? in.tokenizer->contentHash() : std::string();
@@ -279,7 +285,7 @@ Command compareCommand()
                 io.out << buf;
                 if (cmp.perplexityA)
                     io.out << ", perplexity " << *cmp.perplexityA << " vs " << *cmp.perplexityB;
-                io.out << "\n  greedy continuations "
+                io.out << "\n  " << (req.temperature > 0 ? "sampled" : "greedy") << " continuations "
                        << (cmp.firstDivergentToken ? "diverge at token " + std::to_string(*cmp.firstDivergentToken)
                                                    : std::string("agree on all ") + std::to_string(cmp.comparedGenerated) + " tokens")
                        << "\n";
