@@ -20,7 +20,6 @@ std::span<const Command> allCommands()
         logitsCommand(),
         compareCommand(),
         makeModelCommand(),
-        trainSegmenterCommand(),
         benchTtftCommand(),
 #endif
     };
