@@ -66,6 +66,7 @@ nlohmann::ordered_json runStatsJson(const engine::RunStats& s)
     j["blocks"] = s.blocks;
     j["ttft_ms"] = s.ttftMs;
     j["prefill_ms"] = s.prefillMs;
+    j["assemble_ms"] = s.assembleMs;
     j["decode_ms"] = s.decodeMs;
     j["prefill_flops"] = s.prefillFlops.total();
     j["saved_flops"] = s.savedFlops.total();

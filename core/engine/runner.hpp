@@ -71,6 +71,7 @@ struct RunRequest {
 struct RunStats {
     double ttftMs = 0;        // start of the run to the first generated token known (prefill + argmax)
     double prefillMs = 0;     // the prefill alone (K/V of every block + the last block's forward)
+    double assembleMs = 0;    // block-cached: finding/encoding the blocks and placing their K/V
     double decodeMs = 0;      // generation after the first token
     FlopCount prefillFlops;   // work done in this run's prefill (cache hits cost none)
     FlopCount savedFlops;     // work the cached blocks would have cost to compute again

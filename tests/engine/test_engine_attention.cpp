@@ -160,12 +160,19 @@ private Q_SLOTS:
         const auto [cLocal, sLocal] = rope.cosSin(at::tensor(localPos, at::kLong), at::kFloat);
         const auto [cGlobal, sGlobal] = rope.cosSin(at::arange(0, 12, at::kLong), at::kFloat);
         const at::Tensor layers = at::stack({k, k * 0.5});                    // [2, kv_heads, 12, d]
-        at::Tensor assembled = at::stack({Rope::apply(k, cLocal, sLocal), Rope::apply(k * 0.5, cLocal, sLocal)});
-        rope.shiftInPlace(assembled, at::tensor(deltas, at::kLong));
+        const at::Tensor localRot = at::stack({Rope::apply(k, cLocal, sLocal), Rope::apply(k * 0.5, cLocal, sLocal)});
+        at::Tensor assembled = at::empty_like(localRot);
+        const auto [cosT, sinT] = rope.shiftTables(starts, at::kFloat, at::Device(at::kCPU));
+        for (std::size_t b = 0; b < starts.size(); ++b) {
+            const std::int64_t s = starts[b], len = (b + 1 < starts.size() ? starts[b + 1] : 12) - s;
+            Rope::placeShifted(assembled.narrow(2, s, len), localRot.narrow(2, s, len), cosT[static_cast<std::int64_t>(b)],
+                               sinT[static_cast<std::int64_t>(b)]);
+        }
         const at::Tensor expected = at::stack({Rope::apply(k, cGlobal, sGlobal), Rope::apply(k * 0.5, cGlobal, sGlobal)});
         const double eb = relErr(assembled, expected);
         QVERIFY2(eb < 1e-6, qPrintable(QString::number(eb)));
         QVERIFY(relErr(assembled, layers) > 0.1);
+        (void)deltas;
         // The dot product of a rotated query and key depends only on their distance.
         const at::Tensor q = at::randn({1, 1, 32});
         auto dotAt = [&](std::int64_t pq, std::int64_t pk) {

@@ -46,31 +46,60 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     }
 #endif
 
-    at::Tensor out = at::empty({heads, n, d}, q.options()); // [heads, n, d]
+    at::Tensor out;                                                              // [heads, n, d]
     if (capture)
         capture->mass = at::zeros({heads, n, capture->blocks}, q.options().dtype(at::kFloat)); // [heads, n, blocks]
+    const at::Tensor qs = q * a.scale; // the scale on the queries, not on the [n, m] scores
     // Queries in chunks; each chunk looks only at the keys it may see (causal end, window start),
     // which halves the work of a causal prefill and bounds the score buffer.
     const std::int64_t chunk = std::clamp<std::int64_t>(scoreBudget(q) / std::max<std::int64_t>(1, heads * m), 16, 512);
-    for (std::int64_t c0 = 0; c0 < n; c0 += chunk) {
-        const std::int64_t c = std::min(chunk, n - c0);
+    const std::int64_t chunks = (n + chunk - 1) / chunk;
+    MaskCache local;
+    MaskCache& masks = a.masks ? *a.masks : local;
+    const bool fresh = masks.chunks.empty();
+    if (fresh)
+        masks.chunks.resize(static_cast<std::size_t>(chunks));
+    for (std::int64_t ci = 0; ci < chunks; ++ci) {
+        const std::int64_t c0 = ci * chunk, c = std::min(chunk, n - c0);
         const std::int64_t q0 = a.qStart + c0;                                   // slot of the chunk's first query
         const std::int64_t kEnd = std::clamp<std::int64_t>(q0 + c - a.kStart, 0, m); // keys after the last query: never seen
         const std::int64_t kBegin = a.window ? std::clamp<std::int64_t>(q0 - *a.window + 1 - a.kStart, 0, kEnd) : 0;
-        const std::int64_t mc = kEnd - kBegin;
+        const std::int64_t mc = kEnd - kBegin, ks0 = a.kStart + kBegin;       // columns and their first slot
+        auto& regions = masks.chunks[static_cast<std::size_t>(ci)];
+        if (fresh) {
+            // Only two column ranges can hold blocked entries: keys after the chunk's first query
+            // (causal) and, with a window, keys that the chunk's last query no longer sees.
+            const std::int64_t tail = std::clamp<std::int64_t>(q0 + 1 - ks0, 0, mc);
+            const std::int64_t head = a.window ? std::clamp<std::int64_t>(q0 + c - *a.window - ks0, 0, mc) : 0;
+            if (head >= tail) {
+                regions.push_back({0, blockedMask(q0, c, ks0, mc, a.window, q.device())});
+            } else {
+                if (head > 0)
+                    regions.push_back({0, blockedMask(q0, c, ks0, head, a.window, q.device())});
+                if (tail < mc)
+                    regions.push_back({tail, blockedMask(q0, c, ks0 + tail, mc - tail, a.window, q.device())});
+            }
+        }
         const at::Tensor kc = k.narrow(1, kBegin, mc);                           // [kv_heads, mc, d]
         const at::Tensor vc = v.narrow(1, kBegin, mc);                           // [kv_heads, mc, d]
         // qg [kv_heads, group * c, d]: the query heads of one KV head stacked as rows
-        const at::Tensor qg = q.narrow(1, c0, c).reshape({kvHeads, group * c, d});
-        at::Tensor scores = at::matmul(qg, kc.transpose(1, 2)) * a.scale;        // [kv_heads, group * c, mc]
-        scores = scores.view({kvHeads, group, c, mc});
-        scores.masked_fill_(blockedMask(q0, c, a.kStart + kBegin, mc, a.window, q.device()),
-                            -std::numeric_limits<double>::infinity());
-        const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type()); // [kv_heads, group, c, mc]
-        const at::Tensor o = at::matmul(probs.view({kvHeads, group * c, mc}), vc);          // [kv_heads, group * c, d]
-        out.narrow(1, c0, c).copy_(o.view({heads, c, d}));
+        const at::Tensor qg = qs.narrow(1, c0, c).reshape({kvHeads, group * c, d});
+        const at::Tensor scores = at::matmul(qg, kc.transpose(1, 2)).view({kvHeads, group, c, mc}); // [kv_heads, group, c, mc]
+        for (const auto& r : regions)
+            scores.narrow(3, r.offset, r.blocked.size(1)).masked_fill_(r.blocked, -std::numeric_limits<double>::infinity());
+        // Softmax accumulates in fp32 whatever the dtype; one rounding to the compute dtype, as
+        // HF's softmax(dtype=float32).to(dtype).
+        const at::Tensor probs = at::softmax(scores, -1);                                     // [kv_heads, group, c, mc]
+        const at::Tensor o = at::matmul(probs.view({kvHeads, group * c, mc}), vc).view({heads, c, d}); // [heads, c, d]
+        if (chunks == 1) {
+            out = o;
+        } else {
+            if (!out.defined())
+                out = at::empty({heads, n, d}, q.options());
+            out.narrow(1, c0, c).copy_(o);
+        }
         if (capture) // sum each row's probabilities per key block
-            capture->mass.narrow(1, c0, c).index_add_(2, capture->blockOfSlot.narrow(0, a.kStart + kBegin, mc),
+            capture->mass.narrow(1, c0, c).index_add_(2, capture->blockOfSlot.narrow(0, ks0, mc),
                                                       probs.reshape({heads, c, mc}).to(at::kFloat));
     }
     return out;

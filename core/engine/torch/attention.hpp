@@ -12,14 +12,25 @@
 #include "engine/torch/common.hpp"
 
 #include <optional>
+#include <vector>
 
 namespace blocklens::engine::detail {
+
+// The masks of one forward call's query chunks: the same for every layer, so made once.
+struct MaskCache {
+    struct Region {
+        std::int64_t offset = 0; // first masked column, relative to the chunk's first key
+        at::Tensor blocked;      // [chunk rows, width] bool: true = may not attend
+    };
+    std::vector<std::vector<Region>> chunks; // by chunk index
+};
 
 struct AttentionArgs {
     std::int64_t qStart = 0;               // slot of the first query
     std::int64_t kStart = 0;               // slot of the first key
     std::optional<std::int64_t> window;    // sliding window, in tokens
     double scale = 1.0;                    // 1/sqrt(head_dim)
+    MaskCache* masks = nullptr;            // optional: reuse masks across layers
 };
 
 // Where attention mass goes, by block, accumulated chunk by chunk (the full [n, m] matrix is never

@@ -74,20 +74,33 @@ at::Tensor Rope::shift(const at::Tensor& k, std::int64_t delta) const
     return (kf * cos + rotateHalf(kf) * sin).to(k.scalar_type());
 }
 
-void Rope::shiftInPlace(at::Tensor& k, const at::Tensor& deltas) const
+std::pair<at::Tensor, at::Tensor> Rope::shiftTables(const std::vector<std::int64_t>& deltas, at::ScalarType dtype,
+                                                    const at::Device& device) const
 {
-    // angles [n, head_dim/2] = deltas x inv_freq in fp64 (exact enough at any offset), then
-    // cos/sin [n, head_dim] in fp32.
-    const at::Tensor invFreq64 = at::tensor(invFreqHost_, at::TensorOptions().dtype(at::kDouble)).to(k.device());
-    const at::Tensor angles = deltas.to(at::kDouble).unsqueeze(1) * invFreq64.unsqueeze(0);
-    const at::Tensor cos = at::cat({angles.cos(), angles.cos()}, -1).to(at::kFloat); // [n, head_dim]
-    const at::Tensor sin = at::cat({angles.sin(), angles.sin()}, -1).to(at::kFloat);
-    // Layer by layer, so the fp32 temporaries stay one layer's size.
-    for (std::int64_t l = 0; l < k.size(0); ++l) {
-        at::Tensor layer = k.select(0, l);            // [kv_heads, n, head_dim]
-        const at::Tensor kf = layer.to(at::kFloat);
-        layer.copy_(kf * cos + rotateHalf(kf) * sin);
-    }
+    const std::size_t half = invFreqHost_.size();
+    std::vector<double> table(2 * deltas.size() * half); // [2, deltas, half]
+    for (std::size_t b = 0; b < deltas.size(); ++b)
+        for (std::size_t i = 0; i < half; ++i) {
+            const double angle = static_cast<double>(deltas[b]) * invFreqHost_[i];
+            table[b * half + i] = std::cos(angle);
+            table[(deltas.size() + b) * half + i] = std::sin(angle);
+        }
+    const at::Tensor t = at::tensor(table, at::TensorOptions().dtype(at::kDouble))
+                             .view({2, static_cast<std::int64_t>(deltas.size()), static_cast<std::int64_t>(half)})
+                             .to(at::TensorOptions().dtype(dtype).device(device));
+    return {t.select(0, 0), t.select(0, 1)};
+}
+
+void Rope::placeShifted(at::Tensor dst, const at::Tensor& src, const at::Tensor& cosRow, const at::Tensor& sinRow)
+{
+    // (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin): rotate_half form, halves of head_dim.
+    const std::int64_t half = src.size(-1) / 2;
+    const at::Tensor x1 = src.narrow(-1, 0, half), x2 = src.narrow(-1, half, half);
+    at::Tensor d1 = dst.narrow(-1, 0, half), d2 = dst.narrow(-1, half, half);
+    at::mul_out(d1, x1, cosRow);
+    d1.addcmul_(x2, sinRow, -1);
+    at::mul_out(d2, x2, cosRow);
+    d2.addcmul_(x1, sinRow, 1);
 }
 
 } // namespace blocklens::engine::detail

@@ -26,9 +26,15 @@ public:
     // computed in double and the rotation in fp32, then cast back to k's dtype.
     at::Tensor shift(const at::Tensor& k, std::int64_t delta) const;
 
-    // In place: k [layers, kv_heads, n, head_dim], token t rotated further by deltas[t] (int64
-    // [n], on k's device). One pass over all blocks of a prefix; angles in fp64, rotation in fp32.
-    void shiftInPlace(at::Tensor& k, const at::Tensor& deltas) const;
+    // Rotation tables for several offsets at once: cos, sin [deltas, head_dim/2] (angles in fp64),
+    // in `dtype` on `device` (one host-to-device copy).
+    std::pair<at::Tensor, at::Tensor> shiftTables(const std::vector<std::int64_t>& deltas, at::ScalarType dtype,
+                                                  const at::Device& device) const;
+
+    // dst = src rotated further by one offset, written straight into dst (e.g. the run's K buffer):
+    // src/dst [..., head_dim] of one shape, cosRow/sinRow [head_dim/2] (a row of shiftTables).
+    // Four kernels whatever the size: the cached block is read twice and never copied first.
+    static void placeShifted(at::Tensor dst, const at::Tensor& src, const at::Tensor& cosRow, const at::Tensor& sinRow);
 
 private:
     at::Tensor invFreq_;

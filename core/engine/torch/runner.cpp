@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <tuple>
 
 namespace blocklens::engine {
 namespace {
@@ -171,6 +172,9 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         st.prefillFlops += forwardFlops(c, n, attendedPairs(0, n, 0, window), 0);
     } else {
         const std::string dtypeName(toString(impl.dtype));
+        at::Tensor shiftCos, shiftSin; // [blocks, head_dim/2]: rotation by each block's start
+        if (req.mode == AttentionMode::BlockCached)
+            std::tie(shiftCos, shiftSin) = tf.rope().shiftTables(blocks, tf.dtype(), device);
         for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
             checkStop();
             const std::int64_t s = blocks[b], e = blocks[b + 1], len = e - s;
@@ -199,23 +203,19 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                     state_->cache->impl().insert(key, fresh);
                     entry = fresh;
                 }
-                // Placed as computed (positions 0..len-1); re-rotated below, all blocks at once.
-                kv.k.narrow(2, s, len).copy_(entry->k);
+                // RoPE re-encoding: the keys were rotated for positions 0..len-1; rotated further by
+                // s (rotations compose) they are the keys of positions s..e-1, written in place.
+                const auto row = static_cast<std::int64_t>(b);
+                detail::Rope::placeShifted(kv.k.narrow(2, s, len), entry->k, shiftCos.select(0, row), shiftSin.select(0, row));
                 kv.v.narrow(2, s, len).copy_(entry->v);
                 hidden.push_back(entry->hidden);
                 oneHotRows(b, len);
             }
             progress(static_cast<std::int64_t>(b + 1), st.blocks, "block");
         }
-        if (req.mode == AttentionMode::BlockCached && blocks.size() > 2) {
-            // RoPE re-encoding: every cached key moves from its local position p to s + p, a
-            // rotation by its block's start s (rotations compose). The first block has s = 0.
-            std::vector<std::int64_t> delta;
-            delta.reserve(static_cast<std::size_t>(last - blocks[1]));
-            for (std::size_t b = 1; b + 1 < blocks.size(); ++b)
-                delta.insert(delta.end(), static_cast<std::size_t>(blocks[b + 1] - blocks[b]), blocks[b]);
-            at::Tensor prefix = kv.k.narrow(2, blocks[1], last - blocks[1]); // [layers, kv_heads, last - s1, head_dim]
-            tf.rope().shiftInPlace(prefix, at::tensor(delta, at::TensorOptions().dtype(at::kLong)).to(device));
+        if (req.mode == AttentionMode::BlockCached) {
+            detail::synchronize(device);
+            st.assembleMs = msSince(t0);
         }
         checkStop();
         // The last block: global positions, attends to everything before it.

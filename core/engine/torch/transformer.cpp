@@ -37,29 +37,31 @@ at::Tensor Transformer::forward(KvBuffer& kv, const ForwardArgs& a) const
     TORCH_CHECK(a.writeAt + a.ids.size(0) <= kv.capacity(), "forward: KV buffer too small");
     at::Tensor x = at::embedding(weights_.embed, a.ids);            // [n, hidden]
     const auto [cos, sin] = rope_.cosSin(a.positions, dtype_);      // [n, head_dim] each
+    MaskCache masks; // the same for every layer
     for (std::size_t i = 0; i < weights_.layers.size(); ++i)
-        x = layer(weights_.layers[i], i, x, cos, sin, kv, a);
+        x = layer(weights_.layers[i], i, x, cos, sin, kv, a, masks);
     return rmsNorm(x, weights_.norm, config_.rmsNormEps);           // [n, hidden]
 }
 
 at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
-                              const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& a) const
+                              const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& a, MaskCache& masks) const
 {
     const std::int64_t n = x.size(0), heads = config_.numHeads, kvHeads = config_.numKvHeads, d = config_.headDim;
     const double eps = config_.rmsNormEps;
 
     // Attention
     const at::Tensor h = rmsNorm(x, w.inputNorm, eps);                       // [n, hidden]
-    at::Tensor q = at::linear(h, w.wq, w.bq).view({n, heads, d});              // [n, heads, d]
-    at::Tensor k = at::linear(h, w.wk, w.bk).view({n, kvHeads, d});            // [n, kv_heads, d]
-    at::Tensor v = at::linear(h, w.wv, w.bv).view({n, kvHeads, d});            // [n, kv_heads, d]
+    const at::Tensor qkv = at::linear(h, w.wQkv, w.bQkv).view({n, heads + 2 * kvHeads, d}); // [n, heads + 2 kv_heads, d]
+    at::Tensor q, k;
     if (config_.qkNorm) {
-        q = rmsNorm(q, w.qNorm, eps);
-        k = rmsNorm(k, w.kNorm, eps);
+        q = Rope::apply(rmsNorm(qkv.narrow(1, 0, heads), w.qNorm, eps).transpose(0, 1), cos, sin);        // [heads, n, d]
+        k = Rope::apply(rmsNorm(qkv.narrow(1, heads, kvHeads), w.kNorm, eps).transpose(0, 1), cos, sin); // [kv_heads, n, d]
+    } else { // q and k rotated together
+        const at::Tensor qk = Rope::apply(qkv.narrow(1, 0, heads + kvHeads).transpose(0, 1), cos, sin); // [heads + kv_heads, n, d]
+        q = qk.narrow(0, 0, heads);
+        k = qk.narrow(0, heads, kvHeads);
     }
-    q = Rope::apply(q.transpose(0, 1), cos, sin);                              // [heads, n, d]
-    k = Rope::apply(k.transpose(0, 1), cos, sin);                              // [kv_heads, n, d]
-    v = v.transpose(0, 1);                                                     // [kv_heads, n, d]
+    const at::Tensor v = qkv.narrow(1, heads + kvHeads, kvHeads).transpose(0, 1); // [kv_heads, n, d]
     const auto layerIndex = static_cast<std::int64_t>(index);
     const at::Tensor layerK = kv.k.select(0, layerIndex);                      // [kv_heads, capacity, d]
     const at::Tensor layerV = kv.v.select(0, layerIndex);                      // [kv_heads, capacity, d]
@@ -68,7 +70,7 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
     const std::int64_t visible = a.writeAt + n - a.keyBegin;
     const at::Tensor keys = layerK.narrow(1, a.keyBegin, visible);             // [kv_heads, m, d]
     const at::Tensor values = layerV.narrow(1, a.keyBegin, visible);           // [kv_heads, m, d]
-    AttentionArgs args{a.writeAt, a.keyBegin, config_.slidingWindow, std::pow(static_cast<double>(d), -0.5)}; // HF: head_dim**-0.5
+    AttentionArgs args{a.writeAt, a.keyBegin, config_.slidingWindow, std::pow(static_cast<double>(d), -0.5), &masks}; // HF: head_dim**-0.5
     MassCapture capture;
     const bool capturing = a.capture && std::binary_search(a.capture->layers.begin(), a.capture->layers.end(), layerIndex);
     if (capturing) {
@@ -83,9 +85,10 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
 
     // MLP
     const at::Tensor h2 = rmsNorm(x1, w.postNorm, eps);                       // [n, hidden]
-    const at::Tensor gate = at::silu(at::linear(h2, w.wGate, w.bGate));       // [n, intermediate]
-    const at::Tensor up = at::linear(h2, w.wUp, w.bUp);                       // [n, intermediate]
-    return x1 + at::linear(gate * up, w.wDown, w.bDown);                      // [n, hidden]
+    const at::Tensor gateUp = at::linear(h2, w.wGateUp, w.bGateUp);          // [n, 2 intermediate]
+    const std::int64_t inter = config_.intermediateSize;
+    const at::Tensor act = at::silu(gateUp.narrow(1, 0, inter)) * gateUp.narrow(1, inter, inter); // [n, intermediate]
+    return x1 + at::linear(act, w.wDown, w.bDown);                            // [n, hidden]
 }
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const

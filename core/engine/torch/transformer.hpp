@@ -16,6 +16,7 @@
 // (and sliding-window) rule. With keyBegin = writeAt a block sees only itself; with keyBegin = 0
 // the tokens see everything before them.
 #include "engine/model_config.hpp"
+#include "engine/torch/attention.hpp"
 #include "engine/torch/common.hpp"
 #include "engine/torch/rope.hpp"
 #include "engine/torch/weights.hpp"
@@ -67,7 +68,7 @@ public:
 
 private:
     at::Tensor layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
-                     const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& args) const;
+                     const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& args, MaskCache& masks) const;
 
     ModelConfig config_;
     Weights weights_;

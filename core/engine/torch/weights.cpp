@@ -60,22 +60,20 @@ Weights loadWeights(const CheckpointFiles& files, const ModelConfig& c, const at
         const std::string p = "model.layers." + std::to_string(i) + ".";
         LayerWeights l;
         l.inputNorm = load(p + "input_layernorm.weight", {h});
-        l.wq = load(p + "self_attn.q_proj.weight", {q, h});
-        l.wk = load(p + "self_attn.k_proj.weight", {kv, h});
-        l.wv = load(p + "self_attn.v_proj.weight", {kv, h});
+        l.wQkv = at::cat({load(p + "self_attn.q_proj.weight", {q, h}), load(p + "self_attn.k_proj.weight", {kv, h}),
+                          load(p + "self_attn.v_proj.weight", {kv, h})});
         l.wo = load(p + "self_attn.o_proj.weight", {h, q});
-        l.bq = load.optional(p + "self_attn.q_proj.bias", c.qkvBias, {q});
-        l.bk = load.optional(p + "self_attn.k_proj.bias", c.qkvBias, {kv});
-        l.bv = load.optional(p + "self_attn.v_proj.bias", c.qkvBias, {kv});
+        if (c.qkvBias)
+            l.bQkv = at::cat({load(p + "self_attn.q_proj.bias", {q}), load(p + "self_attn.k_proj.bias", {kv}),
+                              load(p + "self_attn.v_proj.bias", {kv})});
         l.bo = load.optional(p + "self_attn.o_proj.bias", c.oBias, {h});
         l.qNorm = load.optional(p + "self_attn.q_norm.weight", c.qkNorm, {c.headDim});
         l.kNorm = load.optional(p + "self_attn.k_norm.weight", c.qkNorm, {c.headDim});
         l.postNorm = load(p + "post_attention_layernorm.weight", {h});
-        l.wGate = load(p + "mlp.gate_proj.weight", {inter, h});
-        l.wUp = load(p + "mlp.up_proj.weight", {inter, h});
+        l.wGateUp = at::cat({load(p + "mlp.gate_proj.weight", {inter, h}), load(p + "mlp.up_proj.weight", {inter, h})});
         l.wDown = load(p + "mlp.down_proj.weight", {h, inter});
-        l.bGate = load.optional(p + "mlp.gate_proj.bias", c.mlpBias, {inter});
-        l.bUp = load.optional(p + "mlp.up_proj.bias", c.mlpBias, {inter});
+        if (c.mlpBias)
+            l.bGateUp = at::cat({load(p + "mlp.gate_proj.bias", {inter}), load(p + "mlp.up_proj.bias", {inter})});
         l.bDown = load.optional(p + "mlp.down_proj.bias", c.mlpBias, {h});
         w.layers.push_back(std::move(l));
     }

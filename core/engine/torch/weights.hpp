@@ -11,15 +11,13 @@
 namespace blocklens::engine::detail {
 
 struct LayerWeights {
+    // q/k/v and gate/up are stored concatenated: one matrix product each instead of three and two.
     at::Tensor inputNorm;          // [hidden]
-    at::Tensor wq, bq;             // [q_dim, hidden], [q_dim]       (bq undefined without bias)
-    at::Tensor wk, bk;             // [kv_dim, hidden], [kv_dim]
-    at::Tensor wv, bv;             // [kv_dim, hidden], [kv_dim]
+    at::Tensor wQkv, bQkv;         // [q_dim + 2 kv_dim, hidden], [q_dim + 2 kv_dim] (bQkv undefined without bias)
     at::Tensor wo, bo;             // [hidden, q_dim], [hidden]
     at::Tensor qNorm, kNorm;       // [head_dim] (qwen3 only)
     at::Tensor postNorm;           // [hidden]
-    at::Tensor wGate, bGate;       // [intermediate, hidden], [intermediate]
-    at::Tensor wUp, bUp;           // [intermediate, hidden], [intermediate]
+    at::Tensor wGateUp, bGateUp;   // [2 intermediate, hidden], [2 intermediate]: gate rows, then up rows
     at::Tensor wDown, bDown;       // [hidden, intermediate], [hidden]
 };
 
