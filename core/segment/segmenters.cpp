@@ -4,6 +4,7 @@
 // specific to a source in that set.
 #include "segment/segmenter.hpp"
 
+#include "learn/learned_scorer.hpp"
 #include "segment/structural_scorer.hpp"
 #include "segment/texttiling_scorer.hpp"
 #include "util/error.hpp"
@@ -74,6 +75,9 @@ std::vector<Segmenter> makeBuiltins()
     hybrid.targetTokens = 1024;
     hybrid.minTokens = 1;
     out.emplace_back(hybrid);
+
+    // The learned segmenter (core/learn): its model is read from resources/segmenters/ on first use.
+    out.emplace_back(learn::builtinLearnedSpec());
 
     SegmenterSpec regex;
     regex.name = "regex";

@@ -53,11 +53,11 @@ private Q_SLOTS:
     {
         const auto r = run({"segmenters"});
         QCOMPARE(r.code, 0);
-        for (const char* name : {"fixed", "recursive", "paragraphs", "structural", "texttiling", "hybrid", "regex"})
+        for (const char* name : {"fixed", "recursive", "paragraphs", "structural", "texttiling", "hybrid", "learned", "regex"})
             QVERIFY2(r.out.find(std::string(name) + ":") != std::string::npos || r.out.find(std::string(name) + " (default)") != std::string::npos, name);
         QVERIFY(r.out.find("max-tokens") != std::string::npos);
         const auto j = nlohmann::json::parse(run({"segmenters", "--json"}).out);
-        QCOMPARE(j.size(), std::size_t(7));
+        QCOMPARE(j.size(), std::size_t(8));
         QCOMPARE(j[5]["name"].get<std::string>(), std::string("hybrid"));
         QVERIFY(j[5]["default"].get<bool>());
         QVERIFY(j[5]["parameters"].contains("max-tokens"));
