@@ -278,9 +278,16 @@ std::vector<double> BoundaryModel::logits(const FeatureMatrix& x) const
             const bool last = l + 1 == layers.size();
             for (std::size_t o = 0; o < layer.out; ++o) {
                 const float* w = layer.weight.data() + o * layer.in;
+                // Eight partial sums, so the compiler can keep them in one vector register.
+                float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+                std::size_t k = 0;
+                for (; k + 8 <= layer.in; k += 8)
+                    for (std::size_t u = 0; u < 8; ++u)
+                        part[u] += w[k + u] * a[k + u];
                 float s = layer.bias[o];
-                for (std::size_t k = 0; k < layer.in; ++k)
+                for (; k < layer.in; ++k)
                     s += w[k] * a[k];
+                s += ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
                 if (!last)
                     s = relu ? std::max(0.0f, s) : std::tanh(s);
                 b[o] = s;
