@@ -171,7 +171,7 @@ segment::SegmenterSpec learnedSpec(std::shared_ptr<const segment::Scorer> scorer
     using segment::Rule;
     segment::SegmenterSpec spec;
     spec.name = std::string(kLearnedSegmenter);
-    spec.summary = "learned: a small network over structural, lexical-cohesion and style-shift features, trained on "
+    spec.summary = "a small network over structural, lexical-cohesion and style-shift features, trained on "
                    "labelled documents (blocklens-cli train-segmenter)";
     spec.rules = Rule::Line | Rule::Heading | Rule::Code;
     spec.scorer = std::move(scorer);
