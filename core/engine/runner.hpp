@@ -17,6 +17,7 @@
 #include "util/progress.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,12 @@ struct RunRequest {
     std::optional<std::int32_t> stopToken;
     std::string tokenizerHash;         // part of the block cache key
     AttentionCaptureRequest attention; // prefill rows only
+    // Called on the running thread with each generated token as soon as it is known (the first
+    // one right after the prefill, at TTFT): lets a UI stream the text. May be empty.
+    std::function<void(std::int32_t token)> onToken;
+    // Keep the final-norm hidden states of every prompt position (RunResult::hidden): features
+    // for the learned segmenter.
+    bool wantHidden = false;
 };
 
 struct RunStats {
@@ -92,8 +99,14 @@ struct Logits {
     const float* row(std::int64_t sequenceIndex) const { return values.data() + (sequenceIndex - firstRow) * vocab; }
 };
 
+struct HiddenStates {
+    std::int64_t rows = 0, width = 0;
+    std::vector<float> values; // [rows, width], float32, after the final RMSNorm
+};
+
 struct RunResult {
     Logits logits;
+    HiddenStates hidden;       // when RunRequest::wantHidden
     AttentionMass attention;
     std::vector<std::int32_t> generated;
     RunStats stats;

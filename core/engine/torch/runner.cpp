@@ -272,6 +272,13 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         break;
     }
 
+    if (req.wantHidden) {
+        const at::Tensor all = hidden.size() == 1 ? hidden.front() : at::cat(hidden, 0); // [n, hidden]
+        result.hidden.rows = all.size(0);
+        result.hidden.width = all.size(1);
+        result.hidden.values = toVector(all);
+    }
+
     if (capturing) {
         at::Tensor mass = massRows.size() == 1 ? massRows.front() : at::cat(massRows, 2); // [layers, heads, n, blocks]
         AttentionMass& am = result.attention;
@@ -297,6 +304,8 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     std::int64_t fed = n;
     if (req.maxNewTokens > 0) {
         result.generated.push_back(next);
+        if (req.onToken)
+            req.onToken(next);
         while (static_cast<std::int64_t>(result.generated.size()) < req.maxNewTokens && !(req.stopToken && next == *req.stopToken)) {
             checkStop();
             if (fed >= kv.capacity())
@@ -306,6 +315,8 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
             ++fed;
             next = pick(tf.logits(h));
             result.generated.push_back(next);
+            if (req.onToken)
+                req.onToken(next);
         }
         st.decodeMs = msSince(t1);
     }
