@@ -12,7 +12,7 @@ namespace blocklens::cli {
 Command makeModelCommand()
 {
     ArgSpec spec("make-model --arch llama|qwen2|qwen3|mistral --layers N [--hidden H --heads A --kv-heads K --vocab V "
-                 "--intermediate I --head-dim D --seed S --dtype f32|bf16 --tie] [--tokenizer PATH] --out DIR",
+                 "--intermediate I --head-dim D --seed S --dtype f32|bf16 --tie | --labels N] [--tokenizer PATH] --out DIR",
                  "Write a randomly initialised checkpoint in the Hugging Face layout, for tests and benchmarks.");
     spec.option("arch", "ARCH", "llama, qwen2, qwen3 or mistral")
         .option("layers", "N", "number of decoder layers")
@@ -31,6 +31,8 @@ Command makeModelCommand()
         .flag("tie", "tie the LM head to the embedding")
         .option("max-shard-mb", "M", "shard the weights into files of at most M MiB (+ index); fractions allowed", "4096")
         .option("tokenizer", "PATH", "tokenizer.json to copy into the model directory")
+        .option("labels", "N", "a token-classification checkpoint instead (ARCHForTokenClassification: score head "
+                               "[N, hidden] + bias, no LM head), e.g. 2 for the cut-marker segmenter")
         .option("out", "DIR", "directory to create");
     return {"make-model", spec, [](const ArgSpec::Parsed& a, Io& io) {
                 for (const char* required : {"arch", "layers", "out"})
@@ -69,6 +71,11 @@ Command makeModelCommand()
                     throw UsageError{"--dtype must be f32, bf16 or f16"};
                 o.config.dtype = *dtype;
                 o.config.tieWordEmbeddings = a.flag("tie");
+                if (a.has("labels")) {
+                    if (a.flag("tie"))
+                        throw UsageError{"--tie and --labels exclude each other (a token classifier has no LM head)"};
+                    o.config.numLabels = positive("labels", 2);
+                }
                 if (a.has("rope-theta"))
                     o.config.rope.theta = a.number("rope-theta");
                 if (a.has("llama3-rope")) {

@@ -37,6 +37,7 @@ Command runsCommand();   // cmd_runs.cpp
 Command logitsCommand();    // cmd_logits.cpp
 Command compareCommand();   // cmd_compare.cpp
 Command makeModelCommand(); // cmd_make_model.cpp
+Command cutMarkersCommand(); // cmd_cut_markers.cpp (engine/cut_marker_scorer)
 Command trainSegmenterCommand(); // cmd_train_segmenter.cpp (core/learn)
 Command benchTtftCommand(); // cmd_bench_ttft.cpp
 

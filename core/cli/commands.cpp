@@ -20,6 +20,7 @@ std::span<const Command> allCommands()
         logitsCommand(),
         compareCommand(),
         makeModelCommand(),
+        cutMarkersCommand(),
         trainSegmenterCommand(),
         benchTtftCommand(),
 #endif

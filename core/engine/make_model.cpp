@@ -95,8 +95,12 @@ std::vector<std::pair<std::string, std::vector<std::int64_t>>> tensorLayout(cons
         }
     }
     t.push_back({"model.norm.weight", {h}});
-    if (!c.tieWordEmbeddings)
+    if (c.numLabels > 0) { // token classification (Qwen3ForTokenClassification's layout)
+        t.push_back({"score.weight", {c.numLabels, h}});
+        t.push_back({"score.bias", {c.numLabels}});
+    } else if (!c.tieWordEmbeddings) {
         t.push_back({"lm_head.weight", {c.vocabSize, h}});
+    }
     return t;
 }
 

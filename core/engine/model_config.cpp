@@ -138,6 +138,8 @@ std::int64_t ModelConfig::parameterCount() const
     if (oBias) layer += h;
     if (mlpBias) layer += 2 * intermediateSize + h;
     if (qkNorm) layer += 2 * headDim;
+    if (numLabels > 0) // no LM head; the score head and its bias
+        return vocabSize * h + numLabels * (h + 1) + numLayers * layer + h;
     return vocabSize * h * (tieWordEmbeddings ? 1 : 2) + numLayers * layer + h;
 }
 
@@ -228,6 +230,13 @@ ModelConfig ModelConfig::fromJson(std::string_view text, const std::string& sour
     }
     c.bosTokenId = r.tokenId("bos_token_id");
     c.eosTokenId = r.tokenId("eos_token_id");
+    if (archName.ends_with("ForTokenClassification")) {
+        c.numLabels = 2;
+        if (r.has("num_labels"))
+            c.numLabels = r.integer("num_labels");
+        else if (r.has("id2label") && j["id2label"].is_object() && !j["id2label"].empty())
+            c.numLabels = static_cast<std::int64_t>(j["id2label"].size());
+    }
     return c;
 }
 
@@ -244,7 +253,10 @@ std::string ModelConfig::toJson() const
 {
     static const char* classes[] = {"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"};
     nlohmann::ordered_json j;
-    j["architectures"] = {classes[static_cast<int>(arch)]};
+    std::string className = classes[static_cast<int>(arch)];
+    if (numLabels > 0)
+        className.replace(className.find("ForCausalLM"), 11, "ForTokenClassification");
+    j["architectures"] = {className};
     j["model_type"] = std::string(toString(arch));
     j["vocab_size"] = vocabSize;
     j["hidden_size"] = hiddenSize;
@@ -282,6 +294,15 @@ std::string ModelConfig::toJson() const
     j["torch_dtype"] = std::string(torchName(dtype));
     if (bosTokenId) j["bos_token_id"] = *bosTokenId;
     if (eosTokenId) j["eos_token_id"] = *eosTokenId;
+    if (numLabels > 0) {
+        nlohmann::ordered_json id2label, label2id;
+        for (std::int64_t i = 0; i < numLabels; ++i) {
+            id2label[std::to_string(i)] = "LABEL_" + std::to_string(i);
+            label2id["LABEL_" + std::to_string(i)] = i;
+        }
+        j["id2label"] = id2label;
+        j["label2id"] = label2id;
+    }
     return j.dump(2) + "\n";
 }
 

@@ -50,6 +50,11 @@ struct ModelConfig {
     std::optional<std::int64_t> slidingWindow; // mistral: query i sees keys j with i - j < window
     DType dtype = DType::F32;             // the checkpoint's torch_dtype / dtype
     std::optional<std::int64_t> bosTokenId, eosTokenId;
+    // > 0: a token-classification checkpoint (`*ForTokenClassification`, e.g. transformers'
+    // Qwen3ForTokenClassification): a head `score.weight` [numLabels, hidden] (+ `score.bias`
+    // [numLabels]) instead of an LM head; read with engine::TokenClassifier. num_labels, else the
+    // size of id2label, else 2.
+    std::int64_t numLabels = 0;
 
     std::int64_t qDim() const { return numHeads * headDim; }
     std::int64_t kvDim() const { return numKvHeads * headDim; }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <utility>
 
 namespace blocklens::segment {
 
@@ -51,5 +52,8 @@ std::string rulesToString(RuleSet rules);
 // Start offsets (code points) of every match of `pattern` in `text`; used by Rule::Regex.
 // Throws Error with the PCRE2 message and the offset in the pattern where compiling failed.
 std::vector<std::size_t> regexMatchStarts(const Document& doc, const std::string& pattern);
+// [start, end) of each match in code points, non-overlapping, left to right (as Python's
+// re.finditer): the paper's segmenter puts its markers at the match ends.
+std::vector<std::pair<std::size_t, std::size_t>> regexMatchSpans(const Document& doc, const std::string& pattern);
 
 } // namespace blocklens::segment

@@ -12,7 +12,7 @@
 
 namespace blocklens::segment {
 
-std::vector<std::size_t> regexMatchStarts(const Document& doc, const std::string& pattern)
+std::vector<std::pair<std::size_t, std::size_t>> regexMatchSpans(const Document& doc, const std::string& pattern)
 {
     int errorCode = 0;
     PCRE2_SIZE errorOffset = 0;
@@ -32,7 +32,7 @@ std::vector<std::size_t> regexMatchStarts(const Document& doc, const std::string
 
     const std::string& text = doc.text();
     const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-    std::vector<std::size_t> out;
+    std::vector<std::pair<std::size_t, std::size_t>> out;
     std::size_t start = 0;
     while (start <= text.size()) {
         // The text was validated as UTF-8 when the Document was made: skip PCRE2's re-check.
@@ -45,7 +45,7 @@ std::vector<std::size_t> regexMatchStarts(const Document& doc, const std::string
             throw Error("regex '" + pattern + "' failed: " + reinterpret_cast<const char*>(buffer));
         }
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(match.get());
-        out.push_back(doc.codePointOffset(ov[0]));
+        out.emplace_back(doc.codePointOffset(ov[0]), doc.codePointOffset(ov[1]));
         std::size_t next = ov[1];
         if (next <= ov[0]) { // empty match: step over one code point
             next = ov[0] + 1;
@@ -54,6 +54,14 @@ std::vector<std::size_t> regexMatchStarts(const Document& doc, const std::string
         }
         start = next;
     }
+    return out;
+}
+
+std::vector<std::size_t> regexMatchStarts(const Document& doc, const std::string& pattern)
+{
+    std::vector<std::size_t> out;
+    for (const auto& [begin, end] : regexMatchSpans(doc, pattern))
+        out.push_back(begin);
     return out;
 }
 

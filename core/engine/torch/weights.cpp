@@ -78,7 +78,9 @@ Weights loadWeights(const CheckpointFiles& files, const ModelConfig& c, const at
         w.layers.push_back(std::move(l));
     }
     w.norm = load("model.norm.weight", {h});
-    if (c.tieWordEmbeddings) {
+    if (c.tieWordEmbeddings || c.numLabels > 0) {
+        // A token-classification checkpoint has no LM head (its `score` head is read by
+        // engine::TokenClassifier): the embedding stands in so that shapes stay valid.
         w.lmHead = w.embed;
     } else {
         if (!files.contains("lm_head.weight"))

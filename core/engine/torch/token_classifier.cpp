@@ -1,0 +1,95 @@
+// engine::TokenClassifier: Model's decoder (detail::Transformer::forward) plus the score head.
+#include "engine/token_classifier.hpp"
+#include <c10/core/GradMode.h> // c10::NoGradGuard: the same in libtorch 1.13 and 2.x
+
+#include "engine/safetensors.hpp"
+#include "engine/torch/model_impl.hpp"
+#include "util/error.hpp"
+
+namespace blocklens::engine {
+
+struct TokenClassifier::Head {
+    at::Tensor weight; // [labels, hidden], compute dtype, on the model's device
+    at::Tensor bias;   // [labels] or undefined
+};
+
+namespace {
+
+// One tensor of the checkpoint, shape-checked, in `dtype` on `device`.
+at::Tensor readTensor(const CheckpointFiles& files, const std::string& name, const std::vector<std::int64_t>& shape,
+                      const at::TensorOptions& options)
+{
+    const auto located = files.at(name);
+    const TensorInfo& t = *located.tensor;
+    if (t.shape != shape) {
+        std::string want;
+        for (auto d : shape)
+            want += (want.empty() ? "" : ", ") + std::to_string(d);
+        throw Error("shape does not match config.json (expected [" + want + "]: num_labels x hidden_size)",
+                    {.file = located.file->path().string(), .item = name});
+    }
+    const auto raw = located.file->bytes(t);
+    const at::Tensor view = at::from_blob(const_cast<std::byte*>(raw.data()), t.shape,
+                                          at::TensorOptions().dtype(detail::scalarType(located.file->floatDType(t))));
+    return view.to(options, /*non_blocking=*/false, /*copy=*/true);
+}
+
+} // namespace
+
+TokenClassifier TokenClassifier::load(const std::filesystem::path& directory, const LoadOptions& options,
+                                      const Progress& progress)
+{
+    // Refuse a causal LM before reading any weight.
+    const ModelConfig config = ModelConfig::fromFile(directory / "config.json");
+    if (config.numLabels <= 0)
+        throw Error("not a token-classification checkpoint: config.json's architectures must name a "
+                    "*ForTokenClassification model with a score head (this one is a causal LM)",
+                    {.file = (directory / "config.json").string(), .item = "architectures"});
+    Model model = Model::load(directory, options, progress);
+    c10::NoGradGuard noGrad;
+    const auto& tf = *model.impl().transformer;
+    const CheckpointFiles files = CheckpointFiles::open(directory);
+    auto head = std::make_shared<Head>();
+    const std::int64_t labels = config.numLabels, hidden = config.hiddenSize;
+    head->weight = readTensor(files, "score.weight", {labels, hidden}, tf.options());
+    if (files.contains("score.bias"))
+        head->bias = readTensor(files, "score.bias", {labels}, tf.options());
+    return TokenClassifier(std::move(model), std::move(head));
+}
+
+const Model& TokenClassifier::model() const { return model_; }
+std::int64_t TokenClassifier::labels() const { return model_.config().numLabels; }
+
+TokenLogits TokenClassifier::classify(std::span<const std::int32_t> ids) const
+{
+    if (ids.empty())
+        throw Error("token classification of an empty input");
+    const ModelConfig& c = model_.config();
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        if (ids[i] < 0 || ids[i] >= c.vocabSize)
+            throw Error("token id " + std::to_string(ids[i]) + " at position " + std::to_string(i)
+                        + " is outside the model's vocabulary of " + std::to_string(c.vocabSize));
+    c10::NoGradGuard noGrad;
+    const auto& tf = *model_.impl().transformer;
+    const auto n = static_cast<std::int64_t>(ids.size());
+    const at::TensorOptions longs = at::TensorOptions().dtype(at::kLong).device(tf.device());
+    const at::Tensor idTensor = at::from_blob(const_cast<std::int32_t*>(ids.data()), {n}, at::TensorOptions().dtype(at::kInt))
+                                    .to(longs);                                // [n]
+    detail::KvBuffer kv(c, n, tf.options());
+    detail::ForwardArgs args;
+    args.ids = idTensor;
+    args.positions = at::arange(0, n, longs);                                   // [n]
+    args.writeAt = 0;
+    args.keyBegin = 0;
+    const at::Tensor hidden = tf.forward(kv, args);                             // [n, hidden], compute dtype
+    const at::Tensor logits = at::linear(hidden, head_->weight, head_->bias)   // [n, labels]
+                                  .to(at::TensorOptions().dtype(at::kFloat).device(at::kCPU))
+                                  .contiguous();
+    TokenLogits out;
+    out.rows = n;
+    out.labels = logits.size(1);
+    out.values.assign(logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel());
+    return out;
+}
+
+} // namespace blocklens::engine
