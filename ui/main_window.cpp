@@ -81,6 +81,9 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     buildEditActions();
     buildDocks();
     buildSegmentDocks();
+#if BLOCKLENS_WITH_TORCH
+    buildInference();
+#endif
     statusBar()->showMessage(tr("Open a document or a dataset (Ctrl+O), or drop a file here. F1 lists the shortcuts."));
 
     connect(&loadWatcher_, &QFutureWatcher<LoadedInput>::finished, this, [this] {

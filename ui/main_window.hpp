@@ -9,6 +9,8 @@
 #include <QFutureWatcher>
 #include <QMainWindow>
 
+#include <optional>
+
 class QLabel;
 class QMenu;
 class QToolButton;
@@ -16,7 +18,12 @@ class QToolButton;
 namespace blocklens::ui {
 
 class AnnotationSession;
+class CompareView;
+struct CompareJob;
 class DatasetBrowser;
+class InferenceWorker;
+class ModelPanel;
+class PresentationMode;
 class DocumentPane;
 class DocumentView;
 class MetricsPanel;
@@ -52,6 +59,13 @@ public:
     QAction* action(const QString& objectName) const;
     QString errorText() const; // the message in the banner ("" when hidden)
     bool isLoading() const;
+    // Inference (main_window_inference.cpp; null when built without libtorch): the model panel,
+    // the side-by-side comparison and presentation mode, all on one InferenceWorker.
+    InferenceWorker* inferenceWorker() const { return inference_; }
+    ModelPanel* modelPanel() const { return modelPanel_; }
+    CompareView* compareView() const { return compareView_; }
+    PresentationMode* presentationMode() const { return presentation_; }
+    void loadModel(const QString& directory, const QString& device = QStringLiteral("cpu"));
 
 Q_SIGNALS:
     void inputShown(const QString& path); // a document or dataset is on screen
@@ -106,6 +120,10 @@ private:
     void updateComparisons(); // metrics' second column: the segmenter and other annotators' versions
     std::vector<std::pair<QString, std::vector<Boundary>>> otherAnnotators(); // from the workspace
 
+    // main_window_inference.cpp: model panel, side by side, presentation mode
+    void buildInference();
+    std::optional<CompareJob> currentCompareJob(QString* why) const;
+
     QString workspace_;
     StoreWriter* writer_ = nullptr;
     AnnotationSession* session_ = nullptr;
@@ -139,6 +157,10 @@ private:
     bool pendingQueueJump_ = false; // jump to the first disagreement once the row is segmented
     QFutureWatcher<std::vector<double>> queueWatcher_;
     QFutureWatcher<std::vector<Track>> compareWatcher_;
+    InferenceWorker* inference_ = nullptr;
+    ModelPanel* modelPanel_ = nullptr;
+    CompareView* compareView_ = nullptr;
+    PresentationMode* presentation_ = nullptr;
 };
 
 } // namespace blocklens::ui

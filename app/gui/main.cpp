@@ -1,5 +1,10 @@
 // blocklens: the desktop app. A thin main; the window lives in ui/.
 #include "main_window.hpp"
+#if BLOCKLENS_WITH_TORCH
+#include "inference/compare_view.hpp"
+#include "inference/demo_model.hpp"
+#include "inference/ttft_race.hpp"
+#endif
 #include "theme.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
@@ -41,6 +46,17 @@ int main(int argc, char** argv)
                                     QStringLiteral("NAMES"));
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme (View > Dark Theme)."));
     const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Use the light theme."));
+#if BLOCKLENS_WITH_TORCH
+    const QCommandLineOption model(QStringLiteral("model"),
+                                   QStringLiteral("Load this Hugging Face model directory at start (default: the bundled demo model, on the CPU)."),
+                                   QStringLiteral("DIR"));
+    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("Device for --model: cpu or cuda."), QStringLiteral("DEVICE"),
+                                    QStringLiteral("cpu"));
+    const QCommandLineOption noModel(QStringLiteral("no-model"), QStringLiteral("Do not load the bundled demo model at start."));
+    parser.addOption(model);
+    parser.addOption(device);
+    parser.addOption(noModel);
+#endif
     parser.addOption(dark);
     parser.addOption(light);
     parser.addOption(db);
@@ -69,6 +85,14 @@ int main(int argc, char** argv)
             window.resize(wh[0].toInt(), wh[1].toInt());
     }
     window.show();
+#if BLOCKLENS_WITH_TORCH
+    // A model in the background: the one asked for, else the bundled demo model on the CPU.
+    if (parser.isSet(model))
+        window.loadModel(parser.value(model), parser.value(device));
+    else if (!parser.isSet(noModel))
+        if (const QString demo = blocklens::ui::findDemoModel(); !demo.isEmpty())
+            window.loadModel(demo, QStringLiteral("cpu"));
+#endif
     if (parser.isSet(screenshot)) {
         // Headless screenshots for the docs: wait for the file and its segmentation, run the
         // requested actions, let the layout settle, grab the window, quit.
@@ -93,6 +117,17 @@ int main(int argc, char** argv)
             // A review queue or comparison tracks finish in the background: wait for them.
             if (actions.contains(QStringLiteral("reviewQueue")))
                 QObject::connect(&window, &blocklens::ui::MainWindow::reviewQueueReady, &window, grab);
+#if BLOCKLENS_WITH_TORCH
+            // A side-by-side run: wait for its result (and for the race to reach the finish).
+            else if (actions.contains(QStringLiteral("runComparison")) || actions.contains(QStringLiteral("raceTtft"))) {
+                auto* view = window.compareView();
+                QObject::connect(view, &blocklens::ui::CompareView::comparisonFailed, &window, grab);
+                if (actions.contains(QStringLiteral("raceTtft")))
+                    QObject::connect(view->race(), &blocklens::ui::TtftRace::finished, &window, grab);
+                else
+                    QObject::connect(view, &blocklens::ui::CompareView::comparisonShown, &window, grab);
+            }
+#endif
             else
                 QTimer::singleShot(actions.isEmpty() ? 0 : 1500, &window, grab);
         };

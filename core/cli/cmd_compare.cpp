@@ -4,11 +4,12 @@
 #include "cli/engine_args.hpp"
 #include "cli/input.hpp"
 #include "engine/metrics.hpp"
+#include "engine/run_record.hpp"
 #include "segment/segmenter.hpp"
+#include "segment/token_blocks.hpp"
 #include "store/store.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
-#include "version.hpp"
 
 #include <cstdio>
 #include <ostream>
@@ -89,17 +90,14 @@ Input readInput(const ArgSpec::Parsed& a, const engine::ModelConfig& config, std
     } else {
         const auto& seg = segment::findSegmenter(a.has("segmenter") ? a.value("segmenter") : std::string(segment::kDefaultSegmenter));
         const auto grid = segment::TokenGrid::fromEncoding(enc, in.doc->length(), in.tokenizer->describe());
-        for (const auto& b : seg.segment(*in.doc, grid, segmentOptions(a)).blocks)
-            if (b.tokens() > 0)
-                in.blocks.push_back(static_cast<std::int64_t>(b.tokenBegin));
+        in.blocks = segment::tokenBlockStarts(seg.segment(*in.doc, grid, segmentOptions(a)));
         in.segmenter = seg.name();
     }
     if (a.has("query")) {
         const Encoding q = in.tokenizer->encode(a.value("query"));
         if (q.ids.empty())
             throw UsageError{"--query encodes to no tokens"};
-        in.blocks.push_back(static_cast<std::int64_t>(in.ids.size()));
-        in.ids.insert(in.ids.end(), q.ids.begin(), q.ids.end());
+        segment::appendQueryBlock(in.ids, in.blocks, q.ids);
     }
     if (in.ids.empty())
         throw Error("the input encodes to no tokens", {.file = a.value("input")});
@@ -126,37 +124,12 @@ void record(const std::filesystem::path& db, const engine::Model& model, const I
             const engine::RunResult& r, const engine::ModeComparison* cmp)
 {
     auto store = store::Store::open(db);
-    store::RunRecord rec;
+    engine::RunContext context;
     if (in.doc)
-        rec.documentId = store.addDocument(*in.doc);
-    rec.modelName = model.directory().filename().string();
-    rec.modelHash = model.fingerprint();
-    rec.modelConfig = model.config().toJson();
-    rec.tokenizerHash = in.tokenizer ? in.tokenizer->contentHash() : std::string();
-    rec.attentionMode = std::string(engine::toString(mode));
-    rec.device = model.device();
-    rec.dtype = std::string(engine::toString(model.dtype()));
-    rec.software = json{{"blocklens", std::string(kVersion)}, {"libtorch", engine::torchVersion()}}.dump();
-    rec.tokens = r.stats.tokens;
-    rec.blocks = r.stats.blocks;
-    rec.ttftMs = r.stats.ttftMs;
-    rec.prefillMs = r.stats.prefillMs;
-    rec.flops = r.stats.prefillFlops.total();
-    rec.kvBytes = static_cast<std::int64_t>(r.stats.kvBytes);
-    rec.cacheHits = r.stats.cacheHits;
-    rec.cacheMisses = r.stats.cacheMisses;
-    if (cmp) {
-        rec.logitKl = cmp->meanKl;
-        rec.top1Agreement = cmp->top1Agreement;
-        json d;
-        d["max_kl"] = cmp->maxKl;
-        d["perplexity_reference"] = cmp->perplexityA ? json(*cmp->perplexityA) : json(nullptr);
-        d["perplexity"] = cmp->perplexityB ? json(*cmp->perplexityB) : json(nullptr);
-        d["first_divergent_token"] = cmp->firstDivergentToken ? json(*cmp->firstDivergentToken) : json(nullptr);
-        d["segmenter"] = in.segmenter;
-        rec.divergence = d.dump();
-    }
-    store.recordRun(rec);
+        context.documentId = store.addDocument(*in.doc);
+    context.tokenizerHash = in.tokenizer ? in.tokenizer->contentHash() : std::string();
+    context.segmenter = in.segmenter;
+    store.recordRun(engine::makeRunRecord(model, mode, r, context, cmp));
 }
 
 } // namespace

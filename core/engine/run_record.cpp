@@ -1,0 +1,45 @@
+#include "engine/run_record.hpp"
+
+#include "version.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace blocklens::engine {
+
+store::RunRecord makeRunRecord(const Model& model, AttentionMode mode, const RunResult& r, const RunContext& context,
+                               const ModeComparison* cmp)
+{
+    using json = nlohmann::ordered_json;
+    store::RunRecord rec;
+    rec.documentId = context.documentId;
+    rec.modelName = model.directory().filename().string();
+    rec.modelHash = model.fingerprint();
+    rec.modelConfig = model.config().toJson();
+    rec.tokenizerHash = context.tokenizerHash;
+    rec.attentionMode = std::string(toString(mode));
+    rec.device = model.device();
+    rec.dtype = std::string(toString(model.dtype()));
+    rec.software = json{{"blocklens", std::string(kVersion)}, {"libtorch", torchVersion()}}.dump();
+    rec.tokens = r.stats.tokens;
+    rec.blocks = r.stats.blocks;
+    rec.ttftMs = r.stats.ttftMs;
+    rec.prefillMs = r.stats.prefillMs;
+    rec.flops = r.stats.prefillFlops.total();
+    rec.kvBytes = static_cast<std::int64_t>(r.stats.kvBytes);
+    rec.cacheHits = r.stats.cacheHits;
+    rec.cacheMisses = r.stats.cacheMisses;
+    if (cmp) {
+        rec.logitKl = cmp->meanKl;
+        rec.top1Agreement = cmp->top1Agreement;
+        json d;
+        d["max_kl"] = cmp->maxKl;
+        d["perplexity_reference"] = cmp->perplexityA ? json(*cmp->perplexityA) : json(nullptr);
+        d["perplexity"] = cmp->perplexityB ? json(*cmp->perplexityB) : json(nullptr);
+        d["first_divergent_token"] = cmp->firstDivergentToken ? json(*cmp->firstDivergentToken) : json(nullptr);
+        d["segmenter"] = context.segmenter;
+        rec.divergence = d.dump();
+    }
+    return rec;
+}
+
+} // namespace blocklens::engine

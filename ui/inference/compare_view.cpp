@@ -1,0 +1,356 @@
+#include "inference/compare_view.hpp"
+
+#include "inference/inference_worker.hpp"
+#include "inference/kl_sparkline.hpp"
+#include "inference/run_format.hpp"
+#include "inference/ttft_race.hpp"
+#include "theme.hpp"
+
+#include <QCheckBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+namespace blocklens::ui {
+namespace {
+
+QLabel* number(const QString& objectName)
+{
+    auto* l = new QLabel(QStringLiteral("—"));
+    l->setObjectName(objectName);
+    l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    return l;
+}
+
+// The continuation as HTML, the first divergent token (if any) highlighted.
+QString highlighted(const std::vector<QString>& pieces, std::optional<std::int64_t> divergent, const QColor& mark)
+{
+    QString html;
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        const QString piece = pieces[i].toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"));
+        if (divergent && static_cast<std::int64_t>(i) == *divergent)
+            html += QStringLiteral("<span style=\"background-color:%1;font-weight:bold\">%2</span>").arg(mark.name(), piece.isEmpty() ? QStringLiteral("∅") : piece);
+        else if (divergent && static_cast<std::int64_t>(i) > *divergent)
+            html += QStringLiteral("<span style=\"text-decoration:underline\">%1</span>").arg(piece);
+        else
+            html += piece;
+    }
+    return html;
+}
+
+} // namespace
+
+CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(parent), worker_(worker)
+{
+    setObjectName(QStringLiteral("compareView"));
+    auto* layout = new QVBoxLayout(this);
+
+    auto* controls = new QHBoxLayout;
+    controls->addWidget(new QLabel(tr("Query")));
+    query_ = new QLineEdit(tr("What is this document about?"));
+    query_->setObjectName(QStringLiteral("compareQuery"));
+    query_->setToolTip(tr("Appended to the document as the last block: the block that attends to everything."));
+    controls->addWidget(query_, 1);
+    controls->addWidget(new QLabel(tr("Tokens")));
+    maxTokens_ = new QSpinBox;
+    maxTokens_->setObjectName(QStringLiteral("compareMaxTokens"));
+    maxTokens_->setRange(0, 512);
+    maxTokens_->setValue(24);
+    maxTokens_->setToolTip(tr("Greedy continuation length under each mode"));
+    controls->addWidget(maxTokens_);
+    cold_ = new QCheckBox(tr("Empty cache first"));
+    cold_->setObjectName(QStringLiteral("compareColdCache"));
+    cold_->setToolTip(tr("Drop every cached block before the block-attention run (a cold start). Unchecked, blocks "
+                         "cached by earlier runs are reused: after a boundary edit only the touched blocks are encoded."));
+    controls->addWidget(cold_);
+    runButton_ = new QPushButton(tr("Run ▶"));
+    runButton_->setObjectName(QStringLiteral("compareRun"));
+    runButton_->setDefault(true);
+    cancel_ = new QPushButton(tr("Cancel"));
+    cancel_->setObjectName(QStringLiteral("compareCancel"));
+    cancel_->setEnabled(false);
+    controls->addWidget(runButton_);
+    controls->addWidget(cancel_);
+    layout->addLayout(controls);
+
+    auto* statusRow = new QHBoxLayout;
+    status_ = new QLabel(tr("Load a model (Model panel), open a document, then run."));
+    status_->setObjectName(QStringLiteral("compareStatus"));
+    status_->setWordWrap(true);
+    progress_ = new QProgressBar;
+    progress_->setMaximumWidth(220);
+    progress_->hide();
+    statusRow->addWidget(status_, 1);
+    statusRow->addWidget(progress_);
+    layout->addLayout(statusRow);
+
+    auto* columns = new QHBoxLayout;
+    full_ = makeColumn(tr("Full attention"), QStringLiteral("full"), false);
+    block_ = makeColumn(tr("Block attention (block-cached)"), QStringLiteral("block"), true);
+
+    auto* middle = new QGroupBox(tr("Divergence on the query block"));
+    middle->setObjectName(QStringLiteral("divergenceBox"));
+    auto* mid = new QVBoxLayout(middle);
+    queryInfo_ = number(QStringLiteral("queryInfo"));
+    queryInfo_->setWordWrap(true);
+    mid->addWidget(queryInfo_);
+    sparkline_ = new KlSparkline;
+    mid->addWidget(sparkline_);
+    auto* midForm = new QFormLayout;
+    meanKl_ = number(QStringLiteral("meanKl"));
+    top1_ = number(QStringLiteral("top1Agreement"));
+    divergent_ = number(QStringLiteral("firstDivergent"));
+    divergent_->setWordWrap(true);
+    midForm->addRow(tr("Mean KL (max)"), meanKl_);
+    midForm->addRow(tr("Top-1 agreement"), top1_);
+    midForm->addRow(tr("Continuations"), divergent_);
+    mid->addLayout(midForm);
+    mid->addStretch(1);
+
+    columns->addWidget(full_.box, 3);
+    columns->addWidget(middle, 2);
+    columns->addWidget(block_.box, 3);
+    layout->addLayout(columns, 1);
+
+    auto* raceBox = new QGroupBox(tr("Time to first token"));
+    auto* raceLayout = new QVBoxLayout(raceBox);
+    race_ = new TtftRace;
+    raceLayout->addWidget(race_);
+    layout->addWidget(raceBox);
+
+    connect(runButton_, &QPushButton::clicked, this, &CompareView::run);
+    connect(query_, &QLineEdit::returnPressed, this, &CompareView::run);
+    connect(cancel_, &QPushButton::clicked, this, [this] {
+        if (runId_)
+            worker_->cancel(runId_);
+    });
+    connect(worker_, &InferenceWorker::compareStarted, this, [this](quint64 id, const CompareInput& input) {
+        if (id == runId_)
+            started(input);
+    });
+    connect(worker_, &InferenceWorker::tokenStreamed, this, [this](quint64 id, CompareColumn column, qint32, const QString& text) {
+        if (id == runId_)
+            streamed(column, text);
+    });
+    connect(worker_, &InferenceWorker::runFinished, this, [this](quint64 id, CompareColumn column, const engine::RunStats& stats) {
+        if (id == runId_)
+            columnDone(column, stats);
+    });
+    connect(worker_, &InferenceWorker::runProgress, this, [this](quint64 id, qint64 done, qint64 total, const QString& what) {
+        if (id != runId_)
+            return;
+        progress_->setRange(0, static_cast<int>(total));
+        progress_->setValue(static_cast<int>(done));
+        progress_->setFormat(what + QStringLiteral(" %v/%m"));
+    });
+    connect(worker_, &InferenceWorker::comparisonReady, this, [this](quint64 id, const CompareReport& report) {
+        if (id != runId_)
+            return;
+        setRunning(false);
+        showReport(report);
+    });
+    connect(worker_, &InferenceWorker::failed, this, [this](quint64 id, const QString& message) {
+        if (id != runId_)
+            return;
+        setRunning(false);
+        setStatus(tr("The comparison failed: %1").arg(message), true);
+        Q_EMIT comparisonFailed(message);
+    });
+    connect(worker_, &InferenceWorker::cancelled, this, [this](quint64 id) {
+        if (id != runId_)
+            return;
+        setRunning(false);
+        setStatus(tr("Cancelled."));
+    });
+    connect(worker_, &InferenceWorker::modelLoaded, this, [this](quint64, const ModelInfo& info) {
+        if (!runId_)
+            setStatus(tr("Model %1 on %2 ready. Press Run (or Enter in the query).").arg(info.name, info.device));
+    });
+}
+
+CompareView::Column CompareView::makeColumn(const QString& title, const QString& prefix, bool block)
+{
+    Column c;
+    c.box = new QGroupBox(title);
+    c.box->setObjectName(prefix + QStringLiteral("Column"));
+    auto* v = new QVBoxLayout(c.box);
+    auto* form = new QFormLayout;
+    c.ttft = number(prefix + QStringLiteral("Ttft"));
+    QFont big = c.ttft->font();
+    big.setPointSizeF(big.pointSizeF() * 1.6);
+    big.setBold(true);
+    c.ttft->setFont(big);
+    c.warm = number(prefix + QStringLiteral("WarmTtft"));
+    c.flops = number(prefix + QStringLiteral("Flops"));
+    c.kv = number(prefix + QStringLiteral("Kv"));
+    c.cache = number(prefix + QStringLiteral("Cache"));
+    form->addRow(tr("Time to first token"), c.ttft);
+    if (block)
+        form->addRow(tr("…all blocks cached"), c.warm);
+    else
+        c.warm->hide();
+    form->addRow(tr("Prefill work"), c.flops);
+    form->addRow(tr("KV memory"), c.kv);
+    form->addRow(tr("Cache hits / misses"), c.cache);
+    v->addLayout(form);
+    c.text = new QTextBrowser;
+    c.text->setObjectName(prefix + QStringLiteral("Text"));
+    c.text->setFont(documentFont());
+    c.text->setPlaceholderText(tr("The continuation streams here, token by token."));
+    v->addWidget(c.text, 1);
+    return c;
+}
+
+void CompareView::setQuery(const QString& query)
+{
+    query_->setText(query);
+}
+
+QString CompareView::query() const
+{
+    return query_->text();
+}
+
+void CompareView::setMaxNewTokens(int n)
+{
+    maxTokens_->setValue(n);
+}
+
+QString CompareView::statusText() const
+{
+    return status_->text();
+}
+
+QString CompareView::labelText(const QString& objectName) const
+{
+    const auto* l = findChild<QLabel*>(objectName);
+    return l ? l->text() : QString();
+}
+
+QString CompareView::streamedText(CompareColumn column) const
+{
+    return (column == CompareColumn::Full ? full_ : block_).text->toPlainText();
+}
+
+void CompareView::run()
+{
+    if (!worker_->model()) {
+        setStatus(tr("No model is loaded: choose one in the Model panel (View > Model)."), true);
+        return;
+    }
+    QString why;
+    std::optional<CompareJob> job = source_ ? source_(&why) : std::nullopt;
+    if (!job) {
+        setStatus(why.isEmpty() ? tr("Open a document first.") : why, true);
+        return;
+    }
+    job->query = query_->text();
+    job->maxNewTokens = maxTokens_->value();
+    job->coldCache = cold_->isChecked();
+    for (Column* c : {&full_, &block_}) {
+        for (QLabel* l : {c->ttft, c->warm, c->flops, c->kv, c->cache})
+            l->setText(QStringLiteral("…"));
+        c->text->clear();
+    }
+    for (QLabel* l : {meanKl_, top1_, divergent_})
+        l->setText(QStringLiteral("…"));
+    sparkline_->clear();
+    race_->clear();
+    runId_ = worker_->requestComparison(*job);
+    setRunning(true);
+    setStatus(tr("Tokenizing…"));
+}
+
+void CompareView::rerunIfShown()
+{
+    if (report_ && isVisible() && worker_->model())
+        run();
+}
+
+void CompareView::setRunning(bool running)
+{
+    runButton_->setEnabled(true); // a new run supersedes the one in flight
+    cancel_->setEnabled(running);
+    progress_->setVisible(running);
+    if (running)
+        progress_->setRange(0, 0);
+    else
+        runId_ = 0;
+}
+
+void CompareView::started(const CompareInput& input)
+{
+    const auto blocks = input.blocks.size();
+    queryInfo_->setText(tr("%1 tokens in %2 blocks; the query block has %3 tokens").arg(input.ids.size()).arg(blocks).arg(input.queryTokens));
+    setStatus(tr("Running full attention, then block attention…"));
+}
+
+void CompareView::streamed(CompareColumn column, const QString& text)
+{
+    Column& c = column == CompareColumn::Full ? full_ : block_;
+    c.text->setPlainText(text);
+}
+
+void CompareView::columnDone(CompareColumn column, const engine::RunStats& s)
+{
+    Column& c = column == CompareColumn::Full ? full_ : block_;
+    c.ttft->setText(formatMs(s.ttftMs));
+    c.flops->setText(formatFlops(s.prefillFlops.total()));
+    c.kv->setText(formatKvBytes(s.kvBytes));
+    c.cache->setText(column == CompareColumn::Full ? tr("— (no block cache)") : tr("%1 / %2").arg(s.cacheHits).arg(s.cacheMisses));
+}
+
+void CompareView::showReport(const CompareReport& r)
+{
+    report_ = r;
+    columnDone(CompareColumn::Full, r.full.stats);
+    columnDone(CompareColumn::Block, r.block.stats);
+    block_.warm->setText(formatMs(r.blockWarm.ttftMs));
+    block_.warm->setToolTip(tr("Block attention again with every document block in the cache: %1 prefill work")
+                                .arg(formatFlops(r.blockWarm.prefillFlops.total())));
+    const auto& cmp = r.comparison;
+    meanKl_->setText(tr("%1 (%2)").arg(formatKl(cmp.meanKl), formatKl(cmp.maxKl)));
+    top1_->setText(formatPercent(cmp.top1Agreement));
+    sparkline_->setValues(cmp.kl, r.queryTokenText);
+    const QColor mark = Theme::fromPalette(palette()).dark ? QColor(0x8a, 0x3a, 0x2a) : QColor(0xff, 0xd2, 0xb8);
+    if (cmp.firstDivergentToken) {
+        const auto k = static_cast<std::size_t>(*cmp.firstDivergentToken);
+        const QString a = k < r.fullPieces.size() ? r.fullPieces[k] : QString();
+        const QString b = k < r.blockPieces.size() ? r.blockPieces[k] : QString();
+        divergent_->setText(tr("diverge at token %1: «%2» vs «%3»").arg(k).arg(a.toHtmlEscaped(), b.toHtmlEscaped()));
+    } else {
+        divergent_->setText(tr("agree on all %1 tokens").arg(cmp.comparedGenerated));
+    }
+    full_.text->setHtml(highlighted(r.fullPieces, cmp.firstDivergentToken, mark));
+    block_.text->setHtml(highlighted(r.blockPieces, cmp.firstDivergentToken, mark));
+    race_->race(r.full.stats.ttftMs, r.blockWarm.ttftMs, tr("Block attention, blocks cached"));
+    QString status = tr("Done: block attention's first token after %1 with the cache as it was (%2 of %3 blocks found), %4 with every block cached.")
+                         .arg(formatMs(r.block.stats.ttftMs))
+                         .arg(r.block.stats.cacheHits)
+                         .arg(r.block.stats.cacheHits + r.block.stats.cacheMisses)
+                         .arg(formatMs(r.blockWarm.ttftMs));
+    if (r.recorded)
+        status += tr(" Recorded in the workspace.");
+    else if (!r.recordError.isEmpty())
+        status += tr(" Not recorded: %1").arg(r.recordError);
+    setStatus(status, false);
+    Q_EMIT comparisonShown();
+}
+
+void CompareView::setStatus(const QString& text, bool error)
+{
+    status_->setText(text);
+    QPalette p = status_->palette();
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    p.setColor(QPalette::WindowText, error ? (dark ? QColor(0xff, 0x8a, 0x80) : QColor(0xb0, 0x20, 0x18)) : palette().color(QPalette::WindowText));
+    status_->setPalette(p);
+}
+
+} // namespace blocklens::ui

@@ -1,0 +1,87 @@
+#pragma once
+// Side by side: the document's blocks plus a query, run under full attention and under block
+// attention (block-cached: the cache as it is, then warm), one column per mode — TTFT, prefill
+// FLOPs, KV memory, cache hits, the continuation streaming token by token — and between them the
+// divergence on the query block (per-token KL sparkline, top-1 agreement, first divergent token,
+// highlighted in both texts). Below, the two TTFTs as a race. Runs go through InferenceWorker;
+// the shared block cache makes a re-run after a boundary edit recompute only touched blocks.
+#include "inference/inference_types.hpp"
+
+#include <QWidget>
+
+#include <functional>
+#include <optional>
+
+class QCheckBox;
+class QGroupBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTextBrowser;
+
+namespace blocklens::ui {
+
+class InferenceWorker;
+class KlSparkline;
+class TtftRace;
+
+class CompareView : public QWidget {
+    Q_OBJECT
+public:
+    // What to run: the document on screen and its current cuts. Returns nullopt (and why) when
+    // there is nothing to run.
+    using JobSource = std::function<std::optional<CompareJob>(QString* why)>;
+
+    explicit CompareView(InferenceWorker* worker, QWidget* parent = nullptr);
+    void setJobSource(JobSource source) { source_ = std::move(source); }
+
+    void run();                         // the Run button
+    void rerunIfShown();                // after a boundary edit: run again when a result is on screen
+    void setQuery(const QString& query);
+    QString query() const;
+    void setMaxNewTokens(int n);
+    bool isRunning() const { return runId_ != 0; }
+    const std::optional<CompareReport>& lastReport() const { return report_; }
+    QString statusText() const;
+    TtftRace* race() const { return race_; }
+    QString labelText(const QString& objectName) const; // a shown number, by object name (tests)
+    QString streamedText(CompareColumn column) const;
+
+Q_SIGNALS:
+    void comparisonShown(); // a full result is on screen
+    void comparisonFailed(const QString& message);
+
+private:
+    struct Column {
+        QGroupBox* box;
+        QLabel *ttft, *warm, *flops, *kv, *cache;
+        QTextBrowser* text;
+    };
+    Column makeColumn(const QString& title, const QString& prefix, bool block);
+    void started(const CompareInput& input);
+    void streamed(CompareColumn column, const QString& text);
+    void columnDone(CompareColumn column, const engine::RunStats& stats);
+    void showReport(const CompareReport& report);
+    void setStatus(const QString& text, bool error = false);
+    void setRunning(bool running);
+
+    InferenceWorker* worker_;
+    JobSource source_;
+    QLineEdit* query_;
+    QSpinBox* maxTokens_;
+    QCheckBox* cold_;
+    QPushButton* runButton_;
+    QPushButton* cancel_;
+    QProgressBar* progress_;
+    QLabel* status_;
+    Column full_, block_;
+    QLabel *queryInfo_, *meanKl_, *top1_, *divergent_;
+    KlSparkline* sparkline_;
+    TtftRace* race_;
+    quint64 runId_ = 0;
+    std::optional<CompareReport> report_;
+};
+
+} // namespace blocklens::ui

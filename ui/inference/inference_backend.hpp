@@ -1,0 +1,76 @@
+#pragma once
+// The half of InferenceWorker that lives on the worker thread: it owns the model, the runner, the
+// block KV cache, the tokenizer and the last document's tokenization, does the work of each
+// request and posts the outcome back to the InferenceWorker (which drops what is no longer
+// wanted). Internal to ui/inference: use InferenceWorker.
+#include "inference/inference_types.hpp"
+#include "segment/token_grid.hpp"
+
+#include <QObject>
+#include <QPointer>
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+namespace blocklens::engine {
+class BlockKvCache;
+class Model;
+class Runner;
+} // namespace blocklens::engine
+
+namespace blocklens::store {
+class Store;
+}
+
+namespace blocklens::ui {
+
+class InferenceWorker;
+
+class InferenceBackend : public QObject {
+public:
+    explicit InferenceBackend(InferenceWorker* front);
+    ~InferenceBackend() override;
+
+    // Each runs on the worker thread and posts exactly one outcome for `id`.
+    void load(quint64 id, const LoadJob& job, std::stop_token stop);
+    void compare(quint64 id, const CompareJob& job, std::stop_token stop);
+    void attention(quint64 id, const AttentionJob& job, std::stop_token stop);
+    void unload();
+    void setWorkspace(const QString& path);
+
+private:
+    struct Tokenized {
+        std::vector<std::int32_t> ids;
+        std::vector<std::int64_t> blocks;
+        std::vector<TokenSpan> spans;
+        std::int64_t queryTokens = 0;
+    };
+    // The document's tokens (cached for the last document), cut at `cuts`, plus the query block.
+    Tokenized tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query);
+    void record(const CompareJob& job, const CompareReport& report);
+    QString decode(const std::vector<std::int32_t>& ids) const;
+    std::vector<QString> pieces(const std::vector<std::int32_t>& ids) const;
+
+    // Posts cancelled(id) or failed(id, message) for an exception thrown by a request.
+    void postFailure(quint64 id, const std::stop_token& stop, std::exception_ptr error);
+    // Posts `fn` to run on the front's thread (dropped if the front is gone).
+    template <class Fn> void post(Fn&& fn);
+
+    QPointer<InferenceWorker> front_;
+    std::unique_ptr<engine::BlockKvCache> cache_;
+    std::unique_ptr<engine::Model> model_;
+    std::unique_ptr<engine::Runner> runner_;
+    std::optional<Tokenizer> tokenizer_;
+    ModelInfo info_;
+    // The last document's tokenization: documents are re-cut far more often than re-typed.
+    std::string encodedHash_;
+    Encoding encoding_;
+    segment::TokenGrid grid_;
+    QString workspace_;
+    std::unique_ptr<store::Store> store_;
+};
+
+} // namespace blocklens::ui

@@ -1,0 +1,115 @@
+#pragma once
+// Value types that travel between the UI thread and the inference worker (InferenceWorker).
+// Everything here is copyable and torch-free; results carry the engine's own structs so the
+// numbers shown are exactly the engine's.
+#include "document/document.hpp"
+#include "engine/memory.hpp"
+#include "engine/metrics.hpp"
+#include "engine/runner.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+#include <QMetaType>
+#include <QString>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace blocklens::ui {
+
+// ---- Loading a model ---------------------------------------------------------------------------
+
+struct LoadJob {
+    QString directory;        // a Hugging Face model directory (config.json, safetensors, tokenizer.json)
+    QString device = QStringLiteral("cpu"); // "cpu", "cuda", "cuda:N"
+    QString dtype;            // "f32", "bf16", "f16"; empty: the engine's default for the device
+    qint64 maxTokens = 8192;  // longest sequence planned (memory check before loading)
+};
+
+// What is loaded, for the model panel and for run records.
+struct ModelInfo {
+    QString directory;
+    QString name;             // the directory's name
+    QString architecture;     // "llama", "qwen3", ...
+    QString device;           // as the engine reports it ("cpu", "cuda:0")
+    QString dtype;            // compute dtype
+    QString fingerprint;      // hex SHA-256 naming the checkpoint (block cache key)
+    QString tokenizerHash;    // empty when the directory has no tokenizer.json
+    QString tokenizerDescription;
+    engine::ModelConfig config;
+    engine::MemoryEstimate memory;
+    qint64 parameters = 0;
+    double loadMs = 0;
+};
+
+// ---- Side by side: full vs block attention ----------------------------------------------------
+
+// The document's blocks (cuts in code points, e.g. the workbench's current boundaries) plus a
+// query. The worker tokenizes with the model's tokenizer.json, maps the cuts to token block starts
+// (segment::tokenBlockStarts) and appends the query as the last, global block.
+struct CompareJob {
+    std::shared_ptr<const Document> document;
+    std::vector<std::size_t> cuts; // code points, ascending
+    QString query;                 // appended as the last block; empty: the document's last block is the query
+    qint64 maxNewTokens = 16;      // greedy continuation under each mode
+    bool coldCache = false;        // empty the block KV cache before the block-attention run
+    QString segmenter = QStringLiteral("workbench"); // how the cuts were made (recorded with the runs)
+};
+
+// Which column a streamed token or a run belongs to.
+enum class CompareColumn { Full = 0, Block = 1 };
+
+// The input as the engine saw it, sent as soon as it is tokenized.
+struct CompareInput {
+    std::vector<std::int32_t> ids;
+    std::vector<std::int64_t> blocks; // token starts, first 0; the last is the query block
+    std::vector<TokenSpan> spans;     // code-point span of each document token (query tokens: none)
+    qint64 queryTokens = 0;
+};
+
+struct CompareReport {
+    CompareInput input;
+    engine::RunResult full;          // mode full (logits: the query block's rows)
+    engine::RunResult block;         // mode block-cached, with the cache as it was (hits/misses as run)
+    engine::RunStats blockWarm;      // block-cached again with every block cached (TTFT as the paper measures it)
+    engine::ModeComparison comparison; // full (reference) vs block-cached on the query block
+    QString fullText, blockText;     // the decoded continuations
+    // Each generated token's share of the decoded text (concatenated they give fullText /
+    // blockText; a token that completes a multi-byte character carries it), for highlighting.
+    std::vector<QString> fullPieces, blockPieces;
+    std::vector<QString> queryTokenText; // the query block's tokens, decoded one by one (sparkline labels)
+    engine::BlockKvCacheStats cache; // the shared cache after the runs
+    bool recorded = false;           // written to the workspace store as two runs
+    QString recordError;             // why recording failed (the comparison itself succeeded)
+};
+
+// ---- Attention capture for heatmaps -----------------------------------------------------------
+
+// A FULL-attention run that captures where attention goes, per block. Give either ids + blocks, or
+// a document + cuts (+ optional query) and the worker tokenizes as for CompareJob.
+struct AttentionJob {
+    std::vector<std::int32_t> ids;
+    std::vector<std::int64_t> blocks;  // token starts (first 0); with ids
+    std::shared_ptr<const Document> document;
+    std::vector<std::size_t> cuts;     // code points; with document
+    QString query;                     // with document: appended as the last block
+    std::vector<std::int64_t> layers;  // empty: every layer
+    bool byBlock = false;              // rows are query blocks (mean over their tokens) instead of tokens
+};
+
+struct AttentionReport {
+    std::vector<std::int32_t> ids;    // what ran
+    std::vector<std::int64_t> blocks; // token starts the mass is computed for (first 0)
+    std::vector<TokenSpan> spans;     // code-point span per token when a document was given (else empty)
+    engine::AttentionMass mass;       // [layers, heads, rows, blocks]; rows = tokens or blocks (byBlock)
+    double milliseconds = 0;          // the run, capture included
+};
+
+} // namespace blocklens::ui
+
+Q_DECLARE_METATYPE(blocklens::ui::ModelInfo)
+Q_DECLARE_METATYPE(blocklens::ui::CompareInput)
+Q_DECLARE_METATYPE(blocklens::ui::CompareReport)
+Q_DECLARE_METATYPE(blocklens::ui::AttentionReport)
+Q_DECLARE_METATYPE(blocklens::ui::CompareColumn)

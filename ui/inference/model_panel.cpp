@@ -1,0 +1,291 @@
+#include "inference/model_panel.hpp"
+
+#include "engine/model.hpp"
+#include "inference/demo_model.hpp"
+#include "inference/inference_worker.hpp"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace blocklens::ui {
+namespace {
+
+constexpr qint64 kPlannedTokens = 8192; // the memory check plans for inputs this long
+
+QString bytes(std::uint64_t n) { return QString::fromStdString(engine::formatBytes(n)); }
+
+QString parameterCount(qint64 n)
+{
+    if (n >= 1'000'000'000)
+        return QStringLiteral("%1 B").arg(static_cast<double>(n) / 1e9, 0, 'f', 2);
+    if (n >= 1'000'000)
+        return QStringLiteral("%1 M").arg(static_cast<double>(n) / 1e6, 0, 'f', 1);
+    return QLocale().toString(n);
+}
+
+} // namespace
+
+ModelPanel::ModelPanel(InferenceWorker* worker, QWidget* parent) : QWidget(parent), worker_(worker)
+{
+    setObjectName(QStringLiteral("modelPanel"));
+    auto* layout = new QVBoxLayout(this);
+    auto* form = new QFormLayout;
+    source_ = new QComboBox;
+    source_->setObjectName(QStringLiteral("modelSource"));
+    const QString demo = findDemoModel();
+    if (!demo.isEmpty())
+        source_->addItem(tr("Bundled demo model"), demo);
+    source_->addItem(tr("Model directory…"), QString());
+    form->addRow(tr("Model"), source_);
+
+    auto* pathRow = new QHBoxLayout;
+    path_ = new QLineEdit;
+    path_->setObjectName(QStringLiteral("modelDirectory"));
+    path_->setPlaceholderText(tr("Hugging Face model directory"));
+    browse_ = new QPushButton(tr("Browse…"));
+    pathRow->addWidget(path_, 1);
+    pathRow->addWidget(browse_);
+    form->addRow(tr("Directory"), pathRow);
+
+    device_ = new QComboBox;
+    device_->setObjectName(QStringLiteral("modelDevice"));
+    device_->addItem(tr("CPU"), QStringLiteral("cpu"));
+    if (engine::cudaAvailable())
+        device_->addItem(tr("CUDA GPU"), QStringLiteral("cuda"));
+    else
+        device_->setToolTip(tr("CUDA is not available in this build or on this machine."));
+    form->addRow(tr("Device"), device_);
+    dtype_ = new QComboBox;
+    dtype_->setObjectName(QStringLiteral("modelDtype"));
+    dtype_->addItem(tr("Default (f32 on CPU, the checkpoint's on GPU)"), QString());
+    dtype_->addItem(QStringLiteral("f32"), QStringLiteral("f32"));
+    dtype_->addItem(QStringLiteral("bf16"), QStringLiteral("bf16"));
+    dtype_->addItem(QStringLiteral("f16"), QStringLiteral("f16"));
+    form->addRow(tr("Precision"), dtype_);
+    layout->addLayout(form);
+
+    details_ = new QLabel;
+    details_->setObjectName(QStringLiteral("modelDetails"));
+    details_->setWordWrap(true);
+    details_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(details_);
+
+    auto* buttons = new QHBoxLayout;
+    loadButton_ = new QPushButton(tr("Load"));
+    loadButton_->setObjectName(QStringLiteral("loadModel"));
+    cancel_ = new QPushButton(tr("Cancel"));
+    cancel_->setObjectName(QStringLiteral("cancelLoad"));
+    cancel_->setEnabled(false);
+    buttons->addWidget(loadButton_);
+    buttons->addWidget(cancel_);
+    buttons->addStretch(1);
+    layout->addLayout(buttons);
+    progress_ = new QProgressBar;
+    progress_->setObjectName(QStringLiteral("loadProgress"));
+    progress_->setTextVisible(true);
+    progress_->hide();
+    layout->addWidget(progress_);
+    status_ = new QLabel;
+    status_->setObjectName(QStringLiteral("modelStatus"));
+    status_->setWordWrap(true);
+    status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(status_);
+    loaded_ = new QLabel(tr("No model loaded."));
+    loaded_->setObjectName(QStringLiteral("loadedModel"));
+    loaded_->setWordWrap(true);
+    layout->addWidget(loaded_);
+    layout->addStretch(1);
+
+    connect(source_, &QComboBox::currentIndexChanged, this, [this] {
+        const QString dir = source_->currentData().toString();
+        path_->setEnabled(dir.isEmpty());
+        browse_->setEnabled(dir.isEmpty());
+        if (!dir.isEmpty())
+            path_->setText(dir);
+        reprobe();
+    });
+    connect(path_, &QLineEdit::editingFinished, this, &ModelPanel::reprobe);
+    connect(browse_, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Hugging Face model directory"), path_->text());
+        if (!dir.isEmpty())
+            setDirectory(dir);
+    });
+    connect(device_, &QComboBox::currentIndexChanged, this, &ModelPanel::reprobe);
+    connect(dtype_, &QComboBox::currentIndexChanged, this, &ModelPanel::reprobe);
+    connect(loadButton_, &QPushButton::clicked, this, [this] { load(); });
+    connect(cancel_, &QPushButton::clicked, this, [this] {
+        if (loadId_)
+            worker_->cancel(loadId_);
+    });
+    connect(&probeWatcher_, &QFutureWatcher<ModelProbe>::finished, this, [this] {
+        const ModelProbe p = probeWatcher_.result();
+        if (p.directory == directory()) // a newer choice replaced this one: drop it
+            showProbe(p);
+    });
+
+    connect(worker_, &InferenceWorker::loadProgress, this, [this](quint64 id, qint64 done, qint64 total, const QString& what) {
+        if (id != loadId_)
+            return;
+        progress_->setRange(0, static_cast<int>(total));
+        progress_->setValue(static_cast<int>(done));
+        progress_->setFormat(tr("%p% — %1").arg(what));
+    });
+    auto finished = [this](quint64 id) {
+        if (id != loadId_)
+            return false;
+        loadId_ = 0;
+        progress_->hide();
+        cancel_->setEnabled(false);
+        loadButton_->setEnabled(true);
+        return true;
+    };
+    connect(worker_, &InferenceWorker::modelLoaded, this, [this, finished](quint64 id, const ModelInfo& info) {
+        finished(id);
+        setStatus(tr("Loaded in %1 ms.").arg(info.loadMs, 0, 'f', 0), false);
+        showLoaded(info);
+    });
+    // A load started elsewhere (command line, demo at start) shows here too.
+    connect(worker_, &InferenceWorker::modelUnloaded, this, [this] { loaded_->setText(tr("No model loaded.")); });
+    connect(worker_, &InferenceWorker::failed, this, [this, finished](quint64 id, const QString& message) {
+        if (finished(id))
+            setStatus(tr("Could not load the model: %1").arg(message) +
+                          (worker_->model() ? tr("\nThe previous model stays loaded.") : QString()),
+                      true);
+    });
+    connect(worker_, &InferenceWorker::cancelled, this, [this, finished](quint64 id) {
+        if (finished(id))
+            setStatus(tr("Loading cancelled."), false);
+    });
+
+    if (!demo.isEmpty())
+        path_->setText(demo);
+    path_->setEnabled(demo.isEmpty());
+    browse_->setEnabled(demo.isEmpty());
+    reprobe();
+}
+
+QString ModelPanel::directory() const
+{
+    return path_->text().trimmed();
+}
+
+void ModelPanel::setDevice(const QString& device)
+{
+    const int i = device_->findData(device.startsWith(QStringLiteral("cuda")) ? QStringLiteral("cuda") : QStringLiteral("cpu"));
+    if (i >= 0)
+        device_->setCurrentIndex(i);
+}
+
+QString ModelPanel::deviceChoice() const
+{
+    return device_->currentData().toString();
+}
+
+QString ModelPanel::dtypeChoice() const
+{
+    return dtype_->currentData().toString();
+}
+
+void ModelPanel::setDirectory(const QString& directory)
+{
+    const int custom = source_->findData(QString());
+    if (directory == findDemoModel() && source_->findData(directory) >= 0)
+        source_->setCurrentIndex(source_->findData(directory));
+    else
+        source_->setCurrentIndex(custom);
+    path_->setText(directory);
+    reprobe();
+}
+
+void ModelPanel::reprobe()
+{
+    details_->setText(tr("Reading config.json…"));
+    probeWatcher_.setFuture(probeModelAsync(directory(), deviceChoice(), dtypeChoice(), kPlannedTokens));
+}
+
+void ModelPanel::showProbe(const ModelProbe& p)
+{
+    if (p.config.numLayers == 0) { // config.json missing or unreadable
+        details_->clear();
+        if (!p.error.isEmpty() && !p.directory.isEmpty())
+            setStatus(p.error, true);
+        loadButton_->setEnabled(!p.directory.isEmpty() && !loadId_);
+        return;
+    }
+    const auto& c = p.config;
+    QString text = tr("<b>%1</b>, %2 layers, %3 heads (%4 KV), hidden %5, vocabulary %6<br>"
+                      "%7 parameters; in %8: weights %9 + KV cache %10 for %11 tokens + activations %12 = <b>%13</b>")
+                       .arg(QString::fromLatin1(engine::toString(c.arch).data()))
+                       .arg(c.numLayers).arg(c.numHeads).arg(c.numKvHeads).arg(c.hiddenSize).arg(c.vocabSize)
+                       .arg(parameterCount(p.parameters), p.dtype, bytes(p.estimate.weightBytes), bytes(p.estimate.kvBytes))
+                       .arg(p.estimate.tokens)
+                       .arg(bytes(p.estimate.activationBytes), bytes(p.estimate.totalBytes()));
+    if (p.available)
+        text += tr("; %1 available").arg(bytes(*p.available));
+    if (!p.hasTokenizer)
+        text += tr("<br>No tokenizer.json: documents cannot be run with this model.");
+    details_->setText(text);
+    if (!p.error.isEmpty())
+        setStatus(p.error, true);
+    else if (error_)
+        setStatus({}, false);
+    loadButton_->setEnabled(!loadId_);
+}
+
+void ModelPanel::load()
+{
+    if (directory().isEmpty()) {
+        setStatus(tr("Choose a model directory first."), true);
+        return;
+    }
+    LoadJob job;
+    job.directory = directory();
+    job.device = deviceChoice();
+    job.dtype = dtypeChoice();
+    job.maxTokens = kPlannedTokens;
+    load(job);
+}
+
+void ModelPanel::load(const LoadJob& job)
+{
+    loadId_ = worker_->requestLoad(job);
+    progress_->setRange(0, 0);
+    progress_->setFormat(tr("Loading…"));
+    progress_->show();
+    cancel_->setEnabled(true);
+    loadButton_->setEnabled(false);
+    setStatus(tr("Loading %1…").arg(job.directory), false);
+}
+
+void ModelPanel::showLoaded(const ModelInfo& info)
+{
+    loaded_->setText(tr("<b>Loaded:</b> %1 (%2, %3 parameters) on %4 in %5%6")
+                         .arg(info.name, info.architecture, parameterCount(info.parameters), info.device, info.dtype,
+                              info.tokenizerDescription.isEmpty() ? tr(", no tokenizer")
+                                                                  : tr(", tokenizer: %1").arg(info.tokenizerDescription)));
+}
+
+void ModelPanel::setStatus(const QString& text, bool error)
+{
+    error_ = error;
+    status_->setText(text);
+    QPalette p = status_->palette();
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    p.setColor(QPalette::WindowText, error ? (dark ? QColor(0xff, 0x8a, 0x80) : QColor(0xb0, 0x20, 0x18)) : palette().color(QPalette::WindowText));
+    status_->setPalette(p);
+}
+
+QString ModelPanel::statusText() const
+{
+    return status_->text();
+}
+
+} // namespace blocklens::ui

@@ -1,0 +1,61 @@
+#pragma once
+// The Model dock: choose a Hugging Face model directory (or the bundled demo model), a device
+// and a dtype; see the architecture, parameter count and memory estimate before loading; load
+// with progress and cancel. Loading happens on the InferenceWorker's thread; errors (missing
+// files, does not fit, CUDA missing) are shown in the panel and the previous model stays loaded.
+#include "inference/inference_types.hpp"
+#include "inference/model_probe.hpp"
+
+#include <QFutureWatcher>
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+
+namespace blocklens::ui {
+
+class InferenceWorker;
+struct ModelInfo;
+
+class ModelPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ModelPanel(InferenceWorker* worker, QWidget* parent = nullptr);
+
+    void setDirectory(const QString& directory); // fills the form and probes it
+    QString directory() const;
+    void setDevice(const QString& device);       // "cpu" or "cuda"; ignored when not offered
+    void load();                                 // what the Load button does: the form's choices
+    void load(const LoadJob& job);               // loads `job`, with progress and cancel here
+    QString statusText() const;                  // the status line (errors included)
+    bool hasError() const { return error_; }
+
+private:
+    void reprobe();
+    void showProbe(const ModelProbe& probe);
+    void showLoaded(const ModelInfo& info);
+    void setStatus(const QString& text, bool error);
+    QString deviceChoice() const;
+    QString dtypeChoice() const;
+
+    InferenceWorker* worker_;
+    QComboBox* source_;
+    QLineEdit* path_;
+    QPushButton* browse_;
+    QComboBox* device_;
+    QComboBox* dtype_;
+    QLabel* details_;
+    QLabel* loaded_;
+    QProgressBar* progress_;
+    QPushButton* loadButton_;
+    QPushButton* cancel_;
+    QLabel* status_;
+    QFutureWatcher<ModelProbe> probeWatcher_;
+    quint64 loadId_ = 0;
+    bool error_ = false;
+};
+
+} // namespace blocklens::ui

@@ -1,0 +1,174 @@
+#include "inference/presentation_mode.hpp"
+
+#include "annotation/annotation_session.hpp"
+#include "document_view.hpp"
+#include "inference/compare_view.hpp"
+#include "inference/ttft_race.hpp"
+#include "main_window.hpp"
+
+#include <QAction>
+#include <QApplication>
+#include <QDockWidget>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QStatusBar>
+
+namespace blocklens::ui {
+
+PresentationMode::PresentationMode(MainWindow* window) : QObject(window), window_(window) {}
+
+QDockWidget* PresentationMode::dock(const char* objectName) const
+{
+    return window_->findChild<QDockWidget*>(QLatin1String(objectName));
+}
+
+QStringList PresentationMode::steps() const
+{
+    QStringList names;
+    for (const Step& s : steps_)
+        names << s.name;
+    return names;
+}
+
+QString PresentationMode::caption() const
+{
+    return captionLabel_ ? captionLabel_->text() : QString();
+}
+
+void PresentationMode::enter()
+{
+    if (active_)
+        return;
+    active_ = true;
+    steps_.clear();
+    steps_.append({QStringLiteral("document"), tr("A long input"),
+                   tr("Full attention reads it as one sequence: every token attends to every token before it.")});
+    steps_.append({QStringLiteral("blocks"), tr("Cut into blocks"),
+                   tr("Block attention encodes each block on its own, so its keys and values can be cached and reused.")});
+    // The heatmap belongs to the analysis views; a build without them skips the step.
+    if (dock("heatmapDock"))
+        steps_.append({QStringLiteral("heatmap"), tr("Where attention goes"),
+                       tr("Block × block attention mass under full attention: what each cut takes away.")});
+    steps_.append({QStringLiteral("race"), tr("Time to first token"),
+                   tr("Full attention against block attention with the blocks cached: same input, same model.")});
+
+    savedState_ = window_->saveState();
+    savedWindowState_ = window_->windowState();
+    savedFont_ = QApplication::font();
+    QFont big = savedFont_;
+    big.setPointSizeF(big.pointSizeF() * kFontScale);
+    QApplication::setFont(big);
+    window_->showFullScreen();
+
+    captionLabel_ = new QLabel(window_);
+    captionLabel_->setObjectName(QStringLiteral("presentationCaption"));
+    captionLabel_->setWordWrap(true);
+    captionLabel_->setAutoFillBackground(true);
+    captionLabel_->setMargin(14);
+    QPalette p = captionLabel_->palette();
+    p.setColor(QPalette::Window, window_->palette().color(QPalette::Highlight));
+    p.setColor(QPalette::WindowText, window_->palette().color(QPalette::HighlightedText));
+    captionLabel_->setPalette(p);
+    window_->statusBar()->addPermanentWidget(captionLabel_, 1);
+    window_->statusBar()->show();
+    qApp->installEventFilter(this);
+    show(0);
+}
+
+void PresentationMode::exit()
+{
+    if (!active_)
+        return;
+    active_ = false;
+    qApp->removeEventFilter(this);
+    if (captionLabel_) {
+        window_->statusBar()->removeWidget(captionLabel_);
+        captionLabel_->deleteLater();
+        captionLabel_ = nullptr;
+    }
+    // The document view shows the real boundaries again.
+    if (window_->annotation()->document())
+        window_->documentView()->setBoundaries(window_->annotation()->boundaries());
+    QApplication::setFont(savedFont_);
+    window_->setWindowState(savedWindowState_);
+    window_->restoreState(savedState_);
+    step_ = -1;
+    Q_EMIT exited();
+}
+
+void PresentationMode::next()
+{
+    if (active_ && step_ + 1 < steps_.size())
+        show(step_ + 1);
+}
+
+void PresentationMode::previous()
+{
+    if (active_ && step_ > 0)
+        show(step_ - 1);
+}
+
+void PresentationMode::show(int index)
+{
+    step_ = index;
+    const Step& s = steps_[index];
+    for (QDockWidget* d : window_->findChildren<QDockWidget*>())
+        d->hide();
+    const bool hasDocument = window_->annotation()->document() != nullptr;
+    if (s.name == QLatin1String("document")) {
+        if (hasDocument)
+            window_->documentView()->setBoundaries({}); // one sequence: no bands yet
+    } else if (hasDocument) {
+        window_->documentView()->setBoundaries(window_->annotation()->boundaries());
+    }
+    if (s.name == QLatin1String("heatmap")) {
+        if (QDockWidget* d = dock("heatmapDock")) {
+            d->show();
+            d->raise();
+        }
+    } else if (s.name == QLatin1String("race")) {
+        if (QDockWidget* d = dock("compareDock")) {
+            d->show();
+            d->raise();
+            window_->resizeDocks({d}, {window_->height() * 2 / 3}, Qt::Vertical);
+        }
+        if (QAction* race = window_->action(QStringLiteral("raceTtft")))
+            race->trigger();
+    }
+    captionLabel_->setText(tr("<b>%1/%2 · %3</b> — %4 <span style=\"opacity:0.7\">(Space: next · Left: back · Esc: leave)</span>")
+                               .arg(index + 1)
+                               .arg(steps_.size())
+                               .arg(s.title, s.hint));
+    Q_EMIT stepShown(index, s.name);
+}
+
+bool PresentationMode::eventFilter(QObject* watched, QEvent* event)
+{
+    if (active_ && event->type() == QEvent::KeyPress) {
+        // Typing in a text field (the query) keeps its keys.
+        const bool editing = qobject_cast<QWidget*>(watched) && watched->inherits("QLineEdit");
+        switch (static_cast<QKeyEvent*>(event)->key()) {
+        case Qt::Key_Space:
+        case Qt::Key_Right:
+        case Qt::Key_PageDown:
+            if (editing)
+                return false;
+            next();
+            return true;
+        case Qt::Key_Left:
+        case Qt::Key_PageUp:
+            if (editing)
+                return false;
+            previous();
+            return true;
+        case Qt::Key_Escape:
+            exit();
+            return true;
+        default:
+            break;
+        }
+    }
+    return QObject::eventFilter(watched, event);
+}
+
+} // namespace blocklens::ui

@@ -1,0 +1,61 @@
+#pragma once
+// Presentation mode (F11): the window full screen with larger type and a guided sequence for
+// demos — the document, then its blocks, then the attention heatmap (the analysis dock named
+// "heatmapDock", skipped when the app has none), then the TTFT race of full vs block attention.
+// Space or Right advances, Left goes back, Esc leaves and restores the window as it was.
+#include <QByteArray>
+#include <QFont>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+class QDockWidget;
+class QLabel;
+
+namespace blocklens::ui {
+
+class MainWindow;
+
+class PresentationMode : public QObject {
+    Q_OBJECT
+public:
+    explicit PresentationMode(MainWindow* window);
+
+    bool isActive() const { return active_; }
+    int step() const { return step_; }
+    QStringList steps() const; // names of this run's steps ("document", "blocks", "heatmap", "race")
+    QString caption() const;   // the text over the current step
+
+    void enter();
+    void exit();
+    void toggle() { active_ ? exit() : enter(); }
+    void next();
+    void previous();
+
+    static constexpr double kFontScale = 1.45;
+
+Q_SIGNALS:
+    void stepShown(int index, const QString& name);
+    void exited();
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+    struct Step {
+        QString name, title, hint;
+    };
+    void show(int index);
+    QDockWidget* dock(const char* objectName) const;
+
+    MainWindow* window_;
+    QList<Step> steps_;
+    bool active_ = false;
+    int step_ = -1;
+    QByteArray savedState_;
+    Qt::WindowStates savedWindowState_;
+    QFont savedFont_;
+    QLabel* captionLabel_ = nullptr;
+};
+
+} // namespace blocklens::ui

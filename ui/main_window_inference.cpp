@@ -1,0 +1,124 @@
+// The window's inference parts (issue 7): the Model dock, the Side by side dock (full vs block
+// attention on the document on screen) and presentation mode, all driven by one InferenceWorker.
+#include "main_window.hpp"
+
+#include "annotation/annotation_session.hpp"
+#include "inference/compare_view.hpp"
+#include "inference/demo_model.hpp"
+#include "inference/inference_worker.hpp"
+#include "inference/model_panel.hpp"
+#include "inference/presentation_mode.hpp"
+#include "inference/ttft_race.hpp"
+
+#include <QAction>
+#include <QDockWidget>
+#include <QMenu>
+#include <QStatusBar>
+#include <QTimer>
+
+namespace blocklens::ui {
+
+void MainWindow::buildInference()
+{
+    inference_ = new InferenceWorker(this);
+    inference_->setWorkspace(workspace_);
+
+    auto* modelDock = new QDockWidget(tr("Model"), this);
+    modelDock->setObjectName(QStringLiteral("modelDock"));
+    modelPanel_ = new ModelPanel(inference_);
+    modelDock->setWidget(modelPanel_);
+    addDockWidget(Qt::RightDockWidgetArea, modelDock);
+
+    auto* compareDock = new QDockWidget(tr("Side by side: full vs block attention"), this);
+    compareDock->setObjectName(QStringLiteral("compareDock"));
+    compareView_ = new CompareView(inference_);
+    compareView_->setJobSource([this](QString* why) { return currentCompareJob(why); });
+    compareDock->setWidget(compareView_);
+    addDockWidget(Qt::BottomDockWidgetArea, compareDock);
+    compareDock->hide();
+
+    viewMenu_->addSeparator();
+    viewMenu_->addAction(modelDock->toggleViewAction());
+    QAction* showCompare = compareDock->toggleViewAction();
+    showCompare->setObjectName(QStringLiteral("showCompare"));
+    showCompare->setShortcut(QKeySequence(tr("Ctrl+Shift+C")));
+    viewMenu_->addAction(showCompare);
+
+    // Run the comparison on what is on screen; waits for a model that is still loading.
+    auto runWhenReady = [this, compareDock] {
+        compareDock->show();
+        compareDock->raise();
+        if (!inference_->model() && inference_->isLoading()) {
+            statusBar()->showMessage(tr("The comparison starts once the model is loaded…"), 5000);
+            auto once = std::make_shared<QMetaObject::Connection>();
+            *once = connect(inference_, &InferenceWorker::modelLoaded, this, [this, once] {
+                disconnect(*once);
+                compareView_->run();
+            });
+            return;
+        }
+        compareView_->run();
+    };
+    QAction* run = viewMenu_->addAction(tr("Run Side by Side"), this, runWhenReady);
+    run->setObjectName(QStringLiteral("runComparison"));
+    run->setShortcut(QKeySequence(tr("Ctrl+R")));
+    // The race of the two TTFTs: replays the last result, or runs first.
+    QAction* race = viewMenu_->addAction(tr("TTFT Race"), this, [this, compareDock, runWhenReady] {
+        compareDock->show();
+        compareDock->raise();
+        if (const auto& r = compareView_->lastReport())
+            compareView_->race()->race(r->full.stats.ttftMs, r->blockWarm.ttftMs, tr("Block attention, blocks cached"));
+        else
+            runWhenReady();
+    });
+    race->setObjectName(QStringLiteral("raceTtft"));
+    race->setShortcut(QKeySequence(tr("Ctrl+Shift+R")));
+
+    presentation_ = new PresentationMode(this);
+    QAction* present = viewMenu_->addAction(tr("Presentation Mode"), this, [this] { presentation_->toggle(); });
+    present->setObjectName(QStringLiteral("presentationMode"));
+    present->setShortcut(QKeySequence(Qt::Key_F11));
+    // Not in a menu (Space and the arrows do this while presenting): lets scripts step through.
+    auto* presentNext = new QAction(tr("Next Presentation Step"), this);
+    presentNext->setObjectName(QStringLiteral("presentationNext"));
+    connect(presentNext, &QAction::triggered, this, [this] { presentation_->next(); });
+    addAction(presentNext);
+
+    // A boundary edit re-runs a comparison on screen: the cache hits show which blocks it touched.
+    auto* rerun = new QTimer(this);
+    rerun->setSingleShot(true);
+    rerun->setInterval(400);
+    connect(rerun, &QTimer::timeout, compareView_, &CompareView::rerunIfShown);
+    connect(session_, &AnnotationSession::boundariesChanged, rerun, qOverload<>(&QTimer::start));
+    connect(inference_, &InferenceWorker::modelLoaded, this, [this](quint64, const ModelInfo& info) {
+            statusBar()->showMessage(tr("Model %1 loaded on %2 in %3 ms").arg(info.name, info.device).arg(info.loadMs, 0, 'f', 0), 6000);
+        });
+}
+
+void MainWindow::loadModel(const QString& directory, const QString& device)
+{
+    if (!inference_)
+        return;
+    modelPanel_->setDirectory(directory);
+    modelPanel_->setDevice(device);
+    LoadJob job;
+    job.directory = directory;
+    job.device = device; // even one the panel does not offer: the engine then says why it cannot
+    modelPanel_->load(job);
+}
+
+std::optional<CompareJob> MainWindow::currentCompareJob(QString* why) const
+{
+    if (!session_->sharedDocument()) {
+        if (why)
+            *why = tr("Open a document first: its blocks are what the comparison runs on.");
+        return std::nullopt;
+    }
+    CompareJob job;
+    job.document = session_->sharedDocument();
+    for (const Boundary& b : session_->boundaries())
+        job.cuts.push_back(b.offset);
+    return job;
+}
+
+} // namespace blocklens::ui
