@@ -96,6 +96,10 @@ void InferenceBackend::load(quint64 id, const LoadJob& job, std::stop_token stop
         // The tokenizer first: a model without a usable one can still run ids, but a broken or
         // mismatched tokenizer.json is an error the user should see now.
         std::optional<Tokenizer> tokenizer;
+        if (!std::filesystem::is_directory(dir))
+            throw Error(std::filesystem::exists(dir) ? "not a model directory" : "no such directory", {.file = dir.string()});
+        if (!std::filesystem::exists(dir / "config.json"))
+            throw Error("no config.json in the model directory", {.file = dir.string()});
         const auto config = engine::ModelConfig::fromFile(dir / "config.json");
         if (std::filesystem::exists(dir / "tokenizer.json")) {
             tokenizer = Tokenizer::fromFile(dir / "tokenizer.json");
