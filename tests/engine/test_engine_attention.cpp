@@ -1,6 +1,7 @@
 // The engine's torch building blocks against plain references: chunked grouped-query attention
 // (causal, offsets, sliding window) and RoPE (frequency schedules, rotations composing).
 #include "engine/torch/attention.hpp"
+#include "engine/torch/kernels_bridge.hpp"
 #include "engine/torch/rope.hpp"
 
 #include <QtTest>
@@ -17,6 +18,8 @@ double relErr(const at::Tensor& a, const at::Tensor& b)
 {
     return ((a.to(at::kDouble) - b.to(at::kDouble)).norm() / b.to(at::kDouble).norm()).item<double>();
 }
+
+bool cudaHere() { return at::hasCUDA(); }
 
 } // namespace
 
@@ -91,6 +94,123 @@ private Q_SLOTS:
         QCOMPARE(capture.mass.sizes().vec(), (std::vector<std::int64_t>{heads, n, 4}));
         QVERIFY(relErr(capture.mass, ref) < 1e-5);
         QVERIFY(relErr(capture.mass.sum(-1), at::ones({heads, n}, at::kDouble)) < 1e-6);
+    }
+
+    // The GPU's bf16 routes (SDPA with enable_gqa for square causal, flash attention with its
+    // bottom-right causal mask for a last block, decoding and sliding windows) against the fp64
+    // reference. Runs on the GPU machine; skipped without CUDA.
+    void cudaRoutesMatchReference_data()
+    {
+        QTest::addColumn<int>("n");      // queries
+        QTest::addColumn<int>("m");      // keys
+        QTest::addColumn<int>("window"); // 0: none
+        QTest::newRow("square causal") << 300 << 300 << 0;
+        QTest::newRow("last block over past") << 50 << 700 << 0;
+        QTest::newRow("one query") << 1 << 513 << 0;
+        QTest::newRow("window square") << 300 << 300 << 64;
+        QTest::newRow("window over past") << 50 << 700 << 128;
+    }
+    void cudaRoutesMatchReference()
+    {
+        if (!cudaHere())
+            QSKIP("no CUDA here");
+        QFETCH(int, n);
+        QFETCH(int, m);
+        QFETCH(int, window);
+        const auto opts = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+        at::manual_seed(5);
+        const std::int64_t heads = 8, kvHeads = 2, d = 128, qStart = m - n;
+        // K/V as strided views of a larger buffer, as the engine's KV buffer hands them over.
+        const at::Tensor kBuf = at::randn({kvHeads, m + 17, d}, opts), vBuf = at::randn({kvHeads, m + 17, d}, opts);
+        const at::Tensor q = at::randn({n, heads, d}, opts).transpose(0, 1); // [heads, n, d], token-major memory
+        const at::Tensor k = kBuf.narrow(1, 0, m), v = vBuf.narrow(1, 0, m);
+        AttentionArgs args{qStart, 0, window ? std::optional<std::int64_t>(window) : std::nullopt, 1.0 / std::sqrt(double(d))};
+        const at::Tensor ours = attend(q, k, v, args);
+        const at::Tensor ref = attendReference(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), args);
+        QCOMPARE(ours.sizes().vec(), (std::vector<std::int64_t>{heads, n, d}));
+        QVERIFY(!at::isnan(ours).any().item<bool>());
+        const double e = relErr(ours, ref);
+        qInfo("bf16 route vs fp64 reference: %.3g", e);
+        QVERIFY2(e < 1e-2, qPrintable(QString::number(e)));
+    }
+
+    // Full-mode attention mass through the kernels' probe (bf16, head_dim 128) against the manual
+    // chunked path of the same inputs. Needs the kernels bridge (GPU machine).
+    void cudaMassKernelMatchesManualPath()
+    {
+        if (!cudaHere() || !bridge::available())
+            QSKIP("no CUDA kernels bridge in this build");
+        const auto opts = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+        at::manual_seed(9);
+        const std::int64_t heads = 8, kvHeads = 2, n = 700, d = 128;
+        const at::Tensor q = at::randn({n, heads, d}, opts).transpose(0, 1) * 2, k = at::randn({kvHeads, n, d}, opts) * 2,
+                         v = at::randn({kvHeads, n, d}, opts);
+        const std::vector<std::int64_t> starts = {0, 100, 101, 350, 512};
+        std::vector<std::int64_t> blockOf;
+        for (std::int64_t s = 0, b = 0; s < n; ++s) {
+            while (b + 1 < std::int64_t(starts.size()) && starts[static_cast<std::size_t>(b + 1)] <= s)
+                ++b;
+            blockOf.push_back(b);
+        }
+        AttentionArgs args{0, 0, std::nullopt, 1.0 / std::sqrt(double(d))};
+        MassCapture viaKernel, manual;
+        viaKernel.blockOfSlot = manual.blockOfSlot = at::tensor(blockOf, at::kLong).to(at::kCUDA);
+        viaKernel.blocks = manual.blocks = 5;
+        viaKernel.blockStarts = starts; // host starts: the kernel route
+        const at::Tensor outKernel = attend(q, k, v, args, &viaKernel);
+        const at::Tensor outManual = attend(q, k, v, args, &manual);
+        QCOMPARE(viaKernel.mass.sizes().vec(), (std::vector<std::int64_t>{heads, n, 5}));
+        const double em = relErr(viaKernel.mass, manual.mass), eo = relErr(outKernel, outManual);
+        qInfo("mass kernel vs manual: %.3g, outputs %.3g", em, eo);
+        QVERIFY2(em < 1e-2, qPrintable(QString::number(em)));
+        QVERIFY2(eo < 1e-2, qPrintable(QString::number(eo)));
+        QVERIFY(relErr(viaKernel.mass.sum(-1), at::ones({heads, n}, at::kDouble)) < 1e-5);
+    }
+
+    // The bridge's RoPE re-encoding of a cached block into a run's K buffer equals placeShifted.
+    void cudaRopeShiftMatchesPlaceShifted()
+    {
+#if !BLOCKLENS_HAVE_KERNELS_BRIDGE
+        QSKIP("no CUDA kernels bridge in this build");
+#else
+        if (!cudaHere())
+            QSKIP("no CUDA here");
+        const auto opts = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+        RopeConfig cfg;
+        cfg.theta = 500000;
+        cfg.type = "llama3";
+        cfg.factor = 8;
+        cfg.lowFreqFactor = 1;
+        cfg.highFreqFactor = 4;
+        cfg.originalMaxPositions = 8192;
+        const Rope rope(cfg, 128, at::Device(at::kCUDA));
+        at::manual_seed(3);
+        const at::Tensor block = at::randn({3, 2, 77, 128}, opts); // [layers, kv_heads, len, d]
+        for (const std::int64_t s : {0L, 1L, 4096L, 30001L}) {
+            at::Tensor viaKernel = at::full({3, 2, s + 100, 128}, std::nan(""), opts), plain = viaKernel.clone();
+            bridge::ropeShiftInto(viaKernel, s, block, s, rope.invFreqFloat());
+            const at::Tensor shifted = rope.shift(block.to(at::kFloat), s); // angles in fp64, rotation in fp32
+            plain.narrow(2, s, 77).copy_(shifted);
+            const double e = relErr(viaKernel.narrow(2, s, 77), plain.narrow(2, s, 77));
+            QVERIFY2(e < 1e-2, qPrintable(QString("offset %1: %2").arg(s).arg(e)));
+            QVERIFY(!at::isnan(viaKernel.narrow(2, s, 77)).any().item<bool>());
+            QVERIFY(at::isnan(viaKernel.narrow(2, s + 77, 23)).all().item<bool>()); // rows after the block untouched
+        }
+#endif
+    }
+
+    // The GPU's three-kernel rotation equals Hugging Face's formula (checked on the CPU too).
+    void swappedRotationMatchesApply()
+    {
+        at::manual_seed(4);
+        RopeConfig cfg;
+        const Rope rope(cfg, 32, at::Device(at::kCPU));
+        const auto [cos, sin] = rope.cosSin(at::arange(5, 45, at::kLong), at::kFloat); // [40, 32]
+        const at::Tensor x = at::randn({40, 6, 32}).transpose(0, 1);                // [6, 40, 32], token-major
+        const double e = relErr(Rope::applySwapped(x, cos, Rope::signedSin(sin)), Rope::apply(x, cos, sin));
+        QVERIFY2(e < 1e-6, qPrintable(QString::number(e)));
+        const at::Tensor xs = x.narrow(0, 1, 4); // a strided view (q of a fused projection)
+        QVERIFY(relErr(Rope::applySwapped(xs, cos, Rope::signedSin(sin)), Rope::apply(xs, cos, sin)) < 1e-6);
     }
 
     void ropeScheduleMatchesFormula_data()

@@ -301,6 +301,37 @@ private Q_SLOTS:
         QVERIFY(e < 5e-2);
     }
 
+    // The GPU's bf16 routes end to end (fused RMSNorm, three-kernel RoPE, SDPA with enable_gqa,
+    // flash attention for the last block and decoding, the kernels' RoPE re-encoding of cached
+    // blocks) against the fp32 goldens of transformers. Runs on the GPU machine.
+    void bf16OnCudaIsClose_data()
+    {
+        QTest::addColumn<QString>("name");
+        for (const char* n : {"llama3_gqa", "mistral_window", "qwen3_headdim", "llama_tied_bias"})
+            QTest::newRow(n) << n;
+    }
+    void bf16OnCudaIsClose()
+    {
+        if (!cudaAvailable())
+            QSKIP("no CUDA here");
+        QFETCH(QString, name);
+        const Golden g = loadGolden(name.toStdString());
+        Runner runner(Model::load(g.dir, {.device = "cuda", .dtype = DType::BF16}));
+        RunRequest req;
+        req.ids = g.ids;
+        req.blocks = g.blocks;
+        req.maxNewTokens = 4;
+        for (const auto mode : {AttentionMode::Full, AttentionMode::BlockCached, AttentionMode::BlockCached}) { // cold, then warm
+            req.mode = mode;
+            const RunResult r = runner.run(req);
+            const double e = relativeError(r.logits.values, mode == AttentionMode::Full ? g.full.data : g.block.data);
+            qInfo("cuda bf16 %s vs fp32 golden: %.3g (hits %lld)", std::string(toString(mode)).c_str(), e,
+                  static_cast<long long>(r.stats.cacheHits));
+            QVERIFY2(e < 5e-2, qPrintable(QString::number(e)));
+            QCOMPARE(r.generated.size(), std::size_t(4));
+        }
+    }
+
     void runStatsAndLogitsChoices()
     {
         const Golden g = loadGolden("mistral_window");

@@ -56,6 +56,7 @@ def main():
     p.add_argument("--dtype", default="bfloat16")
     p.add_argument("--device", default="cuda")
     p.add_argument("--out")
+    p.add_argument("--profile-length", help="also print the CUDA kernels of one forward at this length (torch.profiler)")
     a = p.parse_args()
     dtype = getattr(torch, a.dtype)
     model = load(a.model, dtype, a.device)
@@ -82,6 +83,16 @@ def main():
                     times.append((time.perf_counter() - t0) * 1000)
             rows.append({"length": length, "tokens": length + a.question, "ttft_ms": statistics.median(times), "runs_ms": times})
             print(json.dumps(rows[-1]), flush=True)
+    if a.profile_length and a.device.startswith("cuda"):
+        # Where transformers' prefill time goes (which attention backend, norms, element-wise).
+        length = parse_lengths(a.profile_length)[0]
+        ids = torch.randint(3, vocab, (1, length + a.question), generator=g).to(a.device)
+        with torch.no_grad():
+            forward_last(model, ids).argmax(-1).item()
+            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+                forward_last(model, ids).argmax(-1).item()
+        print(f"profile of one forward at {length} + {a.question} tokens:")
+        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=14, max_name_column_width=70))
     result = {"model": a.model, "device": a.device, "dtype": a.dtype, "attn_implementation": "sdpa",
               "torch": torch.__version__, "transformers": transformers.__version__, "rows": rows}
     if a.out:

@@ -1,6 +1,10 @@
 #include "engine/torch/attention.hpp"
 
+#include "engine/torch/kernels_bridge.hpp"
+
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <limits>
 
 namespace blocklens::engine::detail {
@@ -23,6 +27,44 @@ at::Tensor blockedMask(std::int64_t q0, std::int64_t c, std::int64_t k0, std::in
 // ones stay in cache and reuse the allocator's memory (fresh pages are expensive in sandboxes).
 std::int64_t scoreBudget(const at::Tensor& q) { return q.is_cuda() ? std::int64_t(1) << 27 : std::int64_t(1) << 20; }
 
+bool halfOnCuda(const at::Tensor& q)
+{
+    return q.is_cuda() && (q.scalar_type() == at::kBFloat16 || q.scalar_type() == at::kHalf);
+}
+
+#if BLOCKLENS_HAVE_GQA_ATTENTION
+// Flash attention with K/V shared by query-head groups and the causal mask aligned at the bottom
+// right (query i of n sees keys up to m - n + i), optionally a sliding window. q [heads, n, d],
+// k/v [kv_heads, m, d] (any strides with a contiguous last dimension) -> [heads, n, d] (a view of
+// [n, heads, d] memory, so the caller's merge of the heads costs nothing). Undefined when the
+// kernel refuses the input; then it is not asked again and the caller's manual path runs.
+at::Tensor flashAttend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& a)
+{
+    static std::atomic<bool> refused{false};
+    if (refused.load(std::memory_order_relaxed))
+        return {};
+    const std::int64_t n = q.size(1), m = k.size(1);
+    std::optional<std::int64_t> left, right;
+    if (a.window && *a.window < m) {
+        left = *a.window - 1; // key j is seen while (query slot - key slot) < window
+        right = 0;
+    }
+    try {
+        // [1, seq, heads, d] views: flash's layout, no copies
+        const auto out = std::get<0>(at::_flash_attention_forward(q.transpose(0, 1).unsqueeze(0), k.transpose(0, 1).unsqueeze(0),
+                                                                  v.transpose(0, 1).unsqueeze(0), std::nullopt, std::nullopt, n, m, 0.0,
+                                                                  /*is_causal=*/true, /*return_debug_mask=*/false, a.scale, left,
+                                                                  right, std::nullopt, std::nullopt)); // [1, n, heads, d]
+        return out.squeeze(0).transpose(0, 1);
+    } catch (const c10::Error& e) {
+        refused = true;
+        std::fprintf(stderr, "blocklens: flash attention refused the input (%s); using the manual attention path\n",
+                     e.what_without_backtrace());
+        return {};
+    }
+}
+#endif
+
 } // namespace
 
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& a, MassCapture* capture)
@@ -32,6 +74,33 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     const std::int64_t group = heads / kvHeads;
     TORCH_CHECK(heads % kvHeads == 0 && k.sizes() == v.sizes() && k.size(2) == d, "attend: shapes do not match");
 
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    // Attention mass of a whole sequence (full mode): the probe kernel for the mass, the fused
+    // route below for the output; the n x n probabilities are never formed.
+    if (capture && !capture->blockStarts.empty() && a.qStart == 0 && a.kStart == 0 && n == m && (!a.window || *a.window >= n)
+        && bridge::attentionMassSupported(q, k, capture->blocks)) {
+        std::vector<std::int32_t> starts;
+        for (const auto s0 : capture->blockStarts)
+            if (s0 < n)
+                starts.push_back(static_cast<std::int32_t>(s0));
+        starts.push_back(static_cast<std::int32_t>(n));
+        if (static_cast<std::int64_t>(starts.size()) - 1 == capture->blocks && starts.front() == 0) {
+            capture->mass = bridge::attentionMass(q, k, starts, a.scale); // [heads, n, blocks]
+            return attend(q, k, v, a, nullptr);
+        }
+    }
+#endif
+#if BLOCKLENS_HAVE_GQA_ATTENTION
+    // CUDA, bf16/fp16, keys ending where the queries end (always so in the engine).
+    if (!capture && halfOnCuda(q) && a.kStart + m == a.qStart + n) {
+        if (n == m && (!a.window || *a.window >= n)) // square causal: SDPA (cuDNN on Hopper), K/V not repeated
+            return at::scaled_dot_product_attention(q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0), {}, 0.0, /*is_causal=*/true,
+                                                    a.scale, /*enable_gqa=*/true)
+                .squeeze(0);
+        if (at::Tensor out = flashAttend(q, k, v, a); out.defined())
+            return out;
+    }
+#endif
 #if BLOCKLENS_HAVE_SDPA
     // Square causal self-attention (full prefill, a block on its own): the fused kernel.
     if (!capture && a.qStart == a.kStart && n == m && (!a.window || *a.window >= n)) {

@@ -38,11 +38,21 @@ struct AttentionArgs {
 struct MassCapture {
     at::Tensor blockOfSlot; // [slots] int64: block index of every key slot (from slot 0), on the device
     std::int64_t blocks = 0;
+    // Host copy of the block starts (slot of each block's first token, ascending from 0). With it,
+    // the whole-sequence causal case (full mode) on CUDA bf16 goes to the attention-mass kernel.
+    std::vector<std::int64_t> blockStarts;
     at::Tensor mass;        // out: [heads, n, blocks] fp32, set by attend()
 };
 
-// q [heads, n, head_dim], k/v [kv_heads, m, head_dim] -> [heads, n, head_dim]. With `capture` the
-// manual path is used (also where the fused kernel would be).
+// q [heads, n, head_dim], k/v [kv_heads, m, head_dim] -> [heads, n, head_dim]. Routes:
+// - CUDA, bf16/fp16, keys ending with the queries (the engine's case), PyTorch >= 2.5: square
+//   causal without a window -> SDPA with enable_gqa (cuDNN on Hopper); otherwise (more keys than
+//   queries: the last block, decoding; or a sliding window) -> flash attention, whose causal mask
+//   is bottom-right aligned. Neither repeats K/V per query head.
+// - other square causal cases with PyTorch >= 2.1 -> SDPA (K/V expanded per head).
+// - everything else, and `capture` -> the chunked manual path (scores in fp32 softmax). With
+//   `capture` of a whole sequence on CUDA bf16 (head_dim 128), the output comes from the fused
+//   route and the mass from the kernels' attention-mass probe instead.
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& args,
                   MassCapture* capture = nullptr);
 

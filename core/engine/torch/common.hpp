@@ -16,6 +16,22 @@
 #define BLOCKLENS_HAVE_SDPA 0
 #endif
 
+// PyTorch >= 2.5: SDPA's enable_gqa (K/V not repeated per query head) and
+// at::_flash_attention_forward with window sizes (causal = bottom-right aligned when there are
+// more keys than queries: the last block and decoding).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
+#define BLOCKLENS_HAVE_GQA_ATTENTION 1
+#else
+#define BLOCKLENS_HAVE_GQA_ATTENTION 0
+#endif
+
+// PyTorch >= 2.8: at::rms_norm runs one fused kernel on CUDA (_fused_rms_norm).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8)
+#define BLOCKLENS_HAVE_FUSED_RMS_NORM 1
+#else
+#define BLOCKLENS_HAVE_FUSED_RMS_NORM 0
+#endif
+
 namespace blocklens::engine::detail {
 
 inline at::ScalarType scalarType(DType d)

@@ -39,6 +39,7 @@ Rope::Rope(const RopeConfig& c, std::int64_t headDim, const at::Device& device) 
     invFreq = invFreq.to(cpu.dtype()).contiguous();
     const float* p = invFreq.data_ptr<float>();
     invFreqHost_.assign(p, p + invFreq.numel());
+    invFreqFloat_.assign(p, p + invFreq.numel());
     invFreq_ = invFreq.to(device);
 }
 
@@ -54,6 +55,22 @@ at::Tensor Rope::apply(const at::Tensor& x, const at::Tensor& cos, const at::Ten
 {
     // x [heads, n, d]; cos/sin [n, d] broadcast over heads
     return x * cos.unsqueeze(0) + rotateHalf(x) * sin.unsqueeze(0);
+}
+
+at::Tensor Rope::applySwapped(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& signedSin)
+{
+    // x [heads, n, d]; swapped [heads, n, d] = (x2, x1); cos/signedSin [n, d] broadcast over heads
+    const auto half = x.size(-1) / 2;
+    const at::Tensor swapped = x.unflatten(-1, {2, half}).flip({-2}).flatten(-2);
+    at::Tensor out = x * cos.unsqueeze(0);
+    out.addcmul_(swapped, signedSin.unsqueeze(0));
+    return out;
+}
+
+at::Tensor Rope::signedSin(const at::Tensor& sin)
+{
+    const auto half = sin.size(-1) / 2;
+    return at::cat({-sin.narrow(-1, 0, half), sin.narrow(-1, half, half)}, -1);
 }
 
 at::Tensor Rope::shift(const at::Tensor& k, std::int64_t delta) const

@@ -22,6 +22,14 @@ public:
     // x [heads, n, head_dim] -> x * cos + rotate_half(x) * sin, in x's dtype.
     static at::Tensor apply(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 
+    // The same rotation in three kernels (for launch-bound GPU steps): with
+    // signedSin = (-sin[:half], sin[half:]) (see signedSin), rotate_half(x) * sin equals
+    // swap_halves(x) * signedSin, so x * cos + that is one flip, one multiply and one addcmul_.
+    // Products are the same; the final add is fused (one rounding instead of two in bf16).
+    static at::Tensor applySwapped(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& signedSin);
+    // sin [n, head_dim] -> (-sin[:, :half], sin[:, half:])
+    static at::Tensor signedSin(const at::Tensor& sin);
+
     // k [kv_heads, n, head_dim] rotated for positions p -> rotated for p + delta. The angle is
     // computed in double and the rotation in fp32, then cast back to k's dtype.
     at::Tensor shift(const at::Tensor& k, std::int64_t delta) const;
@@ -36,8 +44,12 @@ public:
     // Four kernels whatever the size: the cached block is read twice and never copied first.
     static void placeShifted(at::Tensor dst, const at::Tensor& src, const at::Tensor& cosRow, const at::Tensor& sinRow);
 
+    // The frequencies as fp32 values on the host (what the kernels' rope_reencode takes).
+    const std::vector<float>& invFreqFloat() const { return invFreqFloat_; }
+
 private:
     at::Tensor invFreq_;
+    std::vector<float> invFreqFloat_;
     std::vector<double> invFreqHost_; // the same values, for shift()
     std::int64_t headDim_;
 };

@@ -2,6 +2,7 @@
 #include <c10/core/GradMode.h> // c10::NoGradGuard: the same in libtorch 1.13 and 2.x
 
 #include "engine/torch/block_kv_cache_impl.hpp"
+#include "engine/torch/kernels_bridge.hpp"
 #include "engine/torch/model_impl.hpp"
 #include "util/error.hpp"
 
@@ -133,6 +134,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                       static_cast<std::int64_t>(b));
         capture.blockOfSlot = at::tensor(blockOf, at::TensorOptions().dtype(at::kLong)).to(device);
         capture.blocks = static_cast<std::int64_t>(blocks.size());
+        capture.blockStarts = blocks;
     }
     // One forward's captured mass, stacked over layers: [captured layers, heads, rows, blocks].
     auto forwardCaptured = [&](detail::KvBuffer& buffer, detail::ForwardArgs args) {
@@ -157,6 +159,13 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     };
 
     const auto t0 = Clock::now();
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    // Phases are timed on the device's stream: a host synchronization between the assembly and
+    // the last block would leave the GPU idle while the host enqueues the last block.
+    std::optional<detail::bridge::DeviceMark> startMark, assembledMark;
+    if (device.is_cuda())
+        startMark.emplace(device);
+#endif
     std::vector<std::int64_t> ids64(req.ids.begin(), req.ids.end());
     const at::Tensor ids = at::tensor(ids64, at::TensorOptions().dtype(at::kLong)).to(device); // [n]
     detail::KvBuffer kv(c, n + std::max<std::int64_t>(req.maxNewTokens, 1), tf.options());
@@ -206,7 +215,16 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                 // RoPE re-encoding: the keys were rotated for positions 0..len-1; rotated further by
                 // s (rotations compose) they are the keys of positions s..e-1, written in place.
                 const auto row = static_cast<std::int64_t>(b);
-                detail::Rope::placeShifted(kv.k.narrow(2, s, len), entry->k, shiftCos.select(0, row), shiftSin.select(0, row));
+                bool placed = false;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+                // One kernel reads the cached K once and writes it rotated into the run's buffer.
+                if (detail::bridge::ropeShiftSupported(kv.k, entry->k)) {
+                    detail::bridge::ropeShiftInto(kv.k, s, entry->k, s, tf.rope().invFreqFloat());
+                    placed = true;
+                }
+#endif
+                if (!placed)
+                    detail::Rope::placeShifted(kv.k.narrow(2, s, len), entry->k, shiftCos.select(0, row), shiftSin.select(0, row));
                 kv.v.narrow(2, s, len).copy_(entry->v);
                 hidden.push_back(entry->hidden);
                 oneHotRows(b, len);
@@ -214,8 +232,15 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
             progress(static_cast<std::int64_t>(b + 1), st.blocks, "block");
         }
         if (req.mode == AttentionMode::BlockCached) {
-            detail::synchronize(device);
-            st.assembleMs = msSince(t0);
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+            if (startMark)
+                assembledMark.emplace(device);
+            else
+#endif
+            {
+                detail::synchronize(device);
+                st.assembleMs = msSince(t0);
+            }
         }
         checkStop();
         // The last block: global positions, attends to everything before it.
@@ -224,6 +249,10 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     }
     detail::synchronize(device);
     st.prefillMs = msSince(t0);
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    if (startMark && assembledMark)
+        st.assembleMs = assembledMark->msSince(*startMark);
+#endif
 
     // The first generated token: the last position's logits.
     const at::Tensor& tail = hidden.back();                              // [rows, hidden]

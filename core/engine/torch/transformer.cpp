@@ -8,8 +8,28 @@
 
 namespace blocklens::engine::detail {
 
+namespace {
+
+// From this many rows on, the GPU path projects Q|K and V (and gate and up) with separate matrix
+// products over slices of the fused weights: each output is then contiguous, so the element-wise
+// kernels that follow (RoPE, SiLU * up) take their vectorized path; below it one fused product
+// means fewer launches, which is what a short last block or a decoding step is bound by.
+constexpr std::int64_t kSplitProjectionRows = 256;
+
+at::Tensor rowsOf(const at::Tensor& t, std::int64_t begin, std::int64_t count)
+{
+    return t.defined() ? t.narrow(0, begin, count) : at::Tensor();
+}
+
+} // namespace
+
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps)
 {
+#if BLOCKLENS_HAVE_FUSED_RMS_NORM
+    // One kernel on CUDA (fp32 statistics, one rounding at the end) instead of eight passes.
+    if (x.is_cuda())
+        return at::rms_norm(x, {x.size(-1)}, weight, eps);
+#endif
     const at::Tensor xf = x.to(at::kFloat);
     const at::Tensor variance = xf.pow(2).mean(-1, /*keepdim=*/true);
     return weight * (xf * at::rsqrt(variance + eps)).to(x.scalar_type());
@@ -36,7 +56,9 @@ at::Tensor Transformer::forward(KvBuffer& kv, const ForwardArgs& a) const
     c10::NoGradGuard noGrad;
     TORCH_CHECK(a.writeAt + a.ids.size(0) <= kv.capacity(), "forward: KV buffer too small");
     at::Tensor x = at::embedding(weights_.embed, a.ids);            // [n, hidden]
-    const auto [cos, sin] = rope_.cosSin(a.positions, dtype_);      // [n, head_dim] each
+    auto [cos, sin] = rope_.cosSin(a.positions, dtype_);            // [n, head_dim] each
+    if (x.is_cuda())
+        sin = Rope::signedSin(sin); // the GPU path rotates with Rope::applySwapped
     MaskCache masks; // the same for every layer
     for (std::size_t i = 0; i < weights_.layers.size(); ++i)
         x = layer(weights_.layers[i], i, x, cos, sin, kv, a, masks);
@@ -49,19 +71,33 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
     const std::int64_t n = x.size(0), heads = config_.numHeads, kvHeads = config_.numKvHeads, d = config_.headDim;
     const double eps = config_.rmsNormEps;
 
+    // On the GPU `sin` is Rope::signedSin's table and rotations take three kernels (applySwapped).
+    const bool gpu = x.is_cuda();
+    const bool split = gpu && n >= kSplitProjectionRows;
+    auto rotate = [&](const at::Tensor& t) { return gpu ? Rope::applySwapped(t, cos, sin) : Rope::apply(t, cos, sin); };
+
     // Attention
     const at::Tensor h = rmsNorm(x, w.inputNorm, eps);                       // [n, hidden]
-    const at::Tensor qkv = at::linear(h, w.wQkv, w.bQkv).view({n, heads + 2 * kvHeads, d}); // [n, heads + 2 kv_heads, d]
+    at::Tensor qkPart, vPart; // [n, heads + kv_heads, d], [n, kv_heads, d]
+    if (split) {
+        const std::int64_t qkRows = (heads + kvHeads) * d;
+        qkPart = at::linear(h, w.wQkv.narrow(0, 0, qkRows), rowsOf(w.bQkv, 0, qkRows)).view({n, heads + kvHeads, d});
+        vPart = at::linear(h, w.wQkv.narrow(0, qkRows, kvHeads * d), rowsOf(w.bQkv, qkRows, kvHeads * d)).view({n, kvHeads, d});
+    } else {
+        const at::Tensor qkv = at::linear(h, w.wQkv, w.bQkv).view({n, heads + 2 * kvHeads, d}); // [n, heads + 2 kv_heads, d]
+        qkPart = qkv.narrow(1, 0, heads + kvHeads);
+        vPart = qkv.narrow(1, heads + kvHeads, kvHeads);
+    }
     at::Tensor q, k;
     if (config_.qkNorm) {
-        q = Rope::apply(rmsNorm(qkv.narrow(1, 0, heads), w.qNorm, eps).transpose(0, 1), cos, sin);        // [heads, n, d]
-        k = Rope::apply(rmsNorm(qkv.narrow(1, heads, kvHeads), w.kNorm, eps).transpose(0, 1), cos, sin); // [kv_heads, n, d]
+        q = rotate(rmsNorm(qkPart.narrow(1, 0, heads), w.qNorm, eps).transpose(0, 1));        // [heads, n, d]
+        k = rotate(rmsNorm(qkPart.narrow(1, heads, kvHeads), w.kNorm, eps).transpose(0, 1)); // [kv_heads, n, d]
     } else { // q and k rotated together
-        const at::Tensor qk = Rope::apply(qkv.narrow(1, 0, heads + kvHeads).transpose(0, 1), cos, sin); // [heads + kv_heads, n, d]
+        const at::Tensor qk = rotate(qkPart.transpose(0, 1)); // [heads + kv_heads, n, d]
         q = qk.narrow(0, 0, heads);
         k = qk.narrow(0, heads, kvHeads);
     }
-    const at::Tensor v = qkv.narrow(1, heads + kvHeads, kvHeads).transpose(0, 1); // [kv_heads, n, d]
+    const at::Tensor v = vPart.transpose(0, 1); // [kv_heads, n, d]
     const auto layerIndex = static_cast<std::int64_t>(index);
     const at::Tensor layerK = kv.k.select(0, layerIndex);                      // [kv_heads, capacity, d]
     const at::Tensor layerV = kv.v.select(0, layerIndex);                      // [kv_heads, capacity, d]
@@ -76,6 +112,7 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
     if (capturing) {
         capture.blockOfSlot = a.capture->blockOfSlot;
         capture.blocks = a.capture->blocks;
+        capture.blockStarts = a.capture->blockStarts;
     }
     const at::Tensor attn = attend(q, keys, values, args, capturing ? &capture : nullptr); // [heads, n, d]
     if (capturing && a.mass)
@@ -85,9 +122,16 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
 
     // MLP
     const at::Tensor h2 = rmsNorm(x1, w.postNorm, eps);                       // [n, hidden]
-    const at::Tensor gateUp = at::linear(h2, w.wGateUp, w.bGateUp);          // [n, 2 intermediate]
     const std::int64_t inter = config_.intermediateSize;
-    const at::Tensor act = at::silu(gateUp.narrow(1, 0, inter)) * gateUp.narrow(1, inter, inter); // [n, intermediate]
+    at::Tensor act; // [n, intermediate]
+    if (split) {
+        at::Tensor gate = at::linear(h2, w.wGateUp.narrow(0, 0, inter), rowsOf(w.bGateUp, 0, inter));    // [n, intermediate]
+        const at::Tensor up = at::linear(h2, w.wGateUp.narrow(0, inter, inter), rowsOf(w.bGateUp, inter, inter));
+        act = at::silu_(gate).mul_(up); // in place: two kernels, no extra buffers (same roundings as silu(g) * u)
+    } else {
+        const at::Tensor gateUp = at::linear(h2, w.wGateUp, w.bGateUp);      // [n, 2 intermediate]
+        act = at::silu(gateUp.narrow(1, 0, inter)) * gateUp.narrow(1, inter, inter);
+    }
     return x1 + at::linear(act, w.wDown, w.bDown);                            // [n, hidden]
 }
 

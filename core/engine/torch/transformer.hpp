@@ -39,6 +39,7 @@ struct KvBuffer {
 struct CaptureRequest {
     std::vector<std::int64_t> layers; // ascending
     at::Tensor blockOfSlot;           // [slots] int64 on the device
+    std::vector<std::int64_t> blockStarts; // the same blocks' first slots, on the host
     std::int64_t blocks = 0;
 };
 

@@ -1,0 +1,144 @@
+// The bridge between the engine's tensors and the CUDA kernels of kernels/ (see
+// kernels_bridge.hpp). Built only with BLOCKLENS_WITH_CUDA and a libtorch with CUDA.
+#include "engine/torch/kernels_bridge.hpp"
+
+#include "attention_mass.cuh"
+#include "rope_reencode.cuh"
+
+#include <c10/cuda/CUDAStream.h> // the current stream of a device
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace blocklens::engine::detail::bridge {
+namespace {
+
+cudaStream_t currentStream(const at::Tensor& t)
+{
+    return c10::cuda::getCurrentCUDAStream(t.device().index()).stream();
+}
+
+void check(bool ok, const std::string& what)
+{
+    if (!ok)
+        throw std::invalid_argument("kernels bridge: " + what);
+}
+
+// Scratch of the attention-mass probe: at most this much, so long inputs take several passes.
+constexpr std::size_t kMassWorkspaceBudget = std::size_t(1) << 30;
+
+} // namespace
+
+bool ropeShiftSupported(const at::Tensor& dst, const at::Tensor& src)
+{
+    const auto t = src.scalar_type();
+    return src.is_cuda() && dst.is_cuda() && src.device() == dst.device() && (t == at::kBFloat16 || t == at::kHalf)
+           && dst.scalar_type() == t && src.dim() == 4 && dst.dim() == 4 && src.size(3) % 2 == 0 && src.size(3) <= 256
+           && src.stride(3) == 1 && dst.stride(3) == 1;
+}
+
+void ropeShiftInto(at::Tensor& dst, std::int64_t dstStart, const at::Tensor& src, std::int64_t delta,
+                   const std::vector<float>& invFreq)
+{
+    check(ropeShiftSupported(dst, src), "ropeShiftInto needs CUDA bf16/fp16 4-D tensors of one device with a contiguous last dimension");
+    check(src.size(0) == dst.size(0) && src.size(1) == dst.size(1) && src.size(3) == dst.size(3),
+          "ropeShiftInto: src " + std::to_string(src.size(0)) + "x" + std::to_string(src.size(1)) + "x?x" + std::to_string(src.size(3)) +
+              " does not match dst's layers, heads or head_dim");
+    check(dstStart >= 0 && dstStart + src.size(2) <= dst.size(2), "ropeShiftInto: the block does not fit in dst");
+    check(static_cast<std::int64_t>(invFreq.size()) == src.size(3) / 2, "ropeShiftInto: inv_freq must hold head_dim/2 values");
+    check(dstStart <= INT32_MAX && delta <= INT32_MAX && delta >= INT32_MIN, "ropeShiftInto: offset out of range");
+    if (src.size(2) == 0)
+        return;
+    kernels::RopeBlock block;
+    block.src_start = 0;
+    block.dst_start = static_cast<std::int32_t>(dstStart);
+    block.length = static_cast<std::int32_t>(src.size(2));
+    block.delta = static_cast<std::int32_t>(delta);
+    kernels::RopeReencodeParams p;
+    p.src = src.data_ptr();
+    p.dst = dst.data_ptr();
+    p.dtype = src.scalar_type() == at::kBFloat16 ? kernels::DType::bf16 : kernels::DType::f16;
+    p.n_layers = static_cast<int>(src.size(0));
+    p.n_heads = static_cast<int>(src.size(1));
+    p.head_dim = static_cast<int>(src.size(3));
+    p.src_layer_stride = src.stride(0);
+    p.src_head_stride = src.stride(1);
+    p.src_token_stride = src.stride(2);
+    p.dst_layer_stride = dst.stride(0);
+    p.dst_head_stride = dst.stride(1);
+    p.dst_token_stride = dst.stride(2);
+    p.blocks = &block;
+    p.n_blocks = 1;
+    p.inv_freq = invFreq.data();
+    kernels::rope_reencode_cuda(p, currentStream(src));
+}
+
+bool attentionMassSupported(const at::Tensor& q, const at::Tensor& k, std::int64_t blocks)
+{
+    return q.is_cuda() && k.device() == q.device() && q.scalar_type() == at::kBFloat16 && k.scalar_type() == at::kBFloat16
+           && q.dim() == 3 && k.dim() == 3 && q.size(2) == 128 && k.size(2) == 128 && q.size(1) == k.size(1)
+           && q.size(0) % k.size(0) == 0 && q.stride(2) == 1 && k.stride(2) == 1 && blocks >= 1 && blocks <= kernels::kMaxBlocks
+           && q.size(1) <= INT32_MAX;
+}
+
+at::Tensor attentionMass(const at::Tensor& q, const at::Tensor& k, const std::vector<std::int32_t>& blockStarts, double scale)
+{
+    const auto blocks = static_cast<std::int64_t>(blockStarts.size()) - 1;
+    check(attentionMassSupported(q, k, blocks), "attentionMass needs CUDA bf16 q [heads, n, 128] and k [kv_heads, n, 128]");
+    const std::int64_t heads = q.size(0), n = q.size(1);
+    kernels::AttentionMassParams p;
+    p.q = q.data_ptr();
+    p.k = k.data_ptr();
+    p.n_tokens = static_cast<int>(n);
+    p.n_heads = static_cast<int>(heads);
+    p.n_kv_heads = static_cast<int>(k.size(0));
+    p.head_dim = 128;
+    p.q_head_stride = q.stride(0);
+    p.q_token_stride = q.stride(1);
+    p.k_head_stride = k.stride(0);
+    p.k_token_stride = k.stride(1);
+    p.softmax_scale = static_cast<float>(scale);
+    p.block_starts = blockStarts.data();
+    p.n_blocks = static_cast<int>(blocks);
+    const at::Tensor mass = at::empty({heads, n, blocks}, q.options().dtype(at::kFloat)); // [heads, n, blocks]
+    p.token_mass = mass.data_ptr<float>();
+    // As many heads per pass as the budget holds (at least one).
+    const std::size_t perHead = kernels::attention_mass_workspace_bytes(p, 1);
+    const int perPass = static_cast<int>(std::clamp<std::size_t>(kMassWorkspaceBudget / std::max<std::size_t>(perHead, 1), 1,
+                                                                  static_cast<std::size_t>(heads)));
+    const std::size_t bytes = kernels::attention_mass_workspace_bytes(p, perPass);
+    const at::Tensor workspace = at::empty({static_cast<std::int64_t>(bytes)}, q.options().dtype(at::kByte));
+    p.workspace = workspace.data_ptr();
+    p.workspace_bytes = bytes;
+    kernels::attention_mass_cuda(p, currentStream(q));
+    return mass;
+}
+
+DeviceMark::DeviceMark(const at::Device& device)
+{
+    cudaEvent_t e = nullptr;
+    if (cudaEventCreate(&e) != cudaSuccess)
+        throw std::runtime_error("kernels bridge: cudaEventCreate failed");
+    event_ = e;
+    cudaEventRecord(e, c10::cuda::getCurrentCUDAStream(device.index()).stream());
+}
+
+DeviceMark::~DeviceMark()
+{
+    if (event_)
+        cudaEventDestroy(static_cast<cudaEvent_t>(event_));
+}
+
+double DeviceMark::msSince(const DeviceMark& earlier) const
+{
+    cudaEventSynchronize(static_cast<cudaEvent_t>(event_));
+    float ms = 0;
+    if (cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(earlier.event_), static_cast<cudaEvent_t>(event_)) != cudaSuccess)
+        return 0;
+    return ms;
+}
+
+} // namespace blocklens::engine::detail::bridge
