@@ -34,10 +34,13 @@ import transformers
 from tokenizers import Tokenizer
 from transformers import AutoModelForTokenClassification
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The same weight randomisation (larger spread, random biases and norms, bf16-representable
+# values) and RoPE settings as the engine's goldens.
+from make_engine_goldens import randomise, rope_kwargs  # noqa: E402
+
 SEED = 4321
 MARKERS = 64
-WEIGHT_STD = 0.2
-TRANSFORMERS_MAJOR = int(transformers.__version__.split(".")[0])
 
 CASES = {
     # Paragraph separators, as the card's usual sep_pattern.
@@ -114,24 +117,6 @@ def insert_markers(text, pattern):
     if i == 0 or len(text[prev:]) > 0:
         out.append(text[prev:] + "<cut %d>" % (i + 1))
     return "".join(out)
-
-
-def randomise(model, seed):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("bias"):
-                p.copy_(0.3 * torch.randn(p.shape, generator=g))
-            elif "norm" in name:
-                p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=g))
-            else:
-                p.copy_(WEIGHT_STD * torch.randn(p.shape, generator=g))
-            p.copy_(p.to(torch.bfloat16).to(torch.float32))
-
-
-def rope_kwargs(theta):
-    return {"rope_parameters": {"rope_type": "default", "rope_theta": theta}} if TRANSFORMERS_MAJOR >= 5 \
-        else {"rope_theta": theta}
 
 
 def versions():
