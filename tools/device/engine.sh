@@ -45,6 +45,9 @@ python3 tools/reference/bench_transformers_prefill.py "$model" --lengths "$lengt
   --out "$OUT/transformers.json" > "$OUT/transformers.log" 2>&1 || tail -5 "$OUT/transformers.log"
 echo "transformers done at $(( $(date +%s) - t0 )) s"
 
+# Issue 6: block prefill through cuDNN (batched even blocks + flash last block) vs dense SDPA.
+timeout 90 python3 tools/reference/cudnn_block_prefill.py > "$OUT/cudnn-block-prefill.jsonl" 2>&1 || tail -3 "$OUT/cudnn-block-prefill.jsonl"
+
 # GPU runs in an experiment store (committed as tests/fixtures/gpu/gpu-runs.sqlite): the 8B shape
 # and a small Llama-shaped model, both with real tokenizers, over the demo document.
 db="$OUT/gpu-runs.sqlite"; rm -f "$db"
@@ -86,5 +89,6 @@ for f in sorted(glob.glob(os.path.join(sys.argv[3], "compare-*.json"))):
     except Exception as e:
         print(os.path.basename(f), "unreadable:", e)
 PY
-grep -A14 "profile" "$OUT/transformers.log" | head -20
+cat "$OUT/cudnn-block-prefill.jsonl" | cut -c1-260
+grep -A16 "profile of" "$OUT/transformers.log" | cut -c1-200 | head -22
 nvidia-smi --query-gpu=name,driver_version,memory.used --format=csv,noheader
