@@ -7,11 +7,13 @@
 #include "cli/progress_printer.hpp"
 #include "learn/examples.hpp"
 #include "learn/learned_scorer.hpp"
+#include "cli/engine_args.hpp"
+#include "learn/lm_states.hpp"
 #include "learn/trainer.hpp"
+#include "learn/training_run.hpp"
 #include "segment/evaluation.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
-#include "version.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -31,77 +33,9 @@ namespace {
 using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-std::string utcNow()
-{
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 json number(double v) { return std::isnan(v) ? json(nullptr) : json(std::round(v * 1e4) / 1e4); }
 
-// Documents whose current boundaries an annotator changed or reviewed, from every dataset of the
-// workspace (the newest version of a text wins when several datasets hold it).
-std::vector<Document> corrections(const fs::path& db, std::size_t& rowsSeen)
-{
-    store::OpenOptions o;
-    o.mode = store::OpenMode::ReadOnly;
-    store::Store st = store::Store::open(db, o);
-    std::vector<Document> out;
-    std::unordered_map<std::string, std::size_t> byHash;
-    for (const auto& ds : st.listDatasets()) {
-        for (const auto& row : st.datasetRows(ds.id)) {
-            ++rowsSeen;
-            if (row.currentSegmentationId == row.referenceSegmentationId && !row.reviewed)
-                continue;
-            Document doc = st.loadDocument(row.documentId);
-            doc.meta() = row.meta;
-            std::vector<Boundary> b = st.boundaries(row.currentSegmentationId);
-            if (b.empty())
-                continue; // nothing to learn from (and an annotator may still be working on it)
-            doc.setReference(std::move(b));
-            const auto [it, inserted] = byHash.try_emplace(doc.contentHash(), out.size());
-            if (inserted)
-                out.push_back(std::move(doc));
-            else
-                out[it->second] = std::move(doc);
-        }
-    }
-    return out;
-}
-
-bool hasLevel(const Document& d, int level)
-{
-    for (const auto& b : d.reference())
-        if (b.level <= level)
-            return true;
-    return false;
-}
-
-struct Comparison {
-    segment::EvaluationReport learned, baseline;
-};
-
-Comparison compare(const Dataset& docs, const segment::Segmenter& learned, int level, std::ostream& err,
-                   const std::string& what)
-{
-    segment::EvalOptions eo;
-    eo.level = level;
-    eo.protocol = segment::Protocol::OracleCount;
-    Comparison c;
-    {
-        ProgressPrinter printer(err, "evaluating learned on " + what);
-        c.learned = segment::evaluate(docs, learned, eo, printer.progress());
-    }
-    {
-        ProgressPrinter printer(err, "evaluating " + std::string(segment::kDefaultSegmenter) + " on " + what);
-        c.baseline = segment::evaluate(docs, segment::findSegmenter(segment::kDefaultSegmenter), eo, printer.progress());
-    }
-    return c;
-}
+using Comparison = learn::SegmenterComparison;
 
 json comparisonJson(const Comparison& c)
 {
@@ -158,8 +92,12 @@ Command trainSegmenterCommand()
                                            "on a line without a heading shape", "0")
         .option("ranking", "W", "weight of the per-document ranking loss (0: cross-entropy only)", "1")
         .option("leave-out", "NAMES", "comma-separated features the model does not use (see learn/features.hpp)")
+        .option("lm", "DIR", "also language-model features: hidden states of this model (engine checkpoint with "
+                             "tokenizer.json) around each candidate; the model then needs it at inference")
+        .option("lm-window", "N", "with --lm: tokens per model pass", "1024")
         .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing")
         .flag("json", "print the report as JSON");
+    addDeviceOptions(spec);
     return {"train-segmenter", spec, [](const ArgSpec::Parsed& a, Io& io) {
                 using clock = std::chrono::steady_clock;
                 const auto start = clock::now();
@@ -214,107 +152,41 @@ Command trainSegmenterCommand()
                 if (ec || !fs::is_directory(outDir))
                     throw Error("cannot create the output directory: " + ec.message(), {.file = outDir.string()});
 
-                // What to train on.
-                Dataset train, heldOut;
-                std::size_t fromData = 0, dbRows = 0, replaced = 0, skipped = 0;
-                std::vector<Document> fixes;
+                learn::TrainingRunOptions ro;
+                if (a.has("data"))
+                    ro.data = fs::path(a.value("data"));
                 if (a.has("db"))
-                    fixes = corrections(store::resolveWorkspacePath(a.value("db")), dbRows);
-                std::unordered_map<std::string, std::size_t> fixByHash;
-                for (std::size_t i = 0; i < fixes.size(); ++i)
-                    fixByHash.emplace(fixes[i].contentHash(), i);
-                std::vector<bool> fixUsed(fixes.size(), false);
-                if (a.has("data")) {
-                    const Dataset ds = loadInputDataset(a.value("data"), {a.flag("replace-invalid")}, io.err);
-                    train.path = heldOut.path = ds.path;
-                    for (const Document& doc : ds.documents) {
-                        if (const auto it = fixByHash.find(doc.contentHash()); it != fixByHash.end()) {
-                            ++replaced; // the corrected version trains instead (below)
-                            continue;
-                        }
-                        if (!hasLevel(doc, static_cast<int>(level))) {
-                            ++skipped;
-                            continue;
-                        }
-                        if (learn::inTrainingSplit(doc.meta(), split, static_cast<std::uint64_t>(seed))) {
-                            train.documents.push_back(doc);
-                            ++fromData;
-                        } else {
-                            heldOut.documents.push_back(doc);
-                        }
-                    }
+                    ro.db = store::resolveWorkspacePath(a.value("db"));
+                ro.split = split;
+                ro.seed = static_cast<std::uint64_t>(seed);
+                ro.level = static_cast<int>(level);
+                ro.replaceInvalid = a.flag("replace-invalid");
+                ro.train = to;
+                if (a.has("lm")) {
+                    const std::int64_t window = a.integer("lm-window");
+                    if (window < 16)
+                        throw UsageError{"--lm-window must be at least 16"};
+                    const auto lm = learn::EngineLmSource::load(a.value("lm"), readLoadOptions(a, window + window / 4),
+                                                                static_cast<std::size_t>(window));
+                    ro.lm = lm;
+                    ro.lmDescription = fs::path(a.value("lm")).filename().string() + " (" + lm->model().fingerprint().substr(0, 12)
+                                       + ", window " + std::to_string(window) + ")";
                 }
-                std::size_t fromDb = 0;
-                for (auto& d : fixes)
-                    if (hasLevel(d, static_cast<int>(level))) {
-                        train.documents.push_back(std::move(d));
-                        ++fromDb;
-                    }
-                if (train.documents.empty())
-                    throw Error("no training documents: the dataset and the workspace have no document with "
-                                "reference boundaries of level <= " + std::to_string(level) + " in the training split");
-
-                // Examples and training.
-                learn::TrainingSet ts;
-                std::size_t refLines = 0, carried = 0;
-                {
-                    ProgressPrinter printer(io.err, "computing features");
-                    const auto progress = printer.progress();
-                    for (std::size_t i = 0; i < train.documents.size(); ++i) {
-                        const auto e = learn::documentExamples(train.documents[i], static_cast<int>(level));
-                        refLines += e.referenceLines;
-                        carried += e.carried;
-                        ts.append(e);
-                        progress(static_cast<std::int64_t>(i + 1), static_cast<std::int64_t>(train.documents.size()), "documents");
-                    }
-                }
-                learn::TrainStats stats;
-                learn::BoundaryModel model;
-                {
-                    ProgressPrinter printer(io.err, "training");
-                    model = learn::trainModel(ts, to, &stats, printer.progress());
-                }
-                const auto shared = std::make_shared<const learn::BoundaryModel>(model);
-                const auto learned = learn::learnedSegmenter(shared, "(trained now)");
-
-                // Figures: the training documents and the held-out ones, against hybrid.
-                const Comparison onTrain = compare(train, learned, static_cast<int>(level), io.err, "training documents");
-                std::optional<Comparison> onHeldOut;
-                if (!heldOut.documents.empty())
-                    onHeldOut = compare(heldOut, learned, static_cast<int>(level), io.err, "held-out documents");
-                auto overall = [](const segment::EvaluationReport& r) {
-                    return r.groups.empty() ? std::nan("") : r.groups.back().pk;
-                };
-
-                json info;
-                info["created"] = utcNow();
-                info["blocklens"] = kVersion;
-                info["data"] = a.has("data") ? fs::path(a.value("data")).filename().string() : "";
-                info["db"] = a.has("db");
-                info["split"] = split;
-                info["seed"] = seed;
-                info["train_seed"] = to.seed;
-                info["level"] = level;
-                info["documents"] = {{"train", train.documents.size()}, {"from_data", fromData}, {"from_db", fromDb},
-                                     {"held_out", heldOut.documents.size()}, {"replaced_by_corrections", replaced},
-                                     {"without_boundaries", skipped}};
-                info["examples"] = {{"candidates", stats.rows}, {"positives", stats.positives},
-                                    {"reference_lines", refLines}, {"carried_by_a_candidate", carried}};
-                info["options"] = {{"hidden", to.hidden}, {"activation", to.activation}, {"epochs", to.epochs},
-                                   {"batch", to.batch}, {"learning_rate", to.learningRate},
-                                   {"weight_decay", to.weightDecay}, {"input_noise", to.inputNoise},
-                                   {"positive_balance", to.positiveBalance}, {"ranking_weight", to.rankingWeight},
-                                   {"finer_weight", to.finerWeight},
-                                   {"documents_per_batch", to.documentsPerBatch}, {"ensemble", to.ensemble},
-                                   {"left_out", to.excluded}};
-                info["train_seconds"] = std::round(stats.seconds * 10) / 10;
-                info["train_loss"] = number(stats.finalLoss);
-                info["pk_train"] = number(overall(onTrain.learned));
-                if (onHeldOut) {
-                    info["pk_held_out"] = number(overall(onHeldOut->learned));
-                    info["pk_held_out_" + std::string(segment::kDefaultSegmenter)] = number(overall(onHeldOut->baseline));
-                }
-                model.training = info;
+                std::unique_ptr<ProgressPrinter> printer;
+                learn::TrainingRunResult run = learn::runTraining(ro, [&](const std::string& stage) {
+                    printer.reset(); // finishes the previous stage's line
+                    printer = std::make_unique<ProgressPrinter>(io.err, stage);
+                    return printer->progress();
+                });
+                printer.reset();
+                const learn::BoundaryModel& model = run.model;
+                const learn::TrainStats& stats = run.stats;
+                const Dataset& train = run.train;
+                const Dataset& heldOut = run.heldOut;
+                const std::size_t fromData = run.fromData, fromDb = run.fromDb, dbRows = run.dbRows, replaced = run.replaced;
+                const Comparison& onTrain = *run.onTrain;
+                const std::optional<Comparison>& onHeldOut = run.onHeldOut;
+                const json& info = model.training;
                 const fs::path modelPath = outDir / learn::kModelFileName;
                 model.save(modelPath);
 

@@ -3,6 +3,7 @@
 #include "document/document.hpp"
 #include "util/error.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -105,7 +106,7 @@ void BoundaryModel::validate(const std::string& source) const
 
 std::vector<std::size_t> BoundaryModel::featureColumns() const
 {
-    const auto names = featureNames();
+    const auto names = allFeatureNames(true); // language-model columns follow the others
     std::unordered_map<std::string_view, std::size_t> column;
     for (std::size_t i = 0; i < names.size(); ++i)
         column.emplace(names[i], i);
@@ -260,9 +261,20 @@ void BoundaryModel::save(const std::filesystem::path& path) const
         throw Error("cannot move the model file into place: " + ec.message(), {.file = path.string()});
 }
 
+bool BoundaryModel::usesLanguageModel() const
+{
+    const auto lm = lmFeatureNames();
+    return std::any_of(features.begin(), features.end(),
+                       [&](const std::string& f) { return std::find(lm.begin(), lm.end(), f) != lm.end(); });
+}
+
 std::vector<double> BoundaryModel::logits(const FeatureMatrix& x) const
 {
     const auto cols = featureColumns();
+    for (std::size_t c : cols)
+        if (x.rows > 0 && c >= x.cols)
+            throw Error("the learned segmenter's model uses language-model features ('" + std::string(allFeatureNames(true)[c])
+                        + "'), but no language model was given to compute them");
     std::vector<double> out(x.rows, 0.0);
     std::size_t widest = features.size();
     for (const auto& l : layers)

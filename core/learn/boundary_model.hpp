@@ -6,7 +6,7 @@
 //
 // File format (JSON, a few KB; `version` 1):
 //   {"format": "blocklens-learned-segmenter", "version": 1,
-//    "features": ["atx", "blank_before_1", ...],          names from learn::featureNames()
+//    "features": ["atx", "blank_before_1", ...],          names from learn::allFeatureNames(true)
 //    "normalization": {"mean": [...], "scale": [...]},     x' = (x - mean) / scale, per feature
 //    "layers": [{"weight": [[...], ...], "bias": [...]}, ...]   weight [out][in]; the last has out 1
 //    "activation": "tanh",                                 between layers (not after the last)
@@ -69,6 +69,9 @@ public:
     std::vector<double> scores(const FeatureMatrix& x) const;
 
     std::size_t parameterCount() const;
+    // Whether some of its features are language-model features (learn::lmFeatureNames()): then
+    // the scorer needs an LmStateSource.
+    bool usesLanguageModel() const;
 };
 
 } // namespace blocklens::learn

@@ -9,7 +9,7 @@
 
 namespace blocklens::learn {
 
-DocumentExamples documentExamples(const Document& doc, int level)
+DocumentExamples documentExamples(const Document& doc, int level, const LmStateSource* lm)
 {
     using namespace segment;
     std::vector<std::size_t> offsets;
@@ -35,7 +35,7 @@ DocumentExamples documentExamples(const Document& doc, int level)
     const SegmentContext ctx{doc, layout, shapes, grid};
 
     DocumentExamples e;
-    e.x = computeFeatures(ctx, candidates);
+    e.x = lm ? computeFeatures(ctx, candidates, lm->states(doc)) : computeFeatures(ctx, candidates);
     e.label.assign(candidates.size(), 0.0f);
     e.referenceLines = refLines.size();
     // The candidate starting each line, if any.

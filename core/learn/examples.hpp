@@ -29,7 +29,8 @@ struct DocumentExamples {
 };
 
 // Throws Error when the document has no reference boundaries at level <= `level` (nothing to learn).
-DocumentExamples documentExamples(const Document& doc, int level);
+// With `lm`, the features include the language-model columns (learn::lmFeatureNames()).
+DocumentExamples documentExamples(const Document& doc, int level, const LmStateSource* lm = nullptr);
 
 struct TrainingSet {
     std::size_t cols = 0;

@@ -2,16 +2,15 @@
 
 #include "document/document.hpp"
 #include "segment/char_class.hpp"
+#include "segment/lexical_windows.hpp"
 #include "segment/structural_scorer.hpp"
 #include "segment/texttiling_scorer.hpp"
-#include "util/utf8.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
 #include <string>
-#include <unordered_map>
 
 namespace blocklens::learn {
 
@@ -245,114 +244,6 @@ FirstClass firstClass(std::string_view trimmed)
     return FirstClass::Punct;
 }
 
-// ---- words and cohesion ----------------------------------------------------------------------
-
-struct Words {
-    std::vector<std::uint32_t> term;  // term id per word, in text order
-    std::vector<std::size_t> begin;   // code-point offset per word
-    std::size_t vocabulary = 0;
-};
-
-Words collectWords(std::string_view text)
-{
-    constexpr std::size_t kMinLength = 3;
-    Words w;
-    std::unordered_map<std::string, std::uint32_t> ids;
-    std::string current;
-    std::size_t currentLength = 0, currentBegin = 0;
-    auto flush = [&] {
-        if (currentLength >= kMinLength) {
-            const auto [it, inserted] = ids.try_emplace(current, static_cast<std::uint32_t>(ids.size()));
-            w.term.push_back(it->second);
-            w.begin.push_back(currentBegin);
-        }
-        current.clear();
-        currentLength = 0;
-    };
-    std::size_t i = 0, cp = 0;
-    while (i < text.size()) {
-        const char32_t c = segment::nextCodePoint(text, i);
-        if (segment::isLetter(c)) {
-            if (currentLength == 0)
-                currentBegin = cp;
-            utf8::append(current, segment::toLower(c));
-            ++currentLength;
-        } else if (currentLength > 0) {
-            flush();
-        }
-        ++cp;
-    }
-    if (currentLength > 0)
-        flush();
-    w.vocabulary = ids.size();
-    return w;
-}
-
-// Two adjacent word windows [l, p) and [p, r) with weighted tf vectors, updated incrementally
-// (the same technique as segment::TextTilingScorer).
-class WindowPair {
-public:
-    WindowPair(const Words& words, const std::vector<double>& weight)
-        : words_(words), weight_(weight), left_(words.vocabulary, 0), right_(words.vocabulary, 0)
-    {
-    }
-    void moveTo(std::size_t l, std::size_t p, std::size_t r)
-    {
-        for (std::size_t k = p_; k < p; ++k)
-            add(left_, right_, normL_, words_.term[k], +1);
-        for (std::size_t k = r_; k < r; ++k)
-            add(right_, left_, normR_, words_.term[k], +1);
-        for (std::size_t k = l_; k < l; ++k)
-            add(left_, right_, normL_, words_.term[k], -1);
-        for (std::size_t k = p_; k < p; ++k)
-            add(right_, left_, normR_, words_.term[k], -1);
-        l_ = l;
-        p_ = p;
-        r_ = r;
-    }
-    double cosine() const
-    {
-        if (normL_ <= 1e-12 || normR_ <= 1e-12)
-            return 0.0;
-        return std::clamp(dot_ / std::sqrt(normL_ * normR_), 0.0, 1.0);
-    }
-
-private:
-    void add(std::vector<std::int32_t>& self, const std::vector<std::int32_t>& other, double& norm, std::uint32_t t,
-             int d)
-    {
-        const double w = weight_[t];
-        if (d > 0) {
-            dot_ += w * other[t];
-            norm += w * (2.0 * self[t] + 1);
-            ++self[t];
-        } else {
-            --self[t];
-            dot_ -= w * other[t];
-            norm -= w * (2.0 * self[t] + 1);
-        }
-    }
-    const Words& words_;
-    const std::vector<double>& weight_;
-    std::vector<std::int32_t> left_, right_;
-    std::size_t l_ = 0, p_ = 0, r_ = 0;
-    double dot_ = 0, normL_ = 0, normR_ = 0;
-};
-
-// Depth of each point of a curve below its nearest peaks on both sides (TextTiling).
-std::vector<double> depths(const std::vector<double>& s)
-{
-    const std::size_t m = s.size();
-    std::vector<double> left(m), right(m), out(m);
-    for (std::size_t i = 0; i < m; ++i)
-        left[i] = (i > 0 && s[i - 1] >= s[i]) ? left[i - 1] : s[i];
-    for (std::size_t i = m; i-- > 0;)
-        right[i] = (i + 1 < m && s[i + 1] >= s[i]) ? right[i + 1] : s[i];
-    for (std::size_t i = 0; i < m; ++i)
-        out[i] = (left[i] - s[i]) + (right[i] - s[i]);
-    return out;
-}
-
 void zScores(const std::vector<double>& s, std::vector<double>& out)
 {
     out.assign(s.size(), 0.0);
@@ -483,29 +374,12 @@ FeatureMatrix computeFeatures(const SegmentContext& ctx, std::span<const Candida
     }
 
     // ---- lexical cohesion at several window sizes
-    const Words words = collectWords(ctx.doc.text());
+    const segment::Words words = segment::collectWords(ctx.doc.text(), 3);
     const std::size_t nWords = words.term.size();
-    std::vector<double> idfWeight(words.vocabulary, 0.0);
-    {
-        constexpr std::size_t ps = 20;
-        const std::size_t sentences = std::max<std::size_t>(1, (nWords + ps - 1) / ps);
-        std::vector<std::uint32_t> df(words.vocabulary, 0), lastSeen(words.vocabulary, UINT32_MAX);
-        for (std::size_t k = 0; k < nWords; ++k) {
-            const auto s = static_cast<std::uint32_t>(k / ps);
-            if (lastSeen[words.term[k]] != s) {
-                lastSeen[words.term[k]] = s;
-                ++df[words.term[k]];
-            }
-        }
-        for (std::size_t t = 0; t < words.vocabulary; ++t) {
-            const double idf = std::log(static_cast<double>(sentences) / df[t]) + 0.1;
-            idfWeight[t] = idf * idf;
-        }
-    }
+    const std::vector<double> idfWeight = segment::idfWeights(words, 20, 0.1);
     std::vector<std::size_t> wordPos(candidates.size());
     for (std::size_t i = 0; i < candidates.size(); ++i)
-        wordPos[i] = static_cast<std::size_t>(
-            std::lower_bound(words.begin.begin(), words.begin.end(), candidates[i].offset) - words.begin.begin());
+        wordPos[i] = words.wordAt(candidates[i].offset);
     constexpr std::array<std::size_t, 4> kWindows = {15, 50, 150, 400};
     constexpr std::array<F, 4> kCos = {Cos15, Cos50, Cos150, Cos400}, kCosZ = {Cos15Z, Cos50Z, Cos150Z, Count},
                                kCosDepth = {Cos15Depth, Cos50Depth, Cos150Depth, Cos400Depth};
@@ -513,7 +387,7 @@ FeatureMatrix computeFeatures(const SegmentContext& ctx, std::span<const Candida
         const std::size_t W = kWindows[w];
         std::vector<double> sims(candidates.size(), 0.0), z;
         if (nWords > 0) {
-            WindowPair pair(words, idfWeight);
+            segment::WindowPair pair(words, idfWeight);
             for (std::size_t i = 0; i < candidates.size(); ++i) {
                 const std::size_t p = wordPos[i];
                 pair.moveTo(p > W ? p - W : 0, p, std::min(nWords, p + W));
@@ -522,7 +396,7 @@ FeatureMatrix computeFeatures(const SegmentContext& ctx, std::span<const Candida
             }
         }
         zScores(sims, z);
-        const auto d = depths(sims);
+        const auto d = segment::depthScores(sims);
         for (std::size_t i = 0; i < candidates.size(); ++i) {
             set(i, kCos[w], sims[i], 0, 1);
             if (kCosZ[w] != Count)
@@ -571,7 +445,7 @@ FeatureMatrix computeFeatures(const SegmentContext& ctx, std::span<const Candida
     // Per paragraph start q >= 1: cosine and character-mix distance of 1 and 2 paragraphs each side.
     std::vector<double> pCos1(nParas, 0.0), pCos2(nParas, 0.0), pChars1(nParas, 0.0), pChars2(nParas, 0.0);
     if (nWords > 0 && nParas > 1) {
-        WindowPair one(words, idfWeight), two(words, idfWeight);
+        segment::WindowPair one(words, idfWeight), two(words, idfWeight);
         for (std::size_t q = 1; q < nParas; ++q) {
             one.moveTo(paraWord[q - 1], paraWord[q], paraWord[q + 1]);
             pCos1[q] = one.cosine();
@@ -593,7 +467,7 @@ FeatureMatrix computeFeatures(const SegmentContext& ctx, std::span<const Candida
     std::vector<double> pCos2Depth;
     {
         std::vector<double> inner(pCos2.begin() + (nParas > 1 ? 1 : 0), pCos2.end());
-        const auto d = depths(inner);
+        const auto d = segment::depthScores(inner);
         pCos2Depth.assign(nParas, 0.0);
         for (std::size_t q = 1; q < nParas; ++q)
             pCos2Depth[q] = d[q - 1];

@@ -22,6 +22,8 @@
 // line with `inline` = 1.
 #include "segment/scorer.hpp"
 
+#include <memory>
+
 #include <cstddef>
 #include <span>
 #include <string>
@@ -43,5 +45,35 @@ struct FeatureMatrix {
 std::span<const std::string_view> featureNames();
 
 FeatureMatrix computeFeatures(const segment::SegmentContext& ctx, std::span<const segment::Candidate> candidates);
+
+// ---- language-model features (optional; see learn/lm_features.cpp) -----------------------------
+// Hidden states of a language model over a document: one row per token of the model's tokenizer,
+// the final-norm hidden state scaled to unit length.
+struct LmStates {
+    std::vector<std::size_t> tokenBegin; // code-point offset where each token begins, ascending
+    std::size_t width = 0;
+    std::vector<float> unit;             // [tokens, width]
+    std::size_t tokens() const noexcept { return tokenBegin.size(); }
+    const float* row(std::size_t t) const { return unit.data() + t * width; }
+};
+
+// Where LmStates come from (learn/lm_states.hpp: a model loaded by the engine). A plain interface,
+// so the learned scorer and the model file stay free of the engine.
+class LmStateSource {
+public:
+    virtual ~LmStateSource() = default;
+    virtual LmStates states(const Document& doc) const = 0;
+    virtual std::string describe() const = 0; // e.g. the model directory and its fingerprint
+};
+
+// Names of the language-model feature columns (cosine of the mean hidden states of the tokens
+// left and right of the candidate at several window sizes, their depth and z-score in the
+// document, the cosine of the two tokens at the cut, the change of the windows' coherence).
+std::span<const std::string_view> lmFeatureNames();
+// featureNames(), then lmFeatureNames() when `withLm`: the columns of computeFeatures(..., lm).
+std::vector<std::string_view> allFeatureNames(bool withLm);
+// computeFeatures(ctx, candidates) with the language-model columns appended.
+FeatureMatrix computeFeatures(const segment::SegmentContext& ctx, std::span<const segment::Candidate> candidates,
+                              const LmStates& lm);
 
 } // namespace blocklens::learn

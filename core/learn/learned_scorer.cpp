@@ -24,8 +24,9 @@ std::string formatScore(double v)
 
 } // namespace
 
-LearnedScorer::LearnedScorer(std::shared_ptr<const BoundaryModel> model, std::string source)
-    : model_(std::move(model)), source_(std::move(source))
+LearnedScorer::LearnedScorer(std::shared_ptr<const BoundaryModel> model, std::string source,
+                             std::shared_ptr<const LmStateSource> lm)
+    : model_(std::move(model)), source_(std::move(source)), lm_(std::move(lm))
 {
     if (!model_)
         throw Error("the learned scorer needs a model");
@@ -82,6 +83,8 @@ segment::Params LearnedScorer::params() const
     p.emplace_back("hidden", std::to_string(hidden));
     p.emplace_back("parameters", std::to_string(m->parameterCount()));
     p.emplace_back("score_offset", formatScore(m->scoreOffset));
+    if (m->usesLanguageModel())
+        p.emplace_back("language_model", lm_ ? lm_->describe() : "(none loaded)");
     return p;
 }
 
@@ -91,7 +94,13 @@ std::vector<double> LearnedScorer::score(const segment::SegmentContext& ctx,
     const auto m = model();
     if (candidates.empty())
         return {};
-    return m->scores(computeFeatures(ctx, candidates));
+    if (!m->usesLanguageModel())
+        return m->scores(computeFeatures(ctx, candidates));
+    if (!lm_)
+        throw Error("this learned segmenter model was trained with language-model features: it needs the language "
+                    "model it was trained with (" + m->training.value("language_model", std::string("see its training info"))
+                    + ")");
+    return m->scores(computeFeatures(ctx, candidates, lm_->states(ctx.doc)));
 }
 
 std::vector<fs::path> defaultModelSearchPath()
@@ -183,9 +192,11 @@ segment::SegmenterSpec learnedSpec(std::shared_ptr<const segment::Scorer> scorer
     return spec;
 }
 
-segment::Segmenter learnedSegmenter(std::shared_ptr<const BoundaryModel> model, std::string source)
+segment::Segmenter learnedSegmenter(std::shared_ptr<const BoundaryModel> model, std::string source,
+                                    std::shared_ptr<const LmStateSource> lm)
 {
-    return segment::Segmenter(learnedSpec(std::make_shared<LearnedScorer>(std::move(model), std::move(source))));
+    return segment::Segmenter(
+        learnedSpec(std::make_shared<LearnedScorer>(std::move(model), std::move(source), std::move(lm))));
 }
 
 segment::SegmenterSpec builtinLearnedSpec() { return learnedSpec(LearnedScorer::lazy()); }

@@ -29,7 +29,10 @@ inline constexpr const char* kModelEnvVar = "BLOCKLENS_LEARNED_MODEL";
 class LearnedScorer final : public segment::Scorer {
 public:
     // A scorer with this model.
-    explicit LearnedScorer(std::shared_ptr<const BoundaryModel> model, std::string source = {});
+    // `lm`: where language-model hidden states come from, for a model that uses them (a model
+    // without language-model features ignores it; one with them and no `lm` is an Error at scoring).
+    explicit LearnedScorer(std::shared_ptr<const BoundaryModel> model, std::string source = {},
+                           std::shared_ptr<const LmStateSource> lm = nullptr);
     // A scorer that loads `path` on first use (empty: the default search above).
     static std::shared_ptr<LearnedScorer> lazy(std::filesystem::path path = {});
 
@@ -46,6 +49,7 @@ private:
     mutable std::shared_ptr<const BoundaryModel> model_;
     std::filesystem::path path_; // lazy: explicit path, or empty for the default search
     mutable std::string source_;
+    std::shared_ptr<const LmStateSource> lm_;
 };
 
 // Where the default model is looked for, in order (see above), and the first that exists.
@@ -56,7 +60,8 @@ BoundaryModel loadDefaultModel(std::string* source = nullptr);
 
 // The `learned` segmenter around a scorer (candidates, decoders and defaults of the built-in one).
 segment::SegmenterSpec learnedSpec(std::shared_ptr<const segment::Scorer> scorer);
-segment::Segmenter learnedSegmenter(std::shared_ptr<const BoundaryModel> model, std::string source = {});
+segment::Segmenter learnedSegmenter(std::shared_ptr<const BoundaryModel> model, std::string source = {},
+                                    std::shared_ptr<const LmStateSource> lm = nullptr);
 // The built-in one (registered in segment::builtinSegmenters()): loads its model lazily.
 segment::SegmenterSpec builtinLearnedSpec();
 

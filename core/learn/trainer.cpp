@@ -109,7 +109,8 @@ BoundaryModel trainModel(const TrainingSet& data, const TrainOptions& o, TrainSt
     ThreadScope threads(1);
 
     // The columns the model uses: every feature but the excluded ones.
-    const auto names = featureNames();
+    // With language-model states the examples carry lmFeatureNames() after the others.
+    const auto names = allFeatureNames(f > featureNames().size());
     if (names.size() != f)
         throw Error("the training set has " + std::to_string(f) + " feature columns, this build computes "
                     + std::to_string(names.size()));
