@@ -33,6 +33,8 @@ Command segmentersCommand(); // cmd_segmenters.cpp
 Command dbCommand();     // cmd_db.cpp (experiment store)
 Command importCommand(); // cmd_import.cpp
 Command runsCommand();   // cmd_runs.cpp
+Command trainTokenizerCommand(); // cmd_train_tokenizer.cpp (core/tokenizer/bpe_trainer)
+Command encodeCorpusCommand();   // cmd_encode_corpus.cpp (core/learn/lm/corpus)
 // The engine's commands, built with libtorch (BLOCKLENS_WITH_TORCH; core/engine).
 Command logitsCommand();    // cmd_logits.cpp
 Command compareCommand();   // cmd_compare.cpp
@@ -40,5 +42,7 @@ Command makeModelCommand(); // cmd_make_model.cpp
 Command cutMarkersCommand(); // cmd_cut_markers.cpp (engine/cut_marker_scorer)
 Command trainSegmenterCommand(); // cmd_train_segmenter.cpp (core/learn)
 Command benchTtftCommand(); // cmd_bench_ttft.cpp
+Command trainLmCommand();   // cmd_train_lm.cpp (core/learn/lm, demo model)
+Command lmEvalCommand();    // cmd_lm_eval.cpp
 
 } // namespace blocklens::cli

@@ -16,6 +16,8 @@ std::span<const Command> allCommands()
         dbCommand(),
         importCommand(),
         runsCommand(),
+        trainTokenizerCommand(),
+        encodeCorpusCommand(),
 #ifdef BLOCKLENS_WITH_TORCH
         logitsCommand(),
         compareCommand(),
@@ -23,6 +25,8 @@ std::span<const Command> allCommands()
         cutMarkersCommand(),
         trainSegmenterCommand(),
         benchTtftCommand(),
+        trainLmCommand(),
+        lmEvalCommand(),
 #endif
     };
     return commands;
