@@ -164,7 +164,7 @@ private Q_SLOTS:
         qInfo("mass kernel vs manual: %.3g, outputs %.3g", em, eo);
         QVERIFY2(em < 1e-2, qPrintable(QString::number(em)));
         QVERIFY2(eo < 1e-2, qPrintable(QString::number(eo)));
-        QVERIFY(relErr(viaKernel.mass.sum(-1), at::ones({heads, n}, at::kDouble)) < 1e-5);
+        QVERIFY(relErr(viaKernel.mass.sum(-1), at::ones({heads, n}, viaKernel.mass.options().dtype(at::kDouble))) < 1e-5);
     }
 
     // The bridge's RoPE re-encoding of a cached block into a run's K buffer equals placeShifted.
