@@ -13,10 +13,26 @@
 #include <QAction>
 #include <QDockWidget>
 #include <QMenu>
+#include <QScrollArea>
 #include <QStatusBar>
 #include <QTimer>
 
 namespace blocklens::ui {
+namespace {
+
+// Docks hold their panel in a scroll area: a panel whose content changes height (progress bar,
+// wrapped status text) then never changes the dock's size hint, so neighbouring docks (charts,
+// heatmap) are not re-laid out and repainted on every status change during a run.
+QScrollArea* scrolled(QWidget* panel)
+{
+    auto* area = new QScrollArea;
+    area->setWidget(panel);
+    area->setWidgetResizable(true);
+    area->setFrameShape(QFrame::NoFrame);
+    return area;
+}
+
+} // namespace
 
 void MainWindow::buildInference()
 {
@@ -26,14 +42,14 @@ void MainWindow::buildInference()
     auto* modelDock = new QDockWidget(tr("Model"), this);
     modelDock->setObjectName(QStringLiteral("modelDock"));
     modelPanel_ = new ModelPanel(inference_);
-    modelDock->setWidget(modelPanel_);
+    modelDock->setWidget(scrolled(modelPanel_));
     addDockWidget(Qt::RightDockWidgetArea, modelDock);
 
     auto* compareDock = new QDockWidget(tr("Side by side: full vs block attention"), this);
     compareDock->setObjectName(QStringLiteral("compareDock"));
     compareView_ = new CompareView(inference_);
     compareView_->setJobSource([this](QString* why) { return currentCompareJob(why); });
-    compareDock->setWidget(compareView_);
+    compareDock->setWidget(scrolled(compareView_));
     addDockWidget(Qt::BottomDockWidgetArea, compareDock);
     compareDock->hide();
 
@@ -46,14 +62,25 @@ void MainWindow::buildInference()
 
     // Run the comparison on what is on screen; waits for a model that is still loading.
     auto runWhenReady = [this, compareDock] {
-        compareDock->show();
+        if (!compareDock->isVisible()) {
+            compareDock->show();
+            // Room for two columns of numbers and text: about half the window's height.
+            resizeDocks({compareDock}, {height() / 2}, Qt::Vertical);
+        }
         compareDock->raise();
         if (!inference_->model() && inference_->isLoading()) {
             statusBar()->showMessage(tr("The comparison starts once the model is loaded…"), 5000);
-            auto once = std::make_shared<QMetaObject::Connection>();
-            *once = connect(inference_, &InferenceWorker::modelLoaded, this, [this, once] {
-                disconnect(*once);
+            // Loaded or not (then run() says there is no model), once.
+            auto connections = std::make_shared<std::pair<QMetaObject::Connection, QMetaObject::Connection>>();
+            auto go = [this, connections] {
+                disconnect(connections->first);
+                disconnect(connections->second);
                 compareView_->run();
+            };
+            connections->first = connect(inference_, &InferenceWorker::modelLoaded, this, go);
+            connections->second = connect(inference_, &InferenceWorker::failed, this, [this, go] {
+                if (!inference_->isLoading())
+                    go();
             });
             return;
         }

@@ -21,6 +21,8 @@
 namespace blocklens::ui {
 namespace {
 
+using namespace display;
+
 QLabel* number(const QString& objectName)
 {
     auto* l = new QLabel(QStringLiteral("—"));
@@ -86,6 +88,10 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     status_->setWordWrap(true);
     progress_ = new QProgressBar;
     progress_->setMaximumWidth(220);
+    // Hidden between runs without giving its room away: showing it must not re-lay out the window.
+    QSizePolicy keep = progress_->sizePolicy();
+    keep.setRetainSizeWhenHidden(true);
+    progress_->setSizePolicy(keep);
     progress_->hide();
     statusRow->addWidget(status_, 1);
     statusRow->addWidget(progress_);
@@ -243,12 +249,14 @@ void CompareView::run()
 {
     if (!worker_->model()) {
         setStatus(tr("No model is loaded: choose one in the Model panel (View > Model)."), true);
+        Q_EMIT comparisonFailed(statusText());
         return;
     }
     QString why;
     std::optional<CompareJob> job = source_ ? source_(&why) : std::nullopt;
     if (!job) {
         setStatus(why.isEmpty() ? tr("Open a document first.") : why, true);
+        Q_EMIT comparisonFailed(statusText());
         return;
     }
     job->query = query_->text();

@@ -91,6 +91,10 @@ ModelPanel::ModelPanel(InferenceWorker* worker, QWidget* parent) : QWidget(paren
     progress_ = new QProgressBar;
     progress_->setObjectName(QStringLiteral("loadProgress"));
     progress_->setTextVisible(true);
+    // Hidden between runs without giving its room away: showing it must not re-lay out the window.
+    QSizePolicy keep = progress_->sizePolicy();
+    keep.setRetainSizeWhenHidden(true);
+    progress_->setSizePolicy(keep);
     progress_->hide();
     layout->addWidget(progress_);
     status_ = new QLabel;

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-namespace blocklens::ui {
+namespace blocklens::ui::display {
 
 QString formatMs(double ms)
 {
@@ -38,4 +38,4 @@ QString formatKl(double nats)
     return QStringLiteral("%1 nats").arg(nats, 0, 'g', 3);
 }
 
-} // namespace blocklens::ui
+} // namespace blocklens::ui::display
