@@ -17,4 +17,11 @@ if [ -f "$dev" ]; then
   shot --light --action compareSegmenters --screenshot "$out/dataset-compare.png" "$dev"
   shot --light --action reviewQueue --screenshot "$out/review-queue.png" "$dev"
 fi
+# Side by side, the TTFT race and presentation mode (issue 7): the bundled demo model, or MODEL=DIR.
+model=${MODEL:-$root/resources/models/demo}
+if [ -f "$model/config.json" ]; then
+  shot --light --model "$model" --action runComparison --screenshot "$out/side-by-side.png" "$demo"
+  shot --dark --model "$model" --action raceTtft --screenshot "$out/ttft-race.png" "$demo"
+  shot --light --model "$model" --action presentationMode,presentationNext --screenshot "$out/presentation-blocks.png" "$demo"
+fi
 ls -la "$out"

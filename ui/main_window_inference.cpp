@@ -51,6 +51,9 @@ void MainWindow::buildInference()
     compareView_->setJobSource([this](QString* why) { return currentCompareJob(why); });
     compareDock->setWidget(scrolled(compareView_));
     addDockWidget(Qt::BottomDockWidgetArea, compareDock);
+    // A tab beside the boundary scores: the whole width of the window for its two columns.
+    if (auto* chart = findChild<QDockWidget*>(QStringLiteral("chartDock")))
+        tabifyDockWidget(chart, compareDock);
     compareDock->hide();
 
     viewMenu_->addSeparator();
@@ -63,9 +66,10 @@ void MainWindow::buildInference()
     // Run the comparison on what is on screen; waits for a model that is still loading.
     auto runWhenReady = [this, compareDock] {
         if (!compareDock->isVisible()) {
+            // Room for two columns of numbers and text: about half the window's height. The
+            // document pane's own minimum wins over resizeDocks(), so ask through the minimum.
+            compareDock->widget()->setMinimumHeight(std::min(420, height() / 2));
             compareDock->show();
-            // Room for two columns of numbers and text: about half the window's height.
-            resizeDocks({compareDock}, {height() / 2}, Qt::Vertical);
         }
         compareDock->raise();
         if (!inference_->model() && inference_->isLoading()) {
@@ -91,12 +95,24 @@ void MainWindow::buildInference()
     run->setShortcut(QKeySequence(tr("Ctrl+R")));
     // The race of the two TTFTs: replays the last result, or runs first.
     QAction* race = viewMenu_->addAction(tr("TTFT Race"), this, [this, compareDock, runWhenReady] {
-        compareDock->show();
-        compareDock->raise();
-        if (const auto& r = compareView_->lastReport())
+        // The race scrolled into view (the dock may be shorter than the whole comparison).
+        auto showRace = [compareDock, view = compareView_] {
+            if (auto* area = qobject_cast<QScrollArea*>(compareDock->widget()))
+                area->ensureWidgetVisible(view->race());
+        };
+        if (const auto& r = compareView_->lastReport()) {
+            compareDock->show();
+            compareDock->raise();
             compareView_->race()->race(r->full.stats.ttftMs, r->blockWarm.ttftMs, tr("Block attention, blocks cached"));
-        else
-            runWhenReady();
+            showRace();
+            return;
+        }
+        auto once = std::make_shared<QMetaObject::Connection>();
+        *once = connect(compareView_, &CompareView::comparisonShown, this, [once, showRace] {
+            disconnect(*once);
+            showRace();
+        });
+        runWhenReady();
     });
     race->setObjectName(QStringLiteral("raceTtft"));
     race->setShortcut(QKeySequence(tr("Ctrl+Shift+R")));

@@ -6,6 +6,7 @@
 
 #include <QComboBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -201,8 +202,9 @@ QString ModelPanel::dtypeChoice() const
 void ModelPanel::setDirectory(const QString& directory)
 {
     const int custom = source_->findData(QString());
-    if (directory == findDemoModel() && source_->findData(directory) >= 0)
-        source_->setCurrentIndex(source_->findData(directory));
+    const QString demo = findDemoModel();
+    if (!demo.isEmpty() && QFileInfo(directory).canonicalFilePath() == QFileInfo(demo).canonicalFilePath())
+        source_->setCurrentIndex(source_->findData(demo));
     else
         source_->setCurrentIndex(custom);
     path_->setText(directory);
