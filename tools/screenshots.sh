@@ -23,5 +23,19 @@ if [ -f "$model/config.json" ]; then
   shot --light --model "$model" --action runComparison --screenshot "$out/side-by-side.png" "$demo"
   shot --dark --model "$model" --action raceTtft --screenshot "$out/ttft-race.png" "$demo"
   shot --light --model "$model" --action presentationMode,presentationNext --screenshot "$out/presentation-blocks.png" "$demo"
+  # Heatmap and experiments: runs and evaluations recorded by the CLI into the throwaway
+  # workspace for the experiments browser.
+  cli=$(dirname "$app")/../cli/blocklens-cli
+  for seg in hybrid fixed paragraphs; do
+    "$cli" compare --model "$model" --input "$demo" --segmenter "$seg" --query "Why does block attention need good cuts?" \
+      --max-new-tokens 8 --db "$BLOCKLENS_DB" >/dev/null
+  done
+  if [ -f "$dev" ]; then
+    for seg in hybrid fixed texttiling; do "$cli" eval "$dev" --segmenter "$seg" --db "$BLOCKLENS_DB" >/dev/null; done
+  fi
+  shot --light --model "$model" --action analyseAttention --screenshot "$out/heatmap.png" "$demo"
+  shot --light --no-model --action showExperiments --screenshot "$out/experiments-runs.png" "$demo"
+  shot --light --no-model --action showExperiments,experimentsTtftChart --screenshot "$out/experiments-ttft.png" "$demo"
+  shot --light --no-model --action showExperiments,experimentsMetricsChart --screenshot "$out/experiments-metrics.png" "$demo"
 fi
 ls -la "$out"
