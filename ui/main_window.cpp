@@ -83,6 +83,7 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     buildSegmentDocks();
 #if BLOCKLENS_WITH_TORCH
     buildInference();
+    buildRetrain();
 #endif
     statusBar()->showMessage(tr("Open a document or a dataset (Ctrl+O), or drop a file here. F1 lists the shortcuts."));
 

@@ -13,6 +13,7 @@
 
 class QLabel;
 class QMenu;
+class QProgressDialog;
 class QToolButton;
 
 namespace blocklens::ui {
@@ -24,6 +25,8 @@ class DatasetBrowser;
 class InferenceWorker;
 class ModelPanel;
 class PresentationMode;
+class RetrainController;
+struct RetrainResult;
 class DocumentPane;
 class DocumentView;
 class MetricsPanel;
@@ -66,6 +69,8 @@ public:
     CompareView* compareView() const { return compareView_; }
     PresentationMode* presentationMode() const { return presentation_; }
     void loadModel(const QString& directory, const QString& device = QStringLiteral("cpu"));
+    // Segment > Retrain (main_window_retrain.cpp; null when built without libtorch).
+    RetrainController* retrainController() const { return retrain_; }
 
 Q_SIGNALS:
     void inputShown(const QString& path); // a document or dataset is on screen
@@ -123,6 +128,10 @@ private:
     // main_window_inference.cpp: model panel, side by side, presentation mode
     void buildInference();
     std::optional<CompareJob> currentCompareJob(QString* why) const;
+    // main_window_retrain.cpp: retrain the learned segmenter on the dataset + corrections
+    void buildRetrain();
+    void startRetrain();
+    void showRetrainResult(const RetrainResult& result);
 
     QString workspace_;
     StoreWriter* writer_ = nullptr;
@@ -161,6 +170,8 @@ private:
     ModelPanel* modelPanel_ = nullptr;
     CompareView* compareView_ = nullptr;
     PresentationMode* presentation_ = nullptr;
+    RetrainController* retrain_ = nullptr;
+    QProgressDialog* retrainProgress_ = nullptr;
 };
 
 } // namespace blocklens::ui

@@ -13,6 +13,8 @@ segment::Segmenter segmenterFor(const SegmentRequest& request)
     segment::SegmenterSpec spec = segment::findSegmenter(request.segmenter.toStdString()).spec();
     if (request.rules != 0 && spec.rules != 0)
         spec.rules = request.rules;
+    if (request.scorer && spec.scorer)
+        spec.scorer = request.scorer;
     return segment::Segmenter(std::move(spec));
 }
 
@@ -61,6 +63,8 @@ void SegmentationRunner::request(std::shared_ptr<const Document> doc, const Segm
 {
     queuedDoc_ = std::move(doc);
     queued_ = request;
+    if (!queued_.scorer)
+        queued_.scorer = scorerOverride(request.segmenter);
     hasQueued_ = true;
     startNext();
 }
@@ -85,6 +89,20 @@ void SegmentationRunner::startNext()
         QMetaObject::invokeMethod(this, [this, doc, grid] { gridDoc_ = doc; grid_ = grid; }, Qt::QueuedConnection);
         return r;
     }));
+}
+
+void SegmentationRunner::setScorerOverride(const QString& segmenter, std::shared_ptr<const segment::Scorer> scorer)
+{
+    if (scorer)
+        overrides_[segmenter] = std::move(scorer);
+    else
+        overrides_.erase(segmenter);
+}
+
+std::shared_ptr<const segment::Scorer> SegmentationRunner::scorerOverride(const QString& segmenter) const
+{
+    const auto it = overrides_.find(segmenter);
+    return it == overrides_.end() ? nullptr : it->second;
 }
 
 } // namespace blocklens::ui

@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QString>
 
+#include <map>
 #include <memory>
 
 namespace blocklens::ui {
@@ -16,6 +17,7 @@ struct SegmentRequest {
     QString segmenter = QString::fromLatin1(segment::kDefaultSegmenter.data(), segment::kDefaultSegmenter.size());
     segment::RuleSet rules = 0; // 0: the segmenter's own candidate rules
     segment::SegmentOptions options;
+    std::shared_ptr<const segment::Scorer> scorer; // replaces the segmenter's scorer (e.g. a retrained model)
 };
 
 struct SegmentResult {
@@ -29,7 +31,8 @@ struct SegmentResult {
     QString error;
 };
 
-// A segmenter built from a request: a built-in one, with its candidate rules replaced if asked.
+// A segmenter built from a request: a built-in one, with its candidate rules and scorer replaced
+// if asked.
 segment::Segmenter segmenterFor(const SegmentRequest& request);
 
 // Synchronous: segments, scores and converts; never throws (errors land in SegmentResult::error).
@@ -46,6 +49,10 @@ public:
     void request(std::shared_ptr<const Document> doc, const SegmentRequest& request);
     bool isBusy() const { return pending_ != 0; }
     std::shared_ptr<const segment::TokenGrid> grid() const { return grid_; }
+    // Every later request for `segmenter` uses this scorer (null: the built-in one again); the
+    // app's retrain action puts the retrained learned model here.
+    void setScorerOverride(const QString& segmenter, std::shared_ptr<const segment::Scorer> scorer);
+    std::shared_ptr<const segment::Scorer> scorerOverride(const QString& segmenter) const;
 
 Q_SIGNALS:
     void finished(const blocklens::ui::SegmentResult& result);
@@ -61,6 +68,7 @@ private:
     bool hasQueued_ = false;
     std::shared_ptr<const Document> gridDoc_;
     std::shared_ptr<const segment::TokenGrid> grid_;
+    std::map<QString, std::shared_ptr<const segment::Scorer>> overrides_;
 };
 
 } // namespace blocklens::ui
