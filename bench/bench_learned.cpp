@@ -1,15 +1,21 @@
-// bench_learned: one-core inference speed of the learned segmenter (no language model) on a
-// 32k-token document.
+// bench_learned: one-core inference speed of the learned segmenter on a 32k-token document,
+// without and (optionally) with a language model.
 //
 //   bench_learned [--text PATH] [--tokens N] [--model learned.json] [--reps N]
+//                 [--lm DIR [--lm-model learned-lm.json] [--lm-window N] [--lm-reps N]]
 //
 // The document is the first N approx-tokens (default 32768, cut at a line end) of --text
 // (default: the 1 MB bench text unpacked into the build tree); the model is --model or the one the
 // built-in `learned` segmenter finds (resources/segmenters/learned.json). Rows: the features
 // alone, the model over them, the scorer (features + model), and the whole of
 // Segmenter::segment() with the default threshold decoder, a target size and an exact count;
-// `hybrid` for comparison. Two warm-up runs, then the median and minimum of --reps runs
-// (default 15). Run it pinned to one core (taskset -c N). Prints a markdown table.
+// `hybrid` for comparison. With --lm (an engine checkpoint with tokenizer.json; libtorch builds):
+// the language model's hidden states over the document (tokenize + forward in windows of
+// --lm-window tokens, default 1024, on the CPU), the lm_* features from them, and with --lm-model
+// (a model trained with `train-segmenter --lm`) the whole scorer and segment(). Two warm-up runs,
+// then the median and minimum of --reps runs (default 15; --lm-reps, default 3, for rows that run
+// the language model). Run it pinned to one core (taskset -c N). Prints a markdown table.
+#include "bench_harness.hpp"
 #include "document/document.hpp"
 #include "learn/boundary_model.hpp"
 #include "learn/features.hpp"
@@ -31,78 +37,41 @@
 using namespace blocklens;
 using namespace blocklens::segment;
 
-namespace {
+#ifdef BLOCKLENS_WITH_TORCH
+#include "learn/lm_states.hpp"
+#endif
 
-std::string readAll(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error("cannot open", {.file = path});
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-struct Timing {
-    double median = 0, min = 0;
-};
-
-Timing time(int reps, const std::function<void()>& f)
-{
-    using clock = std::chrono::steady_clock;
-    f();
-    f();
-    std::vector<double> ms;
-    for (int r = 0; r < reps; ++r) {
-        const auto t0 = clock::now();
-        f();
-        ms.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
-    return {ms[ms.size() / 2], ms.front()};
-}
-
-// The longest prefix of whole lines with at most `tokens` approx-tokens.
-std::string prefixWithTokens(const std::string& text, std::size_t tokens)
-{
-    std::vector<std::size_t> ends;
-    for (std::size_t i = 0; i < text.size(); ++i)
-        if (text[i] == '\n')
-            ends.push_back(i + 1);
-    std::size_t a = 0, b = ends.size();
-    while (a < b) {
-        const std::size_t m = (a + b + 1) / 2;
-        if (TokenGrid::approximate(std::string_view(text).substr(0, ends[m - 1])).size() <= tokens)
-            a = m;
-        else
-            b = m - 1;
-    }
-    return text.substr(0, a ? ends[a - 1] : 0);
-}
-
-} // namespace
+using bench::measure;
+using bench::Timing;
 
 int main(int argc, char** argv)
 {
-    std::string textPath = std::string(BLOCKLENS_FIXTURES_DIR) + "/bench/english-1mb.txt";
-    std::string modelPath;
-    std::size_t tokens = 32768;
-    int reps = 15;
+    bench::CommonArgs args;
+    std::string modelPath, lmPath, lmModelPath;
+    std::size_t lmWindow = 1024;
+    int lmReps = 3;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--text" && i + 1 < argc)
-            textPath = argv[++i];
-        else if (a == "--model" && i + 1 < argc)
+        if (args.parse(argc, argv, i))
+            continue;
+        if (a == "--model" && i + 1 < argc)
             modelPath = argv[++i];
-        else if (a == "--tokens" && i + 1 < argc)
-            tokens = static_cast<std::size_t>(std::max(1, std::atoi(argv[++i])));
-        else if (a == "--reps" && i + 1 < argc)
-            reps = std::max(1, std::atoi(argv[++i]));
+        else if (a == "--lm" && i + 1 < argc)
+            lmPath = argv[++i];
+        else if (a == "--lm-model" && i + 1 < argc)
+            lmModelPath = argv[++i];
+        else if (a == "--lm-window" && i + 1 < argc)
+            lmWindow = static_cast<std::size_t>(std::max(16, std::atoi(argv[++i])));
+        else if (a == "--lm-reps" && i + 1 < argc)
+            lmReps = std::max(1, std::atoi(argv[++i]));
         else {
-            std::cerr << "usage: bench_learned [--text PATH] [--tokens N] [--model learned.json] [--reps N]\n";
+            std::cerr << "usage: bench_learned [--text PATH] [--tokens N] [--model learned.json] [--reps N] [--lm DIR "
+                         "[--lm-model learned-lm.json] [--lm-window N] [--lm-reps N]]\n";
             return a == "--help" || a == "-h" ? 0 : 2;
         }
     }
+    const std::string& textPath = args.textPath;
+    const int reps = args.reps;
     try {
         std::string source;
         const auto model = std::make_shared<const learn::BoundaryModel>(
@@ -110,7 +79,7 @@ int main(int argc, char** argv)
         if (source.empty())
             source = modelPath;
         const Segmenter learned = learn::learnedSegmenter(model, source);
-        const Document doc(prefixWithTokens(readAll(textPath), tokens));
+        const Document doc(bench::prefixWithApproxTokens(bench::readAll(textPath), args.tokens));
         const TokenGrid grid = TokenGrid::approximate(doc);
         const TextLayout layout(doc);
         const auto shapes = lineShapes(layout);
@@ -128,10 +97,10 @@ int main(int argc, char** argv)
             std::printf("| %s | %s | %.2f | %.2f |\n", name, blocks ? std::to_string(blocks).c_str() : "-", t.median,
                         t.min);
         };
-        row("features (learn::computeFeatures)", 0, time(reps, [&] { (void)learn::computeFeatures(ctx, candidates); }));
-        row("model over the features", 0, time(reps, [&] { (void)model->scores(x); }));
+        row("features (learn::computeFeatures)", 0, measure(reps, [&] { (void)learn::computeFeatures(ctx, candidates); }));
+        row("model over the features", 0, measure(reps, [&] { (void)model->scores(x); }));
         row("scorer (layout, candidates, features, model)", 0,
-            time(reps, [&] { (void)learned.score(doc, grid); }));
+            measure(reps, [&] { (void)learned.score(doc, grid); }));
         struct Case {
             const char* name;
             const Segmenter* seg;
@@ -147,8 +116,34 @@ int main(int argc, char** argv)
         };
         for (const auto& c : cases) {
             std::size_t blocks = 0;
-            const Timing t = time(reps, [&] { blocks = c.seg->segment(doc, grid, c.options).blocks.size(); });
+            const Timing t = measure(reps, [&] { blocks = c.seg->segment(doc, grid, c.options).blocks.size(); });
             row(c.name, blocks, t);
+        }
+        if (!lmPath.empty()) {
+#ifdef BLOCKLENS_WITH_TORCH
+            const auto lm = learn::EngineLmSource::load(lmPath, {}, lmWindow);
+            const auto& cfg = lm->model().config();
+            std::printf("\nlanguage model: %s (%lld layers, hidden %lld, %lld parameters), window %zu tokens\n\n",
+                        lmPath.c_str(), static_cast<long long>(cfg.numLayers), static_cast<long long>(cfg.hiddenSize),
+                        static_cast<long long>(cfg.parameterCount()), lmWindow);
+            std::printf("| step (with the language model) | blocks | median ms | min ms |\n| --- | ---: | ---: | ---: |\n");
+            learn::LmStates states;
+            const Timing st = measure(lmReps, [&] { states = lm->states(doc); });
+            const std::string what = "hidden states (tokenize + forward, " + std::to_string(states.tokens()) + " tokens)";
+            row(what.c_str(), 0, st);
+            row("lm_* features from the states (+ the other features)", 0,
+                measure(reps, [&] { (void)learn::computeFeatures(ctx, candidates, states); }));
+            if (!lmModelPath.empty()) {
+                const auto lmModel = std::make_shared<const learn::BoundaryModel>(learn::BoundaryModel::load(lmModelPath));
+                const Segmenter withLm = learn::learnedSegmenter(lmModel, lmModelPath, lm);
+                row("learned+LM: scorer (states, features, model)", 0, measure(lmReps, [&] { (void)withLm.score(doc, grid); }));
+                std::size_t blocks = 0;
+                const Timing t = measure(lmReps, [&] { blocks = withLm.segment(doc, grid, {}).blocks.size(); });
+                row("learned+LM: segment, default (threshold)", blocks, t);
+            }
+#else
+            throw Error("--lm needs a build with libtorch (BLOCKLENS_WITH_TORCH)");
+#endif
         }
         return 0;
     } catch (const std::exception& e) {
