@@ -209,6 +209,36 @@ private Q_SLOTS:
         std::ostringstream o3, e3;
         QCOMPARE(cli::runCli({"train-lm", "--valid", dir + "/valid.u16"}, o3, e3), 2); // --train missing
     }
+
+    // The model that ships in resources/models/demo: loads, fits its size budget, matches its
+    // tokenizer, and still has an induction head (the figure in its README).
+    void shippedDemoModel()
+    {
+        const auto dir = test::sourceDir() / "resources" / "models" / "demo";
+        if (!std::filesystem::exists(dir / "model.safetensors"))
+            QSKIP("resources/models/demo is not in this checkout");
+        std::uintmax_t bytes = 0;
+        for (const char* name : {"config.json", "model.safetensors", "tokenizer.json"})
+            bytes += std::filesystem::file_size(dir / name);
+        QVERIFY(bytes <= 30u * 1000 * 1000);
+        const Tokenizer tok = Tokenizer::fromFile(dir / "tokenizer.json");
+        const engine::Model model = engine::Model::load(dir);
+        QCOMPARE(static_cast<std::int64_t>(tok.vocabSize()), model.config().vocabSize);
+        QCOMPARE(*tok.tokenToId("<|begin_of_text|>"), 0);
+        QCOMPARE(tok.encode("Hello", true).ids.front(), 0);
+        const auto ind = lm::evaluateInduction(model, 0, 2, 50, 4, 1);
+        QVERIFY2(ind.best > 0.5, qPrintable(QString("best induction score %1").arg(ind.best)));
+        // It predicts English: the next token after a common phrase is the expected one.
+        const Encoding e = tok.encode("The Linux kernel is the core of the operating", true);
+        engine::Runner runner(model);
+        engine::RunRequest req;
+        req.ids = e.ids;
+        req.logits = engine::LogitsWanted::LastToken;
+        const auto out = runner.run(req);
+        const float* row = out.logits.row(static_cast<std::int64_t>(e.ids.size()) - 1);
+        const auto top = static_cast<std::int32_t>(std::max_element(row, row + out.logits.vocab) - row);
+        QCOMPARE(tok.decode(std::vector<std::int32_t>{top}), std::string(" system"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestDemoLm)
