@@ -34,8 +34,8 @@ if [ -f "$model/config.json" ]; then
     for seg in hybrid fixed texttiling; do "$cli" eval "$dev" --segmenter "$seg" --db "$BLOCKLENS_DB" >/dev/null; done
   fi
   shot --light --model "$model" --action analyseAttention --screenshot "$out/heatmap.png" "$demo"
-  shot --light --no-model --action showExperiments --screenshot "$out/experiments-runs.png" "$demo"
-  shot --light --no-model --action showExperiments,experimentsTtftChart --screenshot "$out/experiments-ttft.png" "$demo"
-  shot --light --no-model --action showExperiments,experimentsMetricsChart --screenshot "$out/experiments-metrics.png" "$demo"
+  shot --light --no-model --action openExperiments --screenshot "$out/experiments-runs.png" "$demo"
+  shot --light --no-model --action openExperiments,experimentsTtftChart --screenshot "$out/experiments-ttft.png" "$demo"
+  shot --light --no-model --action openExperiments,experimentsMetricsChart --screenshot "$out/experiments-metrics.png" "$demo"
 fi
 ls -la "$out"

@@ -1,8 +1,10 @@
 #include "document_view.hpp"
 
+#include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QTextBlock>
+#include <QToolTip>
 
 #include <algorithm>
 
@@ -235,9 +237,83 @@ void DocumentView::paintEvent(QPaintEvent* event)
     paintOverlays(event);
 }
 
+void DocumentView::setBoundaryMarks(std::vector<BoundaryMark> marks)
+{
+    marks_ = std::move(marks);
+    std::sort(marks_.begin(), marks_.end(), [](const BoundaryMark& a, const BoundaryMark& b) { return a.offset < b.offset; });
+    viewport()->update();
+}
+
+QColor DocumentView::markColour(double value) const
+{
+    // Calm (teal) to alarming (red) through amber; saturated enough for both themes.
+    const double t = std::clamp(value, 0.0, 1.0);
+    const QColor a(0x2a, 0x9d, 0x8f), b(0xe9, 0xa2, 0x3b), c(0xd6, 0x28, 0x28);
+    const QColor& lo = t < 0.5 ? a : b;
+    const QColor& hi = t < 0.5 ? b : c;
+    const double f = t < 0.5 ? t * 2 : (t - 0.5) * 2;
+    return QColor::fromRgbF(static_cast<float>(lo.redF() + (hi.redF() - lo.redF()) * f),
+                            static_cast<float>(lo.greenF() + (hi.greenF() - lo.greenF()) * f),
+                            static_cast<float>(lo.blueF() + (hi.blueF() - lo.blueF()) * f));
+}
+
+void DocumentView::paintMarks(QPainter& p)
+{
+    // Each mark sits on the line where its block starts, straddling the band edge, left of the
+    // block's token count.
+    markRects_.clear();
+    if (marks_.empty())
+        return;
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.8);
+    small.setBold(true);
+    p.setFont(small);
+    const QFontMetricsF fm(small);
+    const int first = cursorForPosition(QPoint(0, 0)).position();
+    const int last = cursorForPosition(QPoint(viewport()->width(), viewport()->height())).position();
+    const double reserve = grid_ ? fm.horizontalAdvance(QStringLiteral("00000 ") + QString::fromStdString(grid_->unit())) + 16 : 8;
+    for (const auto& m : marks_) {
+        const int pos = toUtf16(m.offset);
+        if (pos < first || pos > last)
+            continue;
+        QTextCursor c(document());
+        c.setPosition(std::min(pos, document()->characterCount() - 1));
+        const QRect line = cursorRect(c);
+        const double w = fm.horizontalAdvance(m.label) + 14, h = fm.height() + 2;
+        const QRectF pill(viewport()->width() - reserve - w, line.top() - h / 2, w, h);
+        const QColor colour = markColour(m.value);
+        p.setPen(Qt::NoPen);
+        p.setBrush(colour);
+        p.drawRoundedRect(pill, h / 2, h / 2);
+        p.setPen(QPen(colour, 2));
+        p.drawLine(QPointF(pill.left() - 24, line.top()), QPointF(pill.left(), line.top()));
+        p.setPen(Qt::white);
+        p.drawText(pill, Qt::AlignCenter, m.label);
+        markRects_.emplace_back(pill, m.toolTip);
+    }
+}
+
+bool DocumentView::viewportEvent(QEvent* e)
+{
+    if (e->type() == QEvent::ToolTip) {
+        const auto* help = static_cast<QHelpEvent*>(e);
+        for (const auto& [rect, tip] : markRects_)
+            if (rect.contains(help->pos()) && !tip.isEmpty()) {
+                QToolTip::showText(help->globalPos(), tip, viewport());
+                return true;
+            }
+    }
+    return QPlainTextEdit::viewportEvent(e);
+}
+
 void DocumentView::paintOverlays(QPaintEvent* event)
 {
-    // On top of the text: each block's size in tokens at its first line, and token ticks.
+    // On top of the text: leakage marks, each block's size in tokens at its first line, and token ticks.
+    if (!marks_.empty()) {
+        QPainter marks(viewport());
+        marks.setRenderHint(QPainter::Antialiasing);
+        paintMarks(marks);
+    }
     if (!grid_)
         return;
     QPainter p(viewport());

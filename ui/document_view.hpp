@@ -7,10 +7,22 @@
 #include "theme.hpp"
 
 #include <QPlainTextEdit>
+#include <QRectF>
 
 #include <vector>
 
+class QPainter;
+
 namespace blocklens::ui {
+
+// A note drawn on a boundary, straddling the band between the two blocks (e.g. the share of
+// attention the cut drops): `value` in [0, 1] sets the colour from calm to alarming.
+struct BoundaryMark {
+    std::size_t offset = 0; // code point of the boundary
+    double value = 0;
+    QString label;          // short, e.g. "12% cut"
+    QString toolTip;
+};
 
 class DocumentView : public QPlainTextEdit {
     Q_OBJECT
@@ -40,6 +52,10 @@ public:
     bool showsTokenBoundaries() const { return showTokens_; }
     std::size_t blockTokens(int blockIndex) const; // 0 without a grid
     const std::vector<std::size_t>& suggestions() const { return suggestions_; }
+    // Marks on boundaries (leakage); empty to remove. Offsets without a boundary are drawn too.
+    void setBoundaryMarks(std::vector<BoundaryMark> marks);
+    const std::vector<BoundaryMark>& boundaryMarks() const { return marks_; }
+    QColor markColour(double value) const;
 
 Q_SIGNALS:
     void gutterClicked(std::size_t lineStart);                  // on a line without a boundary
@@ -54,6 +70,8 @@ private:
     class Gutter;
     void paintGutter(QPaintEvent* event);
     void paintOverlays(QPaintEvent* event);
+    void paintMarks(QPainter& p);
+    bool viewportEvent(QEvent* event) override; // tooltips of marks
     int gutterWidth() const;
     void updateGutterGeometry();
 
@@ -61,6 +79,8 @@ private:
     Gutter* gutter_;
     int currentBoundary_ = -1;
     std::vector<std::size_t> suggestions_;
+    std::vector<BoundaryMark> marks_;
+    std::vector<std::pair<QRectF, QString>> markRects_; // where marks were painted, for tooltips
     std::shared_ptr<const segment::TokenGrid> grid_;
     bool showTokens_ = false;
     Theme theme_;

@@ -85,6 +85,7 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     buildInference();
     buildRetrain();
 #endif
+    buildAnalysis();
     statusBar()->showMessage(tr("Open a document or a dataset (Ctrl+O), or drop a file here. F1 lists the shortcuts."));
 
     connect(&loadWatcher_, &QFutureWatcher<LoadedInput>::finished, this, [this] {

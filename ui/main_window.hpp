@@ -19,6 +19,9 @@ class QToolButton;
 namespace blocklens::ui {
 
 class AnnotationSession;
+class AttentionPanel;
+struct AttentionReport;
+class ExperimentsBrowser;
 class CompareView;
 struct CompareJob;
 class DatasetBrowser;
@@ -71,12 +74,17 @@ public:
     void loadModel(const QString& directory, const QString& device = QStringLiteral("cpu"));
     // Segment > Retrain (main_window_retrain.cpp; null when built without libtorch).
     RetrainController* retrainController() const { return retrain_; }
+    // Heatmap with leakage, and the experiments browser (main_window_analysis.cpp).
+    AttentionPanel* attentionPanel() const { return attention_; }
+    ExperimentsBrowser* experimentsBrowser() const { return experiments_; }
 
 Q_SIGNALS:
     void inputShown(const QString& path); // a document or dataset is on screen
     void inputFailed(const QString& message);
     void segmentationShown(); // a segmenter's result is on screen (tracks, chart, metrics)
     void reviewQueueReady();
+    void attentionShown();                         // a heatmap of the document on screen is ready
+    void attentionFailed(const QString& message);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -132,6 +140,13 @@ private:
     void buildRetrain();
     void startRetrain();
     void showRetrainResult(const RetrainResult& result);
+    // main_window_analysis.cpp: heatmap dock, leakage marks, experiments dock
+    void buildAnalysis();
+    void requestAttention();
+    void showAttention(const AttentionReport& report);
+    void boundariesChangedForAnalysis();
+    void updateLeakageMarks();
+    QString proposalName() const;
 
     QString workspace_;
     StoreWriter* writer_ = nullptr;
@@ -172,6 +187,10 @@ private:
     PresentationMode* presentation_ = nullptr;
     RetrainController* retrain_ = nullptr;
     QProgressDialog* retrainProgress_ = nullptr;
+    AttentionPanel* attention_ = nullptr;
+    ExperimentsBrowser* experiments_ = nullptr;
+    quint64 attentionRequest_ = 0;
+    std::shared_ptr<const Document> attentionDocument_; // what the pending capture is for
 };
 
 } // namespace blocklens::ui

@@ -1,5 +1,6 @@
 // blocklens: the desktop app. A thin main; the window lives in ui/.
 #include "main_window.hpp"
+#include "experiments/experiments_browser.hpp"
 #if BLOCKLENS_WITH_TORCH
 #include "inference/compare_view.hpp"
 #include "inference/demo_model.hpp"
@@ -127,7 +128,18 @@ int main(int argc, char** argv)
                 else
                     QObject::connect(view, &blocklens::ui::CompareView::comparisonShown, &window, grab);
             }
+            // A heatmap: wait for the capture on the inference worker.
+            else if (actions.contains(QStringLiteral("analyseAttention"))) {
+                QObject::connect(&window, &blocklens::ui::MainWindow::attentionShown, &window, grab);
+                QObject::connect(&window, &blocklens::ui::MainWindow::attentionFailed, &window, grab);
+            }
 #endif
+            // The experiments browser reads the workspace in the background.
+            else if (actions.contains(QStringLiteral("openExperiments"))) {
+                auto* browser = window.experimentsBrowser();
+                QObject::connect(browser, &blocklens::ui::ExperimentsBrowser::loaded, &window, grab);
+                QObject::connect(browser, &blocklens::ui::ExperimentsBrowser::loadFailed, &window, grab);
+            }
             else
                 QTimer::singleShot(actions.isEmpty() ? 0 : 1500, &window, grab);
         };

@@ -1,0 +1,220 @@
+#include "experiments/experiment_chart.hpp"
+
+#include "theme.hpp"
+
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QLineSeries>
+#include <QScatterSeries>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace blocklens::ui {
+namespace {
+
+const QColor kModeColours[] = {QColor(0xd6, 0x5f, 0x2c), QColor(0x2a, 0x7f, 0xc9), QColor(0x2a, 0x9d, 0x8f), QColor(0x8e, 0x5c, 0xc2)};
+
+QValueAxis* valueAxis(const QString& title, const QString& format = QStringLiteral("%g"))
+{
+    auto* a = new QValueAxis;
+    a->setTitleText(title);
+    a->setLabelFormat(format);
+    return a;
+}
+
+void attach(QChart* chart, QAbstractSeries* s, QAbstractAxis* x, QAbstractAxis* y)
+{
+    chart->addSeries(s);
+    s->attachAxis(x);
+    s->attachAxis(y);
+}
+
+// One scatter series per attention mode of (tokens, value(run)).
+template <class Value>
+void perMode(QChart* chart, const std::vector<store::RunRecord>& runs, Value value, const QString& yTitle)
+{
+    std::map<std::string, std::vector<QPointF>> byMode;
+    double maxX = 0, maxY = 0;
+    for (const auto& r : runs) {
+        const auto v = value(r);
+        if (!r.tokens || !v)
+            continue;
+        byMode[r.attentionMode].emplace_back(static_cast<double>(*r.tokens), *v);
+        maxX = std::max(maxX, static_cast<double>(*r.tokens));
+        maxY = std::max(maxY, *v);
+    }
+    auto* x = valueAxis(QObject::tr("input tokens"), QStringLiteral("%d"));
+    auto* y = valueAxis(yTitle);
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    int i = 0;
+    for (const auto& [mode, points] : byMode) {
+        auto* s = new QScatterSeries;
+        s->setName(QString::fromStdString(mode));
+        s->setMarkerSize(9);
+        s->setColor(kModeColours[i++ % 4]);
+        s->setBorderColor(Qt::transparent);
+        s->replace(QList<QPointF>(points.begin(), points.end()));
+        attach(chart, s, x, y);
+    }
+    x->setRange(0, maxX > 0 ? maxX * 1.05 : 1);
+    y->setRange(0, maxY > 0 ? maxY * 1.1 : 1);
+    x->applyNiceNumbers();
+    y->applyNiceNumbers();
+}
+
+} // namespace
+
+ExperimentChart::ExperimentChart(QWidget* parent) : QChartView(parent)
+{
+    setObjectName(QStringLiteral("experimentChart"));
+    setRenderHint(QPainter::Antialiasing);
+    setMinimumHeight(220);
+    plot(Kind::TtftVsLength, {}, {});
+}
+
+QString ExperimentChart::title(Kind kind)
+{
+    switch (kind) {
+    case Kind::TtftVsLength: return tr("Time to first token vs input length");
+    case Kind::FlopsVsLength: return tr("Prefill FLOPs vs input length");
+    case Kind::CacheHitRate: return tr("Block cache hit rate over the session");
+    case Kind::SegmentationMetrics: return tr("Segmentation quality by segmenter and category");
+    }
+    return {};
+}
+
+QString ExperimentChart::metricName(Metric metric)
+{
+    switch (metric) {
+    case Metric::F1: return QStringLiteral("F1");
+    case Metric::Pk: return QStringLiteral("Pk");
+    case Metric::WindowDiff: return QStringLiteral("WindowDiff");
+    }
+    return {};
+}
+
+void ExperimentChart::plot(Kind kind, const std::vector<store::RunRecord>& runs, const std::vector<store::MetricsGroup>& metrics,
+                           Metric metric)
+{
+    kind_ = kind;
+    auto* chart = new QChart;
+    chart->setTitle(title(kind));
+    chart->legend()->setAlignment(Qt::AlignTop);
+    chart->setMargins(QMargins(4, 4, 4, 4));
+    switch (kind) {
+    case Kind::TtftVsLength:
+        perMode(chart, runs, [](const store::RunRecord& r) { return r.ttftMs; }, tr("TTFT (ms)"));
+        break;
+    case Kind::FlopsVsLength:
+        perMode(chart, runs, [](const store::RunRecord& r) { return r.flops; }, tr("prefill FLOPs"));
+        break;
+    case Kind::CacheHitRate: {
+        auto* each = new QScatterSeries;
+        each->setName(tr("run"));
+        each->setMarkerSize(8);
+        auto* running = new QLineSeries;
+        running->setName(tr("session so far"));
+        double hits = 0, total = 0;
+        int n = 0;
+        for (const auto& r : runs) {
+            if (r.attentionMode != "block-cached" || !r.cacheHits || !r.cacheMisses || *r.cacheHits + *r.cacheMisses == 0)
+                continue;
+            const double h = static_cast<double>(*r.cacheHits), t = h + static_cast<double>(*r.cacheMisses);
+            ++n;
+            each->append(n, h / t);
+            hits += h;
+            total += t;
+            running->append(n, hits / total);
+        }
+        auto* x = valueAxis(tr("block-cached run, in recording order"), QStringLiteral("%d"));
+        auto* y = valueAxis(tr("cache hit rate"), QStringLiteral("%.1f"));
+        chart->addAxis(x, Qt::AlignBottom);
+        chart->addAxis(y, Qt::AlignLeft);
+        attach(chart, running, x, y);
+        attach(chart, each, x, y);
+        x->setRange(0, std::max(1, n) + 1);
+        y->setRange(0, 1.05);
+        break;
+    }
+    case Kind::SegmentationMetrics: {
+        std::set<QString> categories;
+        std::map<QString, std::map<QString, double>> bySegmenter; // segmenter -> category -> value
+        for (const auto& g : metrics) {
+            const auto& v = metric == Metric::F1 ? g.f1 : metric == Metric::Pk ? g.pk : g.windowDiff;
+            if (!v)
+                continue;
+            const QString cat = QString::fromStdString(g.category);
+            categories.insert(cat);
+            bySegmenter[QString::fromStdString(g.segmenter)][cat] = *v;
+        }
+        const QStringList cats(categories.begin(), categories.end());
+        auto* series = new QBarSeries;
+        int i = 0;
+        for (const auto& [segmenter, values] : bySegmenter) {
+            auto* set = new QBarSet(segmenter);
+            set->setColor(kModeColours[i++ % 4]);
+            for (const QString& c : cats) {
+                const auto it = values.find(c);
+                *set << (it == values.end() ? 0.0 : it->second);
+            }
+            series->append(set);
+        }
+        auto* x = new QBarCategoryAxis;
+        x->append(cats);
+        x->setTitleText(tr("category / variant"));
+        auto* y = valueAxis(tr("mean %1 (%2)").arg(metricName(metric), metric == Metric::F1 ? tr("higher is better") : tr("lower is better")),
+                            QStringLiteral("%.2f"));
+        chart->addAxis(x, Qt::AlignBottom);
+        chart->addAxis(y, Qt::AlignLeft);
+        attach(chart, series, x, y);
+        y->setRange(0, 1);
+        break;
+    }
+    }
+    QChart* old = this->chart();
+    setChart(chart);
+    delete old;
+    applyTheme();
+}
+
+void ExperimentChart::applyTheme()
+{
+    // QChart themes reset series colours: keep ours.
+    const Theme theme = Theme::fromPalette(palette());
+    std::vector<QColor> colours;
+    for (QAbstractSeries* s : chart()->series())
+        if (auto* sc = qobject_cast<QScatterSeries*>(s))
+            colours.push_back(sc->color());
+    chart()->setTheme(theme.dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+    chart()->setBackgroundBrush(palette().color(QPalette::Base));
+    chart()->setBackgroundRoundness(0);
+    std::size_t i = 0;
+    for (QAbstractSeries* s : chart()->series()) {
+        if (auto* sc = qobject_cast<QScatterSeries*>(s)) {
+            sc->setColor(kind_ == Kind::CacheHitRate ? theme.accent : colours[i]);
+            sc->setBorderColor(Qt::transparent);
+            ++i;
+        } else if (auto* line = qobject_cast<QLineSeries*>(s)) {
+            line->setPen(QPen(theme.boundary, 2));
+        } else if (auto* bars = qobject_cast<QBarSeries*>(s)) {
+            int k = 0;
+            for (QBarSet* set : bars->barSets())
+                set->setColor(kModeColours[k++ % 4]);
+        }
+    }
+}
+
+void ExperimentChart::changeEvent(QEvent* event)
+{
+    QChartView::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange)
+        applyTheme();
+}
+
+} // namespace blocklens::ui

@@ -1,0 +1,59 @@
+#include "experiments/experiments_snapshot.hpp"
+
+#include "util/error.hpp"
+
+#include <QtConcurrent>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace blocklens::ui {
+
+ExperimentsSnapshot readExperiments(const QString& path)
+{
+    ExperimentsSnapshot s;
+    s.path = path;
+    try {
+        store::OpenOptions options;
+        options.mode = store::OpenMode::ReadOnly;
+        options.quickCheck = false; // reading only; `db check` is the place for integrity checks
+        auto st = store::Store::open(path.toStdString(), options);
+        s.runs = st.listRuns();
+        std::reverse(s.runs.begin(), s.runs.end()); // listRuns is newest first
+        for (auto& d : st.listDocuments())
+            s.documents.emplace(d.id, std::move(d));
+        s.evaluations = st.queryTable("evaluations");
+        s.metrics = st.aggregateMetrics(store::GroupBy::SegmenterAndCategory);
+    } catch (const Error& e) {
+        s.error = QString::fromStdString(e.what());
+    } catch (const std::exception& e) {
+        s.error = QStringLiteral("%1: %2").arg(path, QString::fromUtf8(e.what()));
+    }
+    return s;
+}
+
+QFuture<ExperimentsSnapshot> readExperimentsAsync(const QString& path)
+{
+    return QtConcurrent::run([path] { return readExperiments(path); });
+}
+
+QString runSegmenter(const store::RunRecord& run)
+{
+    const auto j = nlohmann::json::parse(run.divergence, nullptr, false);
+    if (j.is_object() && j.contains("segmenter") && j["segmenter"].is_string())
+        return QString::fromStdString(j["segmenter"].get<std::string>());
+    return {};
+}
+
+QString runDocument(const store::RunRecord& run, const std::map<store::Id, store::DocumentInfo>& documents)
+{
+    if (!run.documentId)
+        return {};
+    const auto it = documents.find(*run.documentId);
+    if (it == documents.end() || it->second.externalId.empty())
+        return QStringLiteral("#%1").arg(*run.documentId);
+    return QString::fromStdString(it->second.externalId);
+}
+
+} // namespace blocklens::ui
