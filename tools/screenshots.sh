@@ -26,9 +26,13 @@ if [ -f "$model/config.json" ]; then
   # Heatmap and experiments: runs and evaluations recorded by the CLI into the throwaway
   # workspace for the experiments browser.
   cli=$(dirname "$app")/../cli/blocklens-cli
-  for seg in hybrid fixed paragraphs; do
-    "$cli" compare --model "$model" --input "$demo" --segmenter "$seg" --query "Why does block attention need good cuts?" \
-      --max-new-tokens 8 --db "$BLOCKLENS_DB" >/dev/null
+  half=$(dirname "$BLOCKLENS_DB")/half.md   # a second input length for the TTFT chart
+  head -n 40 "$demo" > "$half"
+  for input in "$demo" "$half"; do
+    for seg in hybrid fixed paragraphs; do
+      "$cli" compare --model "$model" --input "$input" --segmenter "$seg" --query "Why does block attention need good cuts?" \
+        --max-new-tokens 8 --db "$BLOCKLENS_DB" >/dev/null
+    done
   done
   if [ -f "$dev" ]; then
     for seg in hybrid fixed texttiling; do "$cli" eval "$dev" --segmenter "$seg" --db "$BLOCKLENS_DB" >/dev/null; done

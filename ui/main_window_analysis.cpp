@@ -70,7 +70,7 @@ void MainWindow::buildAnalysis()
     auto* heatmapDock = new QDockWidget(tr("Heatmap: where attention goes"), this);
     heatmapDock->setObjectName(QStringLiteral("heatmapDock"));
     heatmapDock->setWidget(attention_);
-    addDockWidget(Qt::RightDockWidgetArea, heatmapDock);
+    addDockWidget(Qt::BottomDockWidgetArea, heatmapDock);
     heatmapDock->hide();
 
     experiments_ = new ExperimentsBrowser;
@@ -80,12 +80,12 @@ void MainWindow::buildAnalysis()
     addDockWidget(Qt::BottomDockWidgetArea, experimentsDock);
     experimentsDock->hide();
 
-    // Share the right column with the segmenter panel and the bottom with the score chart, and
-    // take room when shown: a heatmap and a runs table need it.
-    if (auto* seg = findChild<QDockWidget*>(QStringLiteral("segmenterDock")))
-        tabifyDockWidget(seg, heatmapDock);
-    if (auto* chart = findChild<QDockWidget*>(QStringLiteral("chartDock")))
+    // Tabs beside the score chart along the bottom (full width), taking room when shown: a
+    // heatmap and a runs table need it.
+    if (auto* chart = findChild<QDockWidget*>(QStringLiteral("chartDock"))) {
+        tabifyDockWidget(chart, heatmapDock);
         tabifyDockWidget(chart, experimentsDock);
+    }
     heatmapDock->hide();
     experimentsDock->hide();
     // (After the layout has placed the dock: resizing in the same event does not stick.)
@@ -93,10 +93,8 @@ void MainWindow::buildAnalysis()
         if (!visible)
             return;
         QTimer::singleShot(0, this, [this, heatmapDock] {
-            if (heatmapDock->width() < width() * 2 / 5)
-                resizeDocks({heatmapDock}, {width() * 9 / 20}, Qt::Horizontal);
             if (heatmapDock->height() < height() / 2)
-                resizeDocks({heatmapDock}, {height() * 7 / 10}, Qt::Vertical);
+                resizeDocks({heatmapDock}, {height() * 11 / 20}, Qt::Vertical);
         });
     });
     connect(experimentsDock, &QDockWidget::visibilityChanged, this, [this, experimentsDock](bool visible) {

@@ -9,6 +9,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -56,7 +57,7 @@ AttentionPanel::AttentionPanel(QWidget* parent)
     layout->addLayout(controls);
     back_->hide();
 
-    auto* split = new QSplitter(Qt::Vertical);
+    auto* split = split_ = new QSplitter(Qt::Vertical);
     auto* top = new QWidget;
     auto* topLayout = new QVBoxLayout(top);
     topLayout->setContentsMargins(0, 0, 0, 0);
@@ -124,6 +125,13 @@ AttentionPanel::AttentionPanel(QWidget* parent)
         Q_EMIT jumpRequested(static_cast<std::size_t>(index.data(LeakageModel::OffsetRole).toULongLong()));
     });
     clear();
+}
+
+void AttentionPanel::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
+    // Wide and low (a bottom dock): heatmap beside the table; otherwise above it.
+    split_->setOrientation(width() > height() * 8 / 5 ? Qt::Horizontal : Qt::Vertical);
 }
 
 void AttentionPanel::clear(const QString& message)

@@ -13,6 +13,7 @@
 class QComboBox;
 class QLabel;
 class QPushButton;
+class QSplitter;
 class QTableView;
 
 namespace blocklens::ui {
@@ -59,6 +60,9 @@ Q_SIGNALS:
     void analyseRequested();                // the user asks for a (new) capture
     void leakageChanged();                  // markers on the document need redrawing
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
     void recompute();
     void rebuildSelectors();
@@ -80,6 +84,7 @@ private:
     QLabel* readout_;
     QLabel* summary_;
     QLabel* status_;
+    QSplitter* split_;
     QTableView* table_;
     LeakageModel* leakageModel_;
     bool updating_ = false;
