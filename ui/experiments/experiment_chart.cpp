@@ -143,9 +143,23 @@ void ExperimentChart::plot(Kind kind, const std::vector<store::RunRecord>& runs,
         break;
     }
     case Kind::SegmentationMetrics: {
+        // Means from different protocols or reference levels do not compare: chart the protocol
+        // and level with the most evaluations (named on the axis).
+        std::map<std::pair<std::string, int>, std::size_t> counts;
+        for (const auto& g : metrics)
+            counts[{g.protocol, g.granularity}] += g.evaluations;
+        std::pair<std::string, int> chosen;
+        std::size_t most = 0;
+        for (const auto& [key, n] : counts)
+            if (n > most) {
+                most = n;
+                chosen = key;
+            }
         std::set<QString> categories;
         std::map<QString, std::map<QString, double>> bySegmenter; // segmenter -> category -> value
         for (const auto& g : metrics) {
+            if (std::pair{g.protocol, g.granularity} != chosen)
+                continue;
             const auto& v = metric == Metric::F1 ? g.f1 : metric == Metric::Pk ? g.pk : g.windowDiff;
             if (!v)
                 continue;
@@ -168,8 +182,10 @@ void ExperimentChart::plot(Kind kind, const std::vector<store::RunRecord>& runs,
         auto* x = new QBarCategoryAxis;
         x->append(cats);
         x->setTitleText(tr("category / variant"));
-        auto* y = valueAxis(tr("mean %1 (%2)").arg(metricName(metric), metric == Metric::F1 ? tr("higher is better") : tr("lower is better")),
+        auto* y = valueAxis(tr("mean %1, %2%3").arg(metricName(metric), QString::fromStdString(chosen.first.empty() ? "all" : chosen.first),
+                                                      chosen.second > 0 ? tr(", level ≤ %1").arg(chosen.second) : QString()),
                             QStringLiteral("%.2f"));
+        chart->setTitle(tr("%1 (%2 is better)").arg(title(kind), metric == Metric::F1 ? tr("higher") : tr("lower")));
         chart->addAxis(x, Qt::AlignBottom);
         chart->addAxis(y, Qt::AlignLeft);
         attach(chart, series, x, y);
