@@ -89,6 +89,92 @@ def main():
                    ratio_to_dense=round((flop(pairs_block) / ms) / (flop(pairs_dense) / dense), 3))
         except Exception as e:  # a backend that refuses the shape
             print(json.dumps({"route": name, "error": str(e)[:300]}), flush=True)
+    # Route (d): everything on cuDNN, three calls. (1) all 64 blocks as one causal batch (the last
+    # block's own causal square included), with log-sum-exp; (2) the last block's queries against
+    # every key before it, no mask, with log-sum-exp; (3) the two partial results merged by their
+    # log-sum-exps (FlashInfer's state merge). No flash kernel, no bottom-right causal mask needed.
+    try:
+        cudnn = torch.ops.aten._scaled_dot_product_cudnn_attention
+        qa = q.reshape(nb, L, H, d).transpose(1, 2)                       # [nb, H, L, d]
+        ka = kr.transpose(1, 2).reshape(nb, L, H, d).transpose(1, 2)
+        va = vr.transpose(1, 2).reshape(nb, L, H, d).transpose(1, 2)
+        qlast = qa[nb - 1:]                                               # [1, H, L, d]
+        kpre, vpre = kr[:, :, : n - L], vr[:, :, : n - L]                 # [1, H, n-L, d]
+
+        def all_cudnn():
+            ob, lb = cudnn(qa, ka, va, None, True, 0.0, True, False, scale=scale)[:2]
+            op, lp = cudnn(qlast, kpre, vpre, None, True, 0.0, False, False, scale=scale)[:2]
+            l1 = lb[nb - 1:].reshape(1, H, L, 1).float()
+            l2 = lp.reshape(1, H, L, 1).float()
+            m = torch.maximum(l1, l2)
+            w1, w2 = torch.exp(l1 - m), torch.exp(l2 - m)
+            merged = (ob[nb - 1:].float() * w1 + op.float() * w2) / (w1 + w2)
+            return ob, merged.to(dt)
+
+        ms_d = timed(all_cudnn)
+        ms_pre = timed(lambda: cudnn(qlast, kpre, vpre, None, True, 0.0, False, False, scale=scale))
+        ms_blk = timed(lambda: cudnn(qa, ka, va, None, True, 0.0, True, False, scale=scale))
+        report("cudnn batched 64 blocks + cudnn last-block prefix + LSE merge", ms_d, pairs_block,
+               blocks_ms=round(ms_blk, 4), prefix_ms=round(ms_pre, 4),
+               ratio_to_dense=round((flop(pairs_block) / ms_d) / (flop(pairs_dense) / dense), 3))
+        # Its last block against flash's bottom-right causal result (same inputs).
+        ref_last = last_block()                                           # [1, L, H, d]
+        got_last = all_cudnn()[1].transpose(1, 2)
+        err = ((got_last.float() - ref_last.float()).norm() / ref_last.float().norm()).item()
+        print(json.dumps({"check": "route (d) last block vs flash bottom-right causal", "rel_err": err}), flush=True)
+    except Exception as e:
+        print(json.dumps({"route": "cudnn 3-call", "error": str(e)[:400]}), flush=True)
+    # Route (d) variants: the last block's prefix split into S key chunks run as one batch (more
+    # thread blocks than the 128 a 512-query call gives 132 SMs), and the two calls on two streams.
+    try:
+        def merge(parts):  # [(out [B,H,L,d], lse [B,H,L,1] float)] -> out
+            m = torch.stack([lse for _, lse in parts]).amax(0)
+            num = sum(o.float() * torch.exp(lse - m) for o, lse in parts)
+            den = sum(torch.exp(lse - m) for _, lse in parts)
+            return (num / den).to(dt)
+
+        for S in (2, 4):
+            P = (n - L) // S
+            if P * S != n - L:
+                continue
+            qrep = qlast.expand(S, H, L, d).contiguous()
+            kS = kpre.reshape(1, H, S, P, d).permute(0, 2, 1, 3, 4).reshape(S, H, P, d)
+            vS = vpre.reshape(1, H, S, P, d).permute(0, 2, 1, 3, 4).reshape(S, H, P, d)
+
+            def split_route():
+                ob, lb = cudnn(qa, ka, va, None, True, 0.0, True, False, scale=scale)[:2]
+                op, lp = cudnn(qrep, kS, vS, None, True, 0.0, False, False, scale=scale)[:2]
+                parts = [(ob[nb - 1:], lb[nb - 1:].reshape(1, H, L, 1).float())]
+                parts += [(op[i:i + 1], lp[i:i + 1].reshape(1, H, L, 1).float()) for i in range(S)]
+                return ob, merge(parts)
+
+            ms_s = timed(split_route)
+            got = split_route()[1].transpose(1, 2)
+            ref_last = last_block()
+            err = ((got.float() - ref_last.float()).norm() / ref_last.float().norm()).item()
+            report(f"route (d), prefix in {S} key chunks as a batch", ms_s, pairs_block, rel_err_last=err,
+                   ratio_to_dense=round((flop(pairs_block) / ms_s) / (flop(pairs_dense) / dense), 3))
+        side = torch.cuda.Stream()
+
+        def two_streams():
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                op, lp = cudnn(qlast, kpre, vpre, None, True, 0.0, False, False, scale=scale)[:2]
+            ob, lb = cudnn(qa, ka, va, None, True, 0.0, True, False, scale=scale)[:2]
+            torch.cuda.current_stream().wait_stream(side)
+            return ob, merge([(ob[nb - 1:], lb[nb - 1:].reshape(1, H, L, 1).float()), (op, lp.reshape(1, H, L, 1).float())])
+
+        ms_t = timed(two_streams)
+        report("route (d) on two streams", ms_t, pairs_block,
+               ratio_to_dense=round((flop(pairs_block) / ms_t) / (flop(pairs_dense) / dense), 3))
+        try:  # GQA without repeating K/V
+            kg = k.transpose(1, 2).reshape(1, Hk, n, d)
+            ms_g = timed(lambda: cudnn(qlast, kg[:, :, : n - L], v.transpose(1, 2)[:, :, : n - L], None, True, 0.0, False, False, scale=scale))
+            print(json.dumps({"route": "cudnn prefix call with 8 KV heads (no repeat)", "ms": round(ms_g, 4)}), flush=True)
+        except Exception as e:
+            print(json.dumps({"route": "cudnn GQA", "error": str(e)[:200]}), flush=True)
+    except Exception as e:
+        print(json.dumps({"route": "route (d) variants", "error": str(e)[:400]}), flush=True)
     # Correctness of the cuDNN route against a dense masked fp32 reference on a small case.
     try:
         ns, Ls = 2048, 256
