@@ -19,6 +19,7 @@
 #include <QTimer>
 
 #include <memory>
+#include <utility>
 
 int main(int argc, char** argv)
 {
@@ -42,8 +43,8 @@ int main(int argc, char** argv)
                                 QStringLiteral("Workspace database where corrections are saved (default: $BLOCKLENS_DB or the user data folder)."),
                                 QStringLiteral("PATH"));
     const QCommandLineOption action(QStringLiteral("action"),
-                                    QStringLiteral("With --screenshot: trigger these window actions (by name, comma-separated, "
-                                                   "e.g. compareSegmenters,shortcuts) once the file is segmented, before grabbing."),
+                                    QStringLiteral("Trigger these window actions (by name, comma-separated, e.g. runComparison or "
+                                                   "compareSegmenters,shortcuts) once the file is segmented; with --screenshot, before grabbing."),
                                     QStringLiteral("NAMES"));
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme (View > Dark Theme)."));
     const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Use the light theme."));
@@ -147,6 +148,21 @@ int main(int argc, char** argv)
         QObject::connect(&window, &blocklens::ui::MainWindow::inputFailed, &window, grab);
         if (parser.positionalArguments().isEmpty())
             grab();
+    }
+    else if (parser.isSet(action)) {
+        // Without a screenshot: the actions run once, when the file is first on screen and
+        // segmented (scripts/run starts the side-by-side comparison on the demo this way).
+        const QStringList actions = parser.value(action).split(QLatin1Char(','), Qt::SkipEmptyParts);
+        auto once = std::make_shared<bool>(false);
+        QObject::connect(&window, &blocklens::ui::MainWindow::segmentationShown, &window, [&window, actions, once] {
+            if (std::exchange(*once, true))
+                return;
+            for (const QString& name : actions)
+                if (QAction* a = window.action(name))
+                    a->trigger();
+                else
+                    qWarning("no action named %s", qPrintable(name));
+        });
     }
     if (!parser.positionalArguments().isEmpty())
         window.openPath(parser.positionalArguments().first());
