@@ -292,10 +292,12 @@ private Q_SLOTS:
         window.loadModel(QString::fromStdString(modelDir_.string()));
         openDocument(window);
         const QFont before = QApplication::font();
+        const double documentPoints = window.documentView()->font().pointSizeF();
         PresentationMode* pm = window.presentationMode();
         window.action(QStringLiteral("presentationMode"))->trigger();
         QVERIFY(pm->isActive());
         QVERIFY(QApplication::font().pointSizeF() > before.pointSizeF());
+        QVERIFY(window.documentView()->font().pointSizeF() > documentPoints); // the text itself grows too
         QStringList expected{QStringLiteral("document"), QStringLiteral("blocks")};
         if (window.findChild<QDockWidget*>(QStringLiteral("heatmapDock")))
             expected << QStringLiteral("heatmap");
@@ -318,6 +320,7 @@ private Q_SLOTS:
         QTest::keyClick(&window, Qt::Key_Escape);
         QVERIFY(!pm->isActive());
         QCOMPARE(QApplication::font().pointSizeF(), before.pointSizeF());
+        QCOMPARE(window.documentView()->font().pointSizeF(), documentPoints);
         QCOMPARE(window.documentView()->boundaries(), window.annotation()->boundaries());
     }
 

@@ -58,6 +58,11 @@ void PresentationMode::enter()
     QFont big = savedFont_;
     big.setPointSizeF(big.pointSizeF() * kFontScale);
     QApplication::setFont(big);
+    DocumentView* view = window_->documentView();
+    savedDocumentFont_ = view->font();
+    QFont bigDocument = savedDocumentFont_;
+    bigDocument.setPointSizeF(bigDocument.pointSizeF() * kFontScale);
+    view->setFont(bigDocument);
     window_->showFullScreen();
 
     captionLabel_ = new QLabel(window_);
@@ -90,6 +95,7 @@ void PresentationMode::exit()
     if (window_->annotation()->document())
         window_->documentView()->setBoundaries(window_->annotation()->boundaries());
     QApplication::setFont(savedFont_);
+    window_->documentView()->setFont(savedDocumentFont_);
     window_->setWindowState(savedWindowState_);
     window_->restoreState(savedState_);
     step_ = -1;

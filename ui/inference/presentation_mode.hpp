@@ -55,6 +55,7 @@ private:
     QByteArray savedState_;
     Qt::WindowStates savedWindowState_;
     QFont savedFont_;
+    QFont savedDocumentFont_; // the document view sets its own font: scaled and restored apart
     QLabel* captionLabel_ = nullptr;
 };
 
