@@ -21,6 +21,20 @@
 #include <memory>
 #include <utility>
 
+namespace {
+
+// The window's actions named on the command line (--action), in order.
+void triggerActions(blocklens::ui::MainWindow& window, const QStringList& names)
+{
+    for (const QString& name : names)
+        if (QAction* a = window.action(name))
+            a->trigger();
+        else
+            qWarning("no action named %s", qPrintable(name));
+}
+
+} // namespace
+
 int main(int argc, char** argv)
 {
     QApplication app(argc, argv);
@@ -111,11 +125,7 @@ int main(int argc, char** argv)
             if (*once)
                 return;
             *once = true;
-            for (const QString& name : actions)
-                if (QAction* a = window.action(name))
-                    a->trigger();
-                else
-                    qWarning("no action named %s", qPrintable(name));
+            triggerActions(window, actions);
             // A review queue or comparison tracks finish in the background: wait for them.
             if (actions.contains(QStringLiteral("reviewQueue")))
                 QObject::connect(&window, &blocklens::ui::MainWindow::reviewQueueReady, &window, grab);
@@ -155,13 +165,8 @@ int main(int argc, char** argv)
         const QStringList actions = parser.value(action).split(QLatin1Char(','), Qt::SkipEmptyParts);
         auto once = std::make_shared<bool>(false);
         QObject::connect(&window, &blocklens::ui::MainWindow::segmentationShown, &window, [&window, actions, once] {
-            if (std::exchange(*once, true))
-                return;
-            for (const QString& name : actions)
-                if (QAction* a = window.action(name))
-                    a->trigger();
-                else
-                    qWarning("no action named %s", qPrintable(name));
+            if (!std::exchange(*once, true))
+                triggerActions(window, actions);
         });
     }
     if (!parser.positionalArguments().isEmpty())

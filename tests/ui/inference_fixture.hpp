@@ -1,8 +1,14 @@
 #pragma once
 // A small random checkpoint with a real tokenizer (Llama 2's 32000-token tokenizer.json from the
 // fixtures) written into a temporary directory, for the desktop app's inference tests.
+#include "document/document.hpp"
 #include "engine/make_model.hpp"
+#include "engine/metrics.hpp"
+#include "engine/model.hpp"
+#include "engine/runner.hpp"
+#include "segment/token_blocks.hpp"
 #include "support/temp_files.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 #include <QTemporaryDir>
 
@@ -34,6 +40,44 @@ inline std::string testDocumentText()
            "the model answer questions about the whole input.\n\n"
            "Where the cuts fall matters: a cut through the middle of an argument hides one half "
            "from the other, and the model's answers drift from those of full attention.\n";
+}
+
+// A side-by-side comparison computed with the engine alone (what the app should show): the
+// document cut at `cuts` (code points), the query appended as the last block, full and
+// block-cached runs with `maxNew` generated tokens, and the texts they generate.
+struct DirectComparison {
+    std::vector<std::int32_t> ids;
+    std::vector<std::int64_t> blocks;
+    engine::RunResult full, block;
+    engine::ModeComparison cmp;
+    std::string fullText, blockText;
+};
+
+inline DirectComparison runDirectComparison(const std::filesystem::path& modelDir, const Document& doc, const std::vector<std::size_t>& cuts,
+                                            const std::string& query, std::int64_t maxNew)
+{
+    const Tokenizer tok = Tokenizer::fromFile(modelDir / "tokenizer.json");
+    const Encoding enc = tok.encode(doc.text());
+    const auto grid = segment::TokenGrid::fromEncoding(enc, doc.length(), tok.describe());
+    DirectComparison d;
+    d.ids = enc.ids;
+    d.blocks = segment::tokenBlockStarts(grid, cuts);
+    segment::appendQueryBlock(d.ids, d.blocks, tok.encode(query).ids);
+    const engine::Runner runner(engine::Model::load(modelDir));
+    engine::RunRequest req;
+    req.ids = d.ids;
+    req.blocks = d.blocks;
+    req.logits = engine::LogitsWanted::LastBlock;
+    req.maxNewTokens = maxNew;
+    req.tokenizerHash = tok.contentHash();
+    req.mode = engine::AttentionMode::Full;
+    d.full = runner.run(req);
+    req.mode = engine::AttentionMode::BlockCached;
+    d.block = runner.run(req);
+    d.cmp = engine::compareRuns(d.full, d.block, d.ids, d.blocks.back());
+    d.fullText = tok.decode(d.full.generated, true);
+    d.blockText = tok.decode(d.block.generated, true);
+    return d;
 }
 
 } // namespace blocklens::test

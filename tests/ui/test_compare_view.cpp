@@ -35,42 +35,15 @@ namespace {
 
 constexpr const char* kQuery = "What does block attention cache?";
 
-struct Direct {
-    std::vector<std::int32_t> ids;
-    std::vector<std::int64_t> blocks;
-    engine::RunResult full, block;
-    engine::ModeComparison cmp;
-    std::string fullText, blockText;
-};
+using Direct = test::DirectComparison;
 
 // The comparison computed with the engine alone, from the same document and cuts.
 Direct runDirect(const std::filesystem::path& modelDir, const Document& doc, const std::vector<Boundary>& boundaries, std::int64_t maxNew)
 {
-    const Tokenizer tok = Tokenizer::fromFile(modelDir / "tokenizer.json");
-    const Encoding enc = tok.encode(doc.text());
-    const auto grid = segment::TokenGrid::fromEncoding(enc, doc.length(), tok.describe());
     std::vector<std::size_t> cuts;
     for (const auto& b : boundaries)
         cuts.push_back(b.offset);
-    Direct d;
-    d.ids = enc.ids;
-    d.blocks = segment::tokenBlockStarts(grid, cuts);
-    segment::appendQueryBlock(d.ids, d.blocks, tok.encode(kQuery).ids);
-    const engine::Runner runner(engine::Model::load(modelDir));
-    engine::RunRequest req;
-    req.ids = d.ids;
-    req.blocks = d.blocks;
-    req.logits = engine::LogitsWanted::LastBlock;
-    req.maxNewTokens = maxNew;
-    req.tokenizerHash = tok.contentHash();
-    req.mode = engine::AttentionMode::Full;
-    d.full = runner.run(req);
-    req.mode = engine::AttentionMode::BlockCached;
-    d.block = runner.run(req);
-    d.cmp = engine::compareRuns(d.full, d.block, d.ids, d.blocks.back());
-    d.fullText = tok.decode(d.full.generated, true);
-    d.blockText = tok.decode(d.block.generated, true);
-    return d;
+    return test::runDirectComparison(modelDir, doc, cuts, kQuery, maxNew);
 }
 
 // Records the longest gap between 5 ms ticks of the UI thread's event loop.

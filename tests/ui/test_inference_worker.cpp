@@ -16,37 +16,13 @@ using namespace blocklens::ui;
 
 namespace {
 
-struct Direct {
-    std::vector<std::int32_t> ids;
-    std::vector<std::int64_t> blocks;
-    engine::RunResult full, block;
-    engine::ModeComparison cmp;
-};
+using Direct = test::DirectComparison;
 
 // What the worker should compute, done here with the engine alone.
 Direct runDirect(const std::filesystem::path& modelDir, const Document& doc, const std::vector<std::size_t>& cuts, const std::string& query,
                  std::int64_t maxNew)
 {
-    const Tokenizer tok = Tokenizer::fromFile(modelDir / "tokenizer.json");
-    const Encoding enc = tok.encode(doc.text());
-    const auto grid = segment::TokenGrid::fromEncoding(enc, doc.length(), tok.describe());
-    Direct d;
-    d.ids = enc.ids;
-    d.blocks = segment::tokenBlockStarts(grid, cuts);
-    segment::appendQueryBlock(d.ids, d.blocks, tok.encode(query).ids);
-    const engine::Runner runner(engine::Model::load(modelDir));
-    engine::RunRequest req;
-    req.ids = d.ids;
-    req.blocks = d.blocks;
-    req.logits = engine::LogitsWanted::LastBlock;
-    req.maxNewTokens = maxNew;
-    req.tokenizerHash = tok.contentHash();
-    req.mode = engine::AttentionMode::Full;
-    d.full = runner.run(req);
-    req.mode = engine::AttentionMode::BlockCached;
-    d.block = runner.run(req);
-    d.cmp = engine::compareRuns(d.full, d.block, d.ids, d.blocks.back());
-    return d;
+    return test::runDirectComparison(modelDir, doc, cuts, query, maxNew);
 }
 
 std::vector<std::size_t> paragraphCuts(const Document& doc)
