@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "support/cli_capture.hpp"
 #include "cli/command.hpp"
 #include "support/temp_files.hpp"
 
@@ -13,17 +14,8 @@ using namespace blocklens;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out, err;
-};
-
-Result runCli(std::vector<std::string> args)
-{
-    std::ostringstream out, err;
-    const int code = blocklens::cli::runCli(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using Result = blocklens::test::CliResult;
+const auto runCli = &blocklens::test::runCliCaptured;
 
 int lineCount(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 

@@ -1,6 +1,7 @@
 // The engine's CLI commands in-process: make-model -> logits round trip, logits against the
 // transformers goldens, compare, and the errors a user can run into.
 #include "cli/cli.hpp"
+#include "support/cli_capture.hpp"
 #include "engine/metrics.hpp"
 #include "engine/model.hpp"
 #include "engine/npy.hpp"
@@ -21,17 +22,8 @@ using namespace blocklens::engine;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out, err;
-};
-
-Result runCliCapture(std::vector<std::string> args)
-{
-    std::ostringstream out, err;
-    const int code = blocklens::cli::runCli(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using Result = blocklens::test::CliResult;
+const auto runCliCapture = &blocklens::test::runCliCaptured;
 
 std::string idList(std::int32_t n, std::int32_t vocab)
 {

@@ -1,6 +1,7 @@
 // Training the learned segmenter (libtorch): it learns an obvious cue from a tiny synthetic
 // dataset, and `blocklens-cli train-segmenter` writes a model the `learned` segmenter loads.
 #include "cli/cli.hpp"
+#include "support/cli_capture.hpp"
 #include "learn/examples.hpp"
 #include "learn/learned_scorer.hpp"
 #include "learn/trainer.hpp"
@@ -21,17 +22,8 @@ using namespace blocklens::learn;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out, err;
-};
-
-Result run(const std::vector<std::string>& args)
-{
-    std::ostringstream out, err;
-    const int code = cli::runCli(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using Result = blocklens::test::CliResult;
+const auto run = &blocklens::test::runCliCaptured;
 
 TrainingSet syntheticSet(std::uint32_t firstSeed, int documents)
 {

@@ -1,5 +1,6 @@
 // blocklens-cli segment / eval / segmenters, run in-process.
 #include "cli/cli.hpp"
+#include "support/cli_capture.hpp"
 #include "support/temp_files.hpp"
 
 #include <QtTest>
@@ -13,17 +14,8 @@ using namespace blocklens;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out, err;
-};
-
-Result run(std::vector<std::string> args)
-{
-    std::ostringstream out, err;
-    const int code = blocklens::cli::runCli(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using Result = blocklens::test::CliResult;
+const auto run = &blocklens::test::runCliCaptured;
 
 int lineCount(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 

@@ -1,5 +1,6 @@
 // blocklens-cli db / import / runs, in-process through runCli and once as the real binary.
 #include "cli/cli.hpp"
+#include "support/cli_capture.hpp"
 #include "store_test_util.hpp"
 
 #include <QProcess>
@@ -15,17 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out, err;
-};
-
-Result runCliCapture(std::vector<std::string> args)
-{
-    std::ostringstream out, err;
-    const int code = blocklens::cli::runCli(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using Result = blocklens::test::CliResult;
+const auto runCliCapture = &blocklens::test::runCliCaptured;
 
 int lineCount(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 

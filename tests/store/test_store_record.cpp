@@ -1,5 +1,6 @@
 // blocklens-cli segment / eval with --db: what they record in the experiment store, run in-process.
 #include "cli/cli.hpp"
+#include "support/cli_capture.hpp"
 #include "store_test_util.hpp"
 
 #include <QtTest>
@@ -17,17 +18,8 @@ using namespace blocklens::test;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out, err;
-};
-
-Result run(const std::vector<std::string>& args)
-{
-    std::ostringstream out, err;
-    const int code = blocklens::cli::runCli(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using Result = blocklens::test::CliResult;
+const auto run = &blocklens::test::runCliCaptured;
 
 int lineCount(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 

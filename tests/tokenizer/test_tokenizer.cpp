@@ -2,6 +2,7 @@
 // `tokenizers` library 0.23.2) of the Llama 3, Qwen3 and Llama 2 tokenizer.json fixtures;
 // malformed tokenizer files; empty text; concurrent encoding; `blocklens-cli tokenize --json`.
 #include "cli/cli.hpp"
+#include "support/cli_capture.hpp"
 #include "support/temp_files.hpp"
 #include "tokenizer/regex.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -97,17 +98,8 @@ std::string firstDifference(const Encoding& got, const std::vector<std::int32_t>
     return os.str();
 }
 
-struct CliResult {
-    int code;
-    std::string out, err;
-};
-
-CliResult runCli(const std::vector<std::string>& args)
-{
-    std::ostringstream out, err;
-    const int code = cli::runCli(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using CliResult = blocklens::test::CliResult;
+const auto runCli = &blocklens::test::runCliCaptured;
 
 // A small tokenizer.json: a BPE model over `vocab` (ids in order), ignore_merges so that whole
 // pre-tokenized words found in the vocabulary come out as one token, no merges.

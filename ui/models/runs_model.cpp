@@ -17,6 +17,18 @@ QVariant optionalNumber(const std::optional<double>& v) { return v ? QVariant(*v
 QVariant optionalNumber(const std::optional<std::int64_t>& v) { return v ? QVariant::fromValue<qlonglong>(*v) : QVariant(); }
 QString text(const std::string& s) { return QString::fromStdString(s); }
 
+// The different non-empty texts of one column, sorted (filter choices).
+QStringList distinctColumnValues(const QAbstractItemModel& model, int column)
+{
+    std::set<QString> values;
+    for (int r = 0; r < model.rowCount(); ++r) {
+        const QString v = model.data(model.index(r, column)).toString();
+        if (!v.isEmpty())
+            values.insert(v);
+    }
+    return QStringList(values.begin(), values.end());
+}
+
 } // namespace
 
 // ---- RunsModel ----------------------------------------------------------------------------------
@@ -46,13 +58,7 @@ int RunsModel::rowOfRun(store::Id id) const
 
 QStringList RunsModel::distinctValues(int column) const
 {
-    std::set<QString> values;
-    for (int r = 0; r < rowCount(); ++r) {
-        const QString v = data(index(r, column)).toString();
-        if (!v.isEmpty())
-            values.insert(v);
-    }
-    return QStringList(values.begin(), values.end());
+    return distinctColumnValues(*this, column);
 }
 
 int RunsModel::rowCount(const QModelIndex& parent) const
@@ -136,13 +142,7 @@ int StoreTableModel::column(const std::string& name) const
 
 QStringList StoreTableModel::distinctValues(int column) const
 {
-    std::set<QString> values;
-    for (int r = 0; r < rowCount(); ++r) {
-        const QString v = data(index(r, column)).toString();
-        if (!v.isEmpty())
-            values.insert(v);
-    }
-    return QStringList(values.begin(), values.end());
+    return distinctColumnValues(*this, column);
 }
 
 int StoreTableModel::rowCount(const QModelIndex& parent) const
