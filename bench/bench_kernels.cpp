@@ -185,17 +185,21 @@ void benchPrefill(bool quick)
             p.block_starts = starts.data();
             p.n_blocks = static_cast<int>(starts.size()) - 1;
             const double flops = block_prefill_flops(p);
-            // fast with 64- (default) / 128-row tiles; 0 = simple; at the target shape also forced last-block
-            // chunks (-2048, -8192 keys; -1: no split) to see what the split-KV plan buys
-            for (int variant : {64, 128, 0, -2048, -8192, -1}) {
-                const Impl impl = variant ? Impl::fast : Impl::simple;
+            // 1 = hopper (wgmma/TMA, the default on the H200); fast (mma.sync) with 64- / 128-row tiles;
+            // 0 = simple; at the target shape also forced last-block chunks for both tensor-core
+            // kernels (-2048, -8192 keys; -1: no split) to see what the split-KV plan buys
+            for (int variant : {1, 64, 128, 0, -2048, -8192, -1, -10001, -10002}) {
+                const Impl impl = variant == 1 || variant <= -10000 ? Impl::hopper : variant ? Impl::fast : Impl::simple;
                 if (impl == Impl::simple && !(n == 2048 && block == 512))
                     continue; // the simple kernel once, for scale
                 if (variant < 0 && !(n == 32768 && block == 512))
                     continue;
                 p.impl = impl;
-                p.tile_rows = variant > 0 ? variant : 0; // forced-chunk rows: default tiles
-                p.global_chunk = variant == -1 ? (1 << 30) : variant < 0 ? -variant : 0;
+                p.tile_rows = variant > 1 ? variant : 0; // forced-chunk rows: default tiles
+                p.global_chunk = variant == -1 || variant == -10001 ? (1 << 30)
+                                 : variant == -10002                 ? 4096
+                                 : variant < 0                       ? -variant
+                                                                     : 0;
                 Buffer ws(block_prefill_workspace_bytes(p));
                 p.workspace = ws.p;
                 p.workspace_bytes = ws.bytes;
@@ -208,11 +212,14 @@ void benchPrefill(bool quick)
                     block_prefill_cuda(p, nullptr);
                 });
                 const double tflops = flops / (ms * 1e9);
-                const std::string name = variant == 64  ? "fast"
-                                         : variant == 128 ? "fast128"
-                                         : variant == 0  ? "simple"
-                                         : variant == -1 ? "fast-nosplit"
-                                                         : "fast-chunk" + std::to_string(-variant);
+                const std::string name = variant == 1        ? "hopper"
+                                         : variant == 64     ? "fast"
+                                         : variant == 128    ? "fast128"
+                                         : variant == 0      ? "simple"
+                                         : variant == -1     ? "fast-nosplit"
+                                         : variant == -10001 ? "hopper-nosplit"
+                                         : variant == -10002 ? "hopper-chunk4096"
+                                                             : "fast-chunk" + std::to_string(-variant);
                 std::printf("| block prefill (%s), %d tokens, blocks of %d (%d blocks), 32 heads / 8 KV, d128 | %.2f GFLOP kept | %.3f ms | %.1f TFLOP/s |\n",
                             name.c_str(), n, block, p.n_blocks, flops / 1e9, ms, tflops);
                 json("{\"op\":\"prefill\",\"impl\":\"" + name + "\",\"n\":" + std::to_string(n)
@@ -271,14 +278,16 @@ void benchProbe(bool quick)
 
 int main(int argc, char** argv)
 {
-    bool quick = false;
+    bool quick = false, prefillOnly = false;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             jsonOut = std::fopen(argv[++i], "w");
         } else if (std::strcmp(argv[i], "--quick") == 0) {
             quick = true;
+        } else if (std::strcmp(argv[i], "--prefill-only") == 0) {
+            prefillOnly = true;
         } else {
-            std::fprintf(stderr, "usage: bench_kernels [--json FILE] [--quick]\n");
+            std::fprintf(stderr, "usage: bench_kernels [--json FILE] [--quick] [--prefill-only]\n");
             return 2;
         }
     }
@@ -287,9 +296,11 @@ int main(int argc, char** argv)
     std::printf("device: %s, %d SMs, %.0f MB L2\n\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize / 1e6);
     std::printf("| what | size | median | rate |\n| --- | --- | ---: | ---: |\n");
     try {
-        const double copy = copyCeiling();
-        benchRope(copy, quick);
-        benchProbe(quick);
+        if (!prefillOnly) {
+            const double copy = copyCeiling();
+            benchRope(copy, quick);
+            benchProbe(quick);
+        }
         benchPrefill(quick);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());

@@ -312,6 +312,7 @@ void validate(const AttentionMassParams& p, Checked& c, bool forLaunch)
     const bool aligned = detail::aligned16(p.q) && detail::aligned16(p.k) && p.q_head_stride % 8 == 0
                          && p.q_token_stride % 8 == 0 && p.k_head_stride % 8 == 0 && p.k_token_stride % 8 == 0;
     const bool fastOk = p.head_dim == tile::kD && aligned;
+    require(p.impl != Impl::hopper, op, "Impl::hopper exists for block_prefill only");
     require(!forLaunch || p.impl != Impl::fast || fastOk, op,
             "the fast path needs head_dim 128, 16-byte aligned pointers and strides that are multiples of 8");
     c.fast = p.impl != Impl::simple && fastOk;

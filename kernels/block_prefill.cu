@@ -1,23 +1,22 @@
 // Block-attention prefill (see block_prefill.cuh).
 //
-// Versions:
+// Versions (all over the work list of detail/prefill_plan.cuh, plus combineKernel for split tiles):
 //   simple (Impl::simple): one warp per (head, query row), keys one at a time (warp-reduced dot
 //          product), online softmax in fp32. Any even head_dim <= 256. The correctness baseline.
-//   fast   (Impl::fast, default for head_dim 128 with 16-byte aligned rows): FlashAttention-2
-//          style, tensor cores (detail/attention_tile.cuh), one launch over a work list:
-//            items [0, G): the last block's query tiles x key chunks (split-KV); a tile whose
-//                          keys fit one chunk writes its output directly, others write fp32
-//                          partials (O / l, log2-sum-exp) merged by combineKernel;
-//            items [G, G + L): the other blocks' query tiles (keys: their own block), the
-//                          later tiles of a block (more keys) first.
-//          CTA index = item * heads + head, so all heads of the long items start first.
-//          Tiles of 128 query rows (8 warps, 1 CTA per SM: registers) or 64 (4 warps, 2 per SM).
+//   fast   (Impl::fast, default on GPUs other than compute capability 9.0, head_dim 128 with
+//          16-byte aligned rows): FlashAttention-2 style, mma.sync tensor cores
+//          (detail/attention_tile.cuh), one CTA per work item; tiles of 128 query rows (8 warps,
+//          1 CTA per SM: registers) or 64 (4 warps, 2 per SM).
+//   hopper (Impl::hopper, default on compute capability 9.0): wgmma + TMA, persistent and
+//          warp-specialised (block_prefill_sm90.cu); 128-row tiles, 128-key stages.
 // Bench: bench/bench_kernels.cpp; ceilings (SDPA dense causal, FlexAttention, varlen flash) from
 // tools/reference/attention_ceilings.py in the same device call (tools/device/kernels.sh).
 #include "block_prefill.cuh"
 
 #include "detail/attention_tile.cuh"
+#include "detail/block_prefill_sm90.cuh"
 #include "detail/launch.hpp"
+#include "detail/prefill_plan.cuh"
 
 #include <algorithm>
 #include <cmath>
@@ -28,44 +27,11 @@ namespace blocklens::kernels {
 namespace {
 
 using detail::BlockStarts;
+using detail::LocalTiles;
+using detail::PrefillArgs;
+using detail::PrefillItem;
 using bf16 = __nv_bfloat16;
 namespace tile = detail::tile;
-
-struct PrefillArgs {
-    const bf16* q;
-    const bf16* k;
-    const bf16* v;
-    bf16* o;
-    int n_tokens;
-    int n_heads;
-    int group;                               // query heads per KV head
-    int head_dim;                            // simple path only (fast: 128)
-    std::int64_t q_head_stride, q_token_stride; // elements
-    std::int64_t k_head_stride, k_token_stride;
-    std::int64_t v_head_stride, v_token_stride;
-    std::int64_t o_head_stride, o_token_stride;
-    float scale_log2;                        // softmax_scale * log2(e)
-    int br;                                  // query rows per tile (fast: 16 x warps)
-    // the last block's split-KV plan
-    int last_start;                          // first token of the last block
-    int n_gtiles;                            // query tiles of the last block
-    int n_chunks;                            // chunk slots per tile (NC); a tile uses min(NC, q0 / chunk + 1)
-    int chunk;                               // keys per chunk (multiple of 64)
-    int n_gitems;                            // n_gtiles * n_chunks
-    int n_litems;                            // tiles of the other blocks
-    float* part_o;                           // [heads][n_gitems][br rows][128] fp32 (O / l)
-    float* part_lse;                         // [heads][n_gitems][br rows] fp32 (log2-sum-exp)
-};
-
-// First local tile of each non-last block (tiles of block b: ceil(len_b / br)).
-struct LocalTiles {
-    std::int32_t prefix[kMaxBlocks]; // [n_blocks - 1 + 1]
-};
-
-__device__ __forceinline__ int chunksOfTile(const PrefillArgs& a, int q0)
-{
-    return min(a.n_chunks, q0 / a.chunk + 1);
-}
 
 // Q + 2 K + 2 V tiles: 96 KB for 128-row tiles (8 warps, 1 CTA per SM by registers), 80 KB for
 // 64-row tiles (4 warps, 2 CTAs per SM).
@@ -85,40 +51,12 @@ __global__ void __launch_bounds__(WARPS * 32, 8 / WARPS)
     bf16* sK = sQ + kBr * tile::kD;               // 2 stages
     bf16* sV = sK + 2 * tile::kBc * tile::kD;     // 2 stages
 
-    const int head = static_cast<int>(blockIdx.x % static_cast<unsigned>(a.n_heads));
-    const int item = static_cast<int>(blockIdx.x / static_cast<unsigned>(a.n_heads));
+    const PrefillItem w = detail::decodeItem(a, bs, lt, static_cast<int>(blockIdx.x));
+    if (w.unused)
+        return; // an unused chunk slot
+    const int head = w.head, q0 = w.q0, q1 = w.q1, k0 = w.k0, k1 = w.k1, gitem = w.gitem;
+    const bool partial = w.partial;
     const int n = a.n_tokens;
-    int q0, q1, k0, k1, gitem = -1;
-    bool partial = false;
-    if (item < a.n_gitems) {
-        const int qt = item / a.n_chunks, c = item % a.n_chunks;
-        q0 = a.last_start + qt * kBr;
-        q1 = min(q0 + kBr, n);
-        const int nc = chunksOfTile(a, q0);
-        if (c >= nc)
-            return; // an unused chunk slot
-        k0 = c * a.chunk;
-        k1 = c == nc - 1 ? q1 : (c + 1) * a.chunk;
-        partial = nc > 1;
-        gitem = item;
-    } else {
-        const int li = item - a.n_gitems;
-        int lo = 0, hi = bs.n_blocks - 2; // the largest local block b with prefix[b] <= li
-        while (lo < hi) {
-            const int mid = (lo + hi + 1) >> 1;
-            if (lt.prefix[mid] <= li)
-                lo = mid;
-            else
-                hi = mid - 1;
-        }
-        const int b = lo;
-        const int tiles = lt.prefix[b + 1] - lt.prefix[b];
-        const int t = tiles - 1 - (li - lt.prefix[b]);
-        q0 = bs.s[b] + t * kBr;
-        q1 = min(q0 + kBr, bs.s[b + 1]);
-        k0 = bs.s[b];
-        k1 = q1;
-    }
 
     const int warp = static_cast<int>(threadIdx.x) >> 5, lane = static_cast<int>(threadIdx.x) & 31;
     const int g = lane >> 2, t4 = lane & 3;
@@ -233,6 +171,7 @@ __global__ void __launch_bounds__(WARPS * 32, 8 / WARPS)
 // One warp per (row of the last block, head) whose tile was split: merges the chunks' partials.
 __global__ void __launch_bounds__(256) combineKernel(const PrefillArgs a)
 {
+    constexpr int kD = tile::kD;
     const std::int64_t w = (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
     const int lane = static_cast<int>(threadIdx.x) & 31;
     const std::int64_t rowsLast = a.n_tokens - a.last_start;
@@ -242,7 +181,7 @@ __global__ void __launch_bounds__(256) combineKernel(const PrefillArgs a)
     const int r = static_cast<int>(w / a.n_heads);
     const int qt = r / a.br, rr = r % a.br;
     const int q0 = a.last_start + qt * a.br;
-    const int nc = chunksOfTile(a, q0);
+    const int nc = detail::chunksOfTile(a, q0);
     if (nc == 1)
         return; // written directly
     const std::size_t base = (static_cast<std::size_t>(head) * a.n_gitems + static_cast<std::size_t>(qt) * a.n_chunks) * a.br + rr;
@@ -254,7 +193,7 @@ __global__ void __launch_bounds__(256) combineKernel(const PrefillArgs a)
     for (int c = 0; c < nc; ++c) {
         const std::size_t prow = base + static_cast<std::size_t>(c) * a.br;
         const float wgt = exp2f(a.part_lse[prow] - mx);
-        const float4 x = *reinterpret_cast<const float4*>(a.part_o + prow * tile::kD + lane * 4);
+        const float4 x = *reinterpret_cast<const float4*>(a.part_o + prow * kD + lane * 4);
         wsum += wgt;
         acc.x += wgt * x.x;
         acc.y += wgt * x.y;
@@ -270,6 +209,8 @@ __global__ void __launch_bounds__(256) combineKernel(const PrefillArgs a)
     packed.y = *reinterpret_cast<const std::uint32_t*>(&hi);
     *reinterpret_cast<uint2*>(out) = packed;
 }
+
+
 
 // One warp per (head, query row); lanes split the head dim (dims lane + 32 i).
 __global__ void __launch_bounds__(256) prefillSimpleKernel(const PrefillArgs a, const BlockStarts bs)
@@ -351,33 +292,50 @@ struct GlobalPlan {
     std::size_t bytes = 0; // workspace for partials (0 when no tile is split)
 };
 
+// The kernel a launch runs and the shape of its work items.
+enum class Route { simple, mma, hopper };
+
+struct Shape {
+    int rows;       // query rows per tile
+    int keys;       // keys per pipeline step
+    int ctasPerSm;  // CTAs resident per SM
+};
+
+Shape shapeOf(Route r, int mmaRows)
+{
+    if (r == Route::hopper)
+        return {detail::kSm90Rows, detail::kSm90Keys, 1};
+    return {mmaRows, tile::kBc, mmaRows == 64 ? 2 : 1};
+}
+
 // Splits the last block's tiles along the keys only when its longest tile (all n keys) would run
 // longer than a fair share of the whole launch's work per CTA slot: then into chunks of about half
 // that share (at least 2048 keys). Measured on the H200 (32k tokens, 64 blocks): splitting a
 // launch that is already balanced costs ~2% (partials + merge), so balanced launches are left alone.
-GlobalPlan planGlobal(const BlockStarts& bs, int n, int heads, int br, int forcedChunk, std::size_t available)
+GlobalPlan planGlobal(const BlockStarts& bs, int n, int heads, Shape shape, int forcedChunk, std::size_t available)
 {
     GlobalPlan p;
+    const int br = shape.rows, bc = shape.keys;
     const int lastStart = bs.s[bs.n_blocks - 1];
     p.n_gtiles = (n - lastStart + br - 1) / br;
     const int q0Max = lastStart + (p.n_gtiles - 1) * br;
-    const auto roundUp64 = [](long long x) { return static_cast<int>(std::min<long long>((x + 63) / 64 * 64, 1 << 30)); };
+    const auto roundUp = [bc](long long x) { return static_cast<int>(std::min<long long>((x + bc - 1) / bc * bc, 1 << 30)); };
     if (forcedChunk > 0) {
-        p.chunk = roundUp64(forcedChunk);
+        p.chunk = roundUp(forcedChunk);
     } else {
-        // steps = (query tile, 64-key tile) pairs, per head
+        // steps = (query tile, key tile) pairs, per head
         double steps = 0;
         for (int b = 0; b + 1 < bs.n_blocks; ++b) {
             const int len = bs.s[b + 1] - bs.s[b];
             for (int t = 0; t * br < len; ++t)
-                steps += (std::min((t + 1) * br, len) + tile::kBc - 1) / tile::kBc;
+                steps += (std::min((t + 1) * br, len) + bc - 1) / bc;
         }
         for (int t = 0; t < p.n_gtiles; ++t)
-            steps += (std::min(lastStart + (t + 1) * br, n) + tile::kBc - 1) / tile::kBc;
-        const double slots = static_cast<double>(smCount()) * (br == 64 ? 2 : 1);
+            steps += (std::min(lastStart + (t + 1) * br, n) + bc - 1) / bc;
+        const double slots = static_cast<double>(smCount()) * shape.ctasPerSm;
         const double fair = steps * heads / slots;
-        const double longest = (n + tile::kBc - 1) / tile::kBc;
-        p.chunk = longest <= fair ? (1 << 30) : std::max(2048, roundUp64(static_cast<long long>(fair / 2) * tile::kBc));
+        const double longest = (n + bc - 1) / bc;
+        p.chunk = longest <= fair ? (1 << 30) : std::max(2048, roundUp(static_cast<long long>(fair / 2) * bc));
     }
     for (;;) {
         p.n_chunks = q0Max / p.chunk + 1;
@@ -386,13 +344,16 @@ GlobalPlan planGlobal(const BlockStarts& bs, int n, int heads, int br, int force
                       : 0;
         if (p.bytes <= available)
             return p;
-        p.chunk = roundUp64(2LL * p.chunk);
+        p.chunk = roundUp(2LL * p.chunk);
     }
 }
 
 // Measured on the H200 (bench_kernels, 2k..64k tokens, blocks of 128..2048): 64-row tiles (2 CTAs
 // per SM) beat 128-row tiles (1 CTA per SM) at every shape, by 4 to 30%.
 constexpr int kDefaultTileRows = 64;
+
+// The Hopper route keeps its work counter at the start of the workspace (partials follow).
+constexpr std::size_t kCounterBytes = 256;
 
 template <int WARPS>
 void launchFast(const PrefillArgs& a, const BlockStarts& bs, const LocalTiles& lt, unsigned ctas, cudaStream_t stream)
@@ -405,9 +366,9 @@ void launchFast(const PrefillArgs& a, const BlockStarts& bs, const LocalTiles& l
 
 struct Checked {
     BlockStarts bs;
-    bool fast;
+    Route route;
     float scale;
-    int br; // fast path: query rows per tile
+    int mmaRows; // mma route: query rows per tile
 };
 
 // forLaunch = false (workspace and FLOP queries): the shape only, no pointers, no fast-path demand.
@@ -427,12 +388,19 @@ void validate(const BlockPrefillParams& p, Checked& c, bool forLaunch)
                          && p.k_token_stride % 8 == 0 && p.v_head_stride % 8 == 0 && p.v_token_stride % 8 == 0
                          && p.o_head_stride % 8 == 0 && p.o_token_stride % 8 == 0;
     const bool fastOk = p.head_dim == tile::kD && (aligned || !forLaunch);
-    require(!forLaunch || p.impl != Impl::fast || fastOk, op,
-            "the fast path needs head_dim 128, 16-byte aligned pointers and strides that are multiples of 8");
-    c.fast = p.impl != Impl::simple && fastOk;
-    c.scale = p.softmax_scale > 0 ? p.softmax_scale : 1.f / std::sqrt(static_cast<float>(p.head_dim));
+    require(!forLaunch || (p.impl != Impl::fast && p.impl != Impl::hopper) || fastOk, op,
+            "the tensor-core paths need head_dim 128, 16-byte aligned pointers and strides that are multiples of 8");
     require(p.tile_rows == 0 || p.tile_rows == 64 || p.tile_rows == 128, op, "tile_rows must be 0 (automatic), 64 or 128");
-    c.br = p.tile_rows == 0 ? kDefaultTileRows : p.tile_rows;
+    const bool hopperOk = fastOk && detail::block_prefill_sm90_supported();
+    require(!forLaunch || p.impl != Impl::hopper || hopperOk, op, "Impl::hopper needs a compute capability 9.0 GPU (H100/H200)");
+    if (p.impl == Impl::simple || !fastOk)
+        c.route = Route::simple;
+    else if (p.impl == Impl::hopper || (p.impl == Impl::automatic && p.tile_rows == 0 && hopperOk))
+        c.route = Route::hopper;
+    else
+        c.route = Route::mma;
+    c.scale = p.softmax_scale > 0 ? p.softmax_scale : 1.f / std::sqrt(static_cast<float>(p.head_dim));
+    c.mmaRows = p.tile_rows == 0 ? kDefaultTileRows : p.tile_rows;
 }
 
 PrefillArgs baseArgs(const BlockPrefillParams& p, float scale)
@@ -464,9 +432,11 @@ std::size_t block_prefill_workspace_bytes(const BlockPrefillParams& p)
 {
     Checked c;
     validate(p, c, false);
-    if (!c.fast)
+    if (c.route == Route::simple)
         return 0;
-    return planGlobal(c.bs, p.n_tokens, p.n_heads, c.br, p.global_chunk, std::numeric_limits<std::size_t>::max()).bytes;
+    const std::size_t partials =
+        planGlobal(c.bs, p.n_tokens, p.n_heads, shapeOf(c.route, c.mmaRows), p.global_chunk, std::numeric_limits<std::size_t>::max()).bytes;
+    return c.route == Route::hopper ? kCounterBytes + partials : partials;
 }
 
 double block_prefill_flops(const BlockPrefillParams& p)
@@ -491,7 +461,7 @@ void block_prefill_cuda(const BlockPrefillParams& p, cudaStream_t stream)
     PrefillArgs a = baseArgs(p, c.scale);
     const int nb = c.bs.n_blocks;
 
-    if (!c.fast) {
+    if (c.route == Route::simple) {
         const std::int64_t warps = static_cast<std::int64_t>(p.n_tokens) * p.n_heads;
         const auto blocks = static_cast<unsigned>((warps * 32 + 255) / 256);
         prefillSimpleKernel<<<blocks, 256, 0, stream>>>(a, c.bs);
@@ -499,15 +469,26 @@ void block_prefill_cuda(const BlockPrefillParams& p, cudaStream_t stream)
         return;
     }
 
-    a.br = c.br;
+    // Hopper: the work counter first (when the workspace has room), the partials after it.
+    const bool hopper = c.route == Route::hopper;
+    auto* workspace = static_cast<unsigned char*>(p.workspace);
+    std::size_t available = p.workspace ? p.workspace_bytes : 0;
+    unsigned* counter = nullptr;
+    if (hopper && available >= kCounterBytes) {
+        counter = reinterpret_cast<unsigned*>(workspace);
+        workspace += kCounterBytes;
+        available -= kCounterBytes;
+    }
+    const Shape shape = shapeOf(c.route, c.mmaRows);
+    a.br = shape.rows;
     a.last_start = c.bs.s[nb - 1];
-    const GlobalPlan plan = planGlobal(c.bs, p.n_tokens, p.n_heads, a.br, p.global_chunk, p.workspace ? p.workspace_bytes : 0);
+    const GlobalPlan plan = planGlobal(c.bs, p.n_tokens, p.n_heads, shape, p.global_chunk, available);
     a.n_gtiles = plan.n_gtiles;
     a.n_chunks = plan.n_chunks;
     a.chunk = plan.chunk;
     a.n_gitems = plan.n_gtiles * plan.n_chunks;
     if (plan.bytes > 0) {
-        a.part_o = static_cast<float*>(p.workspace);
+        a.part_o = reinterpret_cast<float*>(workspace);
         a.part_lse = a.part_o + static_cast<std::size_t>(p.n_heads) * a.n_gitems * a.br * tile::kD;
     }
     LocalTiles lt;
@@ -521,7 +502,9 @@ void block_prefill_cuda(const BlockPrefillParams& p, cudaStream_t stream)
 
     const long long ctas = static_cast<long long>(a.n_gitems + a.n_litems) * p.n_heads;
     detail::require(ctas < (1LL << 31), op, "too many work items");
-    if (a.br == 128)
+    if (hopper)
+        detail::block_prefill_sm90(a, c.bs, lt, counter, stream);
+    else if (a.br == 128)
         launchFast<8>(a, c.bs, lt, static_cast<unsigned>(ctas), stream);
     else
         launchFast<4>(a, c.bs, lt, static_cast<unsigned>(ctas), stream);

@@ -8,9 +8,10 @@ namespace blocklens::kernels {
 // Storage type of 16-bit tensors.
 enum class DType : std::int32_t { bf16, f16 };
 
-// Which implementation a launcher runs. `automatic` takes the fast (tensor-core / vectorized) path
-// whenever the shape and alignment allow it and the simple path otherwise; the tests force each.
-enum class Impl : std::int32_t { automatic, simple, fast };
+// Which implementation a launcher runs. `automatic` takes the fastest path the shape, alignment and
+// GPU allow (hopper, then fast) and the simple path otherwise; the tests force each. `hopper`
+// (wgmma/TMA, compute capability 9.0 only) exists for block_prefill_cuda.
+enum class Impl : std::int32_t { automatic, simple, fast, hopper };
 
 // Block boundaries travel by value in the kernel's parameters (no device copy, no host sync), so
 // one launch takes at most this many blocks.

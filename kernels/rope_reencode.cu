@@ -250,6 +250,7 @@ void rope_reencode_cuda(const RopeReencodeParams& p, cudaStream_t stream)
     const bool vectorOk = p.head_dim % 16 == 0 && detail::aligned16(p.src) && detail::aligned16(p.dst)
                           && p.src_layer_stride % 8 == 0 && p.src_head_stride % 8 == 0 && p.src_token_stride % 8 == 0
                           && p.dst_layer_stride % 8 == 0 && p.dst_head_stride % 8 == 0 && p.dst_token_stride % 8 == 0;
+    require(p.impl != Impl::hopper, op, "Impl::hopper exists for block_prefill only");
     require(p.impl != Impl::fast || vectorOk, op,
             "the fast path needs head_dim % 16 == 0, 16-byte aligned pointers and strides that are multiples of 8");
     const bool vec = p.impl != Impl::simple && vectorOk;

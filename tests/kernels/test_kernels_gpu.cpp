@@ -27,7 +27,7 @@ namespace {
 
 const char* implName(Impl i)
 {
-    return i == Impl::simple ? "simple" : i == Impl::fast ? "fast" : "auto";
+    return i == Impl::simple ? "simple" : i == Impl::fast ? "fast" : i == Impl::hopper ? "hopper" : "auto";
 }
 
 // ---------------------------------------------------------------- RoPE re-encoding
@@ -264,6 +264,8 @@ private Q_SLOTS:
             QTest::newRow(qPrintable(name + " / simple")) << i << static_cast<int>(Impl::simple) << 0;
             QTest::newRow(qPrintable(name + " / fast, 128-row tiles")) << i << static_cast<int>(Impl::fast) << 128;
             QTest::newRow(qPrintable(name + " / fast, 64-row tiles")) << i << static_cast<int>(Impl::fast) << 64;
+            QTest::newRow(qPrintable(name + " / hopper")) << i << static_cast<int>(Impl::hopper) << 0;
+            QTest::newRow(qPrintable(name + " / hopper, no work counter")) << i << static_cast<int>(Impl::hopper) << -1;
         }
     }
 
@@ -295,15 +297,19 @@ private Q_SLOTS:
         p.block_starts = starts.data();
         p.n_blocks = static_cast<int>(c.lengths.size());
         p.global_chunk = c.globalChunk;
-        p.tile_rows = tileRows;
+        p.tile_rows = std::max(tileRows, 0);
         p.impl = static_cast<Impl>(impl);
-        if (p.impl == Impl::fast && c.headDim != 128) {
+        if ((p.impl == Impl::fast || p.impl == Impl::hopper) && c.headDim != 128) {
             QVERIFY_THROWS_EXCEPTION(KernelError, block_prefill_cuda(p, nullptr));
             return;
         }
         DeviceBuffer ws(block_prefill_workspace_bytes(p));
         p.workspace = ws.get();
         p.workspace_bytes = ws.bytes();
+        if (tileRows < 0) { // hopper without a workspace: static work order, the last block unsplit
+            p.workspace = nullptr;
+            p.workspace_bytes = 0;
+        }
         block_prefill_cuda(p, nullptr);
         cudaCheck(cudaDeviceSynchronize(), "block_prefill");
         std::vector<std::uint16_t> bits(static_cast<std::size_t>(c.heads) * n * c.headDim);
@@ -361,9 +367,10 @@ private Q_SLOTS:
         o2.download(b2.data(), b2.size() * 2);
         const auto simple = halfToDouble(b2, DType::bf16);
         QCOMPARE(ref::countNonFinite(simple), std::size_t(0));
-        // default plan with both tile heights, and a forced split of the last block (2048-key chunks)
-        for (auto [rows, chunk] : {std::pair{128, 0}, std::pair{64, 0}, std::pair{64, 2048}}) {
-            p.impl = Impl::fast;
+        // default plan with both tile heights, and a forced split of the last block (2048-key
+        // chunks); rows 0: the Hopper kernel
+        for (auto [rows, chunk] : {std::pair{128, 0}, std::pair{64, 0}, std::pair{64, 2048}, std::pair{0, 0}, std::pair{0, 2048}}) {
+            p.impl = rows == 0 ? Impl::hopper : Impl::fast;
             p.tile_rows = rows;
             p.global_chunk = chunk;
             DeviceBuffer ws2(block_prefill_workspace_bytes(p));

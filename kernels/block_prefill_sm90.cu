@@ -1,0 +1,369 @@
+// Block-attention prefill on Hopper (sm_90a): the work list of detail/prefill_plan.cuh run by a
+// persistent, warp-specialised FlashAttention kernel on wgmma and TMA.
+//
+// One CTA per SM, 288 threads:
+//   warp 8 (producer): takes work items (an atomic counter: longest first, whoever is free next),
+//          and streams each item's Q tile (128 rows) and K/V tiles (128 keys) into shared memory
+//          with TMA, 128-byte swizzled; a ring of 2 Q slots and 2 K/V stages, each guarded by a
+//          "full" mbarrier (TMA bytes landed) and an "empty" one (the 8 consumer warps are done).
+//   warps 0-7 (two consumer warpgroups, 64 query rows each): per K/V tile S = Q K^T (wgmma, both
+//          operands in shared memory), mask, online softmax in fp32 registers, O += P V (wgmma, P
+//          from registers: the S accumulator layout is the A-operand layout), then release the
+//          stage. The producer runs ahead across items, so the next item's Q and first K/V tiles
+//          load while the current item finishes: short items (blocks of a few hundred tokens)
+//          do not pay their own load latency.
+// Shared memory: 2 Q slots + 2 K stages + 2 V stages of 32 KB = 192 KB, plus barriers.
+#include "detail/block_prefill_sm90.cuh"
+
+#include "detail/attention_tile.cuh" // quadMax, quadSum
+#include "detail/sm90.cuh"
+
+#include <cudaTypedefs.h> // PFN_cuTensorMapEncodeTiled
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <mutex>
+#include <string>
+
+#if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#error "block_prefill_sm90.cu must be compiled for sm_90a only (wgmma)"
+#endif
+
+namespace blocklens::kernels::detail {
+namespace {
+
+constexpr int kD = 128;                       // head dim
+constexpr int kRows = kSm90Rows;              // query rows per item
+constexpr int kKeys = kSm90Keys;              // keys per K/V stage
+constexpr int kConsumerWarps = 8;             // two warpgroups of 64 rows
+constexpr int kThreads = kConsumerWarps * 32 + 32;
+constexpr int kAtomBytes = 128 * 128;         // one 64-column atom of a 128-row tile
+constexpr int kTileBytes = 2 * kAtomBytes;    // a 128 x 128 bf16 tile
+constexpr int kBarrierBytes = 128;
+constexpr int kSmemBytes = 6 * kTileBytes + kBarrierBytes + 1024; // + alignment slack
+
+static_assert(kRows == 128 && kKeys == 128, "tile shapes are fixed by the wgmma shape m64n128k16");
+
+struct Shared {
+    std::uint32_t base; // 1024-aligned shared address of the tiles
+    std::uint64_t* bars;
+    volatile int* items; // [2]: the work index in each Q slot, -1 = no more work
+
+    __device__ std::uint32_t q(int slot) const { return base + slot * kTileBytes; }
+    __device__ std::uint32_t k(int stage) const { return base + (2 + stage) * kTileBytes; }
+    __device__ std::uint32_t v(int stage) const { return base + (4 + stage) * kTileBytes; }
+    __device__ std::uint32_t qFull(int slot) const { return smemAddr(bars + slot); }
+    __device__ std::uint32_t qEmpty(int slot) const { return smemAddr(bars + 2 + slot); }
+    __device__ std::uint32_t kvFull(int stage) const { return smemAddr(bars + 4 + stage); }
+    __device__ std::uint32_t kvEmpty(int stage) const { return smemAddr(bars + 6 + stage); }
+};
+
+// Which outer dimension of a tensor map comes first (see makeTensorMap).
+struct MapOrder {
+    bool qHeadsInner;
+    bool kHeadsInner;
+    bool vHeadsInner;
+};
+
+// Loads rows [row0, row0 + 128) x 128 dims of (head) as two swizzled column atoms.
+__device__ __forceinline__ void loadTile(std::uint32_t dst, const CUtensorMap* map, std::uint32_t bar, int row0, int head, bool headsInner)
+{
+    const int c1 = headsInner ? head : row0, c2 = headsInner ? row0 : head;
+    sm90::tmaLoad3d(dst, map, bar, 0, c1, c2);
+    sm90::tmaLoad3d(dst + kAtomBytes, map, bar, 64, c1, c2);
+}
+
+__device__ void produce(const Shared& sh, const CUtensorMap* tmQ, const CUtensorMap* tmK, const CUtensorMap* tmV,
+                        const PrefillArgs& a, const BlockStarts& bs, const LocalTiles& lt, MapOrder order, unsigned* counter, int total)
+{
+    sm90::prefetchTensorMap(tmQ);
+    sm90::prefetchTensorMap(tmK);
+    sm90::prefetchTensorMap(tmV);
+    int stage = 0;
+    std::uint32_t phase = 0;
+    int next = static_cast<int>(blockIdx.x);
+    for (int it = 0;; ++it) {
+        // the next item with work (unused chunk slots are skipped here, so consumers never see them)
+        int work;
+        PrefillItem w;
+        for (;;) {
+            work = counter ? static_cast<int>(atomicAdd(counter, 1u)) : next;
+            next += static_cast<int>(gridDim.x);
+            if (work >= total)
+                break;
+            w = decodeItem(a, bs, lt, work);
+            if (!w.unused)
+                break;
+        }
+        const int slot = it & 1;
+        sm90::mbarWait(sh.qEmpty(slot), ((it >> 1) & 1) ^ 1);
+        if (work >= total) {
+            sh.items[slot] = -1;
+            sm90::mbarArrive(sh.qFull(slot));
+            return;
+        }
+        sh.items[slot] = work;
+        sm90::mbarArriveExpectTx(sh.qFull(slot), kTileBytes);
+        loadTile(sh.q(slot), tmQ, sh.qFull(slot), w.q0, w.head, order.qHeadsInner);
+        const int kvHead = w.head / a.group;
+        for (int kt = w.k0; kt < w.k1; kt += kKeys) {
+            sm90::mbarWait(sh.kvEmpty(stage), phase ^ 1);
+            sm90::mbarArriveExpectTx(sh.kvFull(stage), 2 * kTileBytes);
+            loadTile(sh.k(stage), tmK, sh.kvFull(stage), kt, kvHead, order.kHeadsInner);
+            loadTile(sh.v(stage), tmV, sh.kvFull(stage), kt, kvHead, order.vHeadsInner);
+            if (++stage == 2) {
+                stage = 0;
+                phase ^= 1;
+            }
+        }
+    }
+}
+
+__device__ void consume(const Shared& sh, const PrefillArgs& a, const BlockStarts& bs, const LocalTiles& lt, int warp, int lane)
+{
+    const int wg = warp >> 2, wq = warp & 3, g = lane >> 2, t4 = lane & 3;
+    float s[64], o[64];
+#pragma unroll
+    for (int i = 0; i < 64; ++i)
+        s[i] = 0.f;
+    int stage = 0;
+    std::uint32_t phase = 0;
+    for (int it = 0;; ++it) {
+        const int slot = it & 1;
+        sm90::mbarWait(sh.qFull(slot), (it >> 1) & 1);
+        const int work = sh.items[slot];
+        if (work < 0)
+            return;
+        const PrefillItem w = decodeItem(a, bs, lt, work);
+        const int row0 = w.q0 + wg * 64 + wq * 16 + g; // this thread's rows: row0 and row0 + 8
+        const std::uint32_t qRows = sh.q(slot) + wg * 64 * 128;
+#pragma unroll
+        for (int i = 0; i < 64; ++i)
+            o[i] = 0.f;
+        float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+        const int nkt = (w.k1 - w.k0 + kKeys - 1) / kKeys;
+
+        for (int j = 0; j < nkt; ++j) {
+            const int kt = w.k0 + j * kKeys;
+            sm90::mbarWait(sh.kvFull(stage), phase);
+
+            // S = Q K^T: 8 steps of 16 dims; dims 64.. live in the second column atom.
+            sm90::wgmmaFence();
+#pragma unroll
+            for (int kk = 0; kk < 8; ++kk) {
+                const std::uint32_t off = (kk >> 2) * kAtomBytes + (kk & 3) * 32;
+                sm90::wgmmaSS(s, sm90::descSw128(qRows + off, 16, 1024), sm90::descSw128(sh.k(stage) + off, 16, 1024), kk > 0);
+            }
+            sm90::wgmmaCommit();
+            sm90::wgmmaWait<0>();
+            sm90::fenceRegisters(s);
+            if (j == nkt - 1 && lane == 0)
+                sm90::mbarArrive(sh.qEmpty(slot)); // Q is no longer read
+
+            if (kt + kKeys - 1 > w.q0 || kt + kKeys > w.k1) { // the diagonal or the range's end
+#pragma unroll
+                for (int jj = 0; jj < 16; ++jj)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int col = kt + jj * 8 + 2 * t4 + (e & 1);
+                        const int row = row0 + (e >> 1) * 8;
+                        if (col > row || col >= w.k1)
+                            s[4 * jj + e] = -INFINITY;
+                    }
+            }
+#pragma unroll
+            for (int r = 0; r < 2; ++r) {
+                float mx = -INFINITY;
+#pragma unroll
+                for (int jj = 0; jj < 16; ++jj)
+                    mx = fmaxf(mx, fmaxf(s[4 * jj + 2 * r], s[4 * jj + 2 * r + 1]));
+                mx = tile::quadMax(mx) * a.scale_log2;
+                const float mNew = fmaxf(m[r], mx);
+                const float mUse = mNew == -INFINITY ? 0.f : mNew;
+                const float alpha = exp2Fast(m[r] - mUse);
+                m[r] = mNew;
+                l[r] *= alpha;
+#pragma unroll
+                for (int jj = 0; jj < 16; ++jj) {
+                    o[4 * jj + 2 * r] *= alpha;
+                    o[4 * jj + 2 * r + 1] *= alpha;
+                    const float p0 = exp2Fast(fmaf(s[4 * jj + 2 * r], a.scale_log2, -mUse));
+                    const float p1 = exp2Fast(fmaf(s[4 * jj + 2 * r + 1], a.scale_log2, -mUse));
+                    s[4 * jj + 2 * r] = p0;
+                    s[4 * jj + 2 * r + 1] = p1;
+                    l[r] += p0 + p1;
+                }
+            }
+
+            // O += P V: 8 steps of 16 keys (two n8 column groups of S each).
+            std::uint32_t p[8][4];
+#pragma unroll
+            for (int kk = 0; kk < 8; ++kk) {
+                p[kk][0] = packBf16(s[8 * kk + 0], s[8 * kk + 1]);
+                p[kk][1] = packBf16(s[8 * kk + 2], s[8 * kk + 3]);
+                p[kk][2] = packBf16(s[8 * kk + 4], s[8 * kk + 5]);
+                p[kk][3] = packBf16(s[8 * kk + 6], s[8 * kk + 7]);
+            }
+            sm90::wgmmaFence();
+#pragma unroll
+            for (int kk = 0; kk < 8; ++kk)
+                sm90::wgmmaRS(o, p[kk], sm90::descSw128(sh.v(stage) + kk * 16 * 128, kAtomBytes, 1024), 1);
+            sm90::wgmmaCommit();
+            sm90::wgmmaWait<0>();
+            sm90::fenceRegisters(o);
+            if (lane == 0)
+                sm90::mbarArrive(sh.kvEmpty(stage));
+            if (++stage == 2) {
+                stage = 0;
+                phase ^= 1;
+            }
+        }
+
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+            const float lTot = tile::quadSum(l[r]);
+            const float inv = 1.f / lTot;
+            const int row = row0 + r * 8;
+            if (row >= w.q1)
+                continue;
+            if (!w.partial) {
+                bf16* out = a.o + w.head * a.o_head_stride + static_cast<std::int64_t>(row) * a.o_token_stride + 2 * t4;
+#pragma unroll
+                for (int jj = 0; jj < 16; ++jj)
+                    *reinterpret_cast<__nv_bfloat162*>(out + jj * 8) =
+                        __floats2bfloat162_rn(o[4 * jj + 2 * r] * inv, o[4 * jj + 2 * r + 1] * inv);
+            } else {
+                const std::size_t prow = (static_cast<std::size_t>(w.head) * a.n_gitems + w.gitem) * kRows + (row - w.q0);
+                float* out = a.part_o + prow * kD + 2 * t4;
+#pragma unroll
+                for (int jj = 0; jj < 16; ++jj)
+                    *reinterpret_cast<float2*>(out + jj * 8) = make_float2(o[4 * jj + 2 * r] * inv, o[4 * jj + 2 * r + 1] * inv);
+                if (t4 == 0)
+                    a.part_lse[prow] = m[r] + log2f(lTot);
+            }
+        }
+    }
+}
+
+__global__ void __launch_bounds__(kThreads, 1)
+    prefillSm90Kernel(const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK,
+                      const __grid_constant__ CUtensorMap tmV, const PrefillArgs a, const BlockStarts bs, const LocalTiles lt,
+                      const MapOrder order, unsigned* counter)
+{
+    extern __shared__ unsigned char smemRaw[];
+    const std::uint32_t raw = smemAddr(smemRaw);
+    const std::uint32_t pad = (1024u - (raw & 1023u)) & 1023u;
+    Shared sh;
+    sh.base = raw + pad;
+    sh.bars = reinterpret_cast<std::uint64_t*>(smemRaw + pad + 6 * kTileBytes);
+    sh.items = reinterpret_cast<volatile int*>(sh.bars + 8);
+    const int warp = static_cast<int>(threadIdx.x) >> 5, lane = static_cast<int>(threadIdx.x) & 31;
+    if (threadIdx.x == 0) {
+        for (int i = 0; i < 2; ++i) {
+            sm90::mbarInit(sh.qFull(i), 1);
+            sm90::mbarInit(sh.qEmpty(i), kConsumerWarps);
+            sm90::mbarInit(sh.kvFull(i), 1);
+            sm90::mbarInit(sh.kvEmpty(i), kConsumerWarps);
+        }
+        sm90::fenceBarrierInit();
+    }
+    __syncthreads();
+    const int total = (a.n_gitems + a.n_litems) * a.n_heads;
+    if (warp == kConsumerWarps) {
+        if (lane == 0)
+            produce(sh, &tmQ, &tmK, &tmV, a, bs, lt, order, counter, total);
+        return;
+    }
+    consume(sh, a, bs, lt, warp, lane);
+}
+
+PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder()
+{
+    static PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+        void* p = nullptr;
+        cudaDriverEntryPointQueryResult found{};
+        if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) != cudaSuccess
+            || found != cudaDriverEntryPointSuccess)
+            p = nullptr;
+        return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
+    }();
+    require(fn != nullptr, "block_prefill", "the driver has no cuTensorMapEncodeTiled (CUDA 12+ driver needed)");
+    return fn;
+}
+
+// A 3-D bf16 tensor map over [heads][tokens][128] with the given element strides, boxes of 64 dims
+// x 128 tokens x 1 head, 128-byte swizzle, zero fill beyond the last token. The two outer
+// dimensions are ordered by stride (TMA wants increasing strides); a box of one head makes the
+// shared-memory layout the same either way.
+struct TensorMapShape {
+    bool headsInner; // coordinates (dim, head, token) instead of (dim, token, head)
+};
+
+CUtensorMap makeTensorMap(const bf16* base, int heads, int tokens, std::int64_t headStride, std::int64_t tokenStride, TensorMapShape& shape)
+{
+    if (heads == 1)
+        headStride = tokenStride * tokens; // unused; any valid stride
+    shape.headsInner = headStride < tokenStride;
+    const cuuint64_t dimT = static_cast<cuuint64_t>(tokens), dimH = static_cast<cuuint64_t>(heads);
+    const cuuint64_t strideT = static_cast<cuuint64_t>(tokenStride) * 2, strideH = static_cast<cuuint64_t>(headStride) * 2;
+    const cuuint64_t dims[3] = {static_cast<cuuint64_t>(kD), shape.headsInner ? dimH : dimT, shape.headsInner ? dimT : dimH};
+    const cuuint64_t strides[2] = {shape.headsInner ? strideH : strideT, shape.headsInner ? strideT : strideH};
+    const cuuint32_t box[3] = {64, shape.headsInner ? 1u : static_cast<cuuint32_t>(kRows), shape.headsInner ? static_cast<cuuint32_t>(kRows) : 1u};
+    const cuuint32_t elementStrides[3] = {1, 1, 1};
+    CUtensorMap map{};
+    const CUresult r = tensorMapEncoder()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<bf16*>(base), dims, strides, box,
+                                          elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                                          CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    require(r == CUDA_SUCCESS, "block_prefill", "cuTensorMapEncodeTiled failed (error " + std::to_string(static_cast<int>(r)) + ")");
+    return map;
+}
+
+} // namespace
+
+bool block_prefill_sm90_supported()
+{
+    static std::mutex mutex;
+    static std::array<signed char, 64> known{}; // per device: 0 unknown, 1 yes, -1 no
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess) {
+        cudaGetLastError();
+        return false;
+    }
+    std::lock_guard lock(mutex);
+    signed char& k = known[static_cast<std::size_t>(dev) % known.size()];
+    if (k == 0) {
+        int major = 0, minor = 0;
+        const bool ok = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess
+                        && cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess;
+        cudaGetLastError();
+        k = ok && major == 9 && minor == 0 ? 1 : -1;
+    }
+    return k > 0;
+}
+
+void block_prefill_sm90(const PrefillArgs& a, const BlockStarts& bs, const LocalTiles& lt, unsigned* counter, cudaStream_t stream)
+{
+    const char* op = "block_prefill";
+    require(a.br == kRows, op, "the Hopper kernel's plan must use 128-row tiles");
+    TensorMapShape qs{}, ks{}, vs{};
+    const int kvHeads = a.n_heads / a.group;
+    const CUtensorMap tmQ = makeTensorMap(a.q, a.n_heads, a.n_tokens, a.q_head_stride, a.q_token_stride, qs);
+    const CUtensorMap tmK = makeTensorMap(a.k, kvHeads, a.n_tokens, a.k_head_stride, a.k_token_stride, ks);
+    const CUtensorMap tmV = makeTensorMap(a.v, kvHeads, a.n_tokens, a.v_head_stride, a.v_token_stride, vs);
+    const MapOrder order{qs.headsInner, ks.headsInner, vs.headsInner};
+
+    int dev = 0, sms = 0;
+    checkCuda(cudaGetDevice(&dev), op, "cudaGetDevice");
+    checkCuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), op, "cudaDeviceGetAttribute");
+    const long long total = static_cast<long long>(a.n_gitems + a.n_litems) * a.n_heads;
+    const unsigned ctas = static_cast<unsigned>(std::max(1LL, std::min<long long>(total, sms)));
+    if (counter)
+        checkCuda(cudaMemsetAsync(counter, 0, sizeof(unsigned), stream), op, "cudaMemsetAsync");
+    checkCuda(cudaFuncSetAttribute(prefillSm90Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes), op,
+              "cudaFuncSetAttribute");
+    prefillSm90Kernel<<<ctas, kThreads, kSmemBytes, stream>>>(tmQ, tmK, tmV, a, bs, lt, order, counter);
+    checkLaunch(op, "prefillSm90Kernel");
+}
+
+} // namespace blocklens::kernels::detail

@@ -1,0 +1,143 @@
+#pragma once
+// Hopper (sm_90a) building blocks of block_prefill_sm90.cu: mbarriers, TMA tile loads and warpgroup
+// MMA (wgmma). Compiled only for sm_90a (the "a" features: wgmma, setmaxnreg).
+//
+// Shared-memory tiles are rows of 128 bf16 split into two "column atoms" of 64 elements (128 bytes
+// per row), each atom [rows][64] stored with the 128-byte swizzle that TMA writes
+// (CU_TENSOR_MAP_SWIZZLE_128B) and wgmma reads (descriptor swizzle mode 1): 16-byte chunk c of
+// row r sits at r * 128 + ((c ^ (r % 8)) * 16). Atoms start on 1024-byte boundaries.
+//
+// wgmma accumulator layout of m64nNk16 (per warp w of the warpgroup, lane = 4 g + t):
+//   d[4 j + e]: row 16 w + g + 8 (e / 2), column 8 j + 2 t + (e % 2), j = 0 .. N/8 - 1
+// which is the mma.m16n8k16 C layout repeated along N; a register A operand uses the
+// mma.m16n8k16 A layout per warp, so an S accumulator converts to P fragments in registers.
+#include "detail/device.cuh"
+
+#include <cuda.h> // CUtensorMap
+
+#include <cstdint>
+
+namespace blocklens::kernels::detail::sm90 {
+
+// ---------------------------------------------------------------- mbarrier
+
+__device__ __forceinline__ void mbarInit(std::uint32_t bar, std::uint32_t count)
+{
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+// Makes the initialised barriers visible to the async proxy (TMA) before first use.
+__device__ __forceinline__ void fenceBarrierInit()
+{
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+}
+__device__ __forceinline__ void mbarArrive(std::uint32_t bar)
+{
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+// Arrives and announces `bytes` of TMA traffic that completes the current phase.
+__device__ __forceinline__ void mbarArriveExpectTx(std::uint32_t bar, std::uint32_t bytes)
+{
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+// Waits until the phase with the given parity has completed (a fresh barrier counts its
+// "previous" phase, parity 1, as complete: producers start by waiting on parity 1).
+__device__ __forceinline__ void mbarWait(std::uint32_t bar, std::uint32_t parity)
+{
+    std::uint32_t done = 0;
+    do {
+        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done)
+                     : "r"(bar), "r"(parity)
+                     : "memory");
+    } while (!done);
+}
+
+// ---------------------------------------------------------------- TMA
+
+__device__ __forceinline__ void prefetchTensorMap(const CUtensorMap* map)
+{
+    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<std::uint64_t>(map)) : "memory");
+}
+// Box (c0, c1, c2) of a 3-D tensor map into shared memory at dst; completes `bytes` on `bar`.
+__device__ __forceinline__ void tmaLoad3d(std::uint32_t dst, const CUtensorMap* map, std::uint32_t bar, int c0, int c1, int c2)
+{
+    asm volatile("cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4, %5}], [%2];\n"
+                 ::"r"(dst), "l"(reinterpret_cast<std::uint64_t>(map)), "r"(bar), "r"(c0), "r"(c1), "r"(c2)
+                 : "memory");
+}
+
+// ---------------------------------------------------------------- wgmma
+
+// Shared-memory matrix descriptor, 128-byte swizzle. K-major operands (rows of K-contiguous
+// elements: Q, K): lbo unused (16), sbo = 1024 (8 rows of 128 bytes). MN-major operands (V as B
+// of P V): lbo = bytes between the 64-element column atoms along N, sbo = 1024 (8 K rows).
+__device__ __forceinline__ std::uint64_t descSw128(std::uint32_t smem, std::uint32_t lbo, std::uint32_t sbo)
+{
+    return static_cast<std::uint64_t>((smem & 0x3FFFF) >> 4) | (static_cast<std::uint64_t>(lbo >> 4) << 16)
+           | (static_cast<std::uint64_t>(sbo >> 4) << 32) | (1ull << 62);
+}
+
+__device__ __forceinline__ void wgmmaFence()
+{
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void wgmmaCommit()
+{
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+template <int N>
+__device__ __forceinline__ void wgmmaWait()
+{
+    asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
+// Pins accumulator registers after a wait so that no read of them moves above it.
+template <int N>
+__device__ __forceinline__ void fenceRegisters(float (&d)[N])
+{
+#pragma unroll
+    for (int i = 0; i < N; ++i)
+        asm volatile("" : "+f"(d[i])::"memory");
+}
+
+// d (+)= A B for a 64 x 128 x 16 step: A (64 x 16) and B (16 x 128, K-major: B^T rows of 16
+// contiguous elements) both from shared memory. scaleD = 0 ignores d's old values.
+__device__ __forceinline__ void wgmmaSS(float (&d)[64], std::uint64_t descA, std::uint64_t descB, int scaleD)
+{
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+        "%64, %65, p, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "l"(descA), "l"(descB), "r"(scaleD));
+}
+
+// d (+)= A B for a 64 x 128 x 16 step: A (64 x 16 bf16) from registers in the mma.m16n8k16 A layout
+// per warp (warp w of the warpgroup: rows 16w..16w+15), B (16 x 128) from shared memory,
+// MN-major (rows of 128 contiguous N elements: V as stored), hence imm-trans-b = 1.
+__device__ __forceinline__ void wgmmaRS(float (&d)[64], const std::uint32_t (&a)[4], std::uint64_t descB, int scaleD)
+{
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+        "{%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descB), "r"(scaleD));
+}
+
+} // namespace blocklens::kernels::detail::sm90

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Issue 6's block-attention prefill alone on the GPU machine (a shorter loop than kernels.sh while
+# working on the prefill kernels): build, the prefill cases of test_kernels_gpu, bench_kernels
+# --prefill-only, then SDPA dense causal (+ FlexAttention at 32k / 512 unless PREFILL_NO_FLEX=1) in
+# the same call; logs under $OUT, the summary table last. From the repository root:
+#   source .deps/setup.sh >/dev/null && bash tools/device/prefill.sh
+set -uo pipefail
+t0=$(date +%s)
+elapsed() { echo $(( $(date +%s) - t0 )); }
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+build=/tmp/build-kern
+nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+
+echo "== configure + build ($(elapsed) s)"
+cmake -S . -B "$build" -G Ninja ${DEVICE_CMAKE_ARGS:-} -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc" \
+  -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_TORCH=OFF -DBLOCKLENS_WITH_CUDA=ON > "$OUT/configure.log" 2>&1 \
+  || { tail -30 "$OUT/configure.log"; exit 1; }
+cmake --build "$build" --parallel 16 --target test_kernels_gpu bench_kernels > "$OUT/build.log" 2>&1 \
+  || { grep -E 'error|Error' "$OUT/build.log" | head -40; exit 1; }
+grep -A2 -E 'Compiling entry function .*(prefillSm90Kernel|prefillFastKernel)' "$OUT/build.log" | grep -E 'registers|spill' | head -6
+
+echo "== test_kernels_gpu blockPrefill blockPrefillLarge ($(elapsed) s)"
+(cd "$build/tests/kernels" && timeout 240 ./test_kernels_gpu blockPrefill blockPrefillLarge) > "$OUT/test.log" 2>&1
+test_rc=$?
+grep -E '^(FAIL|PASS|Totals)|rel err .*hopper|vs simple' "$OUT/test.log" | grep -vE '^PASS' | head -40
+if [ $test_rc -ne 0 ] && command -v compute-sanitizer >/dev/null; then
+  (cd "$build/tests/kernels" && timeout 120 compute-sanitizer --tool memcheck --print-limit 10 ./test_kernels_gpu blockPrefill) \
+    > "$OUT/sanitizer.log" 2>&1
+  grep -E '=========' "$OUT/sanitizer.log" | head -20
+fi
+
+echo "== bench_kernels --prefill-only ($(elapsed) s)"
+rm -f "$OUT/bench.jsonl" "$OUT/ceilings.jsonl"
+timeout 150 "$build/bench/bench_kernels" --prefill-only --json "$OUT/bench.jsonl" > "$OUT/bench.txt" 2>&1
+echo "bench rc $?"; cat "$OUT/bench.txt"
+
+echo "== attention_ceilings.py ($(elapsed) s)"
+flex=(--flex 32768:512); [ "${PREFILL_NO_FLEX:-0}" = 1 ] && flex=(--no-flex)
+PYTHONUNBUFFERED=1 timeout 200 python3 tools/reference/attention_ceilings.py --json "$OUT/ceilings.jsonl" \
+  --sizes ${PREFILL_SIZES:-8192 32768} --blocks 512 "${flex[@]}" --budget-s 120 > "$OUT/ceilings.txt" 2>&1
+echo "ceilings rc $?"
+
+{
+  echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%F), $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null)"
+  echo "test_kernels_gpu blockPrefill blockPrefillLarge: rc $test_rc; total $(elapsed) s"
+  echo
+  python3 tools/device/kernels_summary.py "$OUT/bench.jsonl" "$OUT/ceilings.jsonl"
+} > "$OUT/summary.md" 2>&1
+echo; cat "$OUT/summary.md"
