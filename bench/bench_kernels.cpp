@@ -163,14 +163,15 @@ struct Qkv {
     }
 };
 
-void benchPrefill(bool quick)
+// targetOnly: the Hopper kernel at issue 6's target shape only (for profilers).
+void benchPrefill(bool quick, bool targetOnly = false)
 {
     const int heads = 32, kv = 8, dim = 128;
-    std::vector<int> sizes = quick ? std::vector<int>{8192} : std::vector<int>{2048, 8192, 32768, 65536};
+    std::vector<int> sizes = quick ? std::vector<int>{8192} : targetOnly ? std::vector<int>{32768} : std::vector<int>{2048, 8192, 32768, 65536};
     for (int n : sizes) {
         Qkv set0(n, heads, kv, dim), set1(n, heads, kv, dim);
         for (int block : {128, 512, 2048}) {
-            if (block >= n || (quick && block != 512))
+            if (block >= n || (quick && block != 512) || (targetOnly && block != 512))
                 continue;
             const auto starts = evenStarts(n, block);
             BlockPrefillParams p;
@@ -192,6 +193,8 @@ void benchPrefill(bool quick)
                 const Impl impl = variant == 1 || variant <= -10000 ? Impl::hopper : variant ? Impl::fast : Impl::simple;
                 if (impl == Impl::simple && !(n == 2048 && block == 512))
                     continue; // the simple kernel once, for scale
+                if (targetOnly && variant != 1)
+                    continue;
                 if (variant < 0 && !(n == 32768 && block == 512))
                     continue;
                 p.impl = impl;
@@ -278,7 +281,7 @@ void benchProbe(bool quick)
 
 int main(int argc, char** argv)
 {
-    bool quick = false, prefillOnly = false;
+    bool quick = false, prefillOnly = false, targetOnly = false;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             jsonOut = std::fopen(argv[++i], "w");
@@ -286,8 +289,10 @@ int main(int argc, char** argv)
             quick = true;
         } else if (std::strcmp(argv[i], "--prefill-only") == 0) {
             prefillOnly = true;
+        } else if (std::strcmp(argv[i], "--prefill-target") == 0) {
+            prefillOnly = targetOnly = true;
         } else {
-            std::fprintf(stderr, "usage: bench_kernels [--json FILE] [--quick] [--prefill-only]\n");
+            std::fprintf(stderr, "usage: bench_kernels [--json FILE] [--quick] [--prefill-only | --prefill-target]\n");
             return 2;
         }
     }
@@ -301,7 +306,7 @@ int main(int argc, char** argv)
             benchRope(copy, quick);
             benchProbe(quick);
         }
-        benchPrefill(quick);
+        benchPrefill(quick, targetOnly);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

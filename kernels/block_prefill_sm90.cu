@@ -1,17 +1,23 @@
 // Block-attention prefill on Hopper (sm_90a): the work list of detail/prefill_plan.cuh run by a
 // persistent, warp-specialised FlashAttention kernel on wgmma and TMA.
 //
-// One CTA per SM, 288 threads:
-//   warp 8 (producer): takes work items (an atomic counter: longest first, whoever is free next),
-//          and streams each item's Q tile (128 rows) and K/V tiles (128 keys) into shared memory
-//          with TMA, 128-byte swizzled; a ring of 2 Q slots and 2 K/V stages, each guarded by a
-//          "full" mbarrier (TMA bytes landed) and an "empty" one (the 8 consumer warps are done).
-//   warps 0-7 (two consumer warpgroups, 64 query rows each): per K/V tile S = Q K^T (wgmma, both
-//          operands in shared memory), mask, online softmax in fp32 registers, O += P V (wgmma, P
-//          from registers: the S accumulator layout is the A-operand layout), then release the
-//          stage. The producer runs ahead across items, so the next item's Q and first K/V tiles
-//          load while the current item finishes: short items (blocks of a few hundred tokens)
-//          do not pay their own load latency.
+// One CTA per SM, 384 threads:
+//   warp 8 (producer; warps 9-11 idle, their registers given to the consumers): takes work items (an atomic counter: longest first, whoever is free next),
+//          and streams each item's Q tile (128 rows) and K and V tiles (128 keys) into shared
+//          memory with TMA, 128-byte swizzled; rings of 2 Q slots, 2 K and 2 V stages, each slot
+//          guarded by a "full" mbarrier (TMA bytes landed) and an "empty" one (the 8 consumer
+//          warps are done with it). The producer runs ahead across items, so the next item's Q
+//          and first tiles load while the current item finishes: short items (blocks of a few
+//          hundred tokens) do not pay their own load latency.
+//   warps 0-7 (two consumer warpgroups, 64 query rows each), per item of n key tiles, in n
+//          "MMA phases": phase j issues O += P_{j-1} V_{j-1} (wgmma, P from registers: the S
+//          accumulator layout is the A-operand layout) and S_j = Q K_j^T (wgmma, both operands in
+//          shared memory) together; the mask and online softmax of S_j (fp32 registers) run while
+//          that P V still executes, then O is rescaled (FlashAttention-3's intra-warpgroup
+//          overlap). Phase 0 carries the previous item's last P V, whose O is stored before the
+//          new item's first softmax. The two warpgroups
+//          take turns to issue their phases (named barriers, "ping-pong"), so one's softmax runs
+//          while the other's MMAs keep the tensor cores busy.
 // Shared memory: 2 Q slots + 2 K stages + 2 V stages of 32 KB = 192 KB, plus barriers.
 #include "detail/block_prefill_sm90.cuh"
 
@@ -37,10 +43,14 @@ constexpr int kD = 128;                       // head dim
 constexpr int kRows = kSm90Rows;              // query rows per item
 constexpr int kKeys = kSm90Keys;              // keys per K/V stage
 constexpr int kConsumerWarps = 8;             // two warpgroups of 64 rows
-constexpr int kThreads = kConsumerWarps * 32 + 32;
+// + a producer warpgroup: one warp of it works, but register reallocation (setmaxnreg) moves
+// registers between whole warpgroups (ptxas budgets 384 threads either way).
+constexpr int kThreads = kConsumerWarps * 32 + 128;
+constexpr int kProducerRegisters = 24;
+constexpr int kConsumerRegisters = 240;       // 128 * 24 + 256 * 240 <= 65536
 constexpr int kAtomBytes = 128 * 128;         // one 64-column atom of a 128-row tile
 constexpr int kTileBytes = 2 * kAtomBytes;    // a 128 x 128 bf16 tile
-constexpr int kBarrierBytes = 128;
+constexpr int kBarrierBytes = 128;           // 12 mbarriers + 2 work indices
 constexpr int kSmemBytes = 6 * kTileBytes + kBarrierBytes + 1024; // + alignment slack
 
 static_assert(kRows == 128 && kKeys == 128, "tile shapes are fixed by the wgmma shape m64n128k16");
@@ -55,8 +65,10 @@ struct Shared {
     __device__ std::uint32_t v(int stage) const { return base + (4 + stage) * kTileBytes; }
     __device__ std::uint32_t qFull(int slot) const { return smemAddr(bars + slot); }
     __device__ std::uint32_t qEmpty(int slot) const { return smemAddr(bars + 2 + slot); }
-    __device__ std::uint32_t kvFull(int stage) const { return smemAddr(bars + 4 + stage); }
-    __device__ std::uint32_t kvEmpty(int stage) const { return smemAddr(bars + 6 + stage); }
+    __device__ std::uint32_t kFull(int stage) const { return smemAddr(bars + 4 + stage); }
+    __device__ std::uint32_t kEmpty(int stage) const { return smemAddr(bars + 6 + stage); }
+    __device__ std::uint32_t vFull(int stage) const { return smemAddr(bars + 8 + stage); }
+    __device__ std::uint32_t vEmpty(int stage) const { return smemAddr(bars + 10 + stage); }
 };
 
 // Which outer dimension of a tensor map comes first (see makeTensorMap).
@@ -83,13 +95,22 @@ __device__ void produce(const Shared& sh, const CUtensorMap* tmQ, const CUtensor
     int stage = 0;
     std::uint32_t phase = 0;
     int next = static_cast<int>(blockIdx.x);
+    // The next work index is fetched one item ahead: the atomic's round trip (~1 us) then overlaps
+    // with the current item's loads instead of stalling the pipeline between short items.
+    const auto fetch = [&] {
+        const int work = counter ? static_cast<int>(atomicAdd(counter, 1u)) : next;
+        next += static_cast<int>(gridDim.x);
+        return work;
+    };
+    int ahead = fetch();
     for (int it = 0;; ++it) {
         // the next item with work (unused chunk slots are skipped here, so consumers never see them)
         int work;
         PrefillItem w;
         for (;;) {
-            work = counter ? static_cast<int>(atomicAdd(counter, 1u)) : next;
-            next += static_cast<int>(gridDim.x);
+            work = ahead;
+            if (work < total)
+                ahead = fetch();
             if (work >= total)
                 break;
             w = decodeItem(a, bs, lt, work);
@@ -108,10 +129,12 @@ __device__ void produce(const Shared& sh, const CUtensorMap* tmQ, const CUtensor
         loadTile(sh.q(slot), tmQ, sh.qFull(slot), w.q0, w.head, order.qHeadsInner);
         const int kvHead = w.head / a.group;
         for (int kt = w.k0; kt < w.k1; kt += kKeys) {
-            sm90::mbarWait(sh.kvEmpty(stage), phase ^ 1);
-            sm90::mbarArriveExpectTx(sh.kvFull(stage), 2 * kTileBytes);
-            loadTile(sh.k(stage), tmK, sh.kvFull(stage), kt, kvHead, order.kHeadsInner);
-            loadTile(sh.v(stage), tmV, sh.kvFull(stage), kt, kvHead, order.vHeadsInner);
+            sm90::mbarWait(sh.kEmpty(stage), phase ^ 1);
+            sm90::mbarArriveExpectTx(sh.kFull(stage), kTileBytes);
+            loadTile(sh.k(stage), tmK, sh.kFull(stage), kt, kvHead, order.kHeadsInner);
+            sm90::mbarWait(sh.vEmpty(stage), phase ^ 1);
+            sm90::mbarArriveExpectTx(sh.vFull(stage), kTileBytes);
+            loadTile(sh.v(stage), tmV, sh.vFull(stage), kt, kvHead, order.vHeadsInner);
             if (++stage == 2) {
                 stage = 0;
                 phase ^= 1;
@@ -120,129 +143,259 @@ __device__ void produce(const Shared& sh, const CUtensorMap* tmQ, const CUtensor
     }
 }
 
+// Online softmax of one S tile (keys kt..kt+127) for this thread's rows row0 and row0 + 8: masks
+// keys past the diagonal and past k1, updates the running max m and sum l and leaves P (bf16) in
+// the A-operand layout of the P V step (16 keys per step kk), and in alpha the factor O must be
+// rescaled by (applied by the caller once the previous P V has finished). Reductions are trees:
+// this code is latency-bound (one warp per scheduler does it while the tensor cores wait).
+__device__ __forceinline__ void softmaxTile(const float (&s)[64], std::uint32_t (&p)[8][4], float (&m)[2], float (&l)[2], float (&alpha)[2],
+                                            int kt, int q0, int k1, int row0, int t4, float scaleLog2)
+{
+    // S is only read here (its registers belong to the wgmma pipeline; writing them while the
+    // P V group is in flight would make ptxas serialize the MMAs): masked values go to x.
+    float x[64];
+    if (kt + kKeys - 1 > q0 || kt + kKeys > k1) { // the diagonal or the range's end
+#pragma unroll
+        for (int jj = 0; jj < 16; ++jj)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const int col = kt + jj * 8 + 2 * t4 + (e & 1);
+                const int row = row0 + (e >> 1) * 8;
+                x[4 * jj + e] = col > row || col >= k1 ? -INFINITY : s[4 * jj + e];
+            }
+    } else {
+#pragma unroll
+        for (int i = 0; i < 64; ++i)
+            x[i] = s[i];
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+        float t[16];
+#pragma unroll
+        for (int jj = 0; jj < 16; ++jj)
+            t[jj] = fmaxf(x[4 * jj + 2 * r], x[4 * jj + 2 * r + 1]);
+#pragma unroll
+        for (int w = 8; w >= 1; w >>= 1)
+#pragma unroll
+            for (int i = 0; i < w; ++i)
+                t[i] = fmaxf(t[i], t[i + w]);
+        const float mx = tile::quadMax(t[0]) * scaleLog2;
+        const float mNew = fmaxf(m[r], mx);
+        const float mUse = mNew == -INFINITY ? 0.f : mNew;
+        alpha[r] = exp2Fast(m[r] - mUse);
+        m[r] = mNew;
+#pragma unroll
+        for (int jj = 0; jj < 16; ++jj) {
+            x[4 * jj + 2 * r] = exp2Fast(fmaf(x[4 * jj + 2 * r], scaleLog2, -mUse));
+            x[4 * jj + 2 * r + 1] = exp2Fast(fmaf(x[4 * jj + 2 * r + 1], scaleLog2, -mUse));
+            t[jj] = x[4 * jj + 2 * r] + x[4 * jj + 2 * r + 1];
+        }
+#pragma unroll
+        for (int w = 8; w >= 1; w >>= 1)
+#pragma unroll
+            for (int i = 0; i < w; ++i)
+                t[i] += t[i + w];
+        l[r] = fmaf(l[r], alpha[r], t[0]);
+    }
+#pragma unroll
+    for (int kk = 0; kk < 8; ++kk) { // keys 16 kk .. 16 kk + 15 = S column groups 2 kk and 2 kk + 1
+        p[kk][0] = packBf16(x[8 * kk + 0], x[8 * kk + 1]);
+        p[kk][1] = packBf16(x[8 * kk + 2], x[8 * kk + 3]);
+        p[kk][2] = packBf16(x[8 * kk + 4], x[8 * kk + 5]);
+        p[kk][3] = packBf16(x[8 * kk + 6], x[8 * kk + 7]);
+    }
+}
+
+// O *= alpha per row; skipped when no row max of the warp moved (alpha = 1 everywhere), which is
+// most tiles of a long key range.
+__device__ __forceinline__ void rescaleO(float (&o)[64], const float (&alpha)[2])
+{
+    if (!__any_sync(0xffffffffu, alpha[0] != 1.f || alpha[1] != 1.f))
+        return;
+#pragma unroll
+    for (int jj = 0; jj < 16; ++jj) {
+        o[4 * jj + 0] *= alpha[0];
+        o[4 * jj + 1] *= alpha[0];
+        o[4 * jj + 2] *= alpha[1];
+        o[4 * jj + 3] *= alpha[1];
+    }
+}
+
+// S = Q K^T: 8 steps of 16 dims; dims 64.. live in the second column atom.
+__device__ __forceinline__ void issueScores(float (&s)[64], std::uint32_t qRows, std::uint32_t kTile)
+{
+#pragma unroll
+    for (int kk = 0; kk < 8; ++kk) {
+        const std::uint32_t off = (kk >> 2) * kAtomBytes + (kk & 3) * 32;
+        sm90::wgmmaSS(s, sm90::descSw128(qRows + off, 16, 1024), sm90::descSw128(kTile + off, 16, 1024), kk > 0);
+    }
+}
+
+// O += P V: 8 steps of 16 keys.
+__device__ __forceinline__ void issuePV(float (&o)[64], const std::uint32_t (&p)[8][4], std::uint32_t vTile)
+{
+#pragma unroll
+    for (int kk = 0; kk < 8; ++kk)
+        sm90::wgmmaRS(o, p[kk], sm90::descSw128(vTile + kk * 16 * 128, kAtomBytes, 1024), 1);
+}
+
+// Named barriers (0 is __syncthreads) through which the two consumer warpgroups take turns.
+constexpr int kTurnBarrier0 = 1;
+constexpr int kConsumerThreads = kConsumerWarps * 32;
+
+__device__ __forceinline__ void waitTurn(int wg)
+{
+    asm volatile("bar.sync %0, %1;\n" ::"r"(kTurnBarrier0 + wg), "n"(kConsumerThreads) : "memory");
+}
+__device__ __forceinline__ void passTurn(int wg)
+{
+    asm volatile("bar.arrive %0, %1;\n" ::"r"(kTurnBarrier0 + (wg ^ 1)), "n"(kConsumerThreads) : "memory");
+}
+
+// Writes this thread's two rows of O / l: bf16 into the output, or (a split tile of the last
+// block) fp32 partials and the rows' log2-sum-exp for combineKernel.
+__device__ __forceinline__ void storeRows(const PrefillArgs& a, const PrefillItem& w, const float (&o)[64], const float (&m)[2],
+                                          const float (&l)[2], int row0, int t4)
+{
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+        const float lTot = tile::quadSum(l[r]);
+        const float inv = 1.f / lTot;
+        const int row = row0 + r * 8;
+        if (row >= w.q1)
+            continue;
+        if (!w.partial) {
+            bf16* out = a.o + w.head * a.o_head_stride + static_cast<std::int64_t>(row) * a.o_token_stride + 2 * t4;
+#pragma unroll
+            for (int jj = 0; jj < 16; ++jj)
+                *reinterpret_cast<__nv_bfloat162*>(out + jj * 8) =
+                    __floats2bfloat162_rn(o[4 * jj + 2 * r] * inv, o[4 * jj + 2 * r + 1] * inv);
+        } else {
+            const std::size_t prow = (static_cast<std::size_t>(w.head) * a.n_gitems + w.gitem) * kRows + (row - w.q0);
+            float* out = a.part_o + prow * kD + 2 * t4;
+#pragma unroll
+            for (int jj = 0; jj < 16; ++jj)
+                *reinterpret_cast<float2*>(out + jj * 8) = make_float2(o[4 * jj + 2 * r] * inv, o[4 * jj + 2 * r + 1] * inv);
+            if (t4 == 0)
+                a.part_lse[prow] = m[r] + log2f(lTot);
+        }
+    }
+}
+
+// The MMA phases run as one stream across items: an item of n key tiles has n phases; phase j
+// issues S_j and then the P V of the tile before it, which for j = 0 is the previous item's last
+// tile. Within an item only S_j is waited for before its softmax, so the softmax overlaps the
+// warpgroup's own P V (O is rescaled once that has finished; P is double-buffered in registers).
+// At j = 0 both are waited for: the previous item's O is stored before the new item's softmax.
+// So short items (blocks of a few hundred tokens: 1-4 tiles) cost no extra phase of their own.
 __device__ void consume(const Shared& sh, const PrefillArgs& a, const BlockStarts& bs, const LocalTiles& lt, int warp, int lane)
 {
     const int wg = warp >> 2, wq = warp & 3, g = lane >> 2, t4 = lane & 3;
+    const int rowInTile = wg * 64 + wq * 16 + g; // this thread's rows: q0 + rowInTile and + 8
     float s[64], o[64];
+    std::uint32_t p[8][4], pNext[8][4]; // P of the tile whose P V is in flight / of the tile just softmaxed
 #pragma unroll
-    for (int i = 0; i < 64; ++i)
+    for (int i = 0; i < 64; ++i) {
         s[i] = 0.f;
+        o[i] = 0.f; // finite: a new item's first softmax zeroes O by rescaling it with 0
+    }
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, alpha[2];
     int stage = 0;
     std::uint32_t phase = 0;
+    int prevStage = 0;          // the K/V stage of the last softmaxed tile (its V is still to be used)
+    std::uint32_t prevPhase = 0;
+    bool pending = false;       // the previous item's last P V is not issued yet
+    PrefillItem prev{};
+    if (wg == 1)
+        passTurn(wg); // warpgroup 0 issues first
     for (int it = 0;; ++it) {
         const int slot = it & 1;
         sm90::mbarWait(sh.qFull(slot), (it >> 1) & 1);
         const int work = sh.items[slot];
-        if (work < 0)
+        if (work < 0) {
+            if (pending) { // the last item's last P V
+                sm90::mbarWait(sh.vFull(prevStage), prevPhase);
+                waitTurn(wg);
+                sm90::wgmmaFence();
+                issuePV(o, p, sh.v(prevStage));
+                sm90::wgmmaCommit();
+                passTurn(wg);
+                sm90::wgmmaWait<0>();
+                sm90::fenceRegisters(o);
+                if (lane == 0)
+                    sm90::mbarArrive(sh.vEmpty(prevStage));
+                storeRows(a, prev, o, m, l, prev.q0 + rowInTile, t4);
+            }
             return;
+        }
         const PrefillItem w = decodeItem(a, bs, lt, work);
-        const int row0 = w.q0 + wg * 64 + wq * 16 + g; // this thread's rows: row0 and row0 + 8
         const std::uint32_t qRows = sh.q(slot) + wg * 64 * 128;
-#pragma unroll
-        for (int i = 0; i < 64; ++i)
-            o[i] = 0.f;
-        float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
         const int nkt = (w.k1 - w.k0 + kKeys - 1) / kKeys;
 
         for (int j = 0; j < nkt; ++j) {
-            const int kt = w.k0 + j * kKeys;
-            sm90::mbarWait(sh.kvFull(stage), phase);
-
-            // S = Q K^T: 8 steps of 16 dims; dims 64.. live in the second column atom.
-            sm90::wgmmaFence();
-#pragma unroll
-            for (int kk = 0; kk < 8; ++kk) {
-                const std::uint32_t off = (kk >> 2) * kAtomBytes + (kk & 3) * 32;
-                sm90::wgmmaSS(s, sm90::descSw128(qRows + off, 16, 1024), sm90::descSw128(sh.k(stage) + off, 16, 1024), kk > 0);
-            }
-            sm90::wgmmaCommit();
-            sm90::wgmmaWait<0>();
-            sm90::fenceRegisters(s);
-            if (j == nkt - 1 && lane == 0)
-                sm90::mbarArrive(sh.qEmpty(slot)); // Q is no longer read
-
-            if (kt + kKeys - 1 > w.q0 || kt + kKeys > w.k1) { // the diagonal or the range's end
-#pragma unroll
-                for (int jj = 0; jj < 16; ++jj)
-#pragma unroll
-                    for (int e = 0; e < 4; ++e) {
-                        const int col = kt + jj * 8 + 2 * t4 + (e & 1);
-                        const int row = row0 + (e >> 1) * 8;
-                        if (col > row || col >= w.k1)
-                            s[4 * jj + e] = -INFINITY;
-                    }
-            }
-#pragma unroll
-            for (int r = 0; r < 2; ++r) {
-                float mx = -INFINITY;
-#pragma unroll
-                for (int jj = 0; jj < 16; ++jj)
-                    mx = fmaxf(mx, fmaxf(s[4 * jj + 2 * r], s[4 * jj + 2 * r + 1]));
-                mx = tile::quadMax(mx) * a.scale_log2;
-                const float mNew = fmaxf(m[r], mx);
-                const float mUse = mNew == -INFINITY ? 0.f : mNew;
-                const float alpha = exp2Fast(m[r] - mUse);
-                m[r] = mNew;
-                l[r] *= alpha;
-#pragma unroll
-                for (int jj = 0; jj < 16; ++jj) {
-                    o[4 * jj + 2 * r] *= alpha;
-                    o[4 * jj + 2 * r + 1] *= alpha;
-                    const float p0 = exp2Fast(fmaf(s[4 * jj + 2 * r], a.scale_log2, -mUse));
-                    const float p1 = exp2Fast(fmaf(s[4 * jj + 2 * r + 1], a.scale_log2, -mUse));
-                    s[4 * jj + 2 * r] = p0;
-                    s[4 * jj + 2 * r + 1] = p1;
-                    l[r] += p0 + p1;
+            const bool values = j > 0 || pending;
+            sm90::mbarWait(sh.kFull(stage), phase);
+            if (values)
+                sm90::mbarWait(sh.vFull(prevStage), prevPhase);
+            // (the two cases are separate branches so that ptxas sees on every path which wgmma
+            // group is still in flight when registers are read, and does not serialize them)
+            if (j > 0) {
+                waitTurn(wg);
+                sm90::wgmmaFence();
+                issueScores(s, qRows, sh.k(stage));
+                sm90::wgmmaCommit();
+                issuePV(o, p, sh.v(prevStage));
+                sm90::wgmmaCommit();
+                passTurn(wg);
+                sm90::wgmmaWait<1>(); // S_j done; P_{j-1} V_{j-1} may still run
+                sm90::fenceRegisters(s);
+                if (lane == 0) {
+                    sm90::mbarArrive(sh.kEmpty(stage));
+                    if (j == nkt - 1)
+                        sm90::mbarArrive(sh.qEmpty(slot)); // Q is no longer read
                 }
+                softmaxTile(s, pNext, m, l, alpha, w.k0 + j * kKeys, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
+                sm90::wgmmaWait<0>();
+                sm90::fenceRegisters(o);
+            } else { // the previous item's O must be complete before this item's softmax
+                waitTurn(wg);
+                sm90::wgmmaFence();
+                issueScores(s, qRows, sh.k(stage));
+                if (pending)
+                    issuePV(o, p, sh.v(prevStage));
+                sm90::wgmmaCommit();
+                passTurn(wg);
+                sm90::wgmmaWait<0>();
+                sm90::fenceRegisters(s);
+                sm90::fenceRegisters(o);
+                if (lane == 0) {
+                    sm90::mbarArrive(sh.kEmpty(stage));
+                    if (nkt == 1)
+                        sm90::mbarArrive(sh.qEmpty(slot)); // Q is no longer read
+                }
+                if (pending)
+                    storeRows(a, prev, o, m, l, prev.q0 + rowInTile, t4);
+                m[0] = m[1] = -INFINITY;
+                l[0] = l[1] = 0.f;
+                softmaxTile(s, pNext, m, l, alpha, w.k0, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
             }
-
-            // O += P V: 8 steps of 16 keys (two n8 column groups of S each).
-            std::uint32_t p[8][4];
-#pragma unroll
-            for (int kk = 0; kk < 8; ++kk) {
-                p[kk][0] = packBf16(s[8 * kk + 0], s[8 * kk + 1]);
-                p[kk][1] = packBf16(s[8 * kk + 2], s[8 * kk + 3]);
-                p[kk][2] = packBf16(s[8 * kk + 4], s[8 * kk + 5]);
-                p[kk][3] = packBf16(s[8 * kk + 6], s[8 * kk + 7]);
-            }
-            sm90::wgmmaFence();
+            if (values && lane == 0)
+                sm90::mbarArrive(sh.vEmpty(prevStage));
+            rescaleO(o, alpha);
 #pragma unroll
             for (int kk = 0; kk < 8; ++kk)
-                sm90::wgmmaRS(o, p[kk], sm90::descSw128(sh.v(stage) + kk * 16 * 128, kAtomBytes, 1024), 1);
-            sm90::wgmmaCommit();
-            sm90::wgmmaWait<0>();
-            sm90::fenceRegisters(o);
-            if (lane == 0)
-                sm90::mbarArrive(sh.kvEmpty(stage));
+#pragma unroll
+                for (int e = 0; e < 4; ++e)
+                    p[kk][e] = pNext[kk][e];
+            prevStage = stage;
+            prevPhase = phase;
             if (++stage == 2) {
                 stage = 0;
                 phase ^= 1;
             }
         }
-
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-            const float lTot = tile::quadSum(l[r]);
-            const float inv = 1.f / lTot;
-            const int row = row0 + r * 8;
-            if (row >= w.q1)
-                continue;
-            if (!w.partial) {
-                bf16* out = a.o + w.head * a.o_head_stride + static_cast<std::int64_t>(row) * a.o_token_stride + 2 * t4;
-#pragma unroll
-                for (int jj = 0; jj < 16; ++jj)
-                    *reinterpret_cast<__nv_bfloat162*>(out + jj * 8) =
-                        __floats2bfloat162_rn(o[4 * jj + 2 * r] * inv, o[4 * jj + 2 * r + 1] * inv);
-            } else {
-                const std::size_t prow = (static_cast<std::size_t>(w.head) * a.n_gitems + w.gitem) * kRows + (row - w.q0);
-                float* out = a.part_o + prow * kD + 2 * t4;
-#pragma unroll
-                for (int jj = 0; jj < 16; ++jj)
-                    *reinterpret_cast<float2*>(out + jj * 8) = make_float2(o[4 * jj + 2 * r] * inv, o[4 * jj + 2 * r + 1] * inv);
-                if (t4 == 0)
-                    a.part_lse[prow] = m[r] + log2f(lTot);
-            }
-        }
+        pending = true;
+        prev = w;
     }
 }
 
@@ -257,24 +410,28 @@ __global__ void __launch_bounds__(kThreads, 1)
     Shared sh;
     sh.base = raw + pad;
     sh.bars = reinterpret_cast<std::uint64_t*>(smemRaw + pad + 6 * kTileBytes);
-    sh.items = reinterpret_cast<volatile int*>(sh.bars + 8);
+    sh.items = reinterpret_cast<volatile int*>(sh.bars + 12);
     const int warp = static_cast<int>(threadIdx.x) >> 5, lane = static_cast<int>(threadIdx.x) & 31;
     if (threadIdx.x == 0) {
         for (int i = 0; i < 2; ++i) {
             sm90::mbarInit(sh.qFull(i), 1);
             sm90::mbarInit(sh.qEmpty(i), kConsumerWarps);
-            sm90::mbarInit(sh.kvFull(i), 1);
-            sm90::mbarInit(sh.kvEmpty(i), kConsumerWarps);
+            sm90::mbarInit(sh.kFull(i), 1);
+            sm90::mbarInit(sh.kEmpty(i), kConsumerWarps);
+            sm90::mbarInit(sh.vFull(i), 1);
+            sm90::mbarInit(sh.vEmpty(i), kConsumerWarps);
         }
         sm90::fenceBarrierInit();
     }
     __syncthreads();
     const int total = (a.n_gitems + a.n_litems) * a.n_heads;
-    if (warp == kConsumerWarps) {
-        if (lane == 0)
+    if (warp >= kConsumerWarps) {
+        sm90::setMaxRegisters<kProducerRegisters, false>();
+        if (warp == kConsumerWarps && lane == 0)
             produce(sh, &tmQ, &tmK, &tmV, a, bs, lt, order, counter, total);
         return;
     }
+    sm90::setMaxRegisters<kConsumerRegisters, true>();
     consume(sh, a, bs, lt, warp, lane);
 }
 

@@ -66,6 +66,19 @@ __device__ __forceinline__ void tmaLoad3d(std::uint32_t dst, const CUtensorMap* 
                  : "memory");
 }
 
+// ---------------------------------------------------------------- registers
+
+// Per-thread register budget of the calling warpgroup (all its threads must call): producers give
+// registers up (INCREASE = false), MMA warpgroups take them.
+template <int REGS, bool INCREASE>
+__device__ __forceinline__ void setMaxRegisters()
+{
+    if constexpr (INCREASE)
+        asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(REGS));
+    else
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(REGS));
+}
+
 // ---------------------------------------------------------------- wgmma
 
 // Shared-memory matrix descriptor, 128-byte swizzle. K-major operands (rows of K-contiguous

@@ -48,3 +48,19 @@ echo "ceilings rc $?"
   python3 tools/device/kernels_summary.py "$OUT/bench.jsonl" "$OUT/ceilings.jsonl"
 } > "$OUT/summary.md" 2>&1
 echo; cat "$OUT/summary.md"
+
+# PREFILL_PROFILE=1: Nsight Compute on one launch of the Hopper kernel at the target shape.
+if [ "${PREFILL_PROFILE:-0}" = 1 ]; then
+  ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
+  if [ -n "$ncu" ]; then
+    echo "== ncu ($(elapsed) s)"
+    timeout 240 "$ncu" --kernel-name regex:prefillSm90 --launch-skip 5 --launch-count 1 \
+      --section SpeedOfLight --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
+      --section WarpStateStats --section SchedulerStats --section Occupancy \
+      "$build/bench/bench_kernels" --prefill-target > "$OUT/ncu.txt" 2>&1
+    echo "ncu rc $?"
+    grep -vE '^\s*$|^==PROF==' "$OUT/ncu.txt" | grep -E 'Throughput|Pipe|Stall|Busy|Issued|Eligible|Active|L2|DRAM|Duration|Warp Cycles|No Eligible|Hit|Bandwidth|Tensor' | head -60
+  else
+    echo "no ncu on this machine"
+  fi
+fi
