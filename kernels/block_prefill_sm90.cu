@@ -148,12 +148,11 @@ __device__ void produce(const Shared& sh, const CUtensorMap* tmQ, const CUtensor
 // the A-operand layout of the P V step (16 keys per step kk), and in alpha the factor O must be
 // rescaled by (applied by the caller once the previous P V has finished). Reductions are trees:
 // this code is latency-bound (one warp per scheduler does it while the tensor cores wait).
-__device__ __forceinline__ void softmaxTile(const float (&s)[64], std::uint32_t (&p)[8][4], float (&m)[2], float (&l)[2], float (&alpha)[2],
+__device__ __forceinline__ void softmaxTile(float (&s)[64], std::uint32_t (&p)[8][4], float (&m)[2], float (&l)[2], float (&alpha)[2],
                                             int kt, int q0, int k1, int row0, int t4, float scaleLog2)
 {
-    // S is only read here (its registers belong to the wgmma pipeline; writing them while the
-    // P V group is in flight would make ptxas serialize the MMAs): masked values go to x.
-    float x[64];
+    // Registers are tight (S, O, the P in flight and the new P are all live): the mask is applied
+    // in place, and exponentials are packed into P as they are made.
     if (kt + kKeys - 1 > q0 || kt + kKeys > k1) { // the diagonal or the range's end
 #pragma unroll
         for (int jj = 0; jj < 16; ++jj)
@@ -161,49 +160,40 @@ __device__ __forceinline__ void softmaxTile(const float (&s)[64], std::uint32_t 
             for (int e = 0; e < 4; ++e) {
                 const int col = kt + jj * 8 + 2 * t4 + (e & 1);
                 const int row = row0 + (e >> 1) * 8;
-                x[4 * jj + e] = col > row || col >= k1 ? -INFINITY : s[4 * jj + e];
+                if (col > row || col >= k1)
+                    s[4 * jj + e] = -INFINITY;
             }
-    } else {
-#pragma unroll
-        for (int i = 0; i < 64; ++i)
-            x[i] = s[i];
     }
+    float mUse[2];
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-        float t[16];
+        float t[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY}; // 4 independent chains
 #pragma unroll
         for (int jj = 0; jj < 16; ++jj)
-            t[jj] = fmaxf(x[4 * jj + 2 * r], x[4 * jj + 2 * r + 1]);
-#pragma unroll
-        for (int w = 8; w >= 1; w >>= 1)
-#pragma unroll
-            for (int i = 0; i < w; ++i)
-                t[i] = fmaxf(t[i], t[i + w]);
-        const float mx = tile::quadMax(t[0]) * scaleLog2;
+            t[jj & 3] = fmaxf(t[jj & 3], fmaxf(s[4 * jj + 2 * r], s[4 * jj + 2 * r + 1]));
+        const float mx = tile::quadMax(fmaxf(fmaxf(t[0], t[1]), fmaxf(t[2], t[3]))) * scaleLog2;
         const float mNew = fmaxf(m[r], mx);
-        const float mUse = mNew == -INFINITY ? 0.f : mNew;
-        alpha[r] = exp2Fast(m[r] - mUse);
+        mUse[r] = mNew == -INFINITY ? 0.f : mNew;
+        alpha[r] = exp2Fast(m[r] - mUse[r]);
         m[r] = mNew;
-#pragma unroll
-        for (int jj = 0; jj < 16; ++jj) {
-            x[4 * jj + 2 * r] = exp2Fast(fmaf(x[4 * jj + 2 * r], scaleLog2, -mUse));
-            x[4 * jj + 2 * r + 1] = exp2Fast(fmaf(x[4 * jj + 2 * r + 1], scaleLog2, -mUse));
-            t[jj] = x[4 * jj + 2 * r] + x[4 * jj + 2 * r + 1];
-        }
-#pragma unroll
-        for (int w = 8; w >= 1; w >>= 1)
-#pragma unroll
-            for (int i = 0; i < w; ++i)
-                t[i] += t[i + w];
-        l[r] = fmaf(l[r], alpha[r], t[0]);
     }
+    float sum[2][2] = {{0.f, 0.f}, {0.f, 0.f}};
 #pragma unroll
     for (int kk = 0; kk < 8; ++kk) { // keys 16 kk .. 16 kk + 15 = S column groups 2 kk and 2 kk + 1
-        p[kk][0] = packBf16(x[8 * kk + 0], x[8 * kk + 1]);
-        p[kk][1] = packBf16(x[8 * kk + 2], x[8 * kk + 3]);
-        p[kk][2] = packBf16(x[8 * kk + 4], x[8 * kk + 5]);
-        p[kk][3] = packBf16(x[8 * kk + 6], x[8 * kk + 7]);
+        float e[8];
+#pragma unroll
+        for (int i = 0; i < 8; ++i)
+            e[i] = exp2Fast(fmaf(s[8 * kk + i], scaleLog2, -mUse[(i >> 1) & 1]));
+        sum[0][kk & 1] += (e[0] + e[1]) + (e[4] + e[5]);
+        sum[1][kk & 1] += (e[2] + e[3]) + (e[6] + e[7]);
+        p[kk][0] = packBf16(e[0], e[1]);
+        p[kk][1] = packBf16(e[2], e[3]);
+        p[kk][2] = packBf16(e[4], e[5]);
+        p[kk][3] = packBf16(e[6], e[7]);
     }
+#pragma unroll
+    for (int r = 0; r < 2; ++r)
+        l[r] = fmaf(l[r], alpha[r], sum[r][0] + sum[r][1]);
 }
 
 // O *= alpha per row; skipped when no row max of the warp moved (alpha = 1 everywhere), which is
@@ -227,7 +217,11 @@ __device__ __forceinline__ void issueScores(float (&s)[64], std::uint32_t qRows,
 #pragma unroll
     for (int kk = 0; kk < 8; ++kk) {
         const std::uint32_t off = (kk >> 2) * kAtomBytes + (kk & 3) * 32;
-        sm90::wgmmaSS(s, sm90::descSw128(qRows + off, 16, 1024), sm90::descSw128(kTile + off, 16, 1024), kk > 0);
+        const std::uint64_t descQ = sm90::descSw128(qRows + off, 16, 1024), descK = sm90::descSw128(kTile + off, 16, 1024);
+        if (kk == 0)
+            sm90::wgmmaSSFirst(s, descQ, descK);
+        else
+            sm90::wgmmaSS(s, descQ, descK, 1);
     }
 }
 
@@ -357,24 +351,33 @@ __device__ void consume(const Shared& sh, const PrefillArgs& a, const BlockStart
                 softmaxTile(s, pNext, m, l, alpha, w.k0 + j * kKeys, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
                 sm90::wgmmaWait<0>();
                 sm90::fenceRegisters(o);
-            } else { // the previous item's O must be complete before this item's softmax
+                sm90::fenceRegisters(p);
+            } else if (pending) { // the previous item's O must be complete before this item's softmax
                 waitTurn(wg);
                 sm90::wgmmaFence();
                 issueScores(s, qRows, sh.k(stage));
-                if (pending)
-                    issuePV(o, p, sh.v(prevStage));
+                issuePV(o, p, sh.v(prevStage));
                 sm90::wgmmaCommit();
                 passTurn(wg);
                 sm90::wgmmaWait<0>();
                 sm90::fenceRegisters(s);
                 sm90::fenceRegisters(o);
+                storeRows(a, prev, o, m, l, prev.q0 + rowInTile, t4);
+            } else { // the first item of this CTA
+                waitTurn(wg);
+                sm90::wgmmaFence();
+                issueScores(s, qRows, sh.k(stage));
+                sm90::wgmmaCommit();
+                passTurn(wg);
+                sm90::wgmmaWait<0>();
+                sm90::fenceRegisters(s);
+            }
+            if (j == 0) {
                 if (lane == 0) {
                     sm90::mbarArrive(sh.kEmpty(stage));
                     if (nkt == 1)
                         sm90::mbarArrive(sh.qEmpty(slot)); // Q is no longer read
                 }
-                if (pending)
-                    storeRows(a, prev, o, m, l, prev.q0 + rowInTile, t4);
                 m[0] = m[1] = -INFINITY;
                 l[0] = l[1] = 0.f;
                 softmaxTile(s, pNext, m, l, alpha, w.k0, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
