@@ -76,6 +76,7 @@ struct MapOrder {
     bool qHeadsInner;
     bool kHeadsInner;
     bool vHeadsInner;
+    bool oHeadsInner;
 };
 
 // Loads rows [row0, row0 + 128) x 128 dims of (head) as two swizzled column atoms.
@@ -233,8 +234,10 @@ __device__ __forceinline__ void issuePV(float (&o)[64], const std::uint32_t (&p)
         sm90::wgmmaRS(o, p[kk], sm90::descSw128(vTile + kk * 16 * 128, kAtomBytes, 1024), 1);
 }
 
-// Named barriers (0 is __syncthreads) through which the two consumer warpgroups take turns.
+// Named barriers (0 is __syncthreads) through which the two consumer warpgroups take turns, and
+// one per warpgroup for its output store.
 constexpr int kTurnBarrier0 = 1;
+constexpr int kGroupBarrier0 = 3;
 constexpr int kConsumerThreads = kConsumerWarps * 32;
 
 __device__ __forceinline__ void waitTurn(int wg)
@@ -246,16 +249,53 @@ __device__ __forceinline__ void passTurn(int wg)
     asm volatile("bar.arrive %0, %1;\n" ::"r"(kTurnBarrier0 + (wg ^ 1)), "n"(kConsumerThreads) : "memory");
 }
 
-// Writes this thread's two rows of O / l: bf16 into the output, or (a split tile of the last
-// block) fp32 partials and the rows' log2-sum-exp for combineKernel.
-__device__ __forceinline__ void storeRows(const PrefillArgs& a, const PrefillItem& w, const float (&o)[64], const float (&m)[2],
-                                          const float (&l)[2], int row0, int t4)
+// Writes this thread's two rows of O / l, then frees the item's Q slot (one arrival per warpgroup).
+// Whole 64-row groups of bf16 output go through shared memory (the item's Q slot, no longer read:
+// conflict-free 4-byte stores in the Q tile's swizzled layout) and one TMA store per warpgroup;
+// ragged groups are stored from registers (rows past the block's end belong to other items), and
+// split tiles of the last block write fp32 partials and log2-sum-exps for combineKernel.
+struct OutputMap {
+    const CUtensorMap* map; // bf16 O, boxes of 64 dims x 64 rows x 1 head
+    bool headsInner;
+};
+
+__device__ __forceinline__ void finishItem(const Shared& sh, const OutputMap& om, int slot, const PrefillArgs& a, const PrefillItem& w,
+                                           const float (&o)[64], const float (&m)[2], const float (&l)[2], int wg, int wq, int lane)
 {
+    const int g = lane >> 2, t4 = lane & 3;
+    const int rowInTile = wg * 64 + wq * 16 + g; // rows rowInTile and rowInTile + 8 of the tile
+    float inv[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r)
+        inv[r] = 1.f / tile::quadSum(l[r]);
+    const bool viaTma = !w.partial && w.q0 + wg * 64 + 64 <= w.q1; // the same for the whole warpgroup
+    if (viaTma) {
+        const std::uint32_t base = sh.q(slot);
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+            const int row = rowInTile + 8 * r; // swizzle phase: row % 8 = g
+#pragma unroll
+            for (int jj = 0; jj < 16; ++jj) {
+                const std::uint32_t addr = base + (jj >> 3) * kAtomBytes + row * 128 + (((jj & 7) ^ g) << 4) + t4 * 4;
+                sm90::storeShared32(addr, packBf16(o[4 * jj + 2 * r] * inv[r], o[4 * jj + 2 * r + 1] * inv[r]));
+            }
+        }
+        sm90::fenceProxyAsync();
+        asm volatile("bar.sync %0, 128;\n" ::"r"(kGroupBarrier0 + wg) : "memory");
+        if (wq == 0 && lane == 0) {
+            const int row0 = w.q0 + wg * 64;
+            const int c1 = om.headsInner ? w.head : row0, c2 = om.headsInner ? row0 : w.head;
+            sm90::tmaStore3d(om.map, base + wg * 64 * 128, 0, c1, c2);
+            sm90::tmaStore3d(om.map, base + kAtomBytes + wg * 64 * 128, 64, c1, c2);
+            sm90::bulkCommit();
+            sm90::bulkWaitAll<true>(); // the slot may be refilled once the store has read it
+            sm90::mbarArrive(sh.qEmpty(slot));
+        }
+        return;
+    }
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-        const float lTot = tile::quadSum(l[r]);
-        const float inv = 1.f / lTot;
-        const int row = row0 + r * 8;
+        const int row = w.q0 + rowInTile + r * 8;
         if (row >= w.q1)
             continue;
         if (!w.partial) {
@@ -263,17 +303,19 @@ __device__ __forceinline__ void storeRows(const PrefillArgs& a, const PrefillIte
 #pragma unroll
             for (int jj = 0; jj < 16; ++jj)
                 *reinterpret_cast<__nv_bfloat162*>(out + jj * 8) =
-                    __floats2bfloat162_rn(o[4 * jj + 2 * r] * inv, o[4 * jj + 2 * r + 1] * inv);
+                    __floats2bfloat162_rn(o[4 * jj + 2 * r] * inv[r], o[4 * jj + 2 * r + 1] * inv[r]);
         } else {
             const std::size_t prow = (static_cast<std::size_t>(w.head) * a.n_gitems + w.gitem) * kRows + (row - w.q0);
             float* out = a.part_o + prow * kD + 2 * t4;
 #pragma unroll
             for (int jj = 0; jj < 16; ++jj)
-                *reinterpret_cast<float2*>(out + jj * 8) = make_float2(o[4 * jj + 2 * r] * inv, o[4 * jj + 2 * r + 1] * inv);
+                *reinterpret_cast<float2*>(out + jj * 8) = make_float2(o[4 * jj + 2 * r] * inv[r], o[4 * jj + 2 * r + 1] * inv[r]);
             if (t4 == 0)
-                a.part_lse[prow] = m[r] + log2f(lTot);
+                a.part_lse[prow] = m[r] - log2f(inv[r]); // m + log2(l)
         }
     }
+    if (wq == 0 && lane == 0)
+        sm90::mbarArrive(sh.qEmpty(slot));
 }
 
 // The MMA phases run as one stream across items: an item of n key tiles has n phases; phase j
@@ -282,8 +324,10 @@ __device__ __forceinline__ void storeRows(const PrefillArgs& a, const PrefillIte
 // warpgroup's own P V (O is rescaled once that has finished; P is double-buffered in registers).
 // At j = 0 both are waited for: the previous item's O is stored before the new item's softmax.
 // So short items (blocks of a few hundred tokens: 1-4 tiles) cost no extra phase of their own.
-__device__ void consume(const Shared& sh, const PrefillArgs& a, const BlockStarts& bs, const LocalTiles& lt, int warp, int lane)
+__device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInner, const PrefillArgs& a, const BlockStarts& bs,
+                        const LocalTiles& lt, int warp, int lane)
 {
+    const OutputMap om{tmO, oHeadsInner};
     const int wg = warp >> 2, wq = warp & 3, g = lane >> 2, t4 = lane & 3;
     const int rowInTile = wg * 64 + wq * 16 + g; // this thread's rows: q0 + rowInTile and + 8
     float s[64], o[64];
@@ -300,6 +344,7 @@ __device__ void consume(const Shared& sh, const PrefillArgs& a, const BlockStart
     std::uint32_t prevPhase = 0;
     bool pending = false;       // the previous item's last P V is not issued yet
     PrefillItem prev{};
+    int prevSlot = 0;           // the previous item's Q slot (its O is staged there)
     if (wg == 1)
         passTurn(wg); // warpgroup 0 issues first
     for (int it = 0;; ++it) {
@@ -318,8 +363,10 @@ __device__ void consume(const Shared& sh, const PrefillArgs& a, const BlockStart
                 sm90::fenceRegisters(o);
                 if (lane == 0)
                     sm90::mbarArrive(sh.vEmpty(prevStage));
-                storeRows(a, prev, o, m, l, prev.q0 + rowInTile, t4);
+                finishItem(sh, om, prevSlot, a, prev, o, m, l, wg, wq, lane);
             }
+            if (wq == 0 && lane == 0)
+                sm90::bulkWaitAll<false>(); // this warpgroup's output stores have landed
             return;
         }
         const PrefillItem w = decodeItem(a, bs, lt, work);
@@ -343,11 +390,8 @@ __device__ void consume(const Shared& sh, const PrefillArgs& a, const BlockStart
                 passTurn(wg);
                 sm90::wgmmaWait<1>(); // S_j done; P_{j-1} V_{j-1} may still run
                 sm90::fenceRegisters(s);
-                if (lane == 0) {
+                if (lane == 0)
                     sm90::mbarArrive(sh.kEmpty(stage));
-                    if (j == nkt - 1)
-                        sm90::mbarArrive(sh.qEmpty(slot)); // Q is no longer read
-                }
                 softmaxTile(s, pNext, m, l, alpha, w.k0 + j * kKeys, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
                 sm90::wgmmaWait<0>();
                 sm90::fenceRegisters(o);
@@ -362,7 +406,7 @@ __device__ void consume(const Shared& sh, const PrefillArgs& a, const BlockStart
                 sm90::wgmmaWait<0>();
                 sm90::fenceRegisters(s);
                 sm90::fenceRegisters(o);
-                storeRows(a, prev, o, m, l, prev.q0 + rowInTile, t4);
+                finishItem(sh, om, prevSlot, a, prev, o, m, l, wg, wq, lane);
             } else { // the first item of this CTA
                 waitTurn(wg);
                 sm90::wgmmaFence();
@@ -373,11 +417,8 @@ __device__ void consume(const Shared& sh, const PrefillArgs& a, const BlockStart
                 sm90::fenceRegisters(s);
             }
             if (j == 0) {
-                if (lane == 0) {
+                if (lane == 0)
                     sm90::mbarArrive(sh.kEmpty(stage));
-                    if (nkt == 1)
-                        sm90::mbarArrive(sh.qEmpty(slot)); // Q is no longer read
-                }
                 m[0] = m[1] = -INFINITY;
                 l[0] = l[1] = 0.f;
                 softmaxTile(s, pNext, m, l, alpha, w.k0, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
@@ -399,13 +440,14 @@ __device__ void consume(const Shared& sh, const PrefillArgs& a, const BlockStart
         }
         pending = true;
         prev = w;
+        prevSlot = slot;
     }
 }
 
 __global__ void __launch_bounds__(kThreads, 1)
     prefillSm90Kernel(const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK,
-                      const __grid_constant__ CUtensorMap tmV, const PrefillArgs a, const BlockStarts bs, const LocalTiles lt,
-                      const MapOrder order, unsigned* counter)
+                      const __grid_constant__ CUtensorMap tmV, const __grid_constant__ CUtensorMap tmO, const PrefillArgs a,
+                      const BlockStarts bs, const LocalTiles lt, const MapOrder order, unsigned* counter)
 {
     extern __shared__ unsigned char smemRaw[];
     const std::uint32_t raw = smemAddr(smemRaw);
@@ -418,7 +460,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     if (threadIdx.x == 0) {
         for (int i = 0; i < 2; ++i) {
             sm90::mbarInit(sh.qFull(i), 1);
-            sm90::mbarInit(sh.qEmpty(i), kConsumerWarps);
+            sm90::mbarInit(sh.qEmpty(i), 2); // one arrival per consumer warpgroup, after its O store
             sm90::mbarInit(sh.kFull(i), 1);
             sm90::mbarInit(sh.kEmpty(i), kConsumerWarps);
             sm90::mbarInit(sh.vFull(i), 1);
@@ -435,7 +477,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         return;
     }
     sm90::setMaxRegisters<kConsumerRegisters, true>();
-    consume(sh, a, bs, lt, warp, lane);
+    consume(sh, &tmO, order.oHeadsInner, a, bs, lt, warp, lane);
 }
 
 PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder()
@@ -460,7 +502,8 @@ struct TensorMapShape {
     bool headsInner; // coordinates (dim, head, token) instead of (dim, token, head)
 };
 
-CUtensorMap makeTensorMap(const bf16* base, int heads, int tokens, std::int64_t headStride, std::int64_t tokenStride, TensorMapShape& shape)
+CUtensorMap makeTensorMap(const bf16* base, int heads, int tokens, std::int64_t headStride, std::int64_t tokenStride, TensorMapShape& shape,
+                          unsigned boxRows = kRows)
 {
     if (heads == 1)
         headStride = tokenStride * tokens; // unused; any valid stride
@@ -469,7 +512,7 @@ CUtensorMap makeTensorMap(const bf16* base, int heads, int tokens, std::int64_t 
     const cuuint64_t strideT = static_cast<cuuint64_t>(tokenStride) * 2, strideH = static_cast<cuuint64_t>(headStride) * 2;
     const cuuint64_t dims[3] = {static_cast<cuuint64_t>(kD), shape.headsInner ? dimH : dimT, shape.headsInner ? dimT : dimH};
     const cuuint64_t strides[2] = {shape.headsInner ? strideH : strideT, shape.headsInner ? strideT : strideH};
-    const cuuint32_t box[3] = {64, shape.headsInner ? 1u : static_cast<cuuint32_t>(kRows), shape.headsInner ? static_cast<cuuint32_t>(kRows) : 1u};
+    const cuuint32_t box[3] = {64, shape.headsInner ? 1u : boxRows, shape.headsInner ? boxRows : 1u};
     const cuuint32_t elementStrides[3] = {1, 1, 1};
     CUtensorMap map{};
     const CUresult r = tensorMapEncoder()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<bf16*>(base), dims, strides, box,
@@ -506,12 +549,13 @@ void block_prefill_sm90(const PrefillArgs& a, const BlockStarts& bs, const Local
 {
     const char* op = "block_prefill";
     require(a.br == kRows, op, "the Hopper kernel's plan must use 128-row tiles");
-    TensorMapShape qs{}, ks{}, vs{};
+    TensorMapShape qs{}, ks{}, vs{}, os{};
     const int kvHeads = a.n_heads / a.group;
     const CUtensorMap tmQ = makeTensorMap(a.q, a.n_heads, a.n_tokens, a.q_head_stride, a.q_token_stride, qs);
     const CUtensorMap tmK = makeTensorMap(a.k, kvHeads, a.n_tokens, a.k_head_stride, a.k_token_stride, ks);
     const CUtensorMap tmV = makeTensorMap(a.v, kvHeads, a.n_tokens, a.v_head_stride, a.v_token_stride, vs);
-    const MapOrder order{qs.headsInner, ks.headsInner, vs.headsInner};
+    const CUtensorMap tmO = makeTensorMap(a.o, a.n_heads, a.n_tokens, a.o_head_stride, a.o_token_stride, os, kRows / 2);
+    const MapOrder order{qs.headsInner, ks.headsInner, vs.headsInner, os.headsInner};
 
     int dev = 0, sms = 0;
     checkCuda(cudaGetDevice(&dev), op, "cudaGetDevice");
@@ -522,7 +566,7 @@ void block_prefill_sm90(const PrefillArgs& a, const BlockStarts& bs, const Local
         checkCuda(cudaMemsetAsync(counter, 0, sizeof(unsigned), stream), op, "cudaMemsetAsync");
     checkCuda(cudaFuncSetAttribute(prefillSm90Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes), op,
               "cudaFuncSetAttribute");
-    prefillSm90Kernel<<<ctas, kThreads, kSmemBytes, stream>>>(tmQ, tmK, tmV, a, bs, lt, order, counter);
+    prefillSm90Kernel<<<ctas, kThreads, kSmemBytes, stream>>>(tmQ, tmK, tmV, tmO, a, bs, lt, order, counter);
     checkLaunch(op, "prefillSm90Kernel");
 }
 

@@ -66,6 +66,36 @@ __device__ __forceinline__ void tmaLoad3d(std::uint32_t dst, const CUtensorMap* 
                  : "memory");
 }
 
+// Shared -> global box store (bulk async group); the source must have been written before a
+// fenceProxyAsync by every writing thread and a barrier.
+__device__ __forceinline__ void tmaStore3d(const CUtensorMap* map, std::uint32_t src, int c0, int c1, int c2)
+{
+    asm volatile("cp.async.bulk.tensor.3d.global.shared::cta.bulk_group [%0, {%2, %3, %4}], [%1];\n"
+                 ::"l"(reinterpret_cast<std::uint64_t>(map)), "r"(src), "r"(c0), "r"(c1), "r"(c2)
+                 : "memory");
+}
+__device__ __forceinline__ void fenceProxyAsync()
+{
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
+__device__ __forceinline__ void bulkCommit()
+{
+    asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+}
+// Waits until the committed stores have read their shared-memory source (READ) or completed.
+template <bool READ>
+__device__ __forceinline__ void bulkWaitAll()
+{
+    if constexpr (READ)
+        asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory");
+    else
+        asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory");
+}
+__device__ __forceinline__ void storeShared32(std::uint32_t addr, std::uint32_t v)
+{
+    asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(addr), "r"(v) : "memory");
+}
+
 // ---------------------------------------------------------------- registers
 
 // Per-thread register budget of the calling warpgroup (all its threads must call): producers give
