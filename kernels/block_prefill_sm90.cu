@@ -249,7 +249,10 @@ __device__ __forceinline__ void passTurn(int wg)
     asm volatile("bar.arrive %0, %1;\n" ::"r"(kTurnBarrier0 + (wg ^ 1)), "n"(kConsumerThreads) : "memory");
 }
 
-// Writes this thread's two rows of O / l, then frees the item's Q slot (one arrival per warpgroup).
+// Writes this thread's two rows of O / l and frees the item's Q slot (one arrival per warpgroup),
+// or, for a TMA store, returns true: the caller frees the slot (releaseStagedSlot) once the store
+// has read it. (Freeing it later, after the next softmax, was measured slower: the producer then
+// loads the next-but-one Q too late for one-tile items.)
 // Whole 64-row groups of bf16 output go through shared memory (the item's Q slot, no longer read:
 // conflict-free 4-byte stores in the Q tile's swizzled layout) and one TMA store per warpgroup;
 // ragged groups are stored from registers (rows past the block's end belong to other items), and
@@ -259,7 +262,7 @@ struct OutputMap {
     bool headsInner;
 };
 
-__device__ __forceinline__ void finishItem(const Shared& sh, const OutputMap& om, int slot, const PrefillArgs& a, const PrefillItem& w,
+__device__ __forceinline__ bool finishItem(const Shared& sh, const OutputMap& om, int slot, const PrefillArgs& a, const PrefillItem& w,
                                            const float (&o)[64], const float (&m)[2], const float (&l)[2], int wg, int wq, int lane)
 {
     const int g = lane >> 2, t4 = lane & 3;
@@ -288,10 +291,8 @@ __device__ __forceinline__ void finishItem(const Shared& sh, const OutputMap& om
             sm90::tmaStore3d(om.map, base + wg * 64 * 128, 0, c1, c2);
             sm90::tmaStore3d(om.map, base + kAtomBytes + wg * 64 * 128, 64, c1, c2);
             sm90::bulkCommit();
-            sm90::bulkWaitAll<true>(); // the slot may be refilled once the store has read it
-            sm90::mbarArrive(sh.qEmpty(slot));
         }
-        return;
+        return true;
     }
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
@@ -316,6 +317,16 @@ __device__ __forceinline__ void finishItem(const Shared& sh, const OutputMap& om
     }
     if (wq == 0 && lane == 0)
         sm90::mbarArrive(sh.qEmpty(slot));
+    return false;
+}
+
+// Frees a Q slot whose staged output a TMA store of this warpgroup is reading (or has read).
+__device__ __forceinline__ void releaseStagedSlot(const Shared& sh, int slot, int wq, int lane)
+{
+    if (wq == 0 && lane == 0) {
+        sm90::bulkWaitAll<true>();
+        sm90::mbarArrive(sh.qEmpty(slot));
+    }
 }
 
 // The MMA phases run as one stream across items: an item of n key tiles has n phases; phase j
@@ -343,7 +354,7 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
     int prevStage = 0;          // the K/V stage of the last softmaxed tile (its V is still to be used)
     std::uint32_t prevPhase = 0;
     bool pending = false;       // the previous item's last P V is not issued yet
-    PrefillItem prev{};
+    int prevWork = 0;           // the previous item's work index (decoded again when stored: registers are tight)
     int prevSlot = 0;           // the previous item's Q slot (its O is staged there)
     if (wg == 1)
         passTurn(wg); // warpgroup 0 issues first
@@ -363,7 +374,8 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
                 sm90::fenceRegisters(o);
                 if (lane == 0)
                     sm90::mbarArrive(sh.vEmpty(prevStage));
-                finishItem(sh, om, prevSlot, a, prev, o, m, l, wg, wq, lane);
+                if (finishItem(sh, om, prevSlot, a, decodeItem(a, bs, lt, prevWork), o, m, l, wg, wq, lane))
+                    releaseStagedSlot(sh, prevSlot, wq, lane);
             }
             if (wq == 0 && lane == 0)
                 sm90::bulkWaitAll<false>(); // this warpgroup's output stores have landed
@@ -406,7 +418,8 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
                 sm90::wgmmaWait<0>();
                 sm90::fenceRegisters(s);
                 sm90::fenceRegisters(o);
-                finishItem(sh, om, prevSlot, a, prev, o, m, l, wg, wq, lane);
+                if (finishItem(sh, om, prevSlot, a, decodeItem(a, bs, lt, prevWork), o, m, l, wg, wq, lane))
+                    releaseStagedSlot(sh, prevSlot, wq, lane);
             } else { // the first item of this CTA
                 waitTurn(wg);
                 sm90::wgmmaFence();
@@ -439,7 +452,7 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
             }
         }
         pending = true;
-        prev = w;
+        prevWork = work;
         prevSlot = slot;
     }
 }
