@@ -2,22 +2,23 @@
 // persistent, warp-specialised FlashAttention kernel on wgmma and TMA.
 //
 // One CTA per SM, 384 threads:
-//   warp 8 (producer; warps 9-11 idle, their registers given to the consumers): takes work items (an atomic counter: longest first, whoever is free next),
-//          and streams each item's Q tile (128 rows) and K and V tiles (128 keys) into shared
-//          memory with TMA, 128-byte swizzled; rings of 2 Q slots, 2 K and 2 V stages, each slot
-//          guarded by a "full" mbarrier (TMA bytes landed) and an "empty" one (the 8 consumer
-//          warps are done with it). The producer runs ahead across items, so the next item's Q
-//          and first tiles load while the current item finishes: short items (blocks of a few
-//          hundred tokens) do not pay their own load latency.
-//   warps 0-7 (two consumer warpgroups, 64 query rows each), per item of n key tiles, in n
-//          "MMA phases": phase j issues O += P_{j-1} V_{j-1} (wgmma, P from registers: the S
-//          accumulator layout is the A-operand layout) and S_j = Q K_j^T (wgmma, both operands in
-//          shared memory) together; the mask and online softmax of S_j (fp32 registers) run while
-//          that P V still executes, then O is rescaled (FlashAttention-3's intra-warpgroup
-//          overlap). Phase 0 carries the previous item's last P V, whose O is stored before the
-//          new item's first softmax. The two warpgroups
-//          take turns to issue their phases (named barriers, "ping-pong"), so one's softmax runs
-//          while the other's MMAs keep the tensor cores busy.
+//   warp 8 (producer; warps 9-11 idle, their registers given to the consumers by setmaxnreg):
+//          takes work items (an atomic counter, fetched one item ahead: longest first, whoever is
+//          free next) and streams each item's Q tile (128 rows) and K and V tiles (128 keys) into
+//          shared memory with TMA, 128-byte swizzled; rings of 2 Q slots, 2 K and 2 V stages, each
+//          slot guarded by a "full" mbarrier (TMA bytes landed) and an "empty" one (the consumers
+//          are done with it). The producer runs ahead across items, so the next item's Q and
+//          first tiles load while the current item finishes.
+//   warps 0-7 (two consumer warpgroups, 64 query rows each), per item of n key tiles, in n "MMA
+//          phases". Phase j > 0 issues S_j = Q K_j^T (wgmma, both operands in shared memory) and
+//          O += P_{j-1} V_{j-1} (wgmma, P from registers: the S accumulator layout is the A-operand
+//          layout); the mask and online softmax of S_j run while that P V still executes, then O is
+//          rescaled (FlashAttention-3's intra-warpgroup overlap). Phase 0 issues S_0 with the
+//          previous item's last P V and waits for both; the previous O is staged in its Q slot and
+//          written by one TMA store per warpgroup before the new item's first softmax. So an item
+//          costs no extra phase of its own, which matters for blocks of a few hundred tokens.
+//          The two warpgroups take turns to issue their phases (named barriers, "ping-pong"), so
+//          one's softmax runs while the other's MMAs keep the tensor cores busy.
 // Shared memory: 2 Q slots + 2 K stages + 2 V stages of 32 KB = 192 KB, plus barriers.
 #include "detail/block_prefill_sm90.cuh"
 
@@ -212,6 +213,21 @@ __device__ __forceinline__ void rescaleO(float (&o)[64], const float (&alpha)[2]
     }
 }
 
+// Named barriers (0 is __syncthreads) through which the two consumer warpgroups take turns, and
+// one per warpgroup for its output store.
+constexpr int kTurnBarrier0 = 1;
+constexpr int kGroupBarrier0 = 3;
+constexpr int kConsumerThreads = kConsumerWarps * 32;
+
+__device__ __forceinline__ void waitTurn(int wg)
+{
+    asm volatile("bar.sync %0, %1;\n" ::"r"(kTurnBarrier0 + wg), "n"(kConsumerThreads) : "memory");
+}
+__device__ __forceinline__ void passTurn(int wg)
+{
+    asm volatile("bar.arrive %0, %1;\n" ::"r"(kTurnBarrier0 + (wg ^ 1)), "n"(kConsumerThreads) : "memory");
+}
+
 // S = Q K^T: 8 steps of 16 dims; dims 64.. live in the second column atom.
 __device__ __forceinline__ void issueScores(float (&s)[64], std::uint32_t qRows, std::uint32_t kTile)
 {
@@ -234,20 +250,35 @@ __device__ __forceinline__ void issuePV(float (&o)[64], const std::uint32_t (&p)
         sm90::wgmmaRS(o, p[kk], sm90::descSw128(vTile + kk * 16 * 128, kAtomBytes, 1024), 1);
 }
 
-// Named barriers (0 is __syncthreads) through which the two consumer warpgroups take turns, and
-// one per warpgroup for its output store.
-constexpr int kTurnBarrier0 = 1;
-constexpr int kGroupBarrier0 = 3;
-constexpr int kConsumerThreads = kConsumerWarps * 32;
+// The issue-and-wait part of one MMA phase, straight-line code for each case (a wgmma issued under
+// a run-time condition makes ptxas serialize the whole pipeline):
+//   WAIT_ALL = false: S_j and the P V in two groups, returns once S_j is done (P V may run on);
+//   WAIT_ALL = true:  one group (PV may be absent), returns once everything is done.
+template <bool WITH_PV, bool WAIT_ALL>
+__device__ __forceinline__ void mmaPhase(float (&s)[64], float (&o)[64], const std::uint32_t (&p)[8][4], std::uint32_t qRows,
+                                         std::uint32_t kTile, std::uint32_t vTile, int wg)
+{
+    waitTurn(wg);
+    sm90::wgmmaFence();
+    issueScores(s, qRows, kTile);
+    if constexpr (WAIT_ALL) {
+        if constexpr (WITH_PV)
+            issuePV(o, p, vTile);
+        sm90::wgmmaCommit();
+        passTurn(wg);
+        sm90::wgmmaWait<0>();
+        sm90::fenceRegisters(s);
+        sm90::fenceRegisters(o);
+    } else {
+        sm90::wgmmaCommit();
+        issuePV(o, p, vTile);
+        sm90::wgmmaCommit();
+        passTurn(wg);
+        sm90::wgmmaWait<1>(); // S_j done; the P V may still run
+        sm90::fenceRegisters(s);
+    }
+}
 
-__device__ __forceinline__ void waitTurn(int wg)
-{
-    asm volatile("bar.sync %0, %1;\n" ::"r"(kTurnBarrier0 + wg), "n"(kConsumerThreads) : "memory");
-}
-__device__ __forceinline__ void passTurn(int wg)
-{
-    asm volatile("bar.arrive %0, %1;\n" ::"r"(kTurnBarrier0 + (wg ^ 1)), "n"(kConsumerThreads) : "memory");
-}
 
 // Writes this thread's two rows of O / l and frees the item's Q slot (one arrival per warpgroup),
 // or, for a TMA store, returns true: the caller frees the slot (releaseStagedSlot) once the store
@@ -390,46 +421,28 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
             sm90::mbarWait(sh.kFull(stage), phase);
             if (values)
                 sm90::mbarWait(sh.vFull(prevStage), prevPhase);
-            // (the two cases are separate branches so that ptxas sees on every path which wgmma
-            // group is still in flight when registers are read, and does not serialize them)
+            const std::uint32_t kTile = sh.k(stage), vTile = sh.v(prevStage);
             if (j > 0) {
-                waitTurn(wg);
-                sm90::wgmmaFence();
-                issueScores(s, qRows, sh.k(stage));
-                sm90::wgmmaCommit();
-                issuePV(o, p, sh.v(prevStage));
-                sm90::wgmmaCommit();
-                passTurn(wg);
-                sm90::wgmmaWait<1>(); // S_j done; P_{j-1} V_{j-1} may still run
-                sm90::fenceRegisters(s);
+                // S_j, then the P V of the tile before; the softmax of S_j runs while that P V
+                // still executes
+                mmaPhase<true, false>(s, o, p, qRows, kTile, vTile, wg);
                 if (lane == 0)
                     sm90::mbarArrive(sh.kEmpty(stage));
                 softmaxTile(s, pNext, m, l, alpha, w.k0 + j * kKeys, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
                 sm90::wgmmaWait<0>();
                 sm90::fenceRegisters(o);
                 sm90::fenceRegisters(p);
-            } else if (pending) { // the previous item's O must be complete before this item's softmax
-                waitTurn(wg);
-                sm90::wgmmaFence();
-                issueScores(s, qRows, sh.k(stage));
-                issuePV(o, p, sh.v(prevStage));
-                sm90::wgmmaCommit();
-                passTurn(wg);
-                sm90::wgmmaWait<0>();
-                sm90::fenceRegisters(s);
-                sm90::fenceRegisters(o);
-                if (finishItem(sh, om, prevSlot, a, decodeItem(a, bs, lt, prevWork), o, m, l, wg, wq, lane))
-                    releaseStagedSlot(sh, prevSlot, wq, lane);
-            } else { // the first item of this CTA
-                waitTurn(wg);
-                sm90::wgmmaFence();
-                issueScores(s, qRows, sh.k(stage));
-                sm90::wgmmaCommit();
-                passTurn(wg);
-                sm90::wgmmaWait<0>();
-                sm90::fenceRegisters(s);
-            }
-            if (j == 0) {
+            } else {
+                // The previous item's O must be complete before this item's first softmax. (Running
+                // that softmax under the previous item's last P V too, with its m and l set aside,
+                // was measured ~3% slower at the target shape.)
+                if (pending) {
+                    mmaPhase<true, true>(s, o, p, qRows, kTile, vTile, wg);
+                    if (finishItem(sh, om, prevSlot, a, decodeItem(a, bs, lt, prevWork), o, m, l, wg, wq, lane))
+                        releaseStagedSlot(sh, prevSlot, wq, lane);
+                } else { // the first item of this CTA
+                    mmaPhase<false, true>(s, o, p, qRows, kTile, vTile, wg);
+                }
                 if (lane == 0)
                     sm90::mbarArrive(sh.kEmpty(stage));
                 m[0] = m[1] = -INFINITY;

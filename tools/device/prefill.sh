@@ -57,9 +57,10 @@ if [ "${PREFILL_PROFILE:-0}" = 1 ]; then
     timeout 240 "$ncu" --kernel-name regex:prefillSm90 --launch-skip 5 --launch-count 1 \
       --section SpeedOfLight --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
       --section WarpStateStats --section SchedulerStats --section Occupancy \
+      --metrics "regex:smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio,sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active" \
       "$build/bench/bench_kernels" --prefill-target > "$OUT/ncu.txt" 2>&1
     echo "ncu rc $?"
-    grep -vE '^\s*$|^==PROF==' "$OUT/ncu.txt" | grep -E 'Throughput|Pipe|Stall|Busy|Issued|Eligible|Active|L2|DRAM|Duration|Warp Cycles|No Eligible|Hit|Bandwidth|Tensor' | head -60
+    grep -vE '^\s*$|^==PROF==|^ +(OPT|INF|WRN) |^          ' "$OUT/ncu.txt" | grep -vE '^ +-+' | head -100
   else
     echo "no ncu on this machine"
   fi
