@@ -351,6 +351,29 @@ __device__ __forceinline__ bool finishItem(const Shared& sh, const OutputMap& om
     return false;
 }
 
+// The fields of a work item that storing its output needs (PrefillItem has 7 registers' worth;
+// decoding the item again at the store costs a binary search on the critical path).
+struct PackedItem {
+    int q0;
+    int gitem;
+    unsigned headRowsPartial; // head << 9 | (q1 - q0) << 1 | partial   (q1 - q0 <= 128)
+
+    __device__ static PackedItem pack(const PrefillItem& w)
+    {
+        return {w.q0, w.gitem, static_cast<unsigned>(w.head) << 9 | static_cast<unsigned>(w.q1 - w.q0) << 1 | (w.partial ? 1u : 0u)};
+    }
+    __device__ PrefillItem unpack() const
+    {
+        PrefillItem w{};
+        w.head = static_cast<int>(headRowsPartial >> 9);
+        w.q0 = q0;
+        w.q1 = q0 + static_cast<int>((headRowsPartial >> 1) & 255u);
+        w.gitem = gitem;
+        w.partial = (headRowsPartial & 1u) != 0;
+        return w;
+    }
+};
+
 // Frees a Q slot whose staged output a TMA store of this warpgroup is reading (or has read).
 __device__ __forceinline__ void releaseStagedSlot(const Shared& sh, int slot, int wq, int lane)
 {
@@ -385,7 +408,7 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
     int prevStage = 0;          // the K/V stage of the last softmaxed tile (its V is still to be used)
     std::uint32_t prevPhase = 0;
     bool pending = false;       // the previous item's last P V is not issued yet
-    int prevWork = 0;           // the previous item's work index (decoded again when stored: registers are tight)
+    PackedItem prev{};          // the previous item (what storing its output needs, in 3 registers: they are tight)
     int prevSlot = 0;           // the previous item's Q slot (its O is staged there)
     if (wg == 1)
         passTurn(wg); // warpgroup 0 issues first
@@ -405,7 +428,7 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
                 sm90::fenceRegisters(o);
                 if (lane == 0)
                     sm90::mbarArrive(sh.vEmpty(prevStage));
-                if (finishItem(sh, om, prevSlot, a, decodeItem(a, bs, lt, prevWork), o, m, l, wg, wq, lane))
+                if (finishItem(sh, om, prevSlot, a, prev.unpack(), o, m, l, wg, wq, lane))
                     releaseStagedSlot(sh, prevSlot, wq, lane);
             }
             if (wq == 0 && lane == 0)
@@ -438,7 +461,7 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
                 // was measured ~3% slower at the target shape.)
                 if (pending) {
                     mmaPhase<true, true>(s, o, p, qRows, kTile, vTile, wg);
-                    if (finishItem(sh, om, prevSlot, a, decodeItem(a, bs, lt, prevWork), o, m, l, wg, wq, lane))
+                    if (finishItem(sh, om, prevSlot, a, prev.unpack(), o, m, l, wg, wq, lane))
                         releaseStagedSlot(sh, prevSlot, wq, lane);
                 } else { // the first item of this CTA
                     mmaPhase<false, true>(s, o, p, qRows, kTile, vTile, wg);
@@ -465,7 +488,7 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
             }
         }
         pending = true;
-        prevWork = work;
+        prev = PackedItem::pack(w);
         prevSlot = slot;
     }
 }
