@@ -13,7 +13,7 @@
 //          phases". Phase j > 0 issues S_j = Q K_j^T (wgmma, both operands in shared memory) and
 //          O += P_{j-1} V_{j-1} (wgmma, P from registers: the S accumulator layout is the A-operand
 //          layout); the mask and online softmax of S_j run while that P V still executes, then O is
-//          rescaled (FlashAttention-3's intra-warpgroup overlap). Phase 0 issues S_0 with the
+//          rescaled and P packed (FlashAttention-3's intra-warpgroup overlap). Phase 0 issues S_0 with the
 //          previous item's last P V and waits for both; the previous O is staged in its Q slot and
 //          written by one TMA store per warpgroup before the new item's first softmax. So an item
 //          costs no extra phase of its own, which matters for blocks of a few hundred tokens.
@@ -146,15 +146,13 @@ __device__ void produce(const Shared& sh, const CUtensorMap* tmQ, const CUtensor
 }
 
 // Online softmax of one S tile (keys kt..kt+127) for this thread's rows row0 and row0 + 8: masks
-// keys past the diagonal and past k1, updates the running max m and sum l and leaves P (bf16) in
-// the A-operand layout of the P V step (16 keys per step kk), and in alpha the factor O must be
-// rescaled by (applied by the caller once the previous P V has finished). Reductions are trees:
-// this code is latency-bound (one warp per scheduler does it while the tensor cores wait).
-__device__ __forceinline__ void softmaxTile(float (&s)[64], std::uint32_t (&p)[8][4], float (&m)[2], float (&l)[2], float (&alpha)[2],
-                                            int kt, int q0, int k1, int row0, int t4, float scaleLog2)
+// keys past the diagonal and past k1, updates the running max m and sum l, leaves the
+// probabilities in S (fp32, packed into P by packP) and in alpha the factor O must be rescaled by
+// (both applied by the caller once the previous P V has finished). Reductions run as independent
+// chains: this code is latency-bound (one warp per scheduler runs it while the tensor cores wait).
+__device__ __forceinline__ void softmaxTile(float (&s)[64], float (&m)[2], float (&l)[2], float (&alpha)[2], int kt, int q0, int k1,
+                                            int row0, int t4, float scaleLog2)
 {
-    // Registers are tight (S, O, the P in flight and the new P are all live): the mask is applied
-    // in place, and exponentials are packed into P as they are made.
     if (kt + kKeys - 1 > q0 || kt + kKeys > k1) { // the diagonal or the range's end
 #pragma unroll
         for (int jj = 0; jj < 16; ++jj)
@@ -181,21 +179,30 @@ __device__ __forceinline__ void softmaxTile(float (&s)[64], std::uint32_t (&p)[8
     }
     float sum[2][2] = {{0.f, 0.f}, {0.f, 0.f}};
 #pragma unroll
-    for (int kk = 0; kk < 8; ++kk) { // keys 16 kk .. 16 kk + 15 = S column groups 2 kk and 2 kk + 1
-        float e[8];
+    for (int jj = 0; jj < 16; ++jj) {
 #pragma unroll
-        for (int i = 0; i < 8; ++i)
-            e[i] = exp2Fast(fmaf(s[8 * kk + i], scaleLog2, -mUse[(i >> 1) & 1]));
-        sum[0][kk & 1] += (e[0] + e[1]) + (e[4] + e[5]);
-        sum[1][kk & 1] += (e[2] + e[3]) + (e[6] + e[7]);
-        p[kk][0] = packBf16(e[0], e[1]);
-        p[kk][1] = packBf16(e[2], e[3]);
-        p[kk][2] = packBf16(e[4], e[5]);
-        p[kk][3] = packBf16(e[6], e[7]);
+        for (int e = 0; e < 4; ++e)
+            s[4 * jj + e] = exp2Fast(fmaf(s[4 * jj + e], scaleLog2, -mUse[e >> 1]));
+        sum[0][jj & 1] += s[4 * jj + 0] + s[4 * jj + 1];
+        sum[1][jj & 1] += s[4 * jj + 2] + s[4 * jj + 3];
     }
 #pragma unroll
     for (int r = 0; r < 2; ++r)
         l[r] = fmaf(l[r], alpha[r], sum[r][0] + sum[r][1]);
+}
+
+// P (bf16) from the probabilities in S, in the A-operand layout of the P V step: keys 16 kk ..
+// 16 kk + 15 are S column groups 2 kk and 2 kk + 1. Done once the previous P V has finished
+// reading P, so one set of P registers suffices.
+__device__ __forceinline__ void packP(const float (&s)[64], std::uint32_t (&p)[8][4])
+{
+#pragma unroll
+    for (int kk = 0; kk < 8; ++kk) {
+        p[kk][0] = packBf16(s[8 * kk + 0], s[8 * kk + 1]);
+        p[kk][1] = packBf16(s[8 * kk + 2], s[8 * kk + 3]);
+        p[kk][2] = packBf16(s[8 * kk + 4], s[8 * kk + 5]);
+        p[kk][3] = packBf16(s[8 * kk + 6], s[8 * kk + 7]);
+    }
 }
 
 // O *= alpha per row; skipped when no row max of the warp moved (alpha = 1 everywhere), which is
@@ -396,7 +403,7 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
     const int wg = warp >> 2, wq = warp & 3, g = lane >> 2, t4 = lane & 3;
     const int rowInTile = wg * 64 + wq * 16 + g; // this thread's rows: q0 + rowInTile and + 8
     float s[64], o[64];
-    std::uint32_t p[8][4], pNext[8][4]; // P of the tile whose P V is in flight / of the tile just softmaxed
+    std::uint32_t p[8][4]; // P of the last softmaxed tile (its P V is issued in the next phase)
 #pragma unroll
     for (int i = 0; i < 64; ++i) {
         s[i] = 0.f;
@@ -451,7 +458,7 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
                 mmaPhase<true, false>(s, o, p, qRows, kTile, vTile, wg);
                 if (lane == 0)
                     sm90::mbarArrive(sh.kEmpty(stage));
-                softmaxTile(s, pNext, m, l, alpha, w.k0 + j * kKeys, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
+                softmaxTile(s, m, l, alpha, w.k0 + j * kKeys, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
                 sm90::wgmmaWait<0>();
                 sm90::fenceRegisters(o);
                 sm90::fenceRegisters(p);
@@ -470,16 +477,12 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
                     sm90::mbarArrive(sh.kEmpty(stage));
                 m[0] = m[1] = -INFINITY;
                 l[0] = l[1] = 0.f;
-                softmaxTile(s, pNext, m, l, alpha, w.k0, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
+                softmaxTile(s, m, l, alpha, w.k0, w.q0, w.k1, w.q0 + rowInTile, t4, a.scale_log2);
             }
             if (values && lane == 0)
                 sm90::mbarArrive(sh.vEmpty(prevStage));
             rescaleO(o, alpha);
-#pragma unroll
-            for (int kk = 0; kk < 8; ++kk)
-#pragma unroll
-                for (int e = 0; e < 4; ++e)
-                    p[kk][e] = pNext[kk][e];
+            packP(s, p);
             prevStage = stage;
             prevPhase = phase;
             if (++stage == 2) {
@@ -613,8 +616,18 @@ void block_prefill_sm90(const PrefillArgs& a, const BlockStarts& bs, const Local
     const unsigned ctas = static_cast<unsigned>(std::max(1LL, std::min<long long>(total, sms)));
     if (counter)
         checkCuda(cudaMemsetAsync(counter, 0, sizeof(unsigned), stream), op, "cudaMemsetAsync");
-    checkCuda(cudaFuncSetAttribute(prefillSm90Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes), op,
-              "cudaFuncSetAttribute");
+    {
+        // once per device: host work here lands inside short launches' wall time
+        static std::mutex mutex;
+        static std::array<bool, 64> attributeSet{};
+        std::lock_guard lock(mutex);
+        bool& done = attributeSet[static_cast<std::size_t>(dev) % attributeSet.size()];
+        if (!done) {
+            checkCuda(cudaFuncSetAttribute(prefillSm90Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes), op,
+                      "cudaFuncSetAttribute");
+            done = true;
+        }
+    }
     prefillSm90Kernel<<<ctas, kThreads, kSmemBytes, stream>>>(tmQ, tmK, tmV, tmO, a, bs, lt, order, counter);
     checkLaunch(op, "prefillSm90Kernel");
 }

@@ -37,22 +37,29 @@ def emit(**row):
             f.write(json.dumps(row) + "\n")
 
 
-def median_ms(fn, warmup=3, max_reps=30, budget_ms=300.0):
+def median_ms(fn, warmup=3, max_reps=30, budget_ms=300.0, synced=False):
+    """Median of CUDA-event intervals around fn(). Calls run back to back with one synchronisation
+    at the end (as bench_kernels and triton.testing.do_bench time them), unless synced: then a
+    synchronisation after every call (Python's launch work inside each interval)."""
     for _ in range(warmup):
         fn()
     torch.cuda.synchronize()
-    times = []
-    for r in range(max_reps):
-        a = torch.cuda.Event(enable_timing=True)
-        b = torch.cuda.Event(enable_timing=True)
+    a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    a.record()
+    fn()
+    b.record()
+    b.synchronize()
+    first = a.elapsed_time(b)
+    reps = max(5, min(max_reps, int(budget_ms / max(first, 1e-3))))
+    events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(reps)]
+    for a, b in events:
         a.record()
         fn()
         b.record()
-        b.synchronize()
-        times.append(a.elapsed_time(b))
-        if r >= 4 and times[0] * (r + 1) > budget_ms:
-            break
-    times.sort()
+        if synced:
+            b.synchronize()
+    torch.cuda.synchronize()
+    times = sorted(a.elapsed_time(b) for a, b in events)
     return times[len(times) // 2]
 
 
