@@ -28,17 +28,20 @@ store::RunRecord makeRunRecord(const Model& model, AttentionMode mode, const Run
     rec.kvBytes = static_cast<std::int64_t>(r.stats.kvBytes);
     rec.cacheHits = r.stats.cacheHits;
     rec.cacheMisses = r.stats.cacheMisses;
+    json d = json::object();
     if (cmp) {
         rec.logitKl = cmp->meanKl;
         rec.top1Agreement = cmp->top1Agreement;
-        json d;
         d["max_kl"] = cmp->maxKl;
         d["perplexity_reference"] = cmp->perplexityA ? json(*cmp->perplexityA) : json(nullptr);
         d["perplexity"] = cmp->perplexityB ? json(*cmp->perplexityB) : json(nullptr);
         d["first_divergent_token"] = cmp->firstDivergentToken ? json(*cmp->firstDivergentToken) : json(nullptr);
-        d["segmenter"] = context.segmenter;
-        rec.divergence = d.dump();
     }
+    // Both runs of a comparison carry the segmenter that cut the document (the reference run too,
+    // though full attention ignores the blocks), so filtering runs by segmenter keeps the pair.
+    if (!context.segmenter.empty())
+        d["segmenter"] = context.segmenter;
+    rec.divergence = d.dump();
     return rec;
 }
 
