@@ -1,6 +1,7 @@
 // blocklens-cli segment / eval / segmenters, run in-process.
 #include "cli/cli.hpp"
 #include "support/cli_capture.hpp"
+#include "support/segment_dataset.hpp"
 #include "support/temp_files.hpp"
 
 #include <QtTest>
@@ -17,24 +18,9 @@ namespace {
 using Result = blocklens::test::CliResult;
 const auto run = &blocklens::test::runCliCaptured;
 
-int lineCount(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
-const char* kMarkdown = "# Guide\n\nIntro paragraph with some words.\n\n## Install\n\nRun the installer and wait.\n"
-                        "It takes a while.\n\n## Configure\n\nEdit the file. Then restart.\n\n## Use\n\nEnjoy it.\n";
-
-// Two documents; the first has boundaries at its "## " headings (levels 1 and 2).
-std::string dataset()
-{
-    const std::string text = kMarkdown;
-    nlohmann::json a{{"id", "doc-a"}, {"category", "techdoc"}, {"variant", "structured"}, {"text", text},
-                     {"boundaries", {{{"offset", text.find("## Install")}, {"level", 1}},
-                                     {{"offset", text.find("## Configure")}, {"level", 2}},
-                                     {{"offset", text.find("## Use")}, {"level", 2}}}}};
-    nlohmann::json b{{"id", "doc-b"}, {"category", "book"}, {"variant", "plain"},
-                     {"text", "one\ntwo\n\nthree\nfour\n\n\n\nfive\nsix\n"},
-                     {"boundaries", {{{"offset", 18}, {"level", 1}}}}};
-    return a.dump() + "\n" + b.dump() + "\n";
-}
+using blocklens::test::lineCount;
+const char* const kMarkdown = blocklens::test::kGuideMarkdown;
+const auto dataset = &blocklens::test::twoDocumentDataset; // doc-a (boundaries at its headings), doc-b
 
 } // namespace
 

@@ -1,6 +1,7 @@
 // blocklens-cli segment / eval with --db: what they record in the experiment store, run in-process.
 #include "cli/cli.hpp"
 #include "support/cli_capture.hpp"
+#include "support/segment_dataset.hpp"
 #include "store_test_util.hpp"
 
 #include <QtTest>
@@ -21,25 +22,14 @@ namespace {
 using Result = blocklens::test::CliResult;
 const auto run = &blocklens::test::runCliCaptured;
 
-int lineCount(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
-const char* kMarkdown = "# Guide\n\nIntro paragraph with some words.\n\n## Install\n\nRun the installer and wait.\n"
-                        "It takes a while.\n\n## Configure\n\nEdit the file. Then restart.\n\n## Use\n\nEnjoy it.\n";
+const char* const kMarkdown = kGuideMarkdown;
 
 // Three documents in two categories; the last (one line) is too short for a Pk window (Pk is null).
 std::string dataset()
 {
-    const std::string text = kMarkdown;
-    nlohmann::json a{{"id", "doc-a"}, {"category", "techdoc"}, {"variant", "structured"}, {"text", text},
-                     {"boundaries", {{{"offset", text.find("## Install")}, {"level", 1}},
-                                     {{"offset", text.find("## Configure")}, {"level", 2}},
-                                     {{"offset", text.find("## Use")}, {"level", 2}}}}};
-    nlohmann::json b{{"id", "doc-b"}, {"category", "book"}, {"variant", "plain"},
-                     {"text", "one\ntwo\n\nthree\nfour\n\n\n\nfive\nsix\n"},
-                     {"boundaries", {{{"offset", 18}, {"level", 1}}}}};
     nlohmann::json c{{"id", "doc-c"}, {"category", "book"}, {"variant", "plain"},
                      {"text", "A single line, shorter than any window."}, {"boundaries", nlohmann::json::array()}};
-    return a.dump() + "\n" + b.dump() + "\n" + c.dump() + "\n";
+    return twoDocumentDataset() + c.dump() + "\n";
 }
 
 std::int64_t count(store::Store& st, const std::string& table)
