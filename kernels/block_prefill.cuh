@@ -5,11 +5,15 @@
 // blockPrefillRef.
 //
 // How: one launch over a list of work items, longest first. Items of the non-last blocks are
-// query tiles (64 or 128 rows) over their own block's keys; the last block's tiles are split along the
-// keys into chunks (flash-decoding style) that write fp32 partial outputs and log-sum-exps into the
-// workspace, merged by a second small kernel. Each item is a FlashAttention-2 style loop: Q in
-// registers, K/V tiles of 64 keys double-buffered in shared memory by cp.async, S = Q K^T and
-// O += P V with mma.sync bf16 m16n8k16 (fp32 accumulators), online softmax in fp32.
+// query tiles over their own block's keys; the last block's tiles may be split along the keys
+// into chunks (flash-decoding style) that write fp32 partials and log-sum-exps into the workspace,
+// merged by a second small kernel. Two tensor-core kernels run that list (head_dim 128):
+//   Impl::hopper (the default on compute capability 9.0, block_prefill_sm90.cu): wgmma + TMA, one
+//     persistent warp-specialised CTA per SM, work handed out by an atomic counter in the
+//     workspace; 128-row tiles, 128-key stages.
+//   Impl::fast (the default elsewhere): FlashAttention-2 style, mma.sync m16n8k16, one CTA per
+//     item, K/V tiles of 64 keys double-buffered by cp.async; 64- or 128-row tiles.
+// Impl::simple is the SIMT correctness baseline (any even head_dim up to 256).
 #include "kernels_common.hpp"
 
 #include <cstddef>
@@ -44,15 +48,17 @@ struct BlockPrefillParams {
     const std::int32_t* block_starts = nullptr; // HOST [n_blocks + 1]: 0 = s_0 < ... < s_nb = n_tokens
     int n_blocks = 0;                           // 1 .. kMaxBlocks; one block = plain causal attention
 
-    // Device scratch for the last block's split-key partials (only when its tiles are long compared
-    // with the rest of the launch). With too little (or none), the last block is split into fewer
-    // chunks (or none): always correct, at worst slower.
+    // Device scratch (block_prefill_workspace_bytes): the Hopper kernel's work counter, then the
+    // last block's split-key partials (only when its tiles are long compared with the rest of the
+    // launch). With too little (or none), the Hopper kernel hands out work in a static order and
+    // the last block is split into fewer chunks (or none): always correct, at worst slower.
     void* workspace = nullptr;
     std::size_t workspace_bytes = 0;
     int global_chunk = 0;              // keys per chunk of the last block (multiple of 64); 0 = automatic
     int tile_rows = 0;                 // fast path: query rows per CTA, 64 (4 warps) or 128 (8 warps); 0 = 64
+                                       // (automatic with 64 or 128 picks the mma.sync kernel)
 
-    Impl impl = Impl::automatic;       // fast: tensor cores (head_dim 128, 16-byte aligned rows)
+    Impl impl = Impl::automatic;       // hopper / fast: tensor cores (head_dim 128, 16-byte aligned rows)
 };
 
 // Workspace bytes the automatic chunking wants (the launcher uses less when given less).
