@@ -5,25 +5,10 @@
 # route) in the same call; logs under $OUT, a short table last. From the repository root:
 #   source .deps/setup.sh >/dev/null && bash tools/device/kernels.sh
 # KERNELS_QUICK=1: small benchmark only; KERNELS_NO_FLEX=1: skip FlexAttention.
-set -uo pipefail
-t0=$(date +%s)
-elapsed() { echo $(( $(date +%s) - t0 )); }
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT"
-build=/tmp/build-kern
+source tools/device/kernels_build.sh
 summary="$OUT/summary.md"
 : > "$summary"
-nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
-
-echo "== configure ($(elapsed) s)"
-cmake -S . -B "$build" -G Ninja ${DEVICE_CMAKE_ARGS:-} -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc" \
-  -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_TORCH=OFF -DBLOCKLENS_WITH_CUDA=ON > "$OUT/configure.log" 2>&1 \
-  || { tail -30 "$OUT/configure.log"; exit 1; }
-echo "== build ($(elapsed) s)"
-cmake --build "$build" --parallel 16 --target test_kernels_gpu test_kernels_reference bench_kernels > "$OUT/build.log" 2>&1 \
-  || { grep -E 'error|Error' "$OUT/build.log" | head -40; exit 1; }
-grep -A2 -E 'Compiling entry function .*(prefillFastKernel|massFastKernel|ropeReencodeKernel)' "$OUT/build.log" \
-  | grep -E 'registers|stack' | head -8
+build_kernels test_kernels_gpu test_kernels_reference bench_kernels
 
 echo "== ctest -L gpu ($(elapsed) s)"
 ctest --test-dir "$build" -L gpu --timeout 150 --verbose > "$OUT/ctest.log" 2>&1

@@ -4,21 +4,8 @@
 # --prefill-only, then SDPA dense causal (+ FlexAttention at 32k / 512 unless PREFILL_NO_FLEX=1) in
 # the same call; logs under $OUT, the summary table last. From the repository root:
 #   source .deps/setup.sh >/dev/null && bash tools/device/prefill.sh
-set -uo pipefail
-t0=$(date +%s)
-elapsed() { echo $(( $(date +%s) - t0 )); }
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT"
-build=/tmp/build-kern
-nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
-
-echo "== configure + build ($(elapsed) s)"
-cmake -S . -B "$build" -G Ninja ${DEVICE_CMAKE_ARGS:-} -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc" \
-  -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_TORCH=OFF -DBLOCKLENS_WITH_CUDA=ON > "$OUT/configure.log" 2>&1 \
-  || { tail -30 "$OUT/configure.log"; exit 1; }
-cmake --build "$build" --parallel 16 --target test_kernels_gpu bench_kernels > "$OUT/build.log" 2>&1 \
-  || { grep -E 'error|Error' "$OUT/build.log" | head -40; exit 1; }
-grep -A2 -E 'Compiling entry function .*(prefillSm90Kernel|prefillFastKernel)' "$OUT/build.log" | grep -E 'registers|spill' | head -6
+source tools/device/kernels_build.sh
+build_kernels test_kernels_gpu bench_kernels
 
 echo "== test_kernels_gpu blockPrefill blockPrefillLarge ($(elapsed) s)"
 (cd "$build/tests/kernels" && timeout 240 ./test_kernels_gpu blockPrefill blockPrefillLarge) > "$OUT/test.log" 2>&1
