@@ -4,7 +4,7 @@
 
 BLOCKLENS_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git xz-utils
-  qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6sql6-sqlite libgl-dev
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libqt6sql6-sqlite libgl-dev
   libtorch-dev libopenblas0-pthread libsqlite3-dev nlohmann-json3-dev libpcre2-dev
   xvfb xauth fonts-dejavu-core
 )
