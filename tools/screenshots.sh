@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Makes the screenshots in docs/screenshots headlessly (Xvfb), with the app's --screenshot and
-# --action options. Usage: tools/screenshots.sh [BUILD_DIR]   (default build/release)
+# --action options. Usage: tools/screenshots.sh [BUILD_DIR]   (default build/main)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-app=${1:-$root/build/release}/app/gui/blocklens
+app=${1:-$root/build/main}/app/gui/blocklens
 out=$root/docs/screenshots
 mkdir -p "$out"
 export BLOCKLENS_DB=$(mktemp -d)/screenshots.db   # a throwaway workspace

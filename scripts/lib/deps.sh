@@ -1,7 +1,11 @@
-# Shared by scripts/run and scripts/test: installs the Debian packages BlockLens needs, only if
-# some are missing (so a second run costs a dpkg query, not an apt round trip).
+# Shared by scripts/run, scripts/test and .ci/run: the one list of Debian packages BlockLens needs
+# (installed only if some are missing, so a second run costs a dpkg query, not an apt round trip),
+# the one build tree both README commands use, and the compiler cache outside the clone.
 # shellcheck shell=bash
 
+# Installed with --no-install-recommends: name every package the build uses, even one that
+# another package would only recommend (qt6-charts-dev needs Qt6OpenGL, i.e. libqt6opengl6-dev).
+# .ci/run checks this list against what the build really used (../shared/tools/fresh-deps-check).
 BLOCKLENS_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git xz-utils
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libqt6sql6-sqlite libgl-dev
@@ -33,12 +37,29 @@ blocklens_ensure_packages() {
   $sudo apt-get install -y -q --no-install-recommends $missing || return 1
 }
 
-# Configures (only when the build folder is new) and builds. Usage: blocklens_build DIR TYPE [cmake args...]
+# The one build tree of scripts/run and scripts/test (so the second command only builds what the
+# first did not): Release, in build/main unless BLOCKLENS_BUILD_DIR says otherwise.
+BLOCKLENS_BUILD_TYPE=Release
+blocklens_build_dir() { echo "${BLOCKLENS_BUILD_DIR:-$BLOCKLENS_ROOT/build/main}"; }
+
+# The compiler cache lives outside the clone, so a fresh clone on the same machine reuses it
+# (CMakeLists.txt makes its paths relative to the clone, see BLOCKLENS_CCACHE).
+blocklens_use_compiler_cache() {
+  export CCACHE_DIR="${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/blocklens/ccache}"
+  mkdir -p "$CCACHE_DIR"
+  # 5 GB holds several trees' worth of objects (one Release tree is about 0.6 GB in the cache).
+  [ -f "$CCACHE_DIR/ccache.conf" ] || echo "max_size = 5G" > "$CCACHE_DIR/ccache.conf"
+}
+
+# Configures (only when the build folder is new) and builds the given targets (default: all).
+#   blocklens_build [TARGET...]
 blocklens_build() {
-  local dir=$1 type=$2
-  shift 2
+  local dir targets=()
+  dir=$(blocklens_build_dir)
+  blocklens_use_compiler_cache
   if [ ! -f "$dir/build.ninja" ]; then
-    cmake -S "$BLOCKLENS_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" || return 1
+    cmake -S "$BLOCKLENS_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$BLOCKLENS_BUILD_TYPE" || return 1
   fi
-  cmake --build "$dir" --parallel "$(nproc)"
+  [ $# -gt 0 ] && targets=(--target "$@")
+  cmake --build "$dir" --parallel "$(nproc)" "${targets[@]}"
 }
