@@ -11,6 +11,9 @@ BLOCKLENS_PACKAGES=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libqt6sql6-sqlite libgl-dev
   libtorch-dev libopenblas0-pthread libsqlite3-dev nlohmann-json3-dev libpcre2-dev
   xvfb xauth fonts-dejavu-core
+  # scripts/fuzz (run by .ci/run): clang's libFuzzer and sanitizer runtimes are only recommended by
+  # clang, so they are named here.
+  clang libclang-rt-14-dev
 )
 
 blocklens_missing_packages() {
