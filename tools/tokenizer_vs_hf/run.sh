@@ -16,8 +16,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 "$here/make_texts.py" "$source_dir" "$build/fixtures/bench/english-1mb.txt" "$work"
 
-echo "| tokenizer | text | BlockLens median (cold) | tokenizers median (cold) | ratio median (cold) | tokens |"
-echo "| --- | --- | ---: | ---: | ---: | --- |"
+echo "| tokenizer | text | BlockLens wall: median (cold) | tokenizers wall: median (cold) | ratio wall: median (cold) | BlockLens CPU: median (cold) | tokenizers CPU: median (cold) | ratio CPU: median (cold) | tokens |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 run() { # name text
     local tok="$build/fixtures/tokenizers/$1/tokenizer.json" text="$work/$2"
     local ours theirs
@@ -28,8 +28,12 @@ run() { # name text
 import json, sys
 name, text, ours, theirs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
 same = "same" if ours["tokens"] == theirs["tokens"] else f"DIFFERENT ({ours['tokens']} vs {theirs['tokens']})"
-print(f"| {name} | {text} | {ours['ms']:.1f} ms ({ours['cold_ms']:.1f}) | {theirs['ms']:.1f} ms ({theirs['cold_ms']:.1f}) "
-      f"| {ours['ms'] / theirs['ms']:.2f} ({ours['cold_ms'] / theirs['cold_ms']:.2f}) | {ours['tokens']} {same} |")
+def cell(a, b, key):
+    return f"{a[key]:.1f} ms ({a['cold_' + key]:.1f})"
+def ratio(key):
+    return f"{ours[key] / theirs[key]:.2f} ({ours['cold_' + key] / theirs['cold_' + key]:.2f})"
+print(f"| {name} | {text} | {cell(ours, theirs, 'ms')} | {cell(theirs, ours, 'ms')} | {ratio('ms')} "
+      f"| {cell(ours, theirs, 'cpu_ms')} | {cell(theirs, ours, 'cpu_ms')} | {ratio('cpu_ms')} | {ours['tokens']} {same} |")
 PY
 }
 for name in llama3 qwen3 llama2; do
