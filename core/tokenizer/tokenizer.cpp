@@ -135,12 +135,14 @@ Encoding Tokenizer::encode(std::string_view text, bool addSpecialTokens) const
 
     thread_local tok::Arena arena;
     arena.reset();
-    std::vector<tok::Piece> pieces;
+    // Per-thread buffers, as the arena's (see splitEach): freed after the call when very large.
+    thread_local std::vector<tok::Piece> pieces, next;
+    pieces.clear();
     const tok::Piece root{text, nullptr, 0, static_cast<std::uint32_t>(text.size())};
     im.added.split(root, false, pieces);
 
     if (im.normalizer || im.added.hasNormalizedTokens()) {
-        std::vector<tok::Piece> next;
+        next.clear();
         next.reserve(pieces.size());
         for (const tok::Piece& p : pieces) {
             if (p.isToken()) {
@@ -150,6 +152,7 @@ Encoding Tokenizer::encode(std::string_view text, bool addSpecialTokens) const
             im.added.split(im.normalizer ? im.normalizer->normalize(p, arena) : p, true, next);
         }
         pieces.swap(next);
+        tok::releaseIfLarge(next);
     }
     if (im.preTokenizer)
         im.preTokenizer->apply(pieces, arena);
@@ -179,6 +182,8 @@ Encoding Tokenizer::encode(std::string_view text, bool addSpecialTokens) const
             }
         }
     }
+
+    tok::releaseIfLarge(pieces);
 
     ByteToChar conv(text);
     for (TokenSpan& s : enc.spans)
