@@ -25,10 +25,17 @@ struct AddedToken {
     bool special = false;
 };
 
-// Leftmost-longest, non-overlapping matching of a set of byte strings (a trie).
+// Leftmost-longest, non-overlapping matching of a set of byte strings, in time linear in the text
+// whatever the patterns: an Aho-Corasick automaton over the REVERSED patterns, run from the end
+// of the text to its start, gives at each position the longest pattern that starts there (the
+// longest pattern that is a suffix of the automaton's state); a forward greedy pass then takes
+// the leftmost, longest, non-overlapping ones. (A trie walk from every position costs text
+// length x pattern length on text like "aaaa..." and a 20,000-byte token "aaa...ab".)
 class LiteralMatcher {
 public:
     void add(std::string_view pattern, std::int32_t value);
+    // Computes the failure links; call once after the last add() and before findAll().
+    void finish();
     bool empty() const noexcept { return patterns_ == 0; }
     struct Hit {
         std::uint32_t begin, end;
@@ -39,11 +46,15 @@ public:
 private:
     struct Node {
         std::vector<std::pair<unsigned char, std::int32_t>> next; // sorted by byte
-        std::int32_t value = -1;
+        std::int32_t value = -1;   // a pattern ends here (the first added of identical ones)
+        std::int32_t fail = 0;     // longest proper suffix that is also a trie node
+        std::uint32_t depth = 0;
+        std::uint32_t outLength = 0; // longest pattern that is a suffix of this node (0: none)
+        std::int32_t outValue = -1;
     };
     std::int32_t child(std::int32_t node, unsigned char b) const noexcept;
     std::vector<Node> nodes_{Node{}};
-    bool firstByte_[256] = {};
+    std::int32_t rootNext_[256] = {}; // root transitions (0: stay at the root)
     std::size_t patterns_ = 0;
 };
 
@@ -67,6 +78,8 @@ public:
                     rawMatcher_.add(t.content, static_cast<std::int32_t>(i));
             }
         }
+        rawMatcher_.finish();
+        normalizedMatcher_.finish();
         for (std::size_t i = 0; i < tokens_.size(); ++i) {
             byContent_.emplace(tokens_[i].content, i);
             byId_[tokens_[i].id] = i;

@@ -14,9 +14,14 @@ namespace {
 
 std::atomic<std::uint64_t> gNextSerial{1};
 
+// The word cache is bounded: words of 256 bytes or more are never cached, and a cache that holds
+// kMaxCacheEntries words or kMaxCachedTokens tokens is cleared (per model, kind and thread; at
+// most 4 models per thread), so it stays under ~10 MB per cache (keys included) however many
+// distinct words pass.
 constexpr std::size_t kMaxCachedWordBytes = 256;  // as the library's cache
 constexpr std::size_t kCutWordsLongerThan = 256;  // bytes
-constexpr std::size_t kMaxCacheEntries = 1 << 15; // per model, kind and thread; cleared when full
+constexpr std::size_t kMaxCacheEntries = 1 << 15;
+constexpr std::size_t kMaxCachedTokens = 1 << 17;
 
 struct CachedWord {
     std::uint32_t offset;
@@ -80,7 +85,7 @@ void storeCache(WordCache& c, int kind, std::string_view word, const WordToken* 
 {
     if (word.size() >= kMaxCachedWordBytes)
         return;
-    if (c.maps[kind].size() >= kMaxCacheEntries) {
+    if (c.maps[kind].size() >= kMaxCacheEntries || c.pool[kind].size() + n > kMaxCachedTokens) {
         c.maps[kind].clear();
         c.pool[kind].clear();
     }

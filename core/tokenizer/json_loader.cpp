@@ -14,21 +14,64 @@ namespace {
 
 using json = nlohmann::json;
 
+// The most components of one kind (normalizers, pre-tokenizers, post-processors, decoders) a
+// tokenizer.json may hold, nested Sequences and their items included. Real files use fewer than
+// ten; every component costs a pass over the text on each encode, and a file with thousands of
+// them is an attack, not a tokenizer.
+constexpr std::size_t kMaxComponents = 256;
+// The most items of a post-processor template and ids of one special token.
+constexpr std::size_t kMaxTemplateItems = 256;
+
+// The JSON path of a field ("pre_tokenizer.pretokenizers[3].pattern"), built only when an error
+// needs it: a chain of parent links on the stack, so nested Sequences cost nothing per level.
+class Path {
+public:
+    Path(const char* root) : root_(root) {}
+    Path(const std::string& root) : root_(root) {}
+    Path child(std::string_view key) const { return Path(this, key, 0); }
+    Path at(std::size_t index) const { return Path(this, {}, index); }
+
+    std::string str() const
+    {
+        std::vector<const Path*> chain;
+        for (const Path* p = this; p; p = p->parent_)
+            chain.push_back(p);
+        std::string s(chain.back()->root_);
+        for (auto it = chain.rbegin() + 1; it != chain.rend(); ++it) {
+            if ((*it)->key_.data()) {
+                if (!s.empty())
+                    s += '.';
+                s += (*it)->key_;
+            } else {
+                s += "[" + std::to_string((*it)->index_) + "]";
+            }
+        }
+        return s;
+    }
+
+private:
+    Path(const Path* parent, std::string_view key, std::size_t index) : parent_(parent), key_(key), index_(index) {}
+    const Path* parent_ = nullptr;
+    std::string_view root_;
+    std::string_view key_; // null data(): an index
+    std::size_t index_ = 0;
+};
+
 class Loader {
 public:
     explicit Loader(const std::string& source) : source_(source) {}
 
-    [[noreturn]] void fail(const std::string& field, const std::string& message) const
+    [[noreturn]] void fail(const Path& field, const std::string& message) const
     {
-        throw Error(message, {.file = source_, .item = field});
+        throw Error(message, {.file = source_, .item = field.str()});
     }
-    [[noreturn]] void unsupported(const std::string& field, const std::string& what) const
+    [[noreturn]] void unsupported(const Path& field, const std::string& what) const
     {
         fail(field, what + " is not supported (BlockLens supports BPE tokenizers: byte-level like Llama 3 and "
                            "Qwen, and metaspace/byte-fallback like Llama 2 and Mistral)");
     }
 
-    const json& object(const json& parent, const char* key, const std::string& path) const
+    const json& object(const json& parent, const char* key, const Path& path) const
     {
         auto it = parent.find(key);
         if (it == parent.end())
@@ -37,7 +80,7 @@ public:
             fail(join(path, key), "must be a JSON object");
         return *it;
     }
-    std::string string(const json& obj, const char* key, const std::string& path) const
+    std::string string(const json& obj, const char* key, const Path& path) const
     {
         auto it = obj.find(key);
         if (it == obj.end())
@@ -46,7 +89,7 @@ public:
             fail(join(path, key), "must be a string");
         return it->get<std::string>();
     }
-    std::optional<std::string> optString(const json& obj, const char* key, const std::string& path) const
+    std::optional<std::string> optString(const json& obj, const char* key, const Path& path) const
     {
         auto it = obj.find(key);
         if (it == obj.end() || it->is_null())
@@ -55,7 +98,7 @@ public:
             fail(join(path, key), "must be a string or null");
         return it->get<std::string>();
     }
-    bool boolean(const json& obj, const char* key, const std::string& path, bool fallback) const
+    bool boolean(const json& obj, const char* key, const Path& path, bool fallback) const
     {
         auto it = obj.find(key);
         if (it == obj.end() || it->is_null())
@@ -64,7 +107,7 @@ public:
             fail(join(path, key), "must be true or false");
         return it->get<bool>();
     }
-    std::int64_t integer(const json& obj, const char* key, const std::string& path) const
+    std::int64_t integer(const json& obj, const char* key, const Path& path) const
     {
         auto it = obj.find(key);
         if (it == obj.end())
@@ -73,7 +116,7 @@ public:
             fail(join(path, key), "must be an integer");
         return it->get<std::int64_t>();
     }
-    const json& array(const json& obj, const char* key, const std::string& path) const
+    const json& array(const json& obj, const char* key, const Path& path) const
     {
         auto it = obj.find(key);
         if (it == obj.end())
@@ -82,13 +125,13 @@ public:
             fail(join(path, key), "must be a JSON array");
         return *it;
     }
-    std::string type(const json& obj, const std::string& path) const
+    std::string type(const json& obj, const Path& path) const
     {
         if (!obj.is_object())
             fail(path, "must be a JSON object");
         return string(obj, "type", path);
     }
-    char32_t singleChar(const json& obj, const char* key, const std::string& path) const
+    char32_t singleChar(const json& obj, const char* key, const Path& path) const
     {
         const std::string s = string(obj, key, path);
         const std::u32string u = utf8::toUtf32(s);
@@ -96,17 +139,46 @@ public:
             fail(join(path, key), "must be exactly one character");
         return u[0];
     }
-    static std::string join(const std::string& path, const std::string& key)
+    static Path join(const Path& path, std::string_view key) { return path.child(key); }
+    static Path index(const Path& path, std::size_t i) { return path.at(i); }
+
+    // Counts one more component of a kind, refusing more than kMaxComponents in the file.
+    void countComponent(std::size_t& count, const char* kind, const Path& path) const
     {
-        return path.empty() ? key : path + "." + key;
+        if (++count > kMaxComponents)
+            fail(path, std::string("more than ") + std::to_string(kMaxComponents) + " " + kind +
+                           " (nested Sequences included); the limit is " + std::to_string(kMaxComponents));
     }
-    static std::string index(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+    // A Sequence's list, refused up front when longer than the limit.
+    const json& sequenceList(const json& obj, const char* key, const Path& path, const char* kind) const
+    {
+        const json& list = array(obj, key, path);
+        if (list.size() > kMaxComponents)
+            fail(join(path, key), "a Sequence of " + std::to_string(list.size()) + " " + kind +
+                                      "; the limit is " + std::to_string(kMaxComponents));
+        return list;
+    }
+    // A token id of a post-processor: an integer that names a token of the vocabulary.
+    std::int32_t tokenId(const json& v, const Path& field, const Tokenizer::Impl& impl) const
+    {
+        if (!v.is_number_integer())
+            fail(field, "token ids must be integers");
+        const bool tooBig = v.is_number_unsigned() && v.get<std::uint64_t>() > 0x7FFFFFFFu;
+        const std::int64_t id = tooBig ? INT64_MAX : v.get<std::int64_t>();
+        const bool known = id >= 0 && id <= INT32_MAX &&
+                           (impl.model->idToToken(static_cast<std::int32_t>(id)) ||
+                            impl.added.byId(static_cast<std::int32_t>(id)));
+        if (!known)
+            fail(field, "token id " + (tooBig ? v.dump() : std::to_string(id)) +
+                            " is not in the vocabulary (ids must name a token of the model or an added token)");
+        return static_cast<std::int32_t>(id);
+    }
 
     // {"String": s} or {"Regex": r}
-    Regex pattern(const json& obj, const std::string& path) const
+    Regex pattern(const json& obj, const Path& path) const
     {
         const json& p = object(obj, "pattern", path);
-        const std::string where = join(path, "pattern");
+        const std::string where = join(path, "pattern").str();
         if (auto it = p.find("String"); it != p.end() && it->is_string())
             return Regex::literal(it->get<std::string>(), where);
         if (auto it = p.find("Regex"); it != p.end() && it->is_string()) {
@@ -119,23 +191,25 @@ public:
         fail(where, "must be {\"String\": ...} or {\"Regex\": ...}");
     }
 
-    std::unique_ptr<Normalizer> normalizer(const json& n, const std::string& path) const;
-    std::unique_ptr<PreTokenizer> preTokenizer(const json& p, const std::string& path, bool rawBytes, bool last,
+    std::unique_ptr<Normalizer> normalizer(const json& n, const Path& path) const;
+    std::unique_ptr<PreTokenizer> preTokenizer(const json& p, const Path& path, bool rawBytes, bool last,
                                                bool& byteLevel) const;
-    std::unique_ptr<Decoder> decoder(const json& d, const std::string& path) const;
-    std::unique_ptr<PostProcessor> postProcessor(const json& p, const std::string& path, const Tokenizer::Impl& impl) const;
-    std::unique_ptr<BpeModel> model(const json& m, const std::string& path, TokenizerJson& streamed) const;
+    std::unique_ptr<Decoder> decoder(const json& d, const Path& path) const;
+    std::unique_ptr<PostProcessor> postProcessor(const json& p, const Path& path, const Tokenizer::Impl& impl) const;
+    std::unique_ptr<BpeModel> model(const json& m, const Path& path, TokenizerJson& streamed) const;
     std::vector<AddedToken> addedTokens(const json& root) const;
 
 private:
     const std::string& source_;
+    mutable std::size_t normalizers_ = 0, preTokenizers_ = 0, postProcessors_ = 0, decoders_ = 0;
 };
 
-std::unique_ptr<Normalizer> Loader::normalizer(const json& n, const std::string& path) const
+std::unique_ptr<Normalizer> Loader::normalizer(const json& n, const Path& path) const
 {
+    countComponent(normalizers_, "normalizers", path);
     const std::string t = type(n, path);
     if (t == "Sequence") {
-        const json& list = array(n, "normalizers", path);
+        const json& list = sequenceList(n, "normalizers", path, "normalizers");
         std::vector<std::unique_ptr<Normalizer>> steps;
         for (std::size_t i = 0; i < list.size(); ++i)
             steps.push_back(normalizer(list[i], index(join(path, "normalizers"), i)));
@@ -153,12 +227,13 @@ std::unique_ptr<Normalizer> Loader::normalizer(const json& n, const std::string&
     unsupported(join(path, "type"), "the normalizer \"" + t + "\"");
 }
 
-std::unique_ptr<PreTokenizer> Loader::preTokenizer(const json& p, const std::string& path, bool rawBytes, bool last,
+std::unique_ptr<PreTokenizer> Loader::preTokenizer(const json& p, const Path& path, bool rawBytes, bool last,
                                                    bool& byteLevel) const
 {
+    countComponent(preTokenizers_, "pre-tokenizers", path);
     const std::string t = type(p, path);
     if (t == "Sequence") {
-        const json& list = array(p, "pretokenizers", path);
+        const json& list = sequenceList(p, "pretokenizers", path, "pre-tokenizers");
         std::vector<std::unique_ptr<PreTokenizer>> steps;
         for (std::size_t i = 0; i < list.size(); ++i)
             steps.push_back(preTokenizer(list[i], index(join(path, "pretokenizers"), i), rawBytes,
@@ -204,11 +279,12 @@ std::unique_ptr<PreTokenizer> Loader::preTokenizer(const json& p, const std::str
     unsupported(join(path, "type"), "the pre-tokenizer \"" + t + "\"");
 }
 
-std::unique_ptr<Decoder> Loader::decoder(const json& d, const std::string& path) const
+std::unique_ptr<Decoder> Loader::decoder(const json& d, const Path& path) const
 {
+    countComponent(decoders_, "decoders", path);
     const std::string t = type(d, path);
     if (t == "Sequence") {
-        const json& list = array(d, "decoders", path);
+        const json& list = sequenceList(d, "decoders", path, "decoders");
         std::vector<std::unique_ptr<Decoder>> steps;
         for (std::size_t i = 0; i < list.size(); ++i)
             steps.push_back(decoder(list[i], index(join(path, "decoders"), i)));
@@ -237,19 +313,20 @@ std::unique_ptr<Decoder> Loader::decoder(const json& d, const std::string& path)
     unsupported(join(path, "type"), "the decoder \"" + t + "\"");
 }
 
-std::unique_ptr<PostProcessor> Loader::postProcessor(const json& p, const std::string& path,
+std::unique_ptr<PostProcessor> Loader::postProcessor(const json& p, const Path& path,
                                                      const Tokenizer::Impl& impl) const
 {
+    countComponent(postProcessors_, "post-processors", path);
     const std::string t = type(p, path);
     auto pairToken = [&](const char* key) {
-        const std::string field = join(path, key);
+        const Path field = join(path, key);
         auto it = p.find(key);
         if (it == p.end() || !it->is_array() || it->size() != 2 || !(*it)[0].is_string() || !(*it)[1].is_number_integer())
             fail(field, "must be [\"token\", id]");
-        return static_cast<std::int32_t>((*it)[1].get<std::int64_t>());
+        return tokenId((*it)[1], field.at(1), impl);
     };
     if (t == "Sequence") {
-        const json& list = array(p, "processors", path);
+        const json& list = sequenceList(p, "processors", path, "post-processors");
         std::vector<std::unique_ptr<PostProcessor>> steps;
         for (std::size_t i = 0; i < list.size(); ++i)
             steps.push_back(postProcessor(list[i], index(join(path, "processors"), i), impl));
@@ -259,25 +336,27 @@ std::unique_ptr<PostProcessor> Loader::postProcessor(const json& p, const std::s
         return std::make_unique<ByteLevelPostProcessor>(boolean(p, "trim_offsets", path, true),
                                                         boolean(p, "add_prefix_space", path, true));
     if (t == "TemplateProcessing") {
-        const std::string singlePath = join(path, "single");
+        const Path singlePath = join(path, "single");
         auto it = p.find("single");
         if (it == p.end())
             fail(path, "missing field \"single\"");
         const json* specials = nullptr;
         if (auto s = p.find("special_tokens"); s != p.end() && s->is_object())
             specials = &*s;
-        auto specialIds = [&](const std::string& name, const std::string& field) {
+        auto specialIds = [&](const std::string& name, const Path& field) {
             std::vector<std::int32_t> ids;
             if (specials) {
                 if (auto s = specials->find(name); s != specials->end()) {
+                    const Path specialsPath = join(path, "special_tokens");
+                    const Path tokenPath = join(specialsPath, name);
                     auto idsIt = s->find("ids");
                     if (idsIt == s->end() || !idsIt->is_array())
-                        fail(join(join(path, "special_tokens"), name), "needs an \"ids\" array");
-                    for (const auto& v : *idsIt) {
-                        if (!v.is_number_integer())
-                            fail(join(join(path, "special_tokens"), name), "\"ids\" must hold integers");
-                        ids.push_back(static_cast<std::int32_t>(v.get<std::int64_t>()));
-                    }
+                        fail(tokenPath, "needs an \"ids\" array");
+                    if (idsIt->size() > kMaxTemplateItems)
+                        fail(join(tokenPath, "ids"), std::to_string(idsIt->size()) + " ids; the limit is " +
+                                                         std::to_string(kMaxTemplateItems));
+                    for (std::size_t k = 0; k < idsIt->size(); ++k)
+                        ids.push_back(tokenId((*idsIt)[k], index(join(tokenPath, "ids"), k), impl));
                     return ids;
                 }
             }
@@ -286,6 +365,9 @@ std::unique_ptr<PostProcessor> Loader::postProcessor(const json& p, const std::s
         std::vector<TemplatePostProcessor::Item> items;
         if (it->is_string()) { // "[CLS] $A [SEP]"
             std::string s = it->get<std::string>();
+            if (s.size() > 16 * kMaxTemplateItems)
+                fail(singlePath, "a template of " + std::to_string(s.size()) + " characters; the limit is " +
+                                     std::to_string(16 * kMaxTemplateItems));
             std::size_t pos = 0;
             while (pos < s.size()) {
                 const std::size_t end = std::min(s.find(' ', pos), s.size());
@@ -303,9 +385,12 @@ std::unique_ptr<PostProcessor> Loader::postProcessor(const json& p, const std::s
                     items.push_back({false, specialIds(piece, singlePath)});
             }
         } else if (it->is_array()) {
+            if (it->size() > kMaxTemplateItems)
+                fail(singlePath, "a template of " + std::to_string(it->size()) + " items; the limit is " +
+                                     std::to_string(kMaxTemplateItems));
             for (std::size_t i = 0; i < it->size(); ++i) {
                 const json& item = (*it)[i];
-                const std::string field = index(singlePath, i);
+                const Path field = index(singlePath, i);
                 if (item.contains("Sequence"))
                     items.push_back({true, {}});
                 else if (auto sp = item.find("SpecialToken"); sp != item.end() && sp->is_object())
@@ -335,7 +420,7 @@ std::unique_ptr<PostProcessor> Loader::postProcessor(const json& p, const std::s
     unsupported(join(path, "type"), "the post-processor \"" + t + "\"");
 }
 
-std::unique_ptr<BpeModel> Loader::model(const json& m, const std::string& path, TokenizerJson& streamed) const
+std::unique_ptr<BpeModel> Loader::model(const json& m, const Path& path, TokenizerJson& streamed) const
 {
     auto present = [&](const char* key) {
         auto it = m.find(key);
@@ -376,7 +461,7 @@ std::unique_ptr<BpeModel> Loader::model(const json& m, const std::string& path, 
     vocab.reserve(streamed.vocab.size());
     for (auto& [token, id] : streamed.vocab) {
         if (id < 0 || id > 100'000'000)
-            fail(join(path, "vocab") + "[\"" + token + "\"]", "token id " + std::to_string(id) + " is out of range");
+            fail(join(path, "vocab").str() + "[\"" + token + "\"]", "token id " + std::to_string(id) + " is out of range");
         vocab.emplace_back(std::move(token), static_cast<std::int32_t>(id));
     }
     streamed.vocab = {};
@@ -405,7 +490,8 @@ std::vector<AddedToken> Loader::addedTokens(const json& root) const
         fail("added_tokens", "must be a JSON array");
     for (std::size_t i = 0; i < it->size(); ++i) {
         const json& t = (*it)[i];
-        const std::string field = index("added_tokens", i);
+        const Path root("added_tokens");
+        const Path field = index(root, i);
         if (!t.is_object())
             fail(field, "must be a JSON object");
         AddedToken a;
@@ -431,6 +517,10 @@ std::shared_ptr<const Tokenizer::Impl> loadTokenizerJson(std::string_view text, 
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
         throw Error("the file is empty: not a tokenizer.json", {.file = source});
     TokenizerJson parsed = readTokenizerJson(text);
+    if (parsed.tooDeep)
+        throw Error("arrays and objects nest more than " + std::to_string(kMaxJsonDepth) +
+                        " levels deep; the limit is " + std::to_string(kMaxJsonDepth),
+                    {.file = source});
     if (parsed.syntaxError) {
         const std::size_t at = parsed.syntaxError->second;
         const bool truncated = at >= text.size();

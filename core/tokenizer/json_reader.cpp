@@ -53,6 +53,10 @@ public:
 
     bool start_object(std::size_t) override
     {
+        if (frames_.size() >= kMaxJsonDepth) {
+            out_.tooDeep = true;
+            return false;
+        }
         if (mode() != Mode::None && mode() != Mode::Model) {
             badEntry();
             frames_.push_back({nullptr, true, Mode::Skip});
@@ -91,6 +95,10 @@ public:
     }
     bool start_array(std::size_t) override
     {
+        if (frames_.size() >= kMaxJsonDepth) {
+            out_.tooDeep = true;
+            return false;
+        }
         if (mode() == Mode::Merges) {
             pair_.clear();
             frames_.push_back({nullptr, false, Mode::MergePair});
@@ -215,7 +223,7 @@ TokenizerJson readTokenizerJson(std::string_view text)
     out.merges.reserve(text.size() / 40);
     Reader reader(out);
     json::sax_parse(text.begin(), text.end(), &reader);
-    if (out.syntaxError)
+    if (out.syntaxError || out.tooDeep)
         out.root = nullptr;
     return out;
 }

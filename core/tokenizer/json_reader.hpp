@@ -14,6 +14,11 @@
 
 namespace blocklens::tok {
 
+// The deepest nesting of arrays and objects accepted (real files nest fewer than 10 levels). The
+// SAX parser keeps its own stack, and this limit keeps the DOM and the loader (which recurses into
+// nested Sequences) shallow.
+constexpr std::size_t kMaxJsonDepth = 512;
+
 struct TokenizerJson {
     nlohmann::json root;       // model.vocab / model.merges are left out when streamed
     bool vocabStreamed = false; // model.vocab was an object and is in `vocab`
@@ -24,6 +29,8 @@ struct TokenizerJson {
     std::optional<std::pair<std::string, std::string>> streamError;
     // Set when the text is not valid JSON: the parser's message and the byte where it stopped.
     std::optional<std::pair<std::string, std::size_t>> syntaxError;
+    // Set when arrays/objects nest deeper than kMaxJsonDepth (parsing stopped there).
+    bool tooDeep = false;
 };
 
 TokenizerJson readTokenizerJson(std::string_view text);

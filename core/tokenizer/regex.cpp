@@ -60,10 +60,17 @@ std::shared_ptr<const Regex::Code> compileCode(const std::string& pcrePattern, s
 {
     int err = 0;
     PCRE2_SIZE errOffset = 0;
-    // PCRE2_LITERAL does not combine with PCRE2_UCP (which a literal does not need).
-    const std::uint32_t ucp = (extraOptions & PCRE2_LITERAL) ? 0 : PCRE2_UCP;
+    // \C matches one byte, so a split could cut a UTF-8 character in two (and the piece would
+    // lose it): refused (Oniguruma, which the `tokenizers` library uses, has no such escape).
+    // PCRE2_LITERAL does not combine with these options (which a literal does not need).
+    const bool literal = (extraOptions & PCRE2_LITERAL) != 0;
+    const std::uint32_t options = literal ? 0 : PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C;
     pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pcrePattern.data()), pcrePattern.size(),
-                                     PCRE2_UTF | ucp | PCRE2_NO_UTF_CHECK | extraOptions, &err, &errOffset, nullptr);
+                                     PCRE2_UTF | options | PCRE2_NO_UTF_CHECK | extraOptions, &err, &errOffset, nullptr);
+    if (!code && err == PCRE2_ERROR_BACKSLASH_C_CALLER_DISABLED)
+        throw Error("the regular expression \"" + std::string(shownPattern) +
+                        "\" uses \\C (any one byte), which could split a UTF-8 character; it is not supported",
+                    {.item = where});
     if (!code)
         throw Error("cannot compile the regular expression \"" + std::string(shownPattern) + "\": " +
                         pcreMessage(err) + " (at offset " + std::to_string(errOffset) + " of its PCRE2 form)",

@@ -16,22 +16,35 @@
 namespace blocklens {
 namespace {
 
-// BytesToCharOffsetConverter of the library: byte offset -> index of the character holding it,
-// with a forward-moving cursor (spans arrive almost in order).
+// BytesToCharOffsetConverter of the library: byte offset -> index of the character holding it.
+// Spans arrive almost in order, but every byte-level token inside a multi-byte character starts
+// before the previous token ended, so the cursor also moves backwards: a short step back walks
+// the bytes, a long one restarts from the checkpoint (a character count recorded every kBlock
+// bytes as the cursor first passes) below the target. Each call costs O(kBlock + distance
+// moved), so converting all spans is linear in the text and the number of tokens.
 class ByteToChar {
 public:
-    explicit ByteToChar(std::string_view text) : text_(text) {}
+    explicit ByteToChar(std::string_view text) : text_(text) { checkpoints_.push_back(0); }
 
     std::size_t at(std::size_t b)
     {
-        if (b < pos_) {
-            pos_ = 0;
-            count_ = 0;
-        }
         const auto* s = reinterpret_cast<const unsigned char*>(text_.data());
+        if (b < pos_) {
+            if (pos_ - b <= kBlock) {
+                while (pos_ > b) {
+                    --pos_;
+                    count_ -= (s[pos_] & 0xC0) != 0x80;
+                }
+            } else {
+                pos_ = (b / kBlock) * kBlock;
+                count_ = checkpoints_[b / kBlock];
+            }
+        }
         while (pos_ < b) {
             count_ += (s[pos_] & 0xC0) != 0x80;
             ++pos_;
+            if (pos_ % kBlock == 0 && pos_ / kBlock == checkpoints_.size())
+                checkpoints_.push_back(count_);
         }
         return (s[b] & 0xC0) == 0x80 ? count_ - 1 : count_;
     }
@@ -56,9 +69,11 @@ public:
     }
 
 private:
+    static constexpr std::size_t kBlock = 256;
     std::string_view text_;
     std::size_t pos_ = 0;
     std::size_t count_ = 0;
+    std::vector<std::size_t> checkpoints_; // [k]: characters starting in bytes [0, k * kBlock)
 };
 
 std::string readFile(const std::filesystem::path& path)
@@ -120,12 +135,14 @@ Encoding Tokenizer::encode(std::string_view text, bool addSpecialTokens) const
 
     thread_local tok::Arena arena;
     arena.reset();
-    std::vector<tok::Piece> pieces;
+    // Per-thread buffers, as the arena's (see splitEach): freed after the call when very large.
+    thread_local std::vector<tok::Piece> pieces, next;
+    pieces.clear();
     const tok::Piece root{text, nullptr, 0, static_cast<std::uint32_t>(text.size())};
     im.added.split(root, false, pieces);
 
     if (im.normalizer || im.added.hasNormalizedTokens()) {
-        std::vector<tok::Piece> next;
+        next.clear();
         next.reserve(pieces.size());
         for (const tok::Piece& p : pieces) {
             if (p.isToken()) {
@@ -135,6 +152,7 @@ Encoding Tokenizer::encode(std::string_view text, bool addSpecialTokens) const
             im.added.split(im.normalizer ? im.normalizer->normalize(p, arena) : p, true, next);
         }
         pieces.swap(next);
+        tok::releaseIfLarge(next);
     }
     if (im.preTokenizer)
         im.preTokenizer->apply(pieces, arena);
@@ -164,6 +182,8 @@ Encoding Tokenizer::encode(std::string_view text, bool addSpecialTokens) const
             }
         }
     }
+
+    tok::releaseIfLarge(pieces);
 
     ByteToChar conv(text);
     for (TokenSpan& s : enc.spans)
