@@ -7,6 +7,8 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <ostream>
 
@@ -30,15 +32,14 @@ std::vector<std::int64_t> parseLengths(const std::string& text)
             scale = 1024;
             item.pop_back();
         }
-        try {
-            std::size_t used = 0;
-            const std::int64_t v = std::stoll(item, &used);
-            if (used != item.size() || v < 1)
-                throw 0;
-            out.push_back(v * scale);
-        } catch (...) {
+        std::int64_t v = 0;
+        const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+        if (ec == std::errc::result_out_of_range || (ec == std::errc{} && ptr == item.data() + item.size() && v > engine::kMaxRunTokens / scale))
+            throw UsageError{"--lengths: '" + text.substr(i, j - i) + "' is more than the " + std::to_string(engine::kMaxRunTokens) +
+                             " tokens a run can hold"};
+        if (ec != std::errc{} || ptr != item.data() + item.size() || v < 1)
             throw UsageError{"--lengths: '" + text.substr(i, j - i) + "' is not a length (e.g. 2k or 2048)"};
-        }
+        out.push_back(v * scale);
         i = j + 1;
     }
     if (out.empty())
@@ -74,9 +75,16 @@ Command benchTtftCommand()
                 const std::int64_t blockSize = a.integer("block-size"), question = a.integer("question"), repeats = a.integer("repeats");
                 if (blockSize < 1 || question < 1 || repeats < 1)
                     throw UsageError{"--block-size, --question and --repeats must be at least 1"};
-                const std::int64_t longest = *std::max_element(lengths.begin(), lengths.end()) + question;
+                const std::int64_t longestContext = *std::max_element(lengths.begin(), lengths.end());
+                if (question > engine::kMaxRunTokens - longestContext)
+                    throw UsageError{"--lengths and --question: " + std::to_string(longestContext) + " + " + std::to_string(question) +
+                                     " tokens are more than the " + std::to_string(engine::kMaxRunTokens) + " tokens a run can hold"};
+                const double cacheGb = a.number("cache-gb");
+                if (!std::isfinite(cacheGb) || cacheGb < 0 || cacheGb > 1e9)
+                    throw UsageError{"--cache-gb must be a finite number of GiB, 0 or more, got '" + a.value("cache-gb") + "'"};
+                const std::int64_t longest = longestContext + question;
                 const auto model = engine::Model::load(a.value("model"), readLoadOptions(a, longest));
-                const auto cacheBytes = static_cast<std::uint64_t>(a.number("cache-gb") * double(1ull << 30));
+                const auto cacheBytes = static_cast<std::uint64_t>(cacheGb * double(1ull << 30));
                 engine::BlockKvCache cache({.hostBytes = cacheBytes, .deviceBytes = cacheBytes});
                 const engine::Runner runner(model, &cache);
                 const std::int64_t vocab = model.config().vocabSize;

@@ -11,6 +11,7 @@
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <ostream>
 
@@ -61,7 +62,8 @@ Input readInput(const ArgSpec::Parsed& a, const engine::ModelConfig& config, std
         throw UsageError{"give either --blocks or --segmenter, not both"};
     const std::filesystem::path modelDir = a.value("model");
     std::optional<std::string> tokPath = a.optional("tokenizer");
-    if (!tokPath && std::filesystem::exists(modelDir / "tokenizer.json"))
+    std::error_code ec; // a link loop in tokenizer.json's place is the tokenizer loader's to report
+    if (!tokPath && std::filesystem::symlink_status(modelDir / "tokenizer.json", ec).type() != std::filesystem::file_type::not_found)
         tokPath = (modelDir / "tokenizer.json").string();
     if (tokPath) {
         in.tokenizer = Tokenizer::fromFile(*tokPath);
@@ -175,9 +177,19 @@ Command compareCommand()
                 const std::int64_t maxNew = a.integer("max-new-tokens");
                 if (maxNew < 0)
                     throw UsageError{"--max-new-tokens must not be negative"};
+                if (maxNew > engine::kMaxRunTokens)
+                    throw UsageError{"--max-new-tokens must be at most " + std::to_string(engine::kMaxRunTokens) +
+                                     " (the tokens a run can hold), got " + a.value("max-new-tokens")};
+                const double temperature = a.number("temperature");
+                if (!std::isfinite(temperature) || temperature < 0)
+                    throw UsageError{"--temperature must be a finite number, 0 or more, got '" + a.value("temperature") + "'"};
                 const auto config = engine::ModelConfig::fromFile(std::filesystem::path(a.value("model")) / "config.json");
                 const Input in = readInput(a, config, io.err);
                 const auto n = static_cast<std::int64_t>(in.ids.size());
+                if (maxNew > engine::kMaxRunTokens - n)
+                    throw UsageError{"--max-new-tokens " + std::to_string(maxNew) + " after " + std::to_string(n) +
+                                     " prompt tokens exceeds the " + std::to_string(engine::kMaxRunTokens) +
+                                     " tokens a run can hold"};
                 const auto model = engine::Model::load(a.value("model"), readLoadOptions(a, n + maxNew));
                 const engine::Runner runner(model);
 
@@ -186,9 +198,7 @@ Command compareCommand()
                 req.blocks = engine::normalizeBlocks(in.blocks, n);
                 req.logits = engine::LogitsWanted::LastBlock;
                 req.maxNewTokens = maxNew;
-                req.temperature = a.number("temperature");
-                if (req.temperature < 0)
-                    throw UsageError{"--temperature must not be negative"};
+                req.temperature = temperature;
                 req.seed = static_cast<std::uint64_t>(a.integer("seed"));
                 if (config.eosTokenId)
                     req.stopToken = static_cast<std::int32_t>(*config.eosTokenId);

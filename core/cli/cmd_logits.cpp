@@ -48,7 +48,10 @@ Command logitsCommand()
                 }
                 const auto n = static_cast<std::int64_t>(req.ids.size());
 
-                const auto model = engine::Model::load(a.value("model"), readLoadOptions(a, n));
+                // Every position's logits are kept: [n, vocab] floats count in the memory check.
+                auto load = readLoadOptions(a, n);
+                load.logitRows = n;
+                const auto model = engine::Model::load(a.value("model"), load);
                 const engine::Runner runner(model);
                 engine::RunResult r;
                 for (std::int64_t i = 0; i < runs; ++i)

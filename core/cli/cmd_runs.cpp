@@ -2,6 +2,7 @@
 #include "cli/command.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
+#include "util/json_input.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,9 @@ json optionalJson(const std::optional<T>& v)
 
 json parsedOrString(const std::string& text)
 {
+    // Stored parameters are JSON the store checked; anything else (or too deep) shows as text.
+    if (findExcessiveJsonNesting(text))
+        return json(text);
     const auto j = json::parse(text, nullptr, false);
     return j.is_discarded() ? json(text) : j;
 }

@@ -1,6 +1,7 @@
 #include "document/dataset.hpp"
 
 #include "util/error.hpp"
+#include "util/json_input.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -61,16 +62,8 @@ Document parseDatasetRecord(std::string_view line, std::int64_t lineNumber, cons
                             const LoadOptions& options)
 {
     const ErrorContext where{.file = fileName, .line = lineNumber};
-    json obj;
-    try {
-        obj = json::parse(line);
-    } catch (const json::parse_error& e) {
-        // nlohmann's message names the byte inside the line; keep that, drop its prefix.
-        std::string what = e.what();
-        if (const auto p = what.find("parse error"); p != std::string::npos)
-            what = what.substr(p);
-        throw Error("not valid JSON: " + what, where);
-    }
+    // nlohmann's message names the column inside the line: no byte offset of our own.
+    const json obj = parseJsonInput(line, where, "not valid JSON", std::nullopt);
     if (!obj.is_object())
         throw Error("each line must be a JSON object", where);
 

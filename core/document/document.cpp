@@ -83,8 +83,10 @@ std::string readFileBytes(const std::filesystem::path& path, std::uintmax_t maxB
 {
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
-    if (ec || !std::filesystem::exists(status))
+    if (status.type() == std::filesystem::file_type::not_found)
         throw Error("no such file", {.file = path.string()});
+    if (ec) // a symbolic link loop, a component that is not a directory, no permission...
+        throw Error("cannot examine the file: " + ec.message(), {.file = path.string()});
     if (std::filesystem::is_directory(status))
         throw Error("is a directory, not a file", {.file = path.string()});
     const auto size = std::filesystem::file_size(path, ec);

@@ -166,7 +166,8 @@ std::shared_ptr<const CutMarkerScorer> loadCutMarkerScorer(const std::filesystem
                                                            CutMarkerOptions options)
 {
     const auto tokenizerPath = directory / "tokenizer.json";
-    if (!std::filesystem::exists(tokenizerPath))
+    std::error_code ec;
+    if (std::filesystem::symlink_status(tokenizerPath, ec).type() == std::filesystem::file_type::not_found)
         throw Error("the cut-marker segmenter needs the checkpoint's tokenizer.json (with the <cut j> tokens)",
                     {.file = tokenizerPath.string()});
     auto model = std::make_shared<const TokenClassifier>(TokenClassifier::load(directory, load));

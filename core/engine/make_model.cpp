@@ -1,5 +1,6 @@
 #include "engine/make_model.hpp"
 
+#include "engine/memory.hpp"
 #include "engine/safetensors.hpp"
 #include "util/error.hpp"
 
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 namespace blocklens::engine {
@@ -148,7 +150,23 @@ std::vector<std::filesystem::path> makeModel(const MakeModelOptions& o, const st
     const ModelConfig& c = o.config;
     // Round-trip the config through the parser so make-model never writes one it cannot read.
     (void)ModelConfig::fromJson(c.toJson(), "generated config.json");
+    // Sizes up front, before the tensor list (a billion layers are billions of entries) or a byte
+    // is written: the checkpoint must fit on the disk, and loading it must fit in this machine's
+    // memory by the same estimate the model panel and Model::load use.
+    const MemoryEstimate need = estimateMemory(c, c.dtype, 1);
+    checkFits(need, availableHostMemory().value_or(std::numeric_limits<std::uint64_t>::max()), "this machine",
+              "a " + std::to_string(c.numLayers) + "-layer model in " + std::string(toString(c.dtype)));
     std::error_code ec;
+    {
+        fs::path existing = dir; // the disk the checkpoint goes to: the nearest existing ancestor
+        while (!existing.empty() && fs::symlink_status(existing, ec).type() == fs::file_type::not_found)
+            existing = existing.has_parent_path() && existing.parent_path() != existing ? existing.parent_path() : fs::path();
+        const auto space = fs::space(existing.empty() ? fs::path(".") : existing, ec);
+        if (!ec && need.weightBytes > space.available)
+            throw Error("the checkpoint needs about " + formatBytes(need.weightBytes) + " of disk but only " +
+                            formatBytes(space.available) + " is free there; use fewer layers or smaller sizes",
+                        {.file = dir.string()});
+    }
     fs::create_directories(dir, ec);
     if (ec)
         throw Error("cannot create directory: " + ec.message(), {.file = dir.string()});

@@ -5,26 +5,57 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <initializer_list>
+#include <limits>
 #include <sstream>
 
 namespace blocklens::engine {
+namespace {
 
-MemoryEstimate estimateMemory(const ModelConfig& c, DType compute, std::int64_t tokens)
+constexpr std::uint64_t kSaturated = std::numeric_limits<std::uint64_t>::max();
+
+std::uint64_t u64(std::int64_t v) { return v > 0 ? static_cast<std::uint64_t>(v) : 0; }
+
+std::uint64_t mul(std::initializer_list<std::uint64_t> factors)
+{
+    std::uint64_t out = 1;
+    for (const auto f : factors) {
+        if (f == 0)
+            return 0;
+        out = out > kSaturated / f ? kSaturated : out * f;
+    }
+    return out;
+}
+
+std::uint64_t add(std::initializer_list<std::uint64_t> terms)
+{
+    std::uint64_t out = 0;
+    for (const auto t : terms)
+        out = t > kSaturated - out ? kSaturated : out + t;
+    return out;
+}
+
+} // namespace
+
+std::uint64_t MemoryEstimate::totalBytes() const { return add({weightBytes, kvBytes, activationBytes}); }
+
+MemoryEstimate estimateMemory(const ModelConfig& c, DType compute, std::int64_t tokens, std::int64_t logitRows)
 {
     MemoryEstimate e;
     const std::uint64_t bytes = byteSize(compute);
     e.tokens = tokens;
-    e.weightBytes = static_cast<std::uint64_t>(c.parameterCount()) * bytes;
-    e.kvBytesPerToken = 2ull * static_cast<std::uint64_t>(c.numLayers * c.kvDim()) * bytes;
-    e.kvBytes = e.kvBytesPerToken * static_cast<std::uint64_t>(tokens);
+    e.weightBytes = mul({u64(c.parameterCount()), bytes});
+    e.kvBytesPerToken = mul({2, u64(c.numLayers), u64(c.numKvHeads), u64(c.headDim), bytes});
+    e.kvBytes = mul({e.kvBytesPerToken, u64(tokens)});
     // One forward pass over `tokens` tokens holds a few hidden-sized buffers, the MLP's gate and up
     // outputs, one chunk of attention scores (fp32, queries processed 1024 at a time) and the
-    // logits of the last token (fp32). Logits of every position are extra (the caller's choice).
-    const auto t = static_cast<std::uint64_t>(tokens);
-    const std::uint64_t hidden = 4 * t * static_cast<std::uint64_t>(std::max(c.hiddenSize, c.qDim())) * bytes;
-    const std::uint64_t mlp = 3 * t * static_cast<std::uint64_t>(c.intermediateSize) * bytes;
-    const std::uint64_t scores = static_cast<std::uint64_t>(c.numHeads) * std::min<std::uint64_t>(t, 1024) * t * 4;
-    e.activationBytes = hidden + mlp + scores + static_cast<std::uint64_t>(c.vocabSize) * 4;
+    // logits of the last token (fp32); logits of more positions are the caller's choice.
+    const std::uint64_t t = u64(tokens);
+    const std::uint64_t hidden = mul({4, t, u64(std::max(c.hiddenSize, c.numHeads * c.headDim)), bytes});
+    const std::uint64_t mlp = mul({3, t, u64(c.intermediateSize), bytes});
+    const std::uint64_t scores = mul({u64(c.numHeads), std::min<std::uint64_t>(t, 1024), t, 4});
+    const std::uint64_t logits = logitRows > 1 ? mul({2, u64(logitRows), u64(c.vocabSize), 4}) : mul({u64(c.vocabSize), 4});
+    e.activationBytes = add({hidden, mlp, scores, logits});
     return e;
 }
 

@@ -9,17 +9,24 @@
 
 namespace blocklens::engine {
 
+// The most tokens one run may hold (token ids and positions are 32-bit); anything above is refused
+// before any arithmetic on it can overflow.
+inline constexpr std::int64_t kMaxRunTokens = 2147483647;
+
+// Every figure saturates at UINT64_MAX instead of wrapping, so absurd sizes (a billion layers, a
+// vocabulary of 2^40) read as "does not fit" rather than as a small number.
 struct MemoryEstimate {
     std::uint64_t weightBytes = 0;      // parameters in the compute dtype
     std::uint64_t kvBytesPerToken = 0;  // K and V of every layer for one token
     std::uint64_t kvBytes = 0;          // for `tokens` tokens
-    std::uint64_t activationBytes = 0;  // the largest transient buffers of one forward pass
-    std::uint64_t totalBytes() const { return weightBytes + kvBytes + activationBytes; }
+    std::uint64_t activationBytes = 0;  // the largest transient buffers of one forward pass + logits kept
+    std::uint64_t totalBytes() const;
     std::int64_t tokens = 0;
 };
 
-// `tokens`: the longest sequence a run will hold (prompt + generated tokens).
-MemoryEstimate estimateMemory(const ModelConfig& config, DType compute, std::int64_t tokens);
+// `tokens`: the longest sequence a run will hold (prompt + generated tokens). `logitRows`: how
+// many positions' logits the caller keeps (fp32, counted twice: the tensor and its host copy).
+MemoryEstimate estimateMemory(const ModelConfig& config, DType compute, std::int64_t tokens, std::int64_t logitRows = 1);
 
 // MemAvailable from /proc/meminfo (bytes); nullopt where unknown.
 std::optional<std::uint64_t> availableHostMemory();

@@ -24,6 +24,7 @@ struct LoadOptions {
     std::string device = "cpu";                // "cpu", "cuda", "cuda:N"
     std::optional<DType> dtype;                // compute dtype; default f32 on CPU, the checkpoint's on CUDA
     std::int64_t maxTokens = 4096;             // longest sequence planned, for the memory check
+    std::int64_t logitRows = 1;                // positions whose logits the caller keeps (memory check)
     std::optional<std::uint64_t> memoryBudget; // bytes; default: what the device has free
 };
 

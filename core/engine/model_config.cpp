@@ -1,16 +1,21 @@
 #include "engine/model_config.hpp"
 
+#include "document/document.hpp"
 #include "util/error.hpp"
+#include "util/json_input.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-#include <iterator>
+#include <cmath>
+#include <limits>
 
 namespace blocklens::engine {
 namespace {
 
 using json = nlohmann::json;
+
+constexpr std::int64_t kMaxSize = 2147483647;
+constexpr double kHuge = 1e300; // an upper bound that only excludes infinity
 
 struct Reader {
     const json& j;
@@ -21,13 +26,20 @@ struct Reader {
         return Error(message, {.file = source, .item = field});
     }
     bool has(const char* k) const { return j.contains(k) && !j[k].is_null(); }
+    // Sizes and counts: positive, and at most 2^31 - 1 (tensor dimensions and token positions are
+    // 32-bit; larger values are typos or hostile and would overflow the size arithmetic).
     std::int64_t integer(const char* k) const
     {
         if (!has(k))
             throw error(k, "missing (required)");
-        if (!j[k].is_number_integer() || j[k].get<std::int64_t>() <= 0)
-            throw error(k, "must be a positive integer, got " + j[k].dump());
-        return j[k].get<std::int64_t>();
+        const json& v = j[k];
+        if (!v.is_number_integer())
+            throw error(k, "must be a positive integer, got " + v.dump());
+        if (v.is_number_unsigned() ? v.get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxSize) : v.get<std::int64_t>() > kMaxSize)
+            throw error(k, "must be at most " + std::to_string(kMaxSize) + ", got " + v.dump());
+        if (v.get<std::int64_t>() <= 0)
+            throw error(k, "must be a positive integer, got " + v.dump());
+        return v.get<std::int64_t>();
     }
     std::int64_t integerOr(const char* k, std::int64_t fallback) const { return has(k) ? integer(k) : fallback; }
     double number(const json& obj, const char* k, double fallback, const std::string& where) const
@@ -37,6 +49,15 @@ struct Reader {
         if (!obj[k].is_number())
             throw error(where + k, "must be a number, got " + obj[k].dump());
         return obj[k].get<double>();
+    }
+    // A finite number strictly between low and high, else an error stating the rule in words.
+    double numberIn(const json& obj, const char* k, double fallback, const std::string& where, double low, double high,
+                    const char* rule) const
+    {
+        const double v = number(obj, k, fallback, where);
+        if (!std::isfinite(v) || !(v > low) || !(v < high))
+            throw error(where + k, std::string("must be ") + rule + ", got " + obj[k].dump());
+        return v;
     }
     bool boolean(const char* k, bool fallback) const
     {
@@ -75,11 +96,12 @@ RopeConfig readRope(const Reader& r)
     }
     if (params && !params->is_object())
         throw r.error(where.substr(0, where.size() - 1), "must be an object, got " + params->dump());
-    rope.theta = r.number(r.j, "rope_theta", 10000.0, "");
+    // theta <= 1 makes the inverse frequencies theta^(-2i/d) 1 or larger (1e-320 makes them
+    // infinite): every position would rotate alike or to NaN.
+    constexpr const char* kThetaRule = "a finite number greater than 1 (the RoPE base, typically 10000 to 1000000)";
+    rope.theta = r.numberIn(r.j, "rope_theta", 10000.0, "", 1.0, kHuge, kThetaRule);
     if (params)
-        rope.theta = r.number(*params, "rope_theta", rope.theta, where);
-    if (rope.theta <= 0)
-        throw r.error("rope_theta", "must be positive");
+        rope.theta = r.numberIn(*params, "rope_theta", rope.theta, where, 1.0, kHuge, kThetaRule);
     if (!params)
         return rope;
     std::string type = "default";
@@ -91,15 +113,16 @@ RopeConfig readRope(const Reader& r)
     rope.type = type;
     if (type == "default")
         return rope;
-    rope.factor = r.number(*params, "factor", 1.0, where);
-    if (rope.factor <= 0)
-        throw r.error(where + "factor", "must be positive");
+    rope.factor = r.numberIn(*params, "factor", 1.0, where, 0.0, kHuge, "a finite positive number");
     if (type == "linear")
         return rope;
     if (type == "llama3") {
-        rope.lowFreqFactor = r.number(*params, "low_freq_factor", 1.0, where);
-        rope.highFreqFactor = r.number(*params, "high_freq_factor", 4.0, where);
-        const double orig = r.number(*params, "original_max_position_embeddings", 8192.0, where);
+        rope.lowFreqFactor = r.numberIn(*params, "low_freq_factor", 1.0, where, 0.0, kHuge, "a finite positive number");
+        rope.highFreqFactor = r.numberIn(*params, "high_freq_factor", 4.0, where, 0.0, kHuge, "a finite positive number");
+        const double orig = r.numberIn(*params, "original_max_position_embeddings", 8192.0, where, 0.0, kMaxSize + 1.0,
+                                       "a positive number of positions below 2^31");
+        if (orig < 1)
+            throw r.error(where + "original_max_position_embeddings", "must be at least 1");
         rope.originalMaxPositions = static_cast<std::int64_t>(orig);
         if (rope.highFreqFactor <= rope.lowFreqFactor)
             throw r.error(where + "high_freq_factor", "must be larger than low_freq_factor");
@@ -132,6 +155,17 @@ std::optional<Architecture> parseArchitecture(std::string_view name)
 
 std::int64_t ModelConfig::parameterCount() const
 {
+    // Absurd sizes (each field may be up to 2^31 - 1) would overflow int64: estimate in double
+    // first and saturate; below 2^62 every partial sum of the exact count fits.
+    {
+        const double h = static_cast<double>(hiddenSize), q = static_cast<double>(qDim()), kv = static_cast<double>(kvDim());
+        const double i = static_cast<double>(intermediateSize);
+        const double layer = 2 * h * q + 2 * h * kv + 3 * h * i + 2 * (q + kv + i) + 3 * h + 2.0 * static_cast<double>(headDim);
+        const double total = static_cast<double>(vocabSize) * (h + 1) * 2 + static_cast<double>(numLabels) * (h + 1) +
+                             static_cast<double>(numLayers) * layer + h;
+        if (!(total < 0x1p62))
+            return std::numeric_limits<std::int64_t>::max();
+    }
     const std::int64_t h = hiddenSize;
     std::int64_t layer = h * qDim() + 2 * h * kvDim() + qDim() * h + 3 * h * intermediateSize + 2 * h;
     if (qkvBias) layer += qDim() + 2 * kvDim();
@@ -145,12 +179,7 @@ std::int64_t ModelConfig::parameterCount() const
 
 ModelConfig ModelConfig::fromJson(std::string_view text, const std::string& source)
 {
-    json j;
-    try {
-        j = json::parse(text);
-    } catch (const json::parse_error& e) {
-        throw Error(std::string("not valid JSON: ") + e.what(), {.file = source, .byteOffset = static_cast<std::int64_t>(e.byte)});
-    }
+    const json j = parseJsonInput(text, {.file = source});
     if (!j.is_object())
         throw Error("not a JSON object", {.file = source});
     const Reader r{j, source};
@@ -190,7 +219,9 @@ ModelConfig ModelConfig::fromJson(std::string_view text, const std::string& sour
     if (c.headDim % 2 != 0)
         throw r.error("head_dim", "must be even for RoPE, got " + std::to_string(c.headDim));
     c.maxPositions = r.integerOr("max_position_embeddings", 0);
-    c.rmsNormEps = r.number(j, "rms_norm_eps", 1e-6, "");
+    // The epsilon under the RMSNorm square root: zero or negative gives NaN or infinity for a
+    // zero row; 1 or more drowns the activations.
+    c.rmsNormEps = r.numberIn(j, "rms_norm_eps", 1e-6, "", 0.0, 1.0, "a finite number between 0 and 1 (exclusive, typically 1e-6 or 1e-5)");
     c.rope = readRope(r);
     if (r.has("partial_rotary_factor") && r.number(j, "partial_rotary_factor", 1.0, "") != 1.0)
         throw r.error("partial_rotary_factor", "partial RoPE is not supported");
@@ -242,11 +273,7 @@ ModelConfig ModelConfig::fromJson(std::string_view text, const std::string& sour
 
 ModelConfig ModelConfig::fromFile(const std::filesystem::path& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(std::filesystem::exists(path) ? "cannot read" : "no such file", {.file = path.string()});
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return fromJson(text, path.string());
+    return fromJson(readFileBytes(path, kMaxFileBytes), path.string());
 }
 
 std::string ModelConfig::toJson() const

@@ -63,6 +63,7 @@ struct ModelConfig {
     // Throws Error naming `sourceName` and the field that is missing, wrong or unsupported.
     static ModelConfig fromJson(std::string_view json, const std::string& sourceName = "config.json");
     static ModelConfig fromFile(const std::filesystem::path& path);
+    static constexpr std::uintmax_t kMaxFileBytes = 64ull << 20; // published configs are a few KB
 
     // config.json in the published form (top-level rope_theta / rope_scaling, torch_dtype).
     std::string toJson() const;

@@ -1,10 +1,11 @@
 #include "engine/npy.hpp"
 
+#include "document/document.hpp"
 #include "util/error.hpp"
 
 #include <cstring>
 #include <fstream>
-#include <iterator>
+#include <limits>
 #include <string>
 
 namespace blocklens::engine {
@@ -46,10 +47,7 @@ void writeNpy(const std::filesystem::path& path, std::span<const float> data, st
 
 NpyArray readNpy(const std::filesystem::path& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error("no such file", {.file = path.string()});
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string bytes = readFileBytes(path, std::numeric_limits<std::uintmax_t>::max());
     auto fail = [&](const std::string& m) { return Error(m, {.file = path.string()}); };
     if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
         throw fail("not a .npy file");

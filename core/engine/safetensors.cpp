@@ -1,6 +1,8 @@
 #include "engine/safetensors.hpp"
 
+#include "document/document.hpp"
 #include "util/error.hpp"
+#include "util/json_input.hpp"
 #include "util/sha256.hpp"
 
 #include <nlohmann/json.hpp>
@@ -119,13 +121,7 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path)
     impl->header = std::string_view(reinterpret_cast<const char*>(impl->base) + 8, headerLen);
     const std::uint64_t dataSize = impl->size - impl->dataStart;
 
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(impl->header);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw fileError(path, std::string("header is not valid JSON: ") + e.what(), {},
-                        static_cast<std::int64_t>(8 + std::min<std::uint64_t>(e.byte, headerLen)));
-    }
+    const nlohmann::json j = parseJsonInput(impl->header, {.file = path.string()}, "header is not valid JSON", 8);
     if (!j.is_object())
         throw fileError(path, "header is not a JSON object", {}, 8);
     for (const auto& [name, v] : j.items()) {
@@ -183,10 +179,20 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path)
     }
     std::sort(impl->tensors.begin(), impl->tensors.end(),
               [](const TensorInfo& a, const TensorInfo& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
+    // In offset order every tensor that holds bytes must start at or after the end of the one
+    // with bytes before it. Empty tensors hold nothing and are skipped: compared with their
+    // neighbour only, one placed inside another tensor's range hid the overlap around it.
+    const TensorInfo* previous = nullptr; // the last tensor with bytes so far
     for (std::size_t i = 0; i < impl->tensors.size(); ++i) {
         const auto& t = impl->tensors[i];
-        if (i > 0 && t.begin < impl->tensors[i - 1].end && t.bytes() > 0)
-            throw fileError(path, "data overlaps tensor '" + impl->tensors[i - 1].name + "'", t.name);
+        if (t.bytes() > 0) {
+            if (previous && t.begin < previous->end)
+                throw fileError(path, "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
+                                          ") overlap those of tensor '" + previous->name + "' [" +
+                                          std::to_string(previous->begin) + ", " + std::to_string(previous->end) + ")",
+                                t.name, static_cast<std::int64_t>(impl->dataStart + t.begin));
+            previous = &t;
+        }
         impl->byName[t.name] = i;
     }
     return SafetensorsFile(std::move(impl));
@@ -242,22 +248,29 @@ std::vector<float> SafetensorsFile::toFloat(const TensorInfo& t) const
 
 // ---- checkpoint directories ------------------------------------------------------------------
 
+void requireModelDirectory(const std::filesystem::path& directory)
+{
+    namespace fs = std::filesystem;
+    std::error_code ec; // the throwing overloads would print a raw filesystem_error
+    const auto status = fs::status(directory, ec);
+    if (status.type() == fs::file_type::not_found)
+        throw fileError(directory, "no such directory");
+    if (ec)
+        throw fileError(directory, "cannot examine the model directory: " + ec.message());
+    if (status.type() != fs::file_type::directory)
+        throw fileError(directory, "not a directory (a model is a directory with config.json and *.safetensors)");
+}
+
 CheckpointFiles CheckpointFiles::open(const std::filesystem::path& directory)
 {
     namespace fs = std::filesystem;
     CheckpointFiles c;
     c.directory_ = directory;
-    if (!fs::is_directory(directory))
-        throw fileError(directory, fs::exists(directory) ? "not a directory" : "no such directory");
+    requireModelDirectory(directory);
+    std::error_code ec;
     const fs::path index = directory / "model.safetensors.index.json";
-    if (fs::exists(index)) {
-        std::ifstream in(index, std::ios::binary);
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(in);
-        } catch (const nlohmann::json::parse_error& e) {
-            throw fileError(index, std::string("not valid JSON: ") + e.what(), {}, static_cast<std::int64_t>(e.byte));
-        }
+    if (fs::symlink_status(index, ec).type() != fs::file_type::not_found) {
+        const nlohmann::json j = parseJsonInput(readFileBytes(index, kMaxHeaderBytes), {.file = index.string()});
         if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
             throw fileError(index, "no weight_map object", "weight_map");
         std::map<std::string, std::size_t> shardIndex;
@@ -269,7 +282,7 @@ CheckpointFiles CheckpointFiles::open(const std::filesystem::path& directory)
                 throw fileError(index, "shard '" + shard + "' is not a plain file name", name);
             auto it = shardIndex.find(shard);
             if (it == shardIndex.end()) {
-                if (!fs::exists(directory / shard))
+                if (fs::symlink_status(directory / shard, ec).type() == fs::file_type::not_found)
                     throw fileError(index, "shard '" + shard + "' named here does not exist", name);
                 c.files_.push_back(SafetensorsFile::open(directory / shard));
                 it = shardIndex.emplace(shard, c.files_.size() - 1).first;
@@ -281,11 +294,13 @@ CheckpointFiles CheckpointFiles::open(const std::filesystem::path& directory)
         return c;
     }
     fs::path single = directory / "model.safetensors";
-    if (!fs::exists(single)) {
+    if (fs::symlink_status(single, ec).type() == fs::file_type::not_found) {
         std::vector<fs::path> found;
-        for (const auto& e : fs::directory_iterator(directory))
-            if (e.path().extension() == ".safetensors")
-                found.push_back(e.path());
+        for (fs::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec))
+            if (it->path().extension() == ".safetensors")
+                found.push_back(it->path());
+        if (ec)
+            throw fileError(directory, "cannot list the model directory: " + ec.message());
         if (found.size() != 1)
             throw fileError(directory, found.empty()
                                            ? "no model.safetensors or model.safetensors.index.json in this directory"

@@ -67,6 +67,10 @@ private:
     std::shared_ptr<const Impl> impl_;
 };
 
+// Throws Error naming `directory` unless it is a directory (links followed): "no such directory",
+// "not a directory", or why it cannot be examined (a symbolic link loop, no permission).
+void requireModelDirectory(const std::filesystem::path& directory);
+
 // All tensors of a checkpoint directory, across shards.
 class CheckpointFiles {
 public:

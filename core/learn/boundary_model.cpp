@@ -2,6 +2,7 @@
 
 #include "document/document.hpp"
 #include "util/error.hpp"
+#include "util/json_input.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -202,14 +203,7 @@ BoundaryModel BoundaryModel::load(const std::filesystem::path& path)
     if (std::filesystem::is_directory(path, ec))
         throw Error("is a directory; expected the model file (learned.json) inside it", {.file = path.string()});
     const std::string bytes = readFileBytes(path, 64ull << 20);
-    json j;
-    try {
-        j = json::parse(bytes);
-    } catch (const json::parse_error& e) {
-        throw Error(std::string("not valid JSON: ") + e.what(),
-                    {.file = path.string(), .byteOffset = static_cast<std::int64_t>(e.byte)});
-    }
-    return fromJson(j, path.string());
+    return fromJson(parseJsonInput(bytes, {.file = path.string()}), path.string());
 }
 
 ojson BoundaryModel::toJson() const

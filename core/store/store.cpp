@@ -1,6 +1,7 @@
 // Opening, creating and upgrading a workspace file; info and integrity checks.
 #include "store/schema.hpp"
 #include "store/store_impl.hpp"
+#include "util/json_input.hpp"
 #include "version.hpp"
 
 #include <nlohmann/json.hpp>
@@ -54,8 +55,8 @@ std::string boundariesToJson(const std::vector<Boundary>& boundaries)
 std::vector<Boundary> boundariesFromJson(const std::string& text, const ErrorContext& where)
 {
     std::vector<Boundary> out;
+    const auto j = parseJsonInput(text, where, "stored boundaries are damaged", std::nullopt);
     try {
-        const auto j = nlohmann::json::parse(text);
         for (const auto& b : j)
             out.push_back({b.at(0).get<std::size_t>(), b.at(1).get<int>()});
     } catch (const nlohmann::json::exception& e) {

@@ -1,5 +1,6 @@
 // Evaluations, inference runs, aggregated metrics, tags and notes, and tables for export.
 #include "store/store_impl.hpp"
+#include "util/json_input.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -37,14 +38,10 @@ std::string jsonObject(const std::string& text, const std::string& what, const E
 {
     if (text.empty())
         return "{}";
-    try {
-        const auto j = nlohmann::json::parse(text);
-        if (!j.is_object())
-            throw Error(what + " must be a JSON object", ctx);
-        return j.dump();
-    } catch (const nlohmann::json::parse_error& e) {
-        throw Error(what + " is not valid JSON: " + e.what(), ctx);
-    }
+    const auto j = parseJsonInput(text, ctx, what + " is not valid JSON", std::nullopt);
+    if (!j.is_object())
+        throw Error(what + " must be a JSON object", ctx);
+    return j.dump();
 }
 
 constexpr const char* kRunColumns =

@@ -1,5 +1,6 @@
 // Segmentation versions, annotation edits with undo/redo by replay, history and diffs.
 #include "store/store_impl.hpp"
+#include "util/json_input.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -164,14 +165,10 @@ std::string checkedJsonObject(const std::string& text, const char* what, const E
 {
     if (text.empty())
         return "{}";
-    try {
-        const auto j = nlohmann::json::parse(text);
-        if (!j.is_object())
-            throw Error(std::string(what) + " must be a JSON object", ctx);
-        return j.dump();
-    } catch (const nlohmann::json::parse_error& e) {
-        throw Error(std::string(what) + " is not valid JSON: " + e.what(), ctx);
-    }
+    const auto j = parseJsonInput(text, ctx, std::string(what) + " is not valid JSON", std::nullopt);
+    if (!j.is_object())
+        throw Error(std::string(what) + " must be a JSON object", ctx);
+    return j.dump();
 }
 
 } // namespace

@@ -113,6 +113,8 @@ BpeModel::BpeModel(const std::vector<std::pair<std::string, std::int32_t>>& voca
                    const std::string& source)
     : options_(std::move(options)), serial_(gNextSerial.fetch_add(1))
 {
+    if (vocab.empty()) // no token could ever be produced (and "ids go up to -1" would say nothing)
+        throw Error("the BPE vocabulary is empty: a tokenizer needs at least one token", {.file = source, .item = "model.vocab"});
     vocab_.reserve(vocab.size());
     std::int32_t maxId = -1;
     for (const auto& [token, id] : vocab) {

@@ -1,5 +1,7 @@
 #include "tokenizer/json_reader.hpp"
 
+#include "util/json_input.hpp"
+
 namespace blocklens::tok {
 namespace {
 
@@ -219,6 +221,11 @@ private:
 TokenizerJson readTokenizerJson(std::string_view text)
 {
     TokenizerJson out;
+    // The loader walks the DOM recursively (nested Sequence components): bound the depth first.
+    if (const auto deep = findExcessiveJsonNesting(text)) {
+        out.syntaxError = std::pair{jsonNestingMessage(), *deep};
+        return out;
+    }
     out.vocab.reserve(text.size() / 64);
     out.merges.reserve(text.size() / 40);
     Reader reader(out);

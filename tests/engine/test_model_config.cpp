@@ -149,6 +149,34 @@ private Q_SLOTS:
         QTest::newRow("not json") << QString::fromStdString("{\"model_type\": ") << "cfg.json: byte ";
         QTest::newRow("negative") << QString::fromStdString(configWith("llama", "\"head_dim\": -4"))
                                   << "head_dim: must be a positive integer, got -4";
+        // Values that parse but make no sense (issue 16: they gave all-NaN logits with exit 0).
+        const char* epsRule = "rms_norm_eps: must be a finite number between 0 and 1 (exclusive";
+        QTest::newRow("eps negative") << QString::fromStdString(configWith("llama", "\"rms_norm_eps\": -1")) << epsRule;
+        QTest::newRow("eps zero") << QString::fromStdString(configWith("llama", "\"rms_norm_eps\": 0")) << epsRule;
+        QTest::newRow("eps one") << QString::fromStdString(configWith("llama", "\"rms_norm_eps\": 1.0")) << epsRule;
+        const char* thetaRule = "rope_theta: must be a finite number greater than 1";
+        QTest::newRow("theta denormal") << QString::fromStdString(configWith("llama", "\"rope_theta\": 1e-320")) << thetaRule;
+        QTest::newRow("theta below one") << QString::fromStdString(configWith("llama", "\"rope_theta\": 0.5")) << thetaRule;
+        QTest::newRow("theta in rope_parameters")
+            << QString::fromStdString(configWith("llama", "\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": -3}"))
+            << "rope_parameters.rope_theta: must be a finite number greater than 1";
+        QTest::newRow("factor negative")
+            << QString::fromStdString(configWith("llama", "\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": -2}"))
+            << "rope_scaling.factor: must be a finite positive number, got -2";
+        QTest::newRow("llama3 original positions")
+            << QString::fromStdString(configWith("llama", "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8, "
+                                                          "\"original_max_position_embeddings\": 1e300}"))
+            << "rope_scaling.original_max_position_embeddings: must be a positive number of positions below 2^31";
+        QTest::newRow("size too large") << QString::fromStdString(configWith("llama", "\"head_dim\": 4294967296"))
+                                        << "head_dim: must be at most 2147483647, got 4294967296";
+        // 100,000 nested arrays as a value (dump() in the error message overflowed the stack).
+        const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+        QTest::newRow("nested vocab_size") << QString::fromStdString("{\"model_type\": \"llama\", \"vocab_size\": " + deep + "}")
+                                           << "cfg.json: byte 549: not valid JSON: nesting deeper than 512 levels of arrays and objects";
+        QTest::newRow("nested rope_scaling") << QString::fromStdString(configWith("llama", "\"rope_scaling\": " + deep))
+                                             << "not valid JSON: nesting deeper than 512 levels";
+        QTest::newRow("nested hidden_act") << QString::fromStdString(configWith("llama", "\"hidden_act\": " + deep))
+                                           << "not valid JSON: nesting deeper than 512 levels";
     }
     void errors()
     {
@@ -178,6 +206,30 @@ private Q_SLOTS:
         }
         checkFits(e, 1ull << 40, "cpu", "x"); // fits: no throw
         QVERIFY(availableHostMemory().value_or(0) > 0);
+    }
+
+    void absurdSizesSaturate()
+    {
+        // Each field at its largest allowed value: the counts saturate instead of wrapping to
+        // something small that would pass the memory check.
+        ModelConfig c = defaultConfig(Architecture::Llama, 2147483647, 2147483647, 1, 1, 2147483647, 2147483647, 2147483646);
+        QCOMPARE(c.parameterCount(), std::numeric_limits<std::int64_t>::max());
+        const auto e = estimateMemory(c, DType::F32, 2147483647, 2147483647);
+        QCOMPARE(e.totalBytes(), std::numeric_limits<std::uint64_t>::max());
+        QVERIFY(e.kvBytes > (1ull << 62));
+        bool refused = false;
+        try {
+            checkFits(e, 1ull << 50, "cpu", "x");
+        } catch (const Error&) {
+            refused = true;
+        }
+        QVERIFY(refused);
+        // Just below saturation the count is still exact (Llama 3 8B, as in memoryEstimate).
+        QCOMPARE(defaultConfig(Architecture::Llama, 32, 4096, 32, 8, 128256, 14336, 128).parameterCount(), std::int64_t(8030261248));
+        // Logits of every position count when kept.
+        const auto small = defaultConfig(Architecture::Llama, 1, 8, 1, 1, 1000, 32, 8);
+        QCOMPARE(estimateMemory(small, DType::F32, 100, 100).activationBytes - estimateMemory(small, DType::F32, 100).activationBytes,
+                 std::uint64_t(2 * 100 * 1000 * 4 - 1000 * 4));
     }
 
     void flops()

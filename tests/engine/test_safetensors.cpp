@@ -133,7 +133,22 @@ private Q_SLOTS:
         QTest::newRow("overlap")
             << QByteArray::fromStdString(rawFile("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},"
                                                  " \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", f32x2))
-            << "data overlaps tensor";
+            << "b: data_offsets [4, 8) overlap those of tensor 'a' [0, 8)";
+        // An empty tensor between two that overlap hid them when only neighbours were compared.
+        QTest::newRow("overlap around an empty tensor")
+            << QByteArray::fromStdString(rawFile("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},"
+                                                 " \"e\": {\"dtype\": \"F32\", \"shape\": [0], \"data_offsets\": [4, 4]},"
+                                                 " \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [4, 12]}}",
+                                                 std::string(12, '\0')))
+            << "b: data_offsets [4, 12) overlap those of tensor 'a' [0, 8)";
+        // 100,000 nested arrays (dump() and copies of them overflowed the stack).
+        const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+        QTest::newRow("nested metadata")
+            << QByteArray::fromStdString(rawFile("{\"__metadata__\": {\"k\": " + deep + "}}", ""))
+            << "byte 541: header is not valid JSON: nesting deeper than 512 levels";
+        QTest::newRow("nested shape")
+            << QByteArray::fromStdString(rawFile("{\"w\": {\"dtype\": \"F32\", \"shape\": " + deep + ", \"data_offsets\": [0, 8]}}", f32x2))
+            << "header is not valid JSON: nesting deeper than 512 levels";
         QTest::newRow("huge header length") << QByteArray("\xff\xff\xff\xff\xff\0\0\0{}", 10) << "implausible";
     }
     void badFiles()

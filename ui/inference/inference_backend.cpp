@@ -4,6 +4,7 @@
 #include "engine/model.hpp"
 #include "engine/run_record.hpp"
 #include "engine/runner.hpp"
+#include "engine/safetensors.hpp"
 #include "inference/inference_worker.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
@@ -96,12 +97,16 @@ void InferenceBackend::load(quint64 id, const LoadJob& job, std::stop_token stop
         // The tokenizer first: a model without a usable one can still run ids, but a broken or
         // mismatched tokenizer.json is an error the user should see now.
         std::optional<Tokenizer> tokenizer;
-        if (!std::filesystem::is_directory(dir))
-            throw Error(std::filesystem::exists(dir) ? "not a model directory" : "no such directory", {.file = dir.string()});
-        if (!std::filesystem::exists(dir / "config.json"))
+        // error_code overloads: a symbolic link loop is a one-line Error, not a filesystem_error.
+        engine::requireModelDirectory(dir);
+        std::error_code ec;
+        auto present = [&](const char* name) {
+            return std::filesystem::symlink_status(dir / name, ec).type() != std::filesystem::file_type::not_found;
+        };
+        if (!present("config.json"))
             throw Error("no config.json in the model directory", {.file = dir.string()});
         const auto config = engine::ModelConfig::fromFile(dir / "config.json");
-        if (std::filesystem::exists(dir / "tokenizer.json")) {
+        if (present("tokenizer.json")) {
             tokenizer = Tokenizer::fromFile(dir / "tokenizer.json");
             if (static_cast<std::int64_t>(tokenizer->vocabSize()) > config.vocabSize)
                 throw Error("the tokenizer has " + std::to_string(tokenizer->vocabSize()) + " tokens but the model's vocabulary has only " +

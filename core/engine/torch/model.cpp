@@ -1,23 +1,21 @@
 #include "engine/torch/model_impl.hpp"
 
+#include "document/document.hpp"
 #include "engine/safetensors.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
-
-#include <fstream>
-#include <iterator>
 
 namespace blocklens::engine {
 
 Model Model::load(const std::filesystem::path& directory, const LoadOptions& options, const Progress& progress)
 {
     const auto configPath = directory / "config.json";
-    if (!std::filesystem::is_directory(directory))
-        throw Error(std::filesystem::exists(directory) ? "not a model directory" : "no such directory", {.file = directory.string()});
-    std::ifstream in(configPath, std::ios::binary);
-    if (!in)
+    requireModelDirectory(directory);
+    std::error_code ec;
+    if (std::filesystem::symlink_status(configPath, ec).type() == std::filesystem::file_type::not_found)
         throw Error("no config.json in the model directory", {.file = directory.string()});
-    const std::string configText((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // readFileBytes refuses a directory or a link loop in config.json's place with a one-line error.
+    const std::string configText = readFileBytes(configPath, ModelConfig::kMaxFileBytes);
 
     auto impl = std::make_shared<Impl>();
     impl->directory = directory;
@@ -32,7 +30,7 @@ Model Model::load(const std::filesystem::path& directory, const LoadOptions& opt
     impl->dtype = dtype;
 
     // Memory first: nothing is read if it cannot fit.
-    impl->memory = estimateMemory(impl->config, dtype, options.maxTokens);
+    impl->memory = estimateMemory(impl->config, dtype, options.maxTokens, options.logitRows);
     std::uint64_t available = 0;
     if (options.memoryBudget)
         available = *options.memoryBudget;

@@ -4,10 +4,12 @@
 #include "engine/torch/block_kv_cache_impl.hpp"
 #include "engine/torch/kernels_bridge.hpp"
 #include "engine/torch/model_impl.hpp"
+#include "engine/memory.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <random>
 #include <tuple>
 
@@ -30,6 +32,28 @@ std::vector<float> toVector(const at::Tensor& t)
 {
     const at::Tensor c = t.to(at::kFloat).contiguous().cpu();
     return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+// A run whose logits hold NaN or infinity has no meaningful result (a config.json with a nonsense
+// epsilon or RoPE base, broken weights): fail instead of handing back NaNs and greedy token 0.
+// One reduction over [rows, vocab]: cheap next to the forward pass that made them.
+Error nonFiniteLogits(const std::string& where, const std::filesystem::path& model)
+{
+    return Error("the model's logits for " + where +
+                     " contain NaN or infinity: its weights or config.json values (rms_norm_eps, rope_theta, ...) are not usable",
+                 {.file = model.string()});
+}
+
+void requireFinite(const at::Tensor& logits, const std::string& where, const std::filesystem::path& model)
+{
+    if (!at::isfinite(logits).all().item<bool>())
+        throw nonFiniteLogits(where, model);
+}
+
+void requireFinite(const std::vector<float>& logits, const std::string& where, const std::filesystem::path& model)
+{
+    if (!std::all_of(logits.begin(), logits.end(), [](float v) { return std::isfinite(v); }))
+        throw nonFiniteLogits(where, model);
 }
 
 } // namespace
@@ -106,6 +130,12 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                         {.item = "ids"});
     if (req.maxNewTokens < 0)
         throw Error("must not be negative", {.item = "max-new-tokens"});
+    if (req.maxNewTokens > kMaxRunTokens - n) // n + maxNewTokens sizes the KV buffer below
+        throw Error(std::to_string(req.maxNewTokens) + " new tokens after " + std::to_string(n) +
+                        " prompt tokens exceed the " + std::to_string(kMaxRunTokens) + " tokens a run can hold",
+                    {.item = "max-new-tokens"});
+    if (!std::isfinite(req.temperature) || req.temperature < 0)
+        throw Error("must be a finite number, 0 or more", {.item = "temperature"});
     const std::vector<std::int64_t> blocks = normalizeBlocks(req.blocks, n);
     const std::int64_t last = blocks.back();
     const auto window = c.slidingWindow;
@@ -257,8 +287,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     // The first generated token: the last position's logits.
     const at::Tensor& tail = hidden.back();                              // [rows, hidden]
     at::Tensor lastLogits = tf.logits(tail.narrow(0, tail.size(0) - 1, 1)); // [1, vocab]
-    if (!(req.temperature >= 0))
-        throw Error("must not be negative", {.item = "temperature"});
+    requireFinite(lastLogits, "the last prompt position", impl.directory);
     std::mt19937_64 rng(req.seed);
     // The next token from a logits row [1, vocab]: argmax, or a draw at the temperature.
     auto pick = [&](const at::Tensor& row) {
@@ -292,12 +321,14 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         out.firstRow = last;
         out.rows = n - last;
         out.values = toVector(tf.logits(h));
+        requireFinite(out.values, "the logits asked for", impl.directory);
         break;
     }
     case LogitsWanted::All:
         out.firstRow = 0;
         out.rows = n;
         out.values = toVector(tf.logits(hidden.size() == 1 ? hidden.front() : at::cat(hidden, 0)));
+        requireFinite(out.values, "the logits asked for", impl.directory);
         break;
     }
 
@@ -342,7 +373,9 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
             const at::Tensor one = at::tensor(std::vector<std::int64_t>{next}, at::TensorOptions().dtype(at::kLong)).to(device);
             const at::Tensor h = tf.forward(kv, {one, positions(fed, fed + 1, device), fed, 0});
             ++fed;
-            next = pick(tf.logits(h));
+            const at::Tensor logits = tf.logits(h);
+            requireFinite(logits, "generated token " + std::to_string(result.generated.size() + 1), impl.directory);
+            next = pick(logits);
             result.generated.push_back(next);
             if (req.onToken)
                 req.onToken(next);

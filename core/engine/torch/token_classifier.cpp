@@ -85,6 +85,11 @@ TokenLogits TokenClassifier::classify(std::span<const std::int32_t> ids) const
     const at::Tensor logits = at::linear(hidden, head_->weight, head_->bias)   // [n, labels]
                                   .to(at::TensorOptions().dtype(at::kFloat).device(at::kCPU))
                                   .contiguous();
+    // As the runner does: NaN or infinite scores are no result (broken weights or config values).
+    if (!at::isfinite(logits).all().item<bool>())
+        throw Error("the model's token-classification logits contain NaN or infinity: its weights or config.json values "
+                    "are not usable",
+                    {.file = model_.directory().string()});
     TokenLogits out;
     out.rows = n;
     out.labels = logits.size(1);
