@@ -1,5 +1,6 @@
 #include "cli/args.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -33,7 +34,10 @@ namespace {
 constexpr std::size_t kHelpColumn = 24; // where option descriptions start
 } // namespace
 
-std::string wrap(const std::string& text, std::size_t firstWidth, std::size_t width, std::size_t indent)
+namespace {
+
+// One paragraph (no '\n') broken at spaces; see wrap().
+std::string wrapParagraph(const std::string& text, std::size_t firstWidth, std::size_t width, std::size_t indent)
 {
     std::string out, line;
     std::size_t limit = firstWidth;
@@ -48,6 +52,32 @@ std::string wrap(const std::string& text, std::size_t firstWidth, std::size_t wi
         line += (line.empty() ? "" : " ") + word;
     }
     return out + line;
+}
+
+} // namespace
+
+std::string wrap(const std::string& text, std::size_t firstWidth, std::size_t width, std::size_t indent)
+{
+    // A help text laid out by its author ("one of:\n    init ...") keeps its line breaks and
+    // each line's own indentation; only lines too long are broken further.
+    std::string out;
+    std::size_t begin = 0;
+    for (bool first = true;; first = false) {
+        const std::size_t end = text.find('\n', begin);
+        const std::string piece = text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+        if (first) {
+            out += wrapParagraph(piece, firstWidth, width, indent);
+        } else {
+            const std::size_t lead = std::min(piece.find_first_not_of(' '), piece.size());
+            const std::size_t total = width + indent;
+            const std::size_t room = total > lead + 8 ? total - lead : 8;
+            out += "\n" + (piece.size() <= total ? piece // fits: as laid out
+                                                : std::string(lead, ' ') + wrapParagraph(piece.substr(lead), room, room, lead));
+        }
+        if (end == std::string::npos)
+            return out;
+        begin = end + 1;
+    }
 }
 
 const ArgSpec::Option* ArgSpec::find(const std::string& name) const
