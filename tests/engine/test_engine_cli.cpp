@@ -243,9 +243,10 @@ private Q_SLOTS:
         QCOMPARE(j["timing"]["warm_ups"].get<int>(), 1);
         QCOMPARE(j["timing"]["repeats"].get<int>(), 5);
         QCOMPARE(j["timing"]["note"].get<std::string>(), std::string("TTFT: median of 5 runs after 1 untimed warm-up"));
-        // The medians leave the results alone: both runs still generate what was asked.
-        QCOMPARE(j["compared"]["generated_ids"].size(), std::size_t(2));
-        QCOMPARE(j["comparison"]["max_kl"].get<double>(), 0.0);
+        // The medians leave the results alone: the first timed run's generation and logits.
+        QCOMPARE(j["compared"]["generated_ids"], j["reference"]["generated_ids"]);
+        QVERIFY(!j["compared"]["generated_ids"].empty());
+        QVERIFY(j["comparison"]["max_kl"].get<double>() < 1e-9);
         QCOMPARE(runCliCapture({"compare", "--model", model.string(), "--ids", "1,2,3", "--repeats", "0"}).code, 2);
     }
 

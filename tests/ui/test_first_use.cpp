@@ -6,6 +6,7 @@
 #include "segmentation_runner.hpp"
 #include "store/store.hpp"
 #include "support/temp_files.hpp"
+#include "theme.hpp"
 #include "tokenizer/tokenizer.hpp"
 #if BLOCKLENS_WITH_TORCH
 #include "inference/inference_worker.hpp"
@@ -112,9 +113,10 @@ private Q_SLOTS:
         meta.kind = DocumentKind::SourceCode;
         view.showDocument(Document("def f():\n    return 1\n", meta), {});
         QCOMPARE(view.lineWrapMode(), QPlainTextEdit::NoWrap);
-        QVERIFY(QFontInfo(view.font()).fixedPitch());
+        QCOMPARE(view.font(), monospaceFont());
         view.showDocument(Document("Some prose that may wrap.\n"), {});
         QCOMPARE(view.lineWrapMode(), QPlainTextEdit::WidgetWidth);
+        QCOMPARE(view.font(), documentFont());
     }
 
 #if BLOCKLENS_WITH_TORCH
