@@ -76,6 +76,10 @@ void DocumentView::showDocument(const Document& doc, std::vector<Boundary> bound
         i += utf8::sequenceLength(static_cast<unsigned char>(text[i]));
     }
     grid_.reset(); // the grid of the previous document; the owner sets this one's
+    // Source code keeps its columns: a fixed-pitch font and no soft wrap (issue 15).
+    const bool code = doc.meta().kind == DocumentKind::SourceCode;
+    setFont(code ? monospaceFont() : documentFont());
+    setLineWrapMode(code ? QPlainTextEdit::NoWrap : QPlainTextEdit::WidgetWidth);
     setPlainText(QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())));
     setBoundaries(std::move(boundaries));
     moveCursor(QTextCursor::Start);
@@ -333,7 +337,7 @@ void DocumentView::paintOverlays(QPaintEvent* event)
             p.setPen(theme_.gutterText);
             p.drawText(QRectF(0, geometry.top(), viewport()->width() - 8, QFontMetricsF(small).height()),
                        Qt::AlignRight | Qt::AlignTop,
-                       tr("%1 %2").arg(blockTokens(index)).arg(QString::fromStdString(grid_->unit())));
+                       QString::fromStdString(segment::formatTokenCount(blockTokens(index), grid_->unit())));
         }
         if (!showTokens_)
             continue;

@@ -263,6 +263,7 @@ void MainWindow::showAttention(const AttentionReport& report)
     a.spans = report.spans;
     a.documentTokens = static_cast<std::int64_t>(std::min(report.spans.size(), report.ids.size()));
     a.model = inference_->model() ? inference_->model()->name : QString();
+    a.contextWarning = report.contextWarning;
     a.lastBlockGlobal = false; // the document alone: every block is encoded on its own
     try {
         a.capture = analysis::CapturedAttention(report.mass, report.blocks, static_cast<std::int64_t>(report.ids.size()));

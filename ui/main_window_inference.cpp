@@ -135,7 +135,16 @@ void MainWindow::buildInference()
     connect(session_, &AnnotationSession::boundariesChanged, rerun, qOverload<>(&QTimer::start));
     connect(inference_, &InferenceWorker::modelLoaded, this, [this](quint64, const ModelInfo& info) {
             statusBar()->showMessage(tr("Model %1 loaded on %2 in %3 ms").arg(info.name, info.device).arg(info.loadMs, 0, 'f', 0), 6000);
+            // Block sizes in the model's own tokens from now on (issue 15), not approx-tokens.
+            runner_.setTokenizerFile(info.tokenizerHash.isEmpty() ? QString() : info.directory + QStringLiteral("/tokenizer.json"));
+            if (session_->sharedDocument())
+                requestSegmentation();
         });
+    connect(inference_, &InferenceWorker::modelUnloaded, this, [this] {
+        runner_.setTokenizerFile({});
+        if (session_->sharedDocument())
+            requestSegmentation();
+    });
 }
 
 void MainWindow::loadModel(const QString& directory, const QString& device)

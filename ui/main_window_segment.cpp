@@ -4,6 +4,9 @@
 
 #include "annotation/annotation_session.hpp"
 #include "dataset_browser.hpp"
+#if BLOCKLENS_WITH_TORCH
+#include "inference/model_panel.hpp"
+#endif
 #include "metrics_panel.hpp"
 #include "score_chart.hpp"
 #include "segmenter_panel.hpp"
@@ -214,8 +217,13 @@ void MainWindow::showSegmentation(const SegmentResult& result)
         return;
     }
     lastResult_ = result;
-    if (runner_.grid() && runner_.grid()->textLength() == result.document->length())
+    if (runner_.grid() && runner_.grid()->textLength() == result.document->length()) {
         pane_->view()->setTokenGrid(runner_.grid());
+#if BLOCKLENS_WITH_TORCH
+        if (modelPanel_)
+            modelPanel_->setDocumentTokens(static_cast<qint64>(runner_.grid()->size()));
+#endif
+    }
     const auto& blocks = result.segmentation.blocks;
     segPanel_->setStatus(tr("%1 blocks in %2 ms (%3)")
                              .arg(blocks.size())

@@ -78,17 +78,45 @@ void SegmentationRunner::startNext()
     const quint64 id = next_++;
     pending_ = id;
     auto doc = queuedDoc_;
-    // The token grid depends only on the document: reuse it while the same document is shown.
+    // The token grid depends only on the document and the tokenizer: reuse it while they stay.
     std::shared_ptr<const segment::TokenGrid> grid = gridDoc_ == doc ? grid_ : nullptr;
-    watcher_.setFuture(QtConcurrent::run([this, id, doc, grid, request = queued_]() mutable {
-        if (!grid)
-            grid = std::make_shared<const segment::TokenGrid>(segment::TokenGrid::approximate(*doc));
+    watcher_.setFuture(QtConcurrent::run([this, id, doc, grid, tokenizer = tokenizer_, file = tokenizerFile_,
+                                          request = queued_]() mutable {
+        if (!grid) {
+            if (!tokenizer && !file.isEmpty()) {
+                try {
+                    tokenizer = std::make_shared<const Tokenizer>(Tokenizer::fromFile(file.toStdString()));
+                } catch (const std::exception&) {
+                    // The model's own load reports a broken tokenizer.json; sizes stay in approx-tokens.
+                }
+            }
+            grid = std::make_shared<const segment::TokenGrid>(
+                tokenizer ? segment::TokenGrid::fromEncoding(tokenizer->encode(doc->text()), doc->length(), std::string(segment::kModelTokenUnit))
+                          : segment::TokenGrid::approximate(*doc));
+        }
         SegmentResult r = runSegmentation(doc, grid, request);
         r.request = id;
-        // Handing the grid back: written here, read on the UI thread only after finished().
-        QMetaObject::invokeMethod(this, [this, doc, grid] { gridDoc_ = doc; grid_ = grid; }, Qt::QueuedConnection);
+        // Handing the grid back: written here, read on the UI thread only after finished(). A
+        // tokenizer changed meanwhile makes this grid stale: it is not kept.
+        QMetaObject::invokeMethod(this, [this, doc, grid, tokenizer, file] {
+            if (file != tokenizerFile_)
+                return;
+            gridDoc_ = doc;
+            grid_ = grid;
+            tokenizer_ = tokenizer;
+        }, Qt::QueuedConnection);
         return r;
     }));
+}
+
+void SegmentationRunner::setTokenizerFile(const QString& path)
+{
+    if (path == tokenizerFile_)
+        return;
+    tokenizerFile_ = path;
+    tokenizer_.reset();
+    gridDoc_.reset();
+    grid_.reset();
 }
 
 void SegmentationRunner::setScorerOverride(const QString& segmenter, std::shared_ptr<const segment::Scorer> scorer)

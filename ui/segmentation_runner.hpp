@@ -49,6 +49,10 @@ public:
     void request(std::shared_ptr<const Document> doc, const SegmentRequest& request);
     bool isBusy() const { return pending_ != 0; }
     std::shared_ptr<const segment::TokenGrid> grid() const { return grid_; }
+    // Measure block sizes in this tokenizer's tokens (a loaded model's tokenizer.json, read off
+    // the UI thread on the next request); empty: approx-tokens. The next request rebuilds the grid.
+    void setTokenizerFile(const QString& path);
+    QString tokenizerFile() const { return tokenizerFile_; }
     // Every later request for `segmenter` uses this scorer (null: the built-in one again); the
     // app's retrain action puts the retrained learned model here.
     void setScorerOverride(const QString& segmenter, std::shared_ptr<const segment::Scorer> scorer);
@@ -68,6 +72,8 @@ private:
     bool hasQueued_ = false;
     std::shared_ptr<const Document> gridDoc_;
     std::shared_ptr<const segment::TokenGrid> grid_;
+    QString tokenizerFile_;
+    std::shared_ptr<const Tokenizer> tokenizer_; // read from tokenizerFile_ (null until the first request)
     std::map<QString, std::shared_ptr<const segment::Scorer>> overrides_;
 };
 

@@ -1,5 +1,6 @@
 #include "cli/args.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -29,6 +30,56 @@ ArgSpec& ArgSpec::repeated(std::string name, std::string placeholder, std::strin
     return *this;
 }
 
+namespace {
+constexpr std::size_t kHelpColumn = 24; // where option descriptions start
+} // namespace
+
+namespace {
+
+// One paragraph (no '\n') broken at spaces; see wrap().
+std::string wrapParagraph(const std::string& text, std::size_t firstWidth, std::size_t width, std::size_t indent)
+{
+    std::string out, line;
+    std::size_t limit = firstWidth;
+    std::istringstream words(text);
+    std::string word;
+    while (words >> word) {
+        if (!line.empty() && line.size() + 1 + word.size() > limit) {
+            out += line + "\n" + std::string(indent, ' ');
+            line.clear();
+            limit = width;
+        }
+        line += (line.empty() ? "" : " ") + word;
+    }
+    return out + line;
+}
+
+} // namespace
+
+std::string wrap(const std::string& text, std::size_t firstWidth, std::size_t width, std::size_t indent)
+{
+    // A help text laid out by its author ("one of:\n    init ...") keeps its line breaks and
+    // each line's own indentation; only lines too long are broken further.
+    std::string out;
+    std::size_t begin = 0;
+    for (bool first = true;; first = false) {
+        const std::size_t end = text.find('\n', begin);
+        const std::string piece = text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+        if (first) {
+            out += wrapParagraph(piece, firstWidth, width, indent);
+        } else {
+            const std::size_t lead = std::min(piece.find_first_not_of(' '), piece.size());
+            const std::size_t total = width + indent;
+            const std::size_t room = total > lead + 8 ? total - lead : 8;
+            out += "\n" + (piece.size() <= total ? piece // fits: as laid out
+                                                : std::string(lead, ' ') + wrapParagraph(piece.substr(lead), room, room, lead));
+        }
+        if (end == std::string::npos)
+            return out;
+        begin = end + 1;
+    }
+}
+
 const ArgSpec::Option* ArgSpec::find(const std::string& name) const
 {
     for (const auto& o : options_)
@@ -48,16 +99,23 @@ std::string ArgSpec::help(const std::string& program) const
         if (usage_ == command || usage_.rfind(command + " ", 0) == 0)
             usageLine = program.substr(0, space) + " " + usage_;
     }
-    out << "usage: " << usageLine << "\n\n" << summary_ << "\n";
+    out << "usage: " << wrap(usageLine, kHelpWidth - 7, kHelpWidth - 11, 11) << "\n\n"
+        << wrap(summary_, kHelpWidth, kHelpWidth, 0) << "\n";
+    // Name and description in two columns; a name too wide for its column gets a line of its own.
+    auto line = [&](const std::string& left, const std::string& help) {
+        out << "  " << left;
+        if (left.size() + 2 < kHelpColumn - 1)
+            out << std::string(kHelpColumn - 2 - left.size(), ' ');
+        else
+            out << "\n" << std::string(kHelpColumn, ' ');
+        out << wrap(help, kHelpWidth - kHelpColumn, kHelpWidth - kHelpColumn, kHelpColumn) << "\n";
+    };
     if (!positionals_.empty()) {
         out << "\narguments:\n";
         for (const auto& p : positionals_)
-            out << "  " << p.name << std::string(p.name.size() < 22 ? 22 - p.name.size() : 1, ' ') << p.help << "\n";
+            line(p.name, p.help);
     }
     out << "\noptions:\n";
-    auto line = [&](const std::string& left, const std::string& help) {
-        out << "  " << left << std::string(left.size() < 22 ? 22 - left.size() : 1, ' ') << help << "\n";
-    };
     for (const auto& o : options_) {
         std::string left = "--" + o.name + (o.takesValue ? " " + o.placeholder : "");
         std::string h = o.help;

@@ -14,6 +14,13 @@ struct UsageError {
     std::string message;
 };
 
+inline constexpr std::size_t kHelpWidth = 80; // --help fits a standard terminal
+
+// `text` broken at spaces: the first line holds at most `firstWidth` columns (it follows what is
+// already written), later ones `width` columns after an indent of `indent` spaces. A word longer
+// than a line gets a line of its own.
+std::string wrap(const std::string& text, std::size_t firstWidth, std::size_t width, std::size_t indent);
+
 class ArgSpec {
 public:
     ArgSpec(std::string usage, std::string summary) : usage_(std::move(usage)), summary_(std::move(summary)) {}

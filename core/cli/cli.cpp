@@ -4,6 +4,7 @@
 #include "util/error.hpp"
 #include "version.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <new>
@@ -17,8 +18,12 @@ void printOverview(std::ostream& out)
 {
     out << "usage: " << kProgram << " COMMAND [ARGS...] [--help]\n\n"
         << "BlockLens " << kVersion << ": explore block attention from the command line.\n\ncommands:\n";
-    for (const auto& c : allCommands())
-        out << "  " << c.name << std::string(c.name.size() < 14 ? 14 - c.name.size() : 1, ' ') << c.spec.summary() << "\n";
+    for (const auto& c : allCommands()) {
+        // Names longer than the column push its first line right; it still ends by kHelpWidth.
+        const std::size_t start = 2 + std::max<std::size_t>(14, c.name.size() + 1);
+        out << "  " << c.name << std::string(start - 2 - c.name.size(), ' ')
+            << wrap(c.spec.summary(), kHelpWidth - start, kHelpWidth - 16, 16) << "\n";
+    }
     out << "\nRun '" << kProgram << " COMMAND --help' for the options of a command.\n";
 }
 

@@ -3,6 +3,7 @@
 // blocks of context, then a short question as the last, global block).
 #include "cli/command.hpp"
 #include "cli/engine_args.hpp"
+#include "engine/fair_timing.hpp"
 #include "engine/memory.hpp"
 #include "util/error.hpp"
 
@@ -45,12 +46,6 @@ std::vector<std::int64_t> parseLengths(const std::string& text)
     if (out.empty())
         throw UsageError{"--lengths needs at least one length"};
     return out;
-}
-
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 } // namespace
@@ -114,7 +109,7 @@ Command benchTtftCommand()
                             last = runner.run(req).stats;
                             ttft.push_back(last.ttftMs);
                         }
-                        return std::pair{median(ttft), last};
+                        return std::pair{engine::medianOf(ttft), last};
                     };
                     json row;
                     row["length"] = length;

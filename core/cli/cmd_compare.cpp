@@ -3,8 +3,10 @@
 #include "cli/command.hpp"
 #include "cli/engine_args.hpp"
 #include "cli/input.hpp"
+#include "engine/fair_timing.hpp"
 #include "engine/metrics.hpp"
 #include "engine/run_record.hpp"
+#include "engine/trained_context.hpp"
 #include "segment/segmenter.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
@@ -28,6 +30,14 @@ struct Input {
     std::string segmenter;            // how the blocks were chosen
 };
 
+bool hasSegmentControl(const ArgSpec::Parsed& a)
+{
+    for (const char* name : {"target-tokens", "blocks", "num-blocks", "threshold", "depth", "min-tokens", "max-tokens"})
+        if (a.has(name))
+            return true;
+    return false;
+}
+
 std::size_t positiveSize(const ArgSpec::Parsed& a, const std::string& name)
 {
     const std::int64_t v = a.integer(name);
@@ -40,16 +50,22 @@ segment::SegmentOptions segmentOptions(const ArgSpec::Parsed& a)
 {
     using segment::Granularity;
     segment::SegmentOptions o;
-    if (int(a.has("target-tokens")) + int(a.has("num-blocks")) + int(a.has("threshold")) > 1)
-        throw UsageError{"give only one of --target-tokens, --num-blocks and --threshold"};
+    if (int(a.has("target-tokens")) + int(a.has("blocks")) + int(a.has("num-blocks")) + int(a.has("threshold")) > 1)
+        throw UsageError{"give only one of --target-tokens, --blocks and --threshold"};
     if (a.has("target-tokens"))
         o.granularity = Granularity::target(positiveSize(a, "target-tokens"));
-    else if (a.has("num-blocks"))
+    else if (a.has("blocks"))
+        o.granularity = Granularity::exactBlocks(positiveSize(a, "blocks"));
+    else if (a.has("num-blocks")) // the name before issue 15; `segment` says --blocks
         o.granularity = Granularity::exactBlocks(positiveSize(a, "num-blocks"));
     else if (a.has("threshold"))
         o.granularity = Granularity::thresholdDepth(a.number("threshold"), a.has("depth") ? static_cast<int>(a.integer("depth")) : 0);
+    if (a.has("min-tokens"))
+        o.granularity.minTokens = positiveSize(a, "min-tokens");
     if (a.has("max-tokens"))
         o.granularity.maxTokens = positiveSize(a, "max-tokens");
+    if (o.granularity.minTokens && o.granularity.maxTokens && *o.granularity.minTokens > *o.granularity.maxTokens)
+        throw UsageError{"--min-tokens exceeds --max-tokens"};
     return o;
 }
 
@@ -58,8 +74,13 @@ Input readInput(const ArgSpec::Parsed& a, const engine::ModelConfig& config, std
     Input in;
     if (a.has("input") == a.has("ids"))
         throw UsageError{"give either --input FILE or --ids LIST"};
-    if (a.has("blocks") && a.has("segmenter"))
-        throw UsageError{"give either --blocks or --segmenter, not both"};
+    // --blocks N means what it means for `segment`: exactly N blocks. Until issue 15 it took the
+    // token starts, so a list is refused with the new name rather than read as something else.
+    if (a.has("blocks") && a.value("blocks").find(',') != std::string::npos)
+        throw UsageError{"--blocks takes the number of blocks (as for segment), not a list; give token starts with --block-starts "
+                         + a.value("blocks")};
+    if (a.has("block-starts") && (a.has("segmenter") || hasSegmentControl(a)))
+        throw UsageError{"give either --block-starts or a segmenter (--segmenter, --blocks, --target-tokens, --threshold), not both"};
     const std::filesystem::path modelDir = a.value("model");
     std::optional<std::string> tokPath = a.optional("tokenizer");
     std::error_code ec; // a link loop in tokenizer.json's place is the tokenizer loader's to report
@@ -77,8 +98,10 @@ Input readInput(const ArgSpec::Parsed& a, const engine::ModelConfig& config, std
         in.ids = parseTokenIds(a.value("ids"), "ids");
         if (a.has("query"))
             throw UsageError{"--query needs --input (text); with --ids the last block is the query"};
-        in.blocks = a.has("blocks") ? parseIntegerList(a.value("blocks"), "blocks") : std::vector<std::int64_t>{0};
-        in.segmenter = a.has("blocks") ? "given" : "one block";
+        if (a.has("segmenter") || hasSegmentControl(a))
+            throw UsageError{"token ids cannot be segmented: with --ids give --block-starts LIST (or nothing: one block)"};
+        in.blocks = a.has("block-starts") ? parseIntegerList(a.value("block-starts"), "block-starts") : std::vector<std::int64_t>{0};
+        in.segmenter = a.has("block-starts") ? "given" : "one block";
         return in;
     }
     if (!in.tokenizer)
@@ -86,8 +109,8 @@ Input readInput(const ArgSpec::Parsed& a, const engine::ModelConfig& config, std
     in.doc = loadInputDocument(a.value("input"), {a.flag("replace-invalid")}, err);
     const Encoding enc = in.tokenizer->encode(in.doc->text());
     in.ids = enc.ids;
-    if (a.has("blocks")) {
-        in.blocks = parseIntegerList(a.value("blocks"), "blocks");
+    if (a.has("block-starts")) {
+        in.blocks = parseIntegerList(a.value("block-starts"), "block-starts");
         in.segmenter = "given";
     } else {
         const auto& seg = segment::findSegmenter(a.has("segmenter") ? a.value("segmenter") : std::string(segment::kDefaultSegmenter));
@@ -138,9 +161,11 @@ void record(const std::filesystem::path& db, const engine::Model& model, const I
 
 Command compareCommand()
 {
-    ArgSpec spec("compare --model DIR (--input FILE | --ids LIST) [--segmenter NAME ... | --blocks LIST] [--query TEXT] "
-                 "[--max-new-tokens N] [--modes A,B] [--device cpu|cuda] [--dtype f32|bf16] [--db PATH] [--json]",
-                 "Run one input under two attention modes (default full vs block-cached) and compare the query block.");
+    ArgSpec spec("compare --model DIR (--input FILE | --ids LIST) [--segmenter NAME ... | --block-starts LIST] [--query TEXT] "
+                 "[--max-new-tokens N] [--modes A,B] [--repeats N] [--device cpu|cuda] [--dtype f32|bf16] [--db PATH] [--json]",
+                 "Run one input under two attention modes (default full vs block-cached) and compare the query block. "
+                 "Timing: one untimed warm-up pass of the model, then each mode --repeats times (TTFT: the median). "
+                 "Blocks are numbered from #1, as in the app.");
     spec.option("model", "DIR", "Hugging Face model directory (config.json, safetensors, tokenizer.json)")
         .option("input", "FILE", "a document; encoded with the model's tokenizer.json")
         .option("ids", "LIST", "token ids instead of a document, comma-separated")
@@ -148,16 +173,19 @@ Command compareCommand()
         .option("segmenter", "NAME", "cut the document into blocks with this segmenter (default: " +
                                          std::string(segment::kDefaultSegmenter) + "; see 'blocklens-cli segmenters')")
         .option("target-tokens", "N", "segmenter: blocks of about N tokens")
-        .option("num-blocks", "N", "segmenter: exactly N blocks")
+        .option("blocks", "N", "segmenter: exactly N blocks (as for segment)")
+        .option("num-blocks", "N", "old name of --blocks")
         .option("threshold", "T", "segmenter: threshold decoder")
         .option("depth", "D", "segmenter: with --threshold, refinement depth")
+        .option("min-tokens", "N", "segmenter: minimum block size (smaller blocks join a neighbour)")
         .option("max-tokens", "N", "segmenter: hard maximum block size")
-        .option("blocks", "LIST", "token index where each block starts, instead of a segmenter")
+        .option("block-starts", "LIST", "token index where each block starts (from 0), instead of a segmenter")
         .option("query", "TEXT", "appended as the last (global) block; default: the last block of the input is the query")
         .option("max-new-tokens", "N", "continuation length under each mode", "16")
         .option("temperature", "T", "0: greedy; else sample (same seed for both modes)", "0")
         .option("seed", "S", "sampling seed", "0")
         .option("modes", "A,B", "the reference mode and the compared one", "full,block-cached")
+        .option("repeats", "N", "timed runs per mode after the warm-up; TTFT is their median", "1")
         .option("db", "PATH", "record both runs in this experiment store");
     addDeviceOptions(spec)
         .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing")
@@ -184,12 +212,18 @@ Command compareCommand()
                 if (!std::isfinite(temperature) || temperature < 0)
                     throw UsageError{"--temperature must be a finite number, 0 or more, got '" + a.value("temperature") + "'"};
                 const auto config = engine::ModelConfig::fromFile(std::filesystem::path(a.value("model")) / "config.json");
+                const std::int64_t repeats = a.integer("repeats");
+                if (repeats < 1 || repeats > 1000)
+                    throw UsageError{"--repeats must be between 1 and 1000, got " + std::to_string(repeats)};
                 const Input in = readInput(a, config, io.err);
                 const auto n = static_cast<std::int64_t>(in.ids.size());
                 if (maxNew > engine::kMaxRunTokens - n)
                     throw UsageError{"--max-new-tokens " + std::to_string(maxNew) + " after " + std::to_string(n) +
                                      " prompt tokens exceeds the " + std::to_string(engine::kMaxRunTokens) +
                                      " tokens a run can hold"};
+                const auto contextWarning = engine::trainedContextWarning(config, n + maxNew);
+                if (contextWarning)
+                    io.err << "warning: " << *contextWarning << "\n";
                 const auto model = engine::Model::load(a.value("model"), readLoadOptions(a, n + maxNew));
                 const engine::Runner runner(model);
 
@@ -203,16 +237,28 @@ Command compareCommand()
                 if (config.eosTokenId)
                     req.stopToken = static_cast<std::int32_t>(*config.eosTokenId);
                 req.tokenizerHash = in.tokenizer ? in.tokenizer->contentHash() : std::string();
-                req.mode = modes.first;
-                const engine::RunResult ra = runner.run(req);
-                req.mode = modes.second;
-                const engine::RunResult rb = runner.run(req);
+                // Both modes are timed after the same untimed warm-up; a block-cached mode starts
+                // every repeat from an empty cache (its cold TTFT), the warm one is measured after.
+                const engine::TimingProtocol timing{.warmUps = 1, .repeats = static_cast<int>(repeats)};
+                engine::warmUp(runner, req, timing);
+                auto timed = [&](engine::AttentionMode mode) {
+                    req.mode = mode;
+                    return engine::runTimed(runner, req, timing, [&] {
+                        if (mode == engine::AttentionMode::BlockCached)
+                            runner.cache().clear();
+                    });
+                };
+                const engine::RunResult ra = timed(modes.first);
+                const engine::RunResult rb = timed(modes.second);
                 // With every block now cached, the compared mode's TTFT as the paper measures it.
                 std::optional<double> warmTtft;
                 if (modes.second == engine::AttentionMode::BlockCached) {
                     req.maxNewTokens = 0;
                     req.logits = engine::LogitsWanted::None;
-                    warmTtft = runner.run(req).stats.ttftMs;
+                    std::vector<double> warm;
+                    for (std::int64_t r = 0; r < repeats; ++r)
+                        warm.push_back(runner.run(req).stats.ttftMs);
+                    warmTtft = engine::medianOf(std::move(warm));
                 }
                 const auto cmp = engine::compareRuns(ra, rb, in.ids, req.blocks.back());
                 if (a.has("db")) {
@@ -228,6 +274,10 @@ Command compareCommand()
                 j["blocks"] = req.blocks.size();
                 j["segmenter"] = in.segmenter;
                 j["query_tokens"] = n - req.blocks.back();
+                j["block_numbering"] = "from 1";
+                j["timing"] = {{"warm_ups", timing.warmUps}, {"repeats", timing.repeats}, {"note", engine::describeTiming(timing)}};
+                j["trained_context"] = config.maxPositions > 0 ? json(config.maxPositions) : json(nullptr);
+                j["beyond_trained_context"] = contextWarning.has_value();
                 j["reference"] = modeJson(modes.first, ra, in);
                 j["compared"] = modeJson(modes.second, rb, in);
                 if (warmTtft)
@@ -263,6 +313,7 @@ Command compareCommand()
                 };
                 line(na, ra, std::nullopt);
                 line(nb, rb, warmTtft);
+                io.out << "  (" << engine::describeTiming(timing) << ")\n";
                 std::snprintf(buf, sizeof buf, "  query block: mean KL %.4g (max %.4g) nats, top-1 agreement %.1f%%", cmp.meanKl, cmp.maxKl,
                               100 * cmp.top1Agreement);
                 io.out << buf;

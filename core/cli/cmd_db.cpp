@@ -231,9 +231,9 @@ Command dbCommand()
     spec.positional("ACTION", "one of:\n" + indent + "init    create the workspace (parent directories too)\n" + indent
                                   + "info    schema version, sizes and counts\n" + indent
                                   + "check   integrity_check + foreign_key_check (exit 1 on problems)\n" + indent
-                                  + "export  --dataset NAME|ID [--form F] [--original] [--reviewed-only], or\n" + indent
-                                  + "        --query NAME / --sql Q "
-                                    "[--format F]\n"
+                                  + "export  --dataset NAME|ID [--form F] [--original]\n" + indent
+                                  + "        [--reviewed-only], or --query NAME / --sql Q\n" + indent
+                                  + "        [--format F]\n"
                                   + indent + "The workspace is --db PATH, else $BLOCKLENS_DB, else\n" + indent
                                   + "$XDG_DATA_HOME/blocklens/workspace.db (~/.local/share/...).")
         .option("db", "PATH", "workspace database file")

@@ -11,12 +11,13 @@ namespace blocklens::cli {
 
 Command logitsCommand()
 {
-    ArgSpec spec("logits --model DIR --ids 1,2,3,... [--blocks 0,17,40] [--mode full|block|block-cached] "
+    ArgSpec spec("logits --model DIR --ids 1,2,3,... [--block-starts 0,17,40] [--mode full|block|block-cached] "
                  "[--device cpu|cuda] [--dtype f32|bf16] --out FILE.npy [--json]",
                  "Logits of every position of a token sequence, under full or block attention, as float32 .npy [n_tokens, vocab].");
     spec.option("model", "DIR", "Hugging Face model directory: config.json + model.safetensors (or shards + index)")
         .option("ids", "LIST", "token ids, comma-separated")
-        .option("blocks", "LIST", "token index where each block starts; the last block is the global one (default: one block)")
+        .option("block-starts", "LIST", "token index where each block starts; the last block is the global one (default: one block)")
+        .option("blocks", "LIST", "old name of --block-starts (a list; segment and compare take --blocks N, a count)")
         .option("mode", "MODE", "full, block or block-cached", "full")
         .option("out", "FILE", "where to write the logits (.npy, float32, [n_tokens, vocab])")
         .option("runs", "N", "run N times sharing the block KV cache and report the last run (warm cache)", "1")
@@ -36,8 +37,16 @@ Command logitsCommand()
                     throw UsageError{"--runs must be at least 1"};
                 engine::RunRequest req;
                 req.ids = parseTokenIds(a.value("ids"), "ids");
-                if (a.has("blocks"))
-                    req.blocks = parseIntegerList(a.value("blocks"), "blocks");
+                if (a.has("blocks") && a.has("block-starts"))
+                    throw UsageError{"give --block-starts only (--blocks is its old name)"};
+                // `--blocks N` is a count for segment and compare: a lone number here would be
+                // read as one start, so it is refused with the name that means starts.
+                if (a.has("blocks") && a.value("blocks").find(',') == std::string::npos)
+                    throw UsageError{"--blocks " + a.value("blocks") + " is ambiguous here: give where blocks start with --block-starts LIST"};
+                if (a.has("block-starts") || a.has("blocks")) {
+                    const std::string name = a.has("block-starts") ? "block-starts" : "blocks";
+                    req.blocks = parseIntegerList(a.value(name), name);
+                }
                 req.mode = *mode;
                 req.logits = engine::LogitsWanted::All;
                 if (a.has("attention-layers") != a.has("attention-out"))

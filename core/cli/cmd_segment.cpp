@@ -68,7 +68,8 @@ Command segmentCommand()
 {
     ArgSpec spec("segment FILE [--segmenter NAME] [--target-tokens N | --blocks N | --threshold T --depth D] "
                  "[--tokenizer PATH] [--db PATH] [--json]",
-                 "Cut a document into blocks: candidates -> scores -> decoder, within a hard maximum size.");
+                 "Cut a document into blocks: candidates -> scores -> decoder, within a hard maximum size. "
+                 "Blocks are numbered from #1, as in the app; begin and end count code points from 0.");
     spec.positional("FILE", "a document (text, Markdown, source code)")
         .option("segmenter", "NAME", "see 'blocklens-cli segmenters'", std::string(segment::kDefaultSegmenter));
     addSegmentOptions(spec)
@@ -105,7 +106,7 @@ Command segmentCommand()
                     j["parameters"] = params;
                     json blocks = json::array();
                     for (const auto& b : seg.blocks)
-                        blocks.push_back({{"begin", b.begin}, {"end", b.end}, {"tokens", b.tokens()},
+                        blocks.push_back({{"number", blocks.size() + 1}, {"begin", b.begin}, {"end", b.end}, {"tokens", b.tokens()},
                                           {"token_begin", b.tokenBegin}, {"token_end", b.tokenEnd}});
                     j["blocks"] = blocks;
                     j["boundaries"] = seg.boundaries();
@@ -120,7 +121,7 @@ Command segmentCommand()
                 io.out << "block\tbegin\tend\ttokens\tstarts with\n";
                 for (std::size_t i = 0; i < seg.blocks.size(); ++i) {
                     const auto& b = seg.blocks[i];
-                    io.out << i << "\t" << b.begin << "\t" << b.end << "\t" << b.tokens() << "\t" << preview(doc, b) << "\n";
+                    io.out << '#' << i + 1 << "\t" << b.begin << "\t" << b.end << "\t" << b.tokens() << "\t" << preview(doc, b) << "\n";
                 }
                 return 0;
             }};

@@ -13,7 +13,8 @@ ArgSpec& addSegmentOptions(ArgSpec& spec)
         .option("blocks", "N", "exactly N blocks (dynamic program)")
         .option("threshold", "T", "cut where the boundary score is at least T (threshold decoder)")
         .option("depth", "D", "with --threshold: split blocks over the target size again, D times")
-        .option("min-tokens", "N", "no block smaller than N tokens by choice")
+        .option("min-tokens", "N", "minimum block size: smaller blocks join a neighbour unless the maximum forbids it "
+                                   "(default: the segmenter's, see 'segmenters')")
         .option("max-tokens", "N", "hard maximum block size in tokens (never exceeded)")
         .option("regex", "PATTERN", "also allow cuts at matches of this PCRE2 pattern (multiline)");
 }

@@ -66,6 +66,48 @@ void evenSplit(std::size_t a, std::size_t b, std::size_t maxT, const TokenGrid& 
 
 } // namespace
 
+std::vector<std::size_t> enforceMinSize(const std::vector<std::size_t>& cuts, const TokenGrid& grid, const SizeLimits& limits)
+{
+    const std::size_t minT = limits.minTokens;
+    if (minT <= 1 || cuts.empty() || grid.size() == 0)
+        return cuts;
+    const std::size_t length = grid.textLength();
+    const std::size_t maxT = limits.effectiveMax(grid.size());
+    std::vector<std::size_t> kept;
+    kept.reserve(cuts.size());
+    std::size_t start = 0; // where the block being built begins
+    for (std::size_t i = 0; i < cuts.size(); ++i) {
+        const std::size_t c = cuts[i];
+        const std::size_t next = i + 1 < cuts.size() ? cuts[i + 1] : length;
+        if (grid.count(start, c) < minT) {
+            if (grid.count(start, next) <= maxT)
+                continue; // joins the next block: its closing cut goes
+            const std::size_t before = kept.size() >= 2 ? kept[kept.size() - 2] : 0;
+            if (!kept.empty() && grid.count(before, c) <= maxT) {
+                kept.back() = c; // joins the block before: its opening cut goes
+                start = c;
+                continue;
+            }
+        }
+        kept.push_back(c);
+        start = c;
+    }
+    // The last block has no next one: it joins the block before.
+    if (!kept.empty() && grid.count(kept.back(), length) < minT) {
+        const std::size_t before = kept.size() >= 2 ? kept[kept.size() - 2] : 0;
+        if (grid.count(before, length) <= maxT)
+            kept.pop_back();
+    }
+    return kept;
+}
+
+std::vector<std::size_t> enforceSizeLimits(std::vector<std::size_t> cuts, const ScoredCuts& candidates, const TokenGrid& grid,
+                                           const SizeLimits& limits)
+{
+    // Merging never passes the maximum, so the minimum goes last.
+    return enforceMinSize(enforceMaxSize(std::move(cuts), candidates, grid, limits), grid, limits);
+}
+
 std::vector<std::size_t> enforceMaxSize(std::vector<std::size_t> cuts, const ScoredCuts& candidates,
                                         const TokenGrid& grid, const SizeLimits& limits)
 {

@@ -176,7 +176,7 @@ std::vector<std::size_t> decodeDp(const ScoredCuts& cuts, const TokenGrid& grid,
 {
     const std::size_t total = grid.size();
     if (total == 0 || p.blocks == 1)
-        return enforceMaxSize({}, cuts, grid, limits);
+        return enforceSizeLimits({}, cuts, grid, limits);
     const std::size_t maxT = std::max<std::size_t>(1, limits.effectiveMax(total));
     std::size_t minT = std::clamp<std::size_t>(limits.minTokens, 1, maxT);
     const Nodes nodes = buildNodes(cuts, grid, maxT);
@@ -190,7 +190,7 @@ std::vector<std::size_t> decodeDp(const ScoredCuts& cuts, const TokenGrid& grid,
         out.reserve(nodeCuts.size());
         for (std::size_t j : nodeCuts)
             out.push_back(nodes.offset[j]);
-        return enforceMaxSize(std::move(out), cuts, grid, limits);
+        return enforceSizeLimits(std::move(out), cuts, grid, limits);
     };
 
     if (p.blocks == 0) {

@@ -28,7 +28,7 @@ std::vector<std::size_t> decodeEven(const TokenGrid& grid, std::size_t targetTok
         for (std::size_t t = step; t < total; t += step)
             push(t);
     }
-    return enforceMaxSize(std::move(out), ScoredCuts{}, grid, limits);
+    return enforceSizeLimits(std::move(out), ScoredCuts{}, grid, limits);
 }
 
 std::vector<std::size_t> decodeRecursive(const ScoredCuts& cuts, const TokenGrid& grid, std::size_t chunkTokens,
@@ -94,7 +94,7 @@ std::vector<std::size_t> decodeRecursive(const ScoredCuts& cuts, const TokenGrid
     pack(0, length, 0);
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
-    return enforceMaxSize(std::move(out), cuts, grid, limits);
+    return enforceSizeLimits(std::move(out), cuts, grid, limits);
 }
 
 } // namespace blocklens::segment

@@ -72,7 +72,7 @@ std::vector<std::size_t> decodeThreshold(const ScoredCuts& cuts, const TokenGrid
     out.reserve(chosen.size());
     for (std::size_t k : chosen)
         out.push_back(cuts.offsets[k]);
-    return enforceMaxSize(std::move(out), cuts, grid, limits);
+    return enforceSizeLimits(std::move(out), cuts, grid, limits);
 }
 
 } // namespace blocklens::segment

@@ -5,8 +5,9 @@
 //  - keep the hard maximum block size (SizeLimits::maxTokens) whatever else they are asked:
 //    enforceMaxSize() runs last and splits any larger block, at its best candidates first and,
 //    where a stretch has none, at evenly spaced token starts;
-//  - treat the minimum block size as a strong preference: they never make a block smaller than
-//    minTokens by choice, only where the text or the maximum leaves no other way.
+//  - keep the minimum block size (SizeLimits::minTokens) the same way: no block is smaller than
+//    minTokens unless the maximum leaves no other way (enforceMinSize() merges the rest; the
+//    fixed-size remainder and the recursive packer's small pieces included).
 #include "segment/candidates.hpp"
 #include "segment/token_grid.hpp"
 
@@ -78,6 +79,16 @@ std::vector<std::size_t> decodeEven(const TokenGrid& grid, std::size_t targetTok
 // first. No chunk ever exceeds chunkTokens (nor the maximum).
 std::vector<std::size_t> decodeRecursive(const ScoredCuts& cuts, const TokenGrid& grid, std::size_t chunkTokens,
                                          const SizeLimits& limits);
+
+// Merges every block smaller than limits.minTokens into the block after it, else into the one
+// before, unless the merged block would exceed the maximum. Afterwards a block under the minimum
+// has no neighbour it could join within the maximum. Never makes a block larger than the maximum
+// (or than the larger of the two it joins). Linear in the number of cuts. Input ascending.
+std::vector<std::size_t> enforceMinSize(const std::vector<std::size_t>& cuts, const TokenGrid& grid, const SizeLimits& limits);
+
+// What every decoder ends with: enforceMaxSize, then enforceMinSize.
+std::vector<std::size_t> enforceSizeLimits(std::vector<std::size_t> cuts, const ScoredCuts& candidates, const TokenGrid& grid,
+                                           const SizeLimits& limits);
 
 // Splits every block larger than limits.maxTokens (see above). Input ascending cut points.
 std::vector<std::size_t> enforceMaxSize(std::vector<std::size_t> cuts, const ScoredCuts& candidates,

@@ -153,6 +153,22 @@ bool attachableLine(std::string_view trimmed)
         || trimmed.starts_with("--") || trimmed.starts_with(";");
 }
 
+// Whether `line` is wrapped prose whose sentence goes on in the next line: a long enough line of
+// a paragraph, neither numbered nor a heading, that does not end a sentence or a clause. A number
+// at the start of the next line ("... as described in section\n7. ...") is then part of that
+// sentence, not a section number (issue 15: GPL-3 got a block starting mid-sentence there).
+bool sentenceGoesOn(const TextLayout& layout, std::size_t line)
+{
+    const LineInfo& info = layout[line];
+    if (info.blank || info.fence || info.width < 40)
+        return false;
+    const std::string_view tr = layout.trimmed(line);
+    if (numbering(tr) > 0 || atxLevel(layout.text(line), info) > 0 || isUnderline(tr))
+        return false;
+    const char last = tr.back();
+    return last != '.' && last != ':' && last != ';' && last != '!' && last != '?' && last != ')';
+}
+
 } // namespace
 
 LineShape lineShape(const TextLayout& layout, std::size_t line)
@@ -168,6 +184,8 @@ LineShape lineShape(const TextLayout& layout, std::size_t line)
     if (!info.fence && !s.underline && line + 1 < layout.size() && !layout[line + 1].blank && !layout[line + 1].fence)
         s.setext = isUnderline(layout.trimmed(line + 1)) && info.width <= 80;
     s.numbering = numbering(tr);
+    if (s.numbering > 0 && line > 0 && sentenceGoesOn(layout, line - 1))
+        s.numbering = 0;
     s.allCaps = allCaps(tr);
     const char last = tr.empty() ? ' ' : tr.back();
     s.terminalPunct = last == '.' || last == ',' || last == ';' || last == ':' || last == '!' || last == '?';

@@ -16,7 +16,8 @@ struct LineShape {
     int atxLevel = 0;           // Markdown "#".."######" heading level, outside code fences; 0: none
     bool setext = false;        // text line underlined by a following "===" or "---" line
     bool underline = false;     // this line is such an underline
-    int numbering = 0;          // parts of a leading section number: "7.1.5 Foo" 3, "7. Foo" 1; 0: none
+    int numbering = 0;          // parts of a leading section number: "7.1.5 Foo" 3, "7. Foo" 1; 0: none,
+                                // also for a number that continues the sentence of a wrapped line above
     bool allCaps = false;       // at least two cased letters, all upper case
     bool terminalPunct = false; // ends with . , ; : ! or ?
     int definitionIndent = -1;  // indentation of a definition (def, class, fn, struct ...); -1: none

@@ -114,6 +114,8 @@ Segmentation Segmenter::segment(const Document& doc, const TokenGrid& grid, cons
         throw Error("the maximum block size must be at least 1 token");
     if (!g.minTokens && limits.minTokens > limits.maxTokens)
         limits.minTokens = limits.maxTokens; // an explicit maximum wins over the default minimum
+    if (!g.minTokens && g.mode == GranularityMode::Blocks)
+        limits.minTokens = 1; // so does an explicit block count: "exactly N blocks" is what was asked
     if (limits.minTokens > limits.maxTokens)
         throw Error("the minimum block size (" + std::to_string(limits.minTokens) + ") exceeds the maximum ("
                     + std::to_string(limits.maxTokens) + ")");
@@ -208,8 +210,8 @@ Segmentation Segmenter::segment(const Document& doc, const TokenGrid& grid, cons
     }
     param("min_tokens", std::to_string(limits.minTokens));
     param("max_tokens", std::to_string(limits.maxTokens));
-    // The hard maximum, once more, whatever the decoder did.
-    result = enforceMaxSize(std::move(result), cuts, grid, limits);
+    // The minimum and the hard maximum, once more, whatever the decoder did.
+    result = enforceSizeLimits(std::move(result), cuts, grid, limits);
     return makeSegmentation(grid, result, std::move(prov));
 }
 

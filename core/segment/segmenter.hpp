@@ -97,6 +97,8 @@ private:
 std::span<const Segmenter> builtinSegmenters();
 // Throws Error naming the known segmenters.
 const Segmenter& findSegmenter(std::string_view name);
+// The default minimum block size of the structural segmenters (structural, hybrid), in tokens.
+inline constexpr std::size_t kDefaultMinTokens = 16;
 // The one the CLI uses when none is named: the best non-learned segmenter on the dev set.
 inline constexpr std::string_view kDefaultSegmenter = "hybrid";
 

@@ -48,7 +48,9 @@ std::vector<Segmenter> makeBuiltins()
     structural.threshold = 0.8;
     structural.depth = 2;
     structural.targetTokens = 1024;
-    structural.minTokens = 1;
+    // A comment line or "namespace x {" alone is no block (issue 15: util.py gave ten one-token
+    // "#" blocks): below this size a block joins its neighbour.
+    structural.minTokens = kDefaultMinTokens;
     out.emplace_back(structural);
 
     SegmenterSpec texttiling;
@@ -73,7 +75,7 @@ std::vector<Segmenter> makeBuiltins()
     hybrid.threshold = 0.8;
     hybrid.depth = 2;
     hybrid.targetTokens = 1024;
-    hybrid.minTokens = 1;
+    hybrid.minTokens = kDefaultMinTokens;
     out.emplace_back(hybrid);
 
     // The learned segmenter (core/learn): its model is read from resources/segmenters/ on first use.

@@ -108,3 +108,15 @@ std::size_t TokenGrid::snap(std::size_t offset) const noexcept
 }
 
 } // namespace blocklens::segment
+
+namespace blocklens::segment {
+
+std::string formatTokenCount(std::size_t count, std::string_view pluralUnit)
+{
+    std::string unit(pluralUnit);
+    if (count == 1 && unit.size() > 1 && unit.back() == 's')
+        unit.pop_back();
+    return std::to_string(count) + " " + unit;
+}
+
+} // namespace blocklens::segment

@@ -22,6 +22,12 @@ class Document;
 namespace blocklens::segment {
 
 inline constexpr std::string_view kApproxTokenUnit = "approx-tokens";
+// The unit of a grid built from a model's own tokenizer, as the app shows it.
+inline constexpr std::string_view kModelTokenUnit = "tokens";
+
+// "1 token", "270 tokens", "1 approx-token", "0 approx-tokens": a count in a plural unit, singular
+// for exactly one. A unit that does not end in 's' (a tokenizer's description) is kept as given.
+std::string formatTokenCount(std::size_t count, std::string_view pluralUnit);
 
 class TokenGrid {
 public:

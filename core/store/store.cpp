@@ -38,6 +38,16 @@ fs::path resolveWorkspacePath(const std::optional<std::string>& option)
     return defaultWorkspacePath();
 }
 
+bool isDefaultWorkspacePath(const fs::path& path)
+{
+    try {
+        const fs::path def = defaultWorkspacePath();
+        return fs::absolute(path).lexically_normal() == fs::absolute(def).lexically_normal();
+    } catch (const Error&) {
+        return false; // neither XDG_DATA_HOME nor HOME: there is no default workspace
+    }
+}
+
 // ---- shared helpers -------------------------------------------------------------------------
 
 std::string boundariesToJson(const std::vector<Boundary>& boundaries)
@@ -266,7 +276,10 @@ Store Store::open(const fs::path& path, const OpenOptions& options)
             throw Error("no workspace here: the file does not exist (create one with 'blocklens-cli db init')", ctx);
         const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
         if (!fs::exists(parent, ec)) {
-            if (!options.createDirectories)
+            // The default workspace is created on first use by whatever writes to it first (an
+            // edit, a recorded comparison, an import); a directory the user named is not
+            // guessed at, so a typo in --db still fails here.
+            if (!options.createDirectories && !isDefaultWorkspacePath(path))
                 throw Error("cannot create the workspace: directory " + parent.string() + " does not exist", ctx);
             fs::create_directories(parent, ec);
             if (ec)

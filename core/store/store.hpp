@@ -45,6 +45,9 @@ inline constexpr std::int32_t kApplicationId = 0x424C4B4C;
 
 // $XDG_DATA_HOME/blocklens/workspace.db, or ~/.local/share/blocklens/workspace.db.
 std::filesystem::path defaultWorkspacePath();
+// Whether path is defaultWorkspacePath(). Store::open creates the default workspace's missing
+// directories itself, so every path that writes to it works on a fresh home.
+bool isDefaultWorkspacePath(const std::filesystem::path& path);
 // The path given by an option if any, else $BLOCKLENS_DB if set, else defaultWorkspacePath().
 std::filesystem::path resolveWorkspacePath(const std::optional<std::string>& option);
 
@@ -58,7 +61,7 @@ struct OpenOptions {
     OpenMode mode = OpenMode::OpenOrCreate;
     int busyTimeoutMs = 5000;    // how long a write waits for another writer's lock
     bool quickCheck = true;      // PRAGMA quick_check on open
-    bool createDirectories = false; // create missing parent directories (for the default path)
+    bool createDirectories = false; // create missing parent directories (always done for the default path)
     // ReadOnly only: open a file of an older schema without upgrading it. Only info() and
     // check() are meaningful on such a store (for `db info` / `db check`).
     bool allowOlderSchema = false;

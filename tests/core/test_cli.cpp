@@ -1,6 +1,7 @@
 #include "cli/cli.hpp"
 #include "support/cli_capture.hpp"
 #include "cli/command.hpp"
+#include "cli/progress_printer.hpp"
 #include "support/temp_files.hpp"
 
 #include <QProcess>
@@ -34,6 +35,47 @@ private Q_SLOTS:
         const auto overview = runCli({"--help"});
         QCOMPARE(overview.code, 0);
         QVERIFY(overview.out.find("tokenize") != std::string::npos);
+    }
+
+    // Issue 15: --help fits an 80-column terminal (long descriptions wrap under their column).
+    void helpFitsEightyColumns()
+    {
+        auto check = [](const std::string& text, const std::string& what) {
+            std::istringstream lines(text);
+            std::string line;
+            while (std::getline(lines, line)) {
+                const auto columns = std::count_if(line.begin(), line.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+                QVERIFY2(columns <= 80, (what + ": " + std::to_string(columns) + " columns: " + line).c_str());
+            }
+        };
+        for (const auto& c : blocklens::cli::allCommands())
+            check(runCli({c.name, "--help"}).out, c.name);
+        check(runCli({"--help"}).out, "--help");
+        // Wrapping keeps every word, in order.
+        QCOMPARE(QString::fromStdString(blocklens::cli::wrap("aa bb cc dd", 5, 5, 2)), QStringLiteral("aa bb\n  cc dd"));
+    }
+
+    // Issue 15: progress redraws one line ('\r') on a terminal only; into a log or a pipe each
+    // update is a line of its own.
+    void progressIsPlainLinesOffATerminal()
+    {
+        using blocklens::cli::ProgressPrinter;
+        std::ostringstream log;
+        QVERIFY(!blocklens::cli::isTerminal(log));
+        QVERIFY(!ProgressPrinter::styleFor(log).terminal);
+        {
+            ProgressPrinter printer(log, "evaluating", {.terminal = false, .quietFor = {}, .every = {}});
+            const auto p = printer.progress();
+            p.report(1, 4, "");
+            p.report(2, 4, "");
+        }
+        QCOMPARE(log.str(), std::string("evaluating:  25% (1/4)\nevaluating:  50% (2/4)\n"));
+        std::ostringstream tty;
+        {
+            ProgressPrinter printer(tty, "evaluating", {.terminal = true, .quietFor = {}, .every = {}});
+            printer.progress().report(1, 4, "");
+        }
+        QCOMPARE(tty.str(), std::string("\revaluating:  25% (1/4)\n"));
     }
 
     void usageErrorsExitTwoWithOneLine()

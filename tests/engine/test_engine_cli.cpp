@@ -123,12 +123,12 @@ private Q_SLOTS:
         for (const auto& v : g["blocks"])
             blocks += (blocks.empty() ? "" : ",") + std::to_string(v.get<int>());
         const auto out = dir_ / "golden-block.npy";
-        const auto r = runCliCapture({"logits", "--model", fixture.string(), "--ids", ids, "--blocks", blocks, "--mode", "block-cached",
+        const auto r = runCliCapture({"logits", "--model", fixture.string(), "--ids", ids, "--block-starts", blocks, "--mode", "block-cached",
                             "--out", out.string()});
         QVERIFY2(r.code == 0, r.err.c_str());
         QVERIFY2(r.out.find("float32 [40, 256], mode block-cached, 5 block(s)") != std::string::npos, r.out.c_str());
         const auto mass = dir_ / "mass.npy";
-        const auto rm = runCliCapture({"logits", "--model", fixture.string(), "--ids", ids, "--blocks", blocks, "--mode", "block",
+        const auto rm = runCliCapture({"logits", "--model", fixture.string(), "--ids", ids, "--block-starts", blocks, "--mode", "block",
                                        "--out", out.string(), "--attention-layers", "1", "--attention-out", mass.string(), "--attention-by-block"});
         QVERIFY2(rm.code == 0, rm.err.c_str());
         QCOMPARE(readNpy(mass).shape, (std::vector<std::int64_t>{1, 4, 5, 5}));
@@ -154,6 +154,8 @@ private Q_SLOTS:
                                           << "token id 999 at index 1 is outside the model's vocabulary of 256";
         QTest::newRow("bad blocks") << QStringList{"logits", "--model", fixture, "--ids", "1,2,3", "--blocks", "0,5", "--out", out} << 1
                                     << "block start 5 is outside the 3 tokens";
+        QTest::newRow("logits --blocks N is not a start") << QStringList{"logits", "--model", fixture, "--ids", "1,2,3", "--blocks", "2", "--out", out}
+                                                     << 2 << "give where blocks start with --block-starts LIST";
         QTest::newRow("bad dtype") << QStringList{"logits", "--model", fixture, "--ids", "1", "--dtype", "int4", "--out", out} << 2
                                    << "--dtype must be f32, bf16 or f16";
         QTest::newRow("no model") << QStringList{"logits", "--model", "/nonexistent/model", "--ids", "1", "--out", out} << 1
@@ -192,7 +194,7 @@ private Q_SLOTS:
         for (const auto& v : g["ids"])
             ids += (ids.empty() ? "" : ",") + std::to_string(v.get<int>());
         // block vs block-cached: the same up to rounding.
-        auto r = runCliCapture({"compare", "--model", fixture.string(), "--ids", ids, "--blocks", "0,9,10,23,31", "--modes", "block,block-cached",
+        auto r = runCliCapture({"compare", "--model", fixture.string(), "--ids", ids, "--block-starts", "0,9,10,23,31", "--modes", "block,block-cached",
                       "--max-new-tokens", "8", "--json"});
         QVERIFY2(r.code == 0, r.err.c_str());
         auto j = nlohmann::json::parse(r.out);
@@ -204,11 +206,48 @@ private Q_SLOTS:
         QCOMPARE(j["compared"]["stats"]["cache_misses"].get<int>(), 4);
         QVERIFY(j["compared"]["ttft_warm_cache_ms"].get<double>() > 0);
         // full vs block-cached: they differ, and the text report says how.
-        r = runCliCapture({"compare", "--model", fixture.string(), "--ids", ids, "--blocks", "0,9,10,23,31", "--max-new-tokens", "8"});
+        r = runCliCapture({"compare", "--model", fixture.string(), "--ids", ids, "--block-starts", "0,9,10,23,31", "--max-new-tokens", "8"});
         QVERIFY2(r.code == 0, r.err.c_str());
         QVERIFY2(r.out.find("40 tokens in 5 blocks (given), query block 9 tokens") != std::string::npos, r.out.c_str());
         QVERIFY2(r.out.find("query block: mean KL") != std::string::npos, r.out.c_str());
         QVERIFY2(r.out.find("greedy continuations") != std::string::npos, r.out.c_str());
+        QVERIFY2(r.out.find("(TTFT: 1 run after 1 untimed warm-up)") != std::string::npos, r.out.c_str());
+
+        // Issue 15: --blocks is a count everywhere (as for segment); the old list form is refused
+        // with the new name instead of being read as something else.
+        r = runCliCapture({"compare", "--model", fixture.string(), "--ids", ids, "--blocks", "0,9,10"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.find("--block-starts 0,9,10") != std::string::npos, r.err.c_str());
+        r = runCliCapture({"compare", "--model", fixture.string(), "--ids", ids, "--blocks", "5"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.find("with --ids give --block-starts") != std::string::npos, r.err.c_str());
+    }
+
+    // Issue 15, item 2: both modes are timed after the same untimed warm-up, so identical work
+    // measures the same (before, the first mode measured paid the model's start-up: 918 ms vs 571
+    // ms for full,full), and the output says how it was measured.
+    void compareTimesIdenticalModesAlike()
+    {
+        const auto model = dir_ / "timing";
+        auto r = runCliCapture({"make-model", "--arch", "llama", "--layers", "4", "--hidden", "256", "--heads", "4", "--vocab", "512",
+                                "--out", model.string()});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        r = runCliCapture({"compare", "--model", model.string(), "--ids", idList(768, 512), "--modes", "full,full", "--repeats", "5",
+                           "--max-new-tokens", "2", "--json"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        const auto j = nlohmann::json::parse(r.out);
+        const double a = j["reference"]["stats"]["ttft_ms"].get<double>(), b = j["compared"]["stats"]["ttft_ms"].get<double>();
+        qInfo("full,full: %.2f ms vs %.2f ms (medians of 5 after 1 warm-up)", a, b);
+        QVERIFY(a > 0 && b > 0);
+        QVERIFY2(a / b > 0.67 && a / b < 1.5, qPrintable(QStringLiteral("%1 ms vs %2 ms").arg(a).arg(b)));
+        QCOMPARE(j["timing"]["warm_ups"].get<int>(), 1);
+        QCOMPARE(j["timing"]["repeats"].get<int>(), 5);
+        QCOMPARE(j["timing"]["note"].get<std::string>(), std::string("TTFT: median of 5 runs after 1 untimed warm-up"));
+        // The medians leave the results alone: the first timed run's generation and logits.
+        QCOMPARE(j["compared"]["generated_ids"], j["reference"]["generated_ids"]);
+        QVERIFY(!j["compared"]["generated_ids"].empty());
+        QVERIFY(j["comparison"]["max_kl"].get<double>() < 1e-9);
+        QCOMPARE(runCliCapture({"compare", "--model", model.string(), "--ids", "1,2,3", "--repeats", "0"}).code, 2);
     }
 
     void compareDocumentWithTokenizerAndStore()
@@ -249,6 +288,33 @@ private Q_SLOTS:
         QVERIFY(std::filesystem::exists(db));
         const auto runs = runCliCapture({"runs", "--db", db.string(), "--json"});
         QVERIFY2(runs.code == 0 && runs.out.find("block-cached") != std::string::npos, (runs.out + runs.err).c_str());
+        // Within the trained context (make-model writes 131072): no warning.
+        QVERIFY2(r.err.find("trained on at most") == std::string::npos, r.err.c_str());
+        QCOMPARE(j["beyond_trained_context"].get<bool>(), false);
+
+        // Issue 15: --blocks N is the count it is for segment; --num-blocks is its old name.
+        r = runCliCapture({"compare", "--model", model.string(), "--input", doc.string(), "--blocks", "3", "--max-new-tokens", "0", "--json"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        QCOMPARE(nlohmann::json::parse(r.out)["blocks"].get<int>(), 3);
+        r = runCliCapture({"compare", "--model", model.string(), "--input", doc.string(), "--num-blocks", "3", "--max-new-tokens", "0", "--json"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        QCOMPARE(nlohmann::json::parse(r.out)["blocks"].get<int>(), 3);
+
+        // Issue 15, item 3: past max_position_embeddings a stderr line says what the numbers mean.
+        const auto shortContext = dir_ / "short-context";
+        std::filesystem::copy(model, shortContext, std::filesystem::copy_options::recursive);
+        {
+            std::ifstream cin(shortContext / "config.json");
+            auto config = nlohmann::json::parse(cin);
+            config["max_position_embeddings"] = 512;
+            std::ofstream(shortContext / "config.json") << config.dump(2);
+        }
+        r = runCliCapture({"compare", "--model", shortContext.string(), "--input", doc.string(), "--max-new-tokens", "0", "--json"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        QVERIFY2(r.err.find("warning: the input is ") != std::string::npos, r.err.c_str());
+        QVERIFY2(r.err.find("trained on at most 512 (max_position_embeddings") != std::string::npos, r.err.c_str());
+        QCOMPARE(std::count(r.err.begin(), r.err.end(), '\n'), std::ptrdiff_t(1));
+        QCOMPARE(nlohmann::json::parse(r.out)["beyond_trained_context"].get<bool>(), true);
 
         // A tokenizer that does not belong to the model.
         const auto small = dir_ / "small-vocab";

@@ -64,6 +64,13 @@ private Q_SLOTS:
             << QByteArray("text\n```\n# comment\n```\n# Real\n") << "heading" << QStringList{"# Real"};
         QTest::newRow("heading: a bare number is not a section number")
             << QByteArray("a\n2021 was a year\n7. Seven\n") << "heading" << QStringList{"7. Seven"};
+        // Issue 15: GPL-3 wraps "... under section\n7. ..." inside a paragraph: that "7." goes on
+        // with the sentence above. After a finished sentence, a list item or a short line it is
+        // still a section number.
+        QTest::newRow("heading: a wrapped line starting with a number inside a paragraph is not one")
+            << QByteArray("  You may convey the work under the terms of section\n7. Additional permissions apply to it\n\n"
+                          "The previous paragraph ends here, as sentences do.\n8. Termination of the license\n\nShort line\n9. Acceptance Not Required\n")
+            << "heading" << QStringList{"8. Termination", "9. Acceptance"};
         QTest::newRow("code: definitions, with decorators and comments moved up")
             << QByteArray("import x\n\n@deco\ndef f():\n    pass\n\n# about A\nclass A:\n    def g(self):\n        return 1\n")
             << "code" << QStringList{"@deco", "# about A", "    def g"};

@@ -3,6 +3,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <random>
 
 using namespace blocklens;
@@ -275,9 +276,49 @@ private Q_SLOTS:
         };
         for (const auto& cuts : results) {
             QVERIFY(wellFormed(g, cuts));
-            for (std::size_t size : sizes(g, cuts))
-                QVERIFY2(size <= limits.maxTokens, qPrintable(QString("%1 > %2").arg(size).arg(limits.maxTokens)));
+            const auto sz = sizes(g, cuts);
+            for (std::size_t i = 0; i < sz.size(); ++i) {
+                QVERIFY2(sz[i] <= limits.maxTokens, qPrintable(QString("%1 > %2").arg(sz[i]).arg(limits.maxTokens)));
+                // Issue 15: the minimum holds as the maximum does: a block under it has no
+                // neighbour it could join without passing the maximum.
+                if (sz[i] < limits.minTokens) {
+                    const bool canJoinBefore = i > 0 && sz[i - 1] + sz[i] <= limits.maxTokens;
+                    const bool canJoinAfter = i + 1 < sz.size() && sz[i] + sz[i + 1] <= limits.maxTokens;
+                    QVERIFY2(!canJoinBefore && !canJoinAfter,
+                             qPrintable(QString("block %1 of %2 tokens < min %3 (max %4)").arg(i).arg(sz[i]).arg(limits.minTokens).arg(limits.maxTokens)));
+                }
+            }
         }
+    }
+
+    // Issue 15: every decoder keeps the minimum block size, the fixed-size remainder and the
+    // recursive packer's small pieces included; a run of one-token candidates (comment lines)
+    // joins into one block.
+    void minimumHoldsInEveryDecoder()
+    {
+        const auto g = words(100);
+        SizeLimits limits;
+        limits.minTokens = 15;
+        // Fixed-size: the 10-token remainder joins the block before.
+        QCOMPARE(sizes(g, decodeEven(g, 30, 0, limits)), (std::vector<std::size_t>{30, 30, 40}));
+        // Ten strong one-token candidates in a row (ten "#" lines) plus one at 60.
+        std::vector<std::size_t> t{60};
+        for (std::size_t i = 20; i < 30; ++i)
+            t.push_back(i);
+        std::sort(t.begin(), t.end());
+        const auto c = at(g, t, std::vector<double>(t.size(), 1.0));
+        for (std::size_t size : sizes(g, decodeThreshold(c, g, {0.5, 0, 0}, limits)))
+            QVERIFY(size >= 15);
+        for (std::size_t size : sizes(g, decodeRecursive(c, g, 30, limits)))
+            QVERIFY(size >= 15);
+        for (std::size_t size : sizes(g, enforceSizeLimits({g.tokenBegin(20), g.tokenBegin(21), g.tokenBegin(22), g.tokenBegin(60)}, c, g, limits)))
+            QVERIFY(size >= 15);
+        // Merging stops at the maximum: a 5-token block between blocks of 47 and 48 stays.
+        limits.maxTokens = 51;
+        limits.minTokens = 10;
+        QCOMPARE(sizes(g, enforceMinSize({g.tokenBegin(47), g.tokenBegin(52)}, g, limits)), (std::vector<std::size_t>{47, 5, 48}));
+        limits.maxTokens = 0;
+        QCOMPARE(sizes(g, enforceMinSize({g.tokenBegin(47), g.tokenBegin(52)}, g, limits)), (std::vector<std::size_t>{47, 53}));
     }
 };
 

@@ -96,6 +96,11 @@ private Q_SLOTS:
         QCOMPARE(r.code, 0);
         QVERIFY(r.out.find("4 blocks") != std::string::npos);
         QVERIFY2(r.out.find("## Configure") != std::string::npos, r.out.c_str()); // block previews
+        // Issue 15: blocks are numbered from #1, as in the app (and --help says so).
+        QVERIFY2(r.out.find("\n#1\t0\t") != std::string::npos, r.out.c_str());
+        QVERIFY2(r.out.find("\n#4\t") != std::string::npos, r.out.c_str());
+        QVERIFY2(r.out.find("\n0\t") == std::string::npos, r.out.c_str());
+        QVERIFY(run({"segment", "--help"}).out.find("numbered from #1") != std::string::npos);
     }
 
     void badInputExitsOneWithOneLine_data()

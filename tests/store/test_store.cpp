@@ -126,6 +126,32 @@ private Q_SLOTS:
         QVERIFY(std::filesystem::exists(path));
     }
 
+    // Issue 15, item 1: on a fresh home ($XDG_DATA_HOME/blocklens/ missing) the first write of
+    // any kind (an edit saved with S, a recorded comparison) creates the default workspace; a
+    // directory the user named is still not guessed at.
+    void createsTheDefaultWorkspaceOnFirstUse()
+    {
+        QTemporaryDir dir;
+        const auto xdgHome = tempPath(dir, "fresh-home/share");
+        ScopedEnv xdg("XDG_DATA_HOME", xdgHome.c_str());
+        ScopedEnv noDb("BLOCKLENS_DB", nullptr);
+        const auto path = store::resolveWorkspacePath(std::nullopt);
+        QCOMPARE(path, xdgHome / "blocklens" / "workspace.db");
+        QVERIFY(!std::filesystem::exists(path.parent_path()));
+        QVERIFY(store::isDefaultWorkspacePath(path));
+        {
+            auto st = Store::open(path); // default options, as the app's writers and the CLI open it
+            const Document doc("A first edit on a fresh home.\n\nSecond paragraph.\n");
+            const auto id = st.addDocument(doc);
+            QVERIFY(id > 0);
+        }
+        QVERIFY(std::filesystem::exists(path));
+        QCOMPARE(Store::open(path, {.mode = store::OpenMode::Existing}).info().documents, std::int64_t(1));
+        const auto other = tempPath(dir, "typo/ws.db");
+        QVERIFY(!store::isDefaultWorkspacePath(other));
+        QVERIFY(contains(errorOf([&] { Store::open(other); }), "does not exist"));
+    }
+
     void importExportRoundTrip_data()
     {
         QTest::addColumn<QString>("source");

@@ -6,6 +6,7 @@
 #include "inference/inference_worker.hpp"
 #include "inference_fixture.hpp"
 #include "segment/token_blocks.hpp"
+#include "store/store.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 #include <QSignalSpy>
@@ -199,6 +200,50 @@ private Q_SLOTS:
         QSignalSpy ready(&worker_, &InferenceWorker::comparisonReady);
         worker_.requestComparison({.document = doc_, .cuts = {}, .query = QStringLiteral("Still there?"), .maxNewTokens = 1});
         QVERIFY(ready.wait(30000));
+    }
+
+    // Issue 15: on a fresh home ($XDG_DATA_HOME/blocklens/ missing) the first comparison is
+    // recorded in the default workspace, created on first use; the report says how the TTFTs were
+    // measured; past the model's trained context it says what the numbers then mean.
+    void firstComparisonOnAFreshHome()
+    {
+        QTemporaryDir home;
+        const QByteArray oldXdg = qgetenv("XDG_DATA_HOME"), oldDb = qgetenv("BLOCKLENS_DB");
+        qputenv("XDG_DATA_HOME", QFile::encodeName(home.path() + QStringLiteral("/share")));
+        qunsetenv("BLOCKLENS_DB");
+        const auto workspace = store::resolveWorkspacePath(std::nullopt);
+        QVERIFY(!std::filesystem::exists(workspace.parent_path()));
+
+        engine::MakeModelOptions o;
+        o.config = engine::defaultConfig(engine::Architecture::Llama, 1, 64, 4, 2, 32000, 128, 16);
+        o.config.maxPositions = 64; // the test document is a few hundred tokens
+        o.config.eosTokenId.reset();
+        o.tokenizer = test::fixturesDir() / "tokenizers" / "llama2" / "tokenizer.json";
+        const auto shortModel = std::filesystem::path(home.path().toStdString()) / "short-context";
+        engine::makeModel(o, shortModel);
+
+        InferenceWorker worker;
+        worker.setWorkspace(QString::fromStdString(workspace.string()));
+        QSignalSpy loaded(&worker, &InferenceWorker::modelLoaded);
+        worker.requestLoad({.directory = QString::fromStdString(shortModel.string())});
+        QVERIFY(loaded.wait(30000));
+        QSignalSpy ready(&worker, &InferenceWorker::comparisonReady);
+        worker.requestComparison({.document = doc_, .cuts = paragraphCuts(*doc_), .query = QStringLiteral("Q?"), .maxNewTokens = 2});
+        QVERIFY(ready.wait(30000));
+        const auto r = ready.at(0).at(1).value<CompareReport>();
+        qputenv("XDG_DATA_HOME", oldXdg);
+        if (!oldDb.isEmpty())
+            qputenv("BLOCKLENS_DB", oldDb);
+        QVERIFY2(r.recorded, qPrintable(r.recordError));
+        QVERIFY(std::filesystem::exists(workspace));
+        QCOMPARE(store::Store::open(workspace, {.mode = store::OpenMode::Existing}).info().runs, std::int64_t(2));
+        QCOMPARE(r.timing, QStringLiteral("TTFT: 1 run after 1 untimed warm-up"));
+        QVERIFY2(r.contextWarning.contains(QStringLiteral("trained on at most 64 (max_position_embeddings")), qPrintable(r.contextWarning));
+        // Within the trained context (the shared model: 131072 positions), no warning.
+        QSignalSpy again(&worker_, &InferenceWorker::comparisonReady);
+        worker_.requestComparison({.document = doc_, .cuts = {}, .query = QStringLiteral("Q?"), .maxNewTokens = 1});
+        QVERIFY(again.wait(30000));
+        QVERIFY(again.at(0).at(1).value<CompareReport>().contextWarning.isEmpty());
     }
 
 private:

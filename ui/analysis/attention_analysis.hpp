@@ -29,6 +29,7 @@ struct AttentionAnalysis {
     NamedSegmentation current, proposal; // proposal.starts empty: nothing to compare
     bool lastBlockGlobal = true;      // the last block is the query (attends to everything)
     QString model;                    // shown in the title
+    QString contextWarning;           // past the model's trained context: what the heatmap then shows (banner)
 
     bool empty() const { return capture.empty(); }
     // Code point where token t begins in the document (document length for query tokens).

@@ -32,6 +32,12 @@ AttentionPanel::AttentionPanel(QWidget* parent)
     bold.setBold(true);
     title_->setFont(bold);
     layout->addWidget(title_);
+    // Past the model's trained context the heatmap shows an untrained regime: say so above it.
+    contextBanner_ = new QLabel;
+    contextBanner_->setObjectName(QStringLiteral("heatmapContextWarning"));
+    contextBanner_->setWordWrap(true);
+    contextBanner_->hide();
+    layout->addWidget(contextBanner_);
 
     auto* controls = new QHBoxLayout;
     layer_->setObjectName(QStringLiteral("heatmapLayer"));
@@ -144,6 +150,7 @@ void AttentionPanel::clear(const QString& message)
     leakageModel_->clear();
     heatmap_->setMatrix({});
     title_->setText(tr("Attention heatmap"));
+    contextBanner_->hide();
     readout_->clear();
     summary_->setText(message.isEmpty() ? tr("Load a model (Model panel), open a document, then Analyse: this runs the model in full "
                                              "attention and shows which cuts drop the most attention.")
@@ -319,6 +326,8 @@ void AttentionPanel::recompute()
     }
     summary_->setText(text);
     const std::int64_t docTokens = a_.documentTokens, all = a_.capture.tokens();
+    contextBanner_->setVisible(!a_.contextWarning.isEmpty());
+    contextBanner_->setText(tr("⚠ Beyond the model's trained context: %1.").arg(a_.contextWarning));
     title_->setText(tr("%1 · %2 tokens%3 · %4 layers × %5 heads captured · full attention")
                         .arg(a_.model.isEmpty() ? tr("model") : a_.model)
                         .arg(docTokens)

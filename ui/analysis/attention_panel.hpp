@@ -75,6 +75,7 @@ private:
     bool showProposal_ = false;
     int zoom_ = -1;
     QLabel* title_;
+    QLabel* contextBanner_ = nullptr; // shown past the model's max_position_embeddings
     QComboBox* layer_;
     QComboBox* head_;
     QComboBox* shown_;

@@ -96,6 +96,14 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     statusRow->addWidget(status_, 1);
     statusRow->addWidget(progress_);
     layout->addLayout(statusRow);
+    // Past the model's trained context the numbers mean something else: say so above them.
+    contextBanner_ = new QLabel;
+    contextBanner_->setObjectName(QStringLiteral("compareContextWarning"));
+    contextBanner_->setWordWrap(true);
+    contextBanner_->setAutoFillBackground(true);
+    contextBanner_->setContentsMargins(8, 4, 8, 4);
+    contextBanner_->hide();
+    layout->addWidget(contextBanner_);
 
     auto* columns = new QHBoxLayout;
     full_ = makeColumn(tr("Full attention"), QStringLiteral("full"), false);
@@ -344,12 +352,28 @@ void CompareView::showReport(const CompareReport& r)
                          .arg(r.block.stats.cacheHits)
                          .arg(r.block.stats.cacheHits + r.block.stats.cacheMisses)
                          .arg(formatMs(r.blockWarm.ttftMs));
+    if (!r.timing.isEmpty())
+        status += QLatin1Char(' ') + r.timing + QLatin1Char('.');
     if (r.recorded)
         status += tr(" Recorded in the workspace.");
     else if (!r.recordError.isEmpty())
         status += tr(" Not recorded: %1").arg(r.recordError);
     setStatus(status, false);
+    showContextWarning(r.contextWarning);
     Q_EMIT comparisonShown();
+}
+
+void CompareView::showContextWarning(const QString& warning)
+{
+    contextBanner_->setVisible(!warning.isEmpty());
+    if (warning.isEmpty())
+        return;
+    contextBanner_->setText(tr("Beyond the model's trained context: %1.").arg(warning));
+    QPalette p = contextBanner_->palette();
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    p.setColor(QPalette::Window, dark ? QColor(0x5a, 0x46, 0x10) : QColor(0xff, 0xf1, 0xc2));
+    p.setColor(QPalette::WindowText, dark ? QColor(0xff, 0xf1, 0xc2) : QColor(0x4a, 0x36, 0x00));
+    contextBanner_->setPalette(p);
 }
 
 void CompareView::setStatus(const QString& text, bool error)

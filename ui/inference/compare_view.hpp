@@ -65,6 +65,7 @@ private:
     void columnDone(CompareColumn column, const engine::RunStats& stats);
     void showReport(const CompareReport& report);
     void setStatus(const QString& text, bool error = false);
+    void showContextWarning(const QString& warning); // empty: hide the banner
     void setRunning(bool running);
 
     InferenceWorker* worker_;
@@ -76,6 +77,7 @@ private:
     QPushButton* cancel_;
     QProgressBar* progress_;
     QLabel* status_;
+    QLabel* contextBanner_; // shown when the input passes the model's max_position_embeddings
     Column full_, block_;
     QLabel *queryInfo_, *meanKl_, *top1_, *divergent_;
     KlSparkline* sparkline_;

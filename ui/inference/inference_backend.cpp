@@ -1,10 +1,12 @@
 #include "inference/inference_backend.hpp"
 
 #include "engine/block_kv_cache.hpp"
+#include "engine/fair_timing.hpp"
 #include "engine/model.hpp"
 #include "engine/run_record.hpp"
 #include "engine/runner.hpp"
 #include "engine/safetensors.hpp"
+#include "engine/trained_context.hpp"
 #include "inference/inference_worker.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
@@ -248,6 +250,10 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
         if (model_->config().eosTokenId)
             req.stopToken = static_cast<std::int32_t>(*model_->config().eosTokenId);
         req.tokenizerHash = tokenizer_->contentHash();
+        // Both modes are timed after the same untimed warm-up (engine/fair_timing.hpp): otherwise
+        // the first comparison after loading charges the model's start-up to full attention. One
+        // timed run each: the text streams as it is generated.
+        const engine::TimingProtocol timing{.warmUps = 1, .repeats = 1};
         auto progressFor = [&](CompareColumn column) {
             Progress p;
             p.stop = stop;
@@ -276,7 +282,7 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
                         Q_EMIT f->tokenStreamed(id, column, token, text);
                 });
             };
-            engine::RunResult r = runner_->run(req, progressFor(column));
+            engine::RunResult r = engine::runTimed(*runner_, req, timing, {}, progressFor(column));
             post([f = front_, id, column, stats = r.stats] {
                 if (f && f->wanted(id))
                     Q_EMIT f->runFinished(id, column, stats);
@@ -284,6 +290,12 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
             return r;
         };
 
+        if (const auto warning = engine::trainedContextWarning(model_->config(), static_cast<std::int64_t>(req.ids.size()) + req.maxNewTokens))
+            report.contextWarning = QString::fromStdString(*warning);
+        Progress warmUpProgress; // no progress to show for it, but cancellable
+        warmUpProgress.stop = stop;
+        engine::warmUp(*runner_, req, timing, warmUpProgress);
+        report.timing = QString::fromStdString(engine::describeTiming(timing));
         report.full = runColumn(CompareColumn::Full, engine::AttentionMode::Full);
         if (job.coldCache)
             cache_->clear();
@@ -365,6 +377,8 @@ void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_
         }
         Progress progress;
         progress.stop = stop;
+        if (const auto warning = engine::trainedContextWarning(model_->config(), n))
+            report.contextWarning = QString::fromStdString(*warning);
         report.mass = runner_->run(req, progress).attention;
         report.milliseconds = static_cast<double>(timer.nsecsElapsed()) / 1e6;
         post([f = front_, id, report = std::move(report)] {

@@ -82,6 +82,8 @@ struct CompareReport {
     engine::BlockKvCacheStats cache; // the shared cache after the runs
     bool recorded = false;           // written to the workspace store as two runs
     QString recordError;             // why recording failed (the comparison itself succeeded)
+    QString timing;                  // how the TTFTs were measured (engine::describeTiming)
+    QString contextWarning;          // non-empty past the model's trained context: what the numbers then mean
 };
 
 // ---- Attention capture for heatmaps -----------------------------------------------------------
@@ -104,6 +106,7 @@ struct AttentionReport {
     std::vector<TokenSpan> spans;     // code-point span per token when a document was given (else empty)
     engine::AttentionMass mass;       // [layers, heads, rows, blocks]; rows = tokens or blocks (byBlock)
     double milliseconds = 0;          // the run, capture included
+    QString contextWarning;           // non-empty past the model's trained context: what the heatmap then shows
 };
 
 } // namespace blocklens::ui

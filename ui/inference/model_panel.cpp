@@ -19,7 +19,10 @@
 namespace blocklens::ui {
 namespace {
 
-constexpr qint64 kPlannedTokens = 8192; // the memory check plans for inputs this long
+// With no document open the memory check plans for inputs this long; with one, for its length
+// plus room for a query and a continuation.
+constexpr qint64 kPlannedTokensWithoutDocument = 8192;
+constexpr qint64 kQueryAndContinuationTokens = 512;
 
 QString bytes(std::uint64_t n) { return QString::fromStdString(engine::formatBytes(n)); }
 
@@ -211,10 +214,26 @@ void ModelPanel::setDirectory(const QString& directory)
     reprobe();
 }
 
+void ModelPanel::setDocumentTokens(qint64 tokens)
+{
+    if (tokens == documentTokens_)
+        return;
+    documentTokens_ = tokens;
+    if (!directory().isEmpty())
+        reprobe();
+}
+
+qint64 ModelPanel::plannedTokens() const
+{
+    return documentTokens_ > 0 ? documentTokens_ + kQueryAndContinuationTokens : kPlannedTokensWithoutDocument;
+}
+
+QString ModelPanel::detailsText() const { return details_->text(); }
+
 void ModelPanel::reprobe()
 {
     details_->setText(tr("Reading config.json…"));
-    probeWatcher_.setFuture(probeModelAsync(directory(), deviceChoice(), dtypeChoice(), kPlannedTokens));
+    probeWatcher_.setFuture(probeModelAsync(directory(), deviceChoice(), dtypeChoice(), plannedTokens()));
 }
 
 void ModelPanel::showProbe(const ModelProbe& p)
@@ -228,12 +247,17 @@ void ModelPanel::showProbe(const ModelProbe& p)
     }
     const auto& c = p.config;
     QString text = tr("<b>%1</b>, %2 layers, %3 heads (%4 KV), hidden %5, vocabulary %6<br>"
-                      "%7 parameters; in %8: weights %9 + KV cache %10 for %11 tokens + activations %12 = <b>%13</b>")
+                      "%7 parameters; in %8: weights %9 + KV cache %10 for %11 tokens%14 + activations %12 = <b>%13</b>")
                        .arg(QString::fromLatin1(engine::toString(c.arch).data()))
                        .arg(c.numLayers).arg(c.numHeads).arg(c.numKvHeads).arg(c.hiddenSize).arg(c.vocabSize)
                        .arg(parameterCount(p.parameters), p.dtype, bytes(p.estimate.weightBytes), bytes(p.estimate.kvBytes))
                        .arg(p.estimate.tokens)
-                       .arg(bytes(p.estimate.activationBytes), bytes(p.estimate.totalBytes()));
+                       .arg(bytes(p.estimate.activationBytes), bytes(p.estimate.totalBytes()),
+                            documentTokens_ > 0 ? tr(" (the document's %1 + %2 for a query and continuation)").arg(documentTokens_).arg(kQueryAndContinuationTokens)
+                                                : tr(" (no document open)"));
+    if (c.maxPositions > 0 && p.estimate.tokens > c.maxPositions)
+        text += tr("<br>⚠ This is more than the model's trained context of %1 tokens (max_position_embeddings): "
+                   "past it, outputs and divergences describe an untrained regime.").arg(c.maxPositions);
     if (p.available)
         text += tr("; %1 available").arg(bytes(*p.available));
     if (!p.hasTokenizer)
@@ -256,7 +280,7 @@ void ModelPanel::load()
     job.directory = directory();
     job.device = deviceChoice();
     job.dtype = dtypeChoice();
-    job.maxTokens = kPlannedTokens;
+    job.maxTokens = plannedTokens();
     load(job);
 }
 

@@ -31,6 +31,11 @@ public:
     void load();                                 // what the Load button does: the form's choices
     void load(const LoadJob& job);               // loads `job`, with progress and cancel here
     QString statusText() const;                  // the status line (errors included)
+    // The open document's length in tokens (0: none open): the memory estimate and the load's
+    // memory check plan for it plus room for a query and a continuation, not a fixed length.
+    void setDocumentTokens(qint64 tokens);
+    qint64 plannedTokens() const;
+    QString detailsText() const;                 // the probe's summary (the memory estimate)
     bool hasError() const { return error_; }
 
 private:
@@ -55,6 +60,7 @@ private:
     QLabel* status_;
     QFutureWatcher<ModelProbe> probeWatcher_;
     quint64 loadId_ = 0;
+    qint64 documentTokens_ = 0;
     bool error_ = false;
 };
 
