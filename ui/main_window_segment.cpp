@@ -4,6 +4,7 @@
 
 #include "annotation/annotation_session.hpp"
 #include "dataset_browser.hpp"
+#include "dock_scroll.hpp"
 #include "metrics_panel.hpp"
 #include "score_chart.hpp"
 #include "segmenter_panel.hpp"
@@ -52,13 +53,13 @@ void MainWindow::buildSegmentDocks()
     segPanel_ = new SegmenterPanel;
     auto* segDock = new QDockWidget(tr("Segmenter"), this);
     segDock->setObjectName(QStringLiteral("segmenterDock"));
-    segDock->setWidget(segPanel_);
+    segDock->setWidget(scrolledForDock(segPanel_));
     addDockWidget(Qt::RightDockWidgetArea, segDock);
 
     metrics_ = new MetricsPanel;
     auto* metricsDock = new QDockWidget(tr("Metrics"), this);
     metricsDock->setObjectName(QStringLiteral("metricsDock"));
-    metricsDock->setWidget(metrics_);
+    metricsDock->setWidget(scrolledForDock(metrics_));
     addDockWidget(Qt::RightDockWidgetArea, metricsDock);
 
     chart_ = new ScoreChart;
@@ -93,12 +94,14 @@ void MainWindow::buildSegmentDocks()
         updateTracks();
     });
     compare->setCheckable(true);
+    // The menu choice is saved for later launches (a --dark or --light flag is for its run only).
     QAction* dark = add(viewMenu_, "darkTheme", tr("&Dark Theme"), {QKeySequence(tr("Ctrl+Shift+D"))}, [](bool on) {
         QApplication::setPalette(on ? darkPalette() : lightPalette());
         QSettings().setValue(QStringLiteral("darkTheme"), on);
     });
     dark->setCheckable(true);
-    dark->setChecked(QSettings().value(QStringLiteral("darkTheme")).toBool());
+    dark->setChecked(Theme::fromPalette(QApplication::palette()).dark); // the theme of this run
+
     QAction* tokens = add(viewMenu_, "showTokens", tr("Show &Token Boundaries"), {QKeySequence(Qt::Key_T)},
                           [this](bool on) { pane_->view()->setShowTokenBoundaries(on); });
     tokens->setCheckable(true);
