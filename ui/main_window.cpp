@@ -100,6 +100,7 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     buildRetrain();
 #endif
     buildAnalysis();
+    arrangeDocks();
     statusBar()->showMessage(tr("Open a document or a dataset (Ctrl+O), or drop a file here. F1 lists the shortcuts."));
 
     connect(&loadWatcher_, &QFutureWatcher<LoadedInput>::finished, this, [this] {
@@ -197,16 +198,37 @@ void MainWindow::buildDocks()
     });
 }
 
+void MainWindow::arrangeDocks()
+{
+    // Right column: the segmenter alone on top (it is used all the time), then the document's
+    // facts, the metrics and the model as tabs, so that the column fits a 768-pixel screen with
+    // room in each (issue 15). The bottom docks are tabs already (chart, side by side, ...).
+    // The side columns run the full height; the bottom tabs (chart, side by side, heatmap,
+    // experiments) sit under the document between them, so opening one never squeezes the
+    // segmenter's column to nothing.
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    auto* stats = findChild<QDockWidget*>(QStringLiteral("statsDock"));
+    for (const char* name : {"metricsDock", "modelDock"})
+        if (auto* d = findChild<QDockWidget*>(QLatin1String(name)); d && stats)
+            tabifyDockWidget(stats, d);
+    if (stats)
+        stats->raise();
+    // Shown from the View menu, a dock that shares tabs comes to the front, not behind a tab.
+    // (Queued: the action's toggled comes before it shows the dock.)
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+        connect(dock->toggleViewAction(), &QAction::toggled, dock, [dock](bool on) {
+            if (on)
+                QTimer::singleShot(0, dock, [dock] { dock->raise(); });
+        });
+}
+
 void MainWindow::makeRoomWhenShown(QDockWidget* dock)
 {
     // After the layout has placed the dock (resizing in the same event does not stick). The
     // docks' contents scroll, so this only moves the split between the document and the dock:
     // the window keeps its size.
     // Shown from the View menu, a dock that shares tabs comes to the front (not behind a tab).
-    connect(dock->toggleViewAction(), &QAction::toggled, dock, [dock](bool on) {
-        if (on)
-            dock->raise();
-    });
     connect(dock, &QDockWidget::visibilityChanged, this, [this, dock](bool visible) {
         if (!visible)
             return;

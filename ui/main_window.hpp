@@ -103,6 +103,7 @@ private:
     void buildFileMenu();
     void buildDocks();
     void makeRoomWhenShown(QDockWidget* dock); // a bottom dock takes about half the height when shown
+    void arrangeDocks();                       // tabs that fit small screens; View menu raises
     void showLoaded(const LoadedInput& input);
     void showDatasetRow(int row);
     // The banner above the document; with actionText, a button in it that runs `action`.

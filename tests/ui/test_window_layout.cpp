@@ -110,7 +110,13 @@ private Q_SLOTS:
             if (dock) {
                 QVERIFY2(dock->isVisible(), qPrintable(where + QStringLiteral("%1 is not shown").arg(dock->objectName())));
                 QVERIFY2(dock->height() >= 200 && dock->width() >= 300,
-                         qPrintable(where + QStringLiteral("%1 has no usable room: %2x%3").arg(dock->objectName()).arg(dock->width()).arg(dock->height())));
+                         qPrintable(where + QStringLiteral("%1 has no usable room: %2x%3 (floating %4, area %5, tabbed with %6)")
+                                                .arg(dock->objectName())
+                                                .arg(dock->width())
+                                                .arg(dock->height())
+                                                .arg(dock->isFloating())
+                                                .arg(int(window.dockWidgetArea(dock)))
+                                                .arg(window.tabifiedDockWidgets(dock).size())));
             }
         }
 
