@@ -225,9 +225,10 @@ void DocumentView::updateGutterGeometry()
     const QRect cr = contentsRect();
     const int right = sizeStripWidth();
     gutter_->setGeometry(QRect(cr.left(), cr.top(), gutterWidth(), cr.height()));
-    sizes_->setGeometry(QRect(cr.right() + 1 - right, cr.top(), right, cr.height()));
-    sizes_->setVisible(right > 0);
     setViewportMargins(gutterWidth(), 0, right, 0);
+    // Between the text and the vertical scroll bar.
+    sizes_->setGeometry(QRect(viewport()->geometry().right() + 1, cr.top(), right, cr.height()));
+    sizes_->setVisible(right > 0);
 }
 
 void DocumentView::paintSizeStrip(QPaintEvent* event)

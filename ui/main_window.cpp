@@ -209,6 +209,9 @@ void MainWindow::arrangeDocks()
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
     auto* stats = findChild<QDockWidget*>(QStringLiteral("statsDock"));
+    if (auto* seg = findChild<QDockWidget*>(QStringLiteral("segmenterDock")); seg && stats)
+        splitDockWidget(seg, stats, Qt::Vertical);
+    setTabPosition(Qt::RightDockWidgetArea, QTabWidget::North);
     for (const char* name : {"metricsDock", "modelDock"})
         if (auto* d = findChild<QDockWidget*>(QLatin1String(name)); d && stats)
             tabifyDockWidget(stats, d);

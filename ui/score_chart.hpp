@@ -31,6 +31,7 @@ public:
     std::optional<double> threshold() const { return threshold_; }
     void clearData();
     int pointCount() const;
+    QSize sizeHint() const override { return {640, 190}; } // a strip under the document, not half the window
     int cutCount() const;        // cuts at or above the threshold (all cuts without one)
     int refinedCutCount() const; // cuts below the threshold: from depth refinement
     static QString refinedCutExplanation();
