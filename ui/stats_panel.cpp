@@ -71,7 +71,7 @@ void StatsPanel::showDocument(const Document& doc, std::size_t blocks)
     // A file: its name (the path is in the tooltip). A dataset row: its source in full
     // ("mixed/d/26" names a document, its last part alone does not), else its id.
     const QString source = QString::fromStdString(doc.meta().source);
-    const bool datasetRow = !source.isEmpty() && !QFileInfo(source).isAbsolute(); // files are opened by absolute path
+    const bool datasetRow = !source.isEmpty() && !QFileInfo::exists(source); // a dataset's source names no file here
     const QString shown = source.isEmpty() ? QString::fromStdString(doc.meta().id)
                           : datasetRow     ? source
                                            : source.section(QLatin1Char('/'), -1);
