@@ -196,7 +196,7 @@ void MainWindow::startComparison()
         for (const char* name : {"fixed", "structural", "texttiling"}) {
             SegmentRequest r;
             r.segmenter = QString::fromLatin1(name);
-            tracks.push_back({QString::fromLatin1(name).left(6), runSegmentation(shared, grid, r).boundaries});
+            tracks.push_back({QString::fromLatin1(name), runSegmentation(shared, grid, r).boundaries});
         }
         return tracks;
     }));
@@ -261,7 +261,7 @@ void MainWindow::updateTracks()
     if (doc && !doc->reference().empty())
         tracks.push_back({tr("ref"), doc->reference()});
     if (!lastResult_.boundaries.empty() && (current_.dataset || session_->undoStack()->count() > 0))
-        tracks.push_back({lastResult_.what.segmenter.left(6), lastResult_.boundaries});
+        tracks.push_back({lastResult_.what.segmenter, lastResult_.boundaries});
     if (comparing_)
         tracks.insert(tracks.end(), compareTracks_.begin(), compareTracks_.end());
     pane_->setTracks(tracks);

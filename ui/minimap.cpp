@@ -54,7 +54,8 @@ QFont captionFont(const QWidget* w)
 }
 int captionHeight(const QWidget* w, const QString& caption)
 {
-    return caption.isEmpty() ? 0 : QFontMetrics(captionFont(w)).horizontalAdvance(caption) + 10;
+    // Metrics for this widget's device (its DPI), as the painter will draw.
+    return caption.isEmpty() ? 0 : QFontMetrics(captionFont(w), w).horizontalAdvance(caption) + 10;
 }
 } // namespace
 
@@ -77,7 +78,7 @@ void Minimap::paintEvent(QPaintEvent*)
     p.fillRect(rect(), theme_.gutterBackground);
     if (!caption_.isEmpty()) {
         const QFont f = captionFont(this);
-        const QFontMetrics fm(f);
+        const QFontMetrics fm(f, this);
         p.save();
         p.setFont(f);
         p.setPen(theme_.gutterText);
