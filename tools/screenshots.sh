@@ -19,6 +19,18 @@ if [ -f "$dev" ]; then
 fi
 # Side by side, the TTFT race and presentation mode (issue 7): the bundled demo model, or MODEL=DIR.
 model=${MODEL:-$root/resources/models/demo}
+# Common screens (issue 15): the main window and the side by side at 1366x768 and 1920x1080, light
+# and dark, each at exactly the screen's size (the window must fit it).
+for size in 1366x768 1920x1080; do
+  for theme in light dark; do
+    xvfb-run -a -s "-screen 0 ${size}x24" timeout 240 "$app" --size "$size" --$theme --no-model \
+      --screenshot "$out/main-window-$size-$theme.png" "$demo" 2>/dev/null
+    if [ -f "$model/config.json" ]; then
+      xvfb-run -a -s "-screen 0 ${size}x24" timeout 240 "$app" --size "$size" --$theme --model "$model" \
+        --action runComparison --screenshot "$out/side-by-side-$size-$theme.png" "$demo" 2>/dev/null
+    fi
+  done
+done
 if [ -f "$model/config.json" ]; then
   shot --light --model "$model" --action runComparison --screenshot "$out/side-by-side.png" "$demo"
   shot --dark --model "$model" --action raceTtft --screenshot "$out/ttft-race.png" "$demo"

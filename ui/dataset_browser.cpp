@@ -36,6 +36,14 @@ DatasetBrowser::DatasetBrowser(QWidget* parent)
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     table_->setShowGrid(false);
     table_->setColumnHidden(DatasetModel::Disagreement, true);
+    // In a narrow dock the columns one works by (length, blocks, status) come first, after the
+    // id; the descriptive ones follow. Long ids are capped (the full id is in the Document dock).
+    QHeaderView* header = table_->horizontalHeader();
+    int to = 1;
+    for (int column : {DatasetModel::Characters, DatasetModel::Blocks, DatasetModel::Status})
+        header->moveSection(header->visualIndex(column), to++);
+    header->setMaximumSectionSize(fontMetrics().horizontalAdvance(QLatin1Char('x')) * 28);
+    table_->setTextElideMode(Qt::ElideMiddle);
 
     connect(filter_, &QLineEdit::textChanged, &proxy_, &DatasetFilterModel::setText);
     connect(status_, &QComboBox::currentIndexChanged, this, [this](int i) {

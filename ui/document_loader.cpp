@@ -4,6 +4,7 @@
 #include "util/error.hpp"
 
 #include <QFileInfo>
+#include <QRegularExpression>
 
 #include <QtConcurrent>
 
@@ -79,6 +80,12 @@ LoadedInput loadInput(const QString& path, const QString& workspace, bool replac
         }
     } catch (const Error& e) {
         result.error = QString::fromStdString(e.what());
+        // Core's loaders say "invalid UTF-8" only for bytes that replacement with U+FFFD repairs.
+        result.invalidUtf8 = !replaceInvalidUtf8 && e.message().starts_with("invalid UTF-8");
+        if (result.invalidUtf8)
+            result.error = QObject::tr("%1: invalid UTF-8. Open anyway to replace each invalid byte sequence with U+FFFD (�); "
+                                       "the file itself is not changed.")
+                               .arg(QString::fromStdString(formatError("", e.context())).remove(QRegularExpression(QStringLiteral(":\\s*$"))));
     } catch (const std::bad_alloc&) {
         result.error = QObject::tr("%1: not enough memory to load this file").arg(path);
     } catch (const std::exception& e) {

@@ -20,6 +20,7 @@ struct LoadedInput {
     std::vector<std::vector<Boundary>> currentBoundaries;
     std::vector<bool> reviewed;
     QString error;                            // set when loading failed; the message names the problem
+    bool invalidUtf8 = false;                 // the failure was invalid UTF-8: opening with replacement would work
     QString warning;                          // e.g. invalid bytes replaced
 };
 

@@ -48,20 +48,39 @@ private:
     int pressY_ = 0;
 };
 
+// The strip right of the text: each block's size, on the line where the block starts. Beside the
+// text, never over it (issue 15: labels drawn over long lines).
+class DocumentView::SizeStrip : public QWidget {
+public:
+    explicit SizeStrip(DocumentView* view) : QWidget(view), view_(view)
+    {
+        setToolTip(tr("Each block's size, at the line where it starts"));
+    }
+
+protected:
+    void paintEvent(QPaintEvent* event) override { view_->paintSizeStrip(event); }
+
+private:
+    DocumentView* view_;
+};
+
 DocumentView::DocumentView(QWidget* parent)
-    : QPlainTextEdit(parent), gutter_(new Gutter(this)), theme_(Theme::fromPalette(palette()))
+    : QPlainTextEdit(parent), gutter_(new Gutter(this)), sizes_(new SizeStrip(this)), theme_(Theme::fromPalette(palette()))
 {
     setReadOnly(true);
     setFont(documentFont());
     setLineWrapMode(QPlainTextEdit::WidgetWidth);
     setFrameShape(QFrame::NoFrame);
     document()->setDocumentMargin(10);
-    setViewportMargins(gutterWidth(), 0, 0, 0);
+    updateGutterGeometry(); // the size strip stays hidden until there is a token grid
     connect(this, &QPlainTextEdit::updateRequest, this, [this](const QRect& rect, int dy) {
-        if (dy)
+        if (dy) {
             gutter_->scroll(0, dy);
-        else
+            sizes_->update();
+        } else {
             gutter_->update(0, rect.y(), gutter_->width(), rect.height());
+            sizes_->update(0, rect.y(), sizes_->width(), rect.height());
+        }
     });
 }
 
@@ -97,6 +116,7 @@ void DocumentView::setBoundaries(std::vector<Boundary> boundaries)
     boundaries_ = std::move(boundaries);
     viewport()->update();
     gutter_->update();
+    sizes_->update();
 }
 
 int DocumentView::toUtf16(std::size_t cp) const
@@ -150,7 +170,9 @@ void DocumentView::setSuggestions(std::vector<std::size_t> offsets)
 void DocumentView::setTokenGrid(std::shared_ptr<const segment::TokenGrid> grid)
 {
     grid_ = std::move(grid);
+    updateGutterGeometry(); // the size strip's width follows the unit
     viewport()->update();
+    sizes_->update();
 }
 
 void DocumentView::setShowTokenBoundaries(bool show)
@@ -180,11 +202,64 @@ int DocumentView::gutterWidth() const
     return fontMetrics().horizontalAdvance(QStringLiteral("#000")) + 22;
 }
 
+QFont DocumentView::sizeFont() const
+{
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.8);
+    return small;
+}
+
+QString DocumentView::blockSizeLabel(int blockIndex) const
+{
+    // "1 token", "270 tokens" (or approx-tokens without a model's tokenizer).
+    return QString::fromStdString(segment::formatTokenCount(blockTokens(blockIndex), grid_->unit()));
+}
+
+int DocumentView::sizeStripWidth() const
+{
+    if (!grid_)
+        return 0;
+    // Room for the largest block's label (at least five digits).
+    const QFontMetrics fm(sizeFont());
+    const std::size_t widest = std::max<std::size_t>(99999, grid_->size());
+    return fm.horizontalAdvance(tr("%1 %2").arg(widest).arg(QString::fromStdString(grid_->unit()))) + 14;
+}
+
 void DocumentView::updateGutterGeometry()
 {
     const QRect cr = contentsRect();
+    const int right = sizeStripWidth();
     gutter_->setGeometry(QRect(cr.left(), cr.top(), gutterWidth(), cr.height()));
-    setViewportMargins(gutterWidth(), 0, 0, 0);
+    setViewportMargins(gutterWidth(), 0, right, 0);
+    // Between the text and the vertical scroll bar.
+    sizes_->setGeometry(QRect(viewport()->geometry().right() + 1, cr.top(), right, cr.height()));
+    sizes_->setVisible(right > 0);
+}
+
+void DocumentView::paintSizeStrip(QPaintEvent* event)
+{
+    QPainter p(sizes_);
+    p.fillRect(event->rect(), theme_.gutterBackground);
+    if (!grid_)
+        return;
+    p.setFont(sizeFont());
+    p.setPen(theme_.gutterText);
+    const QFontMetricsF fm(sizeFont());
+    const QPointF offset = contentOffset();
+    for (QTextBlock block = firstVisibleBlock(); block.isValid(); block = block.next()) {
+        const QRectF geometry = blockBoundingGeometry(block).translated(offset);
+        if (geometry.top() > event->rect().bottom())
+            break;
+        const std::size_t startCp = toCodePoint(block.position());
+        const bool startsBlock = startCp == 0 || std::binary_search(boundaries_.begin(), boundaries_.end(), Boundary{startCp, 0},
+                                                                    [](const Boundary& a, const Boundary& b) { return a.offset < b.offset; });
+        if (!startsBlock)
+            continue;
+        // Level with the block's first text line.
+        const double lineHeight = block.layout()->lineCount() > 0 ? block.layout()->lineAt(0).height() : fm.height();
+        p.drawText(QRectF(0, geometry.top() + (lineHeight - fm.height()) / 2, sizes_->width() - 6, fm.height()),
+                   Qt::AlignRight | Qt::AlignVCenter, blockSizeLabel(blockAt(startCp)));
+    }
 }
 
 void DocumentView::resizeEvent(QResizeEvent* event)
@@ -275,7 +350,7 @@ void DocumentView::paintMarks(QPainter& p)
     const QFontMetricsF fm(small);
     const int first = cursorForPosition(QPoint(0, 0)).position();
     const int last = cursorForPosition(QPoint(viewport()->width(), viewport()->height())).position();
-    const double reserve = grid_ ? fm.horizontalAdvance(QStringLiteral("00000 ") + QString::fromStdString(grid_->unit())) + 16 : 8;
+    const double reserve = 8; // the block sizes are outside the viewport, in their own strip
     for (const auto& m : marks_) {
         const int pos = toUtf16(m.offset);
         if (pos < first || pos > last)
@@ -312,7 +387,7 @@ bool DocumentView::viewportEvent(QEvent* e)
 
 void DocumentView::paintOverlays(QPaintEvent* event)
 {
-    // On top of the text: leakage marks, each block's size in tokens at its first line, and token ticks.
+    // On top of the text: leakage marks and token ticks (block sizes are in the strip beside it).
     if (!marks_.empty()) {
         QPainter marks(viewport());
         marks.setRenderHint(QPainter::Antialiasing);
@@ -329,16 +404,6 @@ void DocumentView::paintOverlays(QPaintEvent* event)
         const QRectF geometry = blockBoundingGeometry(block).translated(offset);
         if (geometry.top() > event->rect().bottom())
             break;
-        const std::size_t startCp = toCodePoint(block.position());
-        const bool startsBlock = startCp == 0 || std::binary_search(boundaries_.begin(), boundaries_.end(), Boundary{startCp, 0},
-                                                                    [](const Boundary& a, const Boundary& b) { return a.offset < b.offset; });
-        if (startsBlock) {
-            const int index = blockAt(startCp);
-            p.setPen(theme_.gutterText);
-            p.drawText(QRectF(0, geometry.top(), viewport()->width() - 8, QFontMetricsF(small).height()),
-                       Qt::AlignRight | Qt::AlignTop,
-                       QString::fromStdString(segment::formatTokenCount(blockTokens(index), grid_->unit())));
-        }
         if (!showTokens_)
             continue;
         const QTextLayout* layout = block.layout();

@@ -68,7 +68,12 @@ protected:
 
 private:
     class Gutter;
+    class SizeStrip;
     void paintGutter(QPaintEvent* event);
+    void paintSizeStrip(QPaintEvent* event);
+    QFont sizeFont() const;
+    QString blockSizeLabel(int blockIndex) const; // e.g. "270 tokens"; needs a grid
+    int sizeStripWidth() const;                    // 0 without a grid
     void paintOverlays(QPaintEvent* event);
     void paintMarks(QPainter& p);
     bool viewportEvent(QEvent* event) override; // tooltips of marks
@@ -77,6 +82,7 @@ private:
 
     int boundaryOnLineAt(int y) const; // index of a boundary starting the line at y, -1 if none
     Gutter* gutter_;
+    SizeStrip* sizes_;
     int currentBoundary_ = -1;
     std::vector<std::size_t> suggestions_;
     std::vector<BoundaryMark> marks_;

@@ -3,6 +3,7 @@
 #include "annotation/annotation_session.hpp"
 #include "annotation/store_writer.hpp"
 #include "dataset_browser.hpp"
+#include "dock_scroll.hpp"
 #include "document_pane.hpp"
 #include "shortcut_overlay.hpp"
 #include "stats_panel.hpp"
@@ -21,12 +22,15 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
 #include <fstream>
+#include <utility>
 
 namespace blocklens::ui {
 namespace {
@@ -69,7 +73,17 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     close->setAutoRaise(true);
     close->setToolTip(tr("Dismiss"));
     connect(close, &QToolButton::clicked, banner_, &QWidget::hide);
+    // The remedy the message offers (e.g. open a file with invalid UTF-8 anyway), where there is one.
+    bannerAction_ = new QPushButton;
+    bannerAction_->setObjectName(QStringLiteral("bannerAction"));
+    bannerAction_->hide();
+    connect(bannerAction_, &QPushButton::clicked, this, [this] {
+        banner_->hide();
+        if (auto run = std::exchange(bannerCallback_, {}))
+            run();
+    });
     bannerLayout->addWidget(bannerText_, 1);
+    bannerLayout->addWidget(bannerAction_, 0, Qt::AlignVCenter);
     bannerLayout->addWidget(close);
     banner_->hide();
     layout->addWidget(banner_);
@@ -86,6 +100,7 @@ MainWindow::MainWindow(const QString& workspace, QWidget* parent)
     buildRetrain();
 #endif
     buildAnalysis();
+    arrangeDocks();
     statusBar()->showMessage(tr("Open a document or a dataset (Ctrl+O), or drop a file here. F1 lists the shortcuts."));
 
     connect(&loadWatcher_, &QFutureWatcher<LoadedInput>::finished, this, [this] {
@@ -153,7 +168,7 @@ void MainWindow::buildDocks()
 {
     auto* statsDock = new QDockWidget(tr("Document"), this);
     statsDock->setObjectName(QStringLiteral("statsDock"));
-    statsDock->setWidget(stats_);
+    statsDock->setWidget(scrolledForDock(stats_));
     addDockWidget(Qt::RightDockWidgetArea, statsDock);
 
     auto* datasetDock = new QDockWidget(tr("Dataset"), this);
@@ -183,13 +198,57 @@ void MainWindow::buildDocks()
     });
 }
 
-void MainWindow::openPath(const QString& path)
+void MainWindow::arrangeDocks()
+{
+    // Right column: the segmenter alone on top (it is used all the time), then the document's
+    // facts, the metrics and the model as tabs, so that the column fits a 768-pixel screen with
+    // room in each (issue 15). The bottom docks are tabs already (chart, side by side, ...).
+    // The side columns run the full height; the bottom tabs (chart, side by side, heatmap,
+    // experiments) sit under the document between them, so opening one never squeezes the
+    // segmenter's column to nothing.
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    auto* stats = findChild<QDockWidget*>(QStringLiteral("statsDock"));
+    if (auto* seg = findChild<QDockWidget*>(QStringLiteral("segmenterDock")); seg && stats)
+        splitDockWidget(seg, stats, Qt::Vertical);
+    setTabPosition(Qt::RightDockWidgetArea, QTabWidget::North);
+    for (const char* name : {"metricsDock", "modelDock"})
+        if (auto* d = findChild<QDockWidget*>(QLatin1String(name)); d && stats)
+            tabifyDockWidget(stats, d);
+    if (stats)
+        stats->raise();
+    // Shown from the View menu, a dock that shares tabs comes to the front, not behind a tab.
+    // (Queued: the action's toggled comes before it shows the dock.)
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+        connect(dock->toggleViewAction(), &QAction::toggled, dock, [dock](bool on) {
+            if (on)
+                QTimer::singleShot(0, dock, [dock] { dock->raise(); });
+        });
+}
+
+void MainWindow::makeRoomWhenShown(QDockWidget* dock)
+{
+    // After the layout has placed the dock (resizing in the same event does not stick). The
+    // docks' contents scroll, so this only moves the split between the document and the dock:
+    // the window keeps its size.
+    // Shown from the View menu, a dock that shares tabs comes to the front (not behind a tab).
+    connect(dock, &QDockWidget::visibilityChanged, this, [this, dock](bool visible) {
+        if (!visible)
+            return;
+        QTimer::singleShot(0, this, [this, dock] {
+            if (dock->isVisible() && dock->height() < height() / 2)
+                resizeDocks({dock}, {height() * 11 / 20}, Qt::Vertical);
+        });
+    });
+}
+
+void MainWindow::openPath(const QString& path, bool replaceInvalidUtf8)
 {
     pendingPath_ = path;
     statusBar()->showMessage(tr("Loading %1…").arg(QFileInfo(path).fileName()));
     if (!QApplication::overrideCursor())
         QApplication::setOverrideCursor(Qt::BusyCursor);
-    loadWatcher_.setFuture(loadInputAsync(path, workspace_));
+    loadWatcher_.setFuture(loadInputAsync(path, workspace_, replaceInvalidUtf8));
 }
 
 bool MainWindow::isLoading() const
@@ -202,8 +261,11 @@ QString MainWindow::errorText() const
     return banner_->isVisible() ? bannerText_->text() : QString();
 }
 
-void MainWindow::showBanner(const QString& message, bool isError)
+void MainWindow::showBanner(const QString& message, bool isError, const QString& actionText, std::function<void()> action)
 {
+    bannerCallback_ = std::move(action);
+    bannerAction_->setText(actionText);
+    bannerAction_->setVisible(!actionText.isEmpty() && bannerCallback_);
     QPalette bp = banner_->palette();
     const bool dark = palette().color(QPalette::Window).lightness() < 128;
     if (isError) {
@@ -221,7 +283,10 @@ void MainWindow::showBanner(const QString& message, bool isError)
 void MainWindow::showLoaded(const LoadedInput& input)
 {
     if (!input.error.isEmpty()) {
-        showBanner(input.error, true);
+        if (input.invalidUtf8)
+            showBanner(input.error, true, tr("Open Anyway (replace with U+FFFD)"), [this, path = input.path] { openPath(path, true); });
+        else
+            showBanner(input.error, true);
         statusBar()->showMessage(tr("Could not open the file; what was open stays open."), 8000);
         Q_EMIT inputFailed(input.error);
         return;

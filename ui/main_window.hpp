@@ -9,11 +9,14 @@
 #include <QFutureWatcher>
 #include <QMainWindow>
 
+#include <functional>
 #include <optional>
 
+class QDockWidget;
 class QLabel;
 class QMenu;
 class QProgressDialog;
+class QPushButton;
 class QToolButton;
 
 namespace blocklens::ui {
@@ -46,7 +49,9 @@ public:
     explicit MainWindow(const QString& workspace = {}, QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    void openPath(const QString& path);
+    // Opens a document or dataset in the background; with replaceInvalidUtf8, invalid UTF-8 is
+    // replaced with U+FFFD instead of refused (the banner's "Open Anyway" does this).
+    void openPath(const QString& path, bool replaceInvalidUtf8 = false);
 
     // Parts, for tests and for the screenshot tool.
     DocumentPane* documentPane() const { return pane_; }
@@ -64,6 +69,7 @@ public:
     const std::vector<std::size_t>& suggestions() const { return suggestions_; }
     QAction* action(const QString& objectName) const;
     QString errorText() const; // the message in the banner ("" when hidden)
+    QPushButton* bannerAction() const { return bannerAction_; } // the banner's button (hidden when it offers none)
     bool isLoading() const;
     // Inference (main_window_inference.cpp; null when built without libtorch): the model panel,
     // the side-by-side comparison and presentation mode, all on one InferenceWorker.
@@ -96,9 +102,12 @@ private:
     // main_window.cpp: layout, loading, files
     void buildFileMenu();
     void buildDocks();
+    void makeRoomWhenShown(QDockWidget* dock); // a bottom dock takes about half the height when shown
+    void arrangeDocks();                       // tabs that fit small screens; View menu raises
     void showLoaded(const LoadedInput& input);
     void showDatasetRow(int row);
-    void showBanner(const QString& message, bool isError);
+    // The banner above the document; with actionText, a button in it that runs `action`.
+    void showBanner(const QString& message, bool isError, const QString& actionText = {}, std::function<void()> action = {});
     void addRecent(const QString& path);
     void rebuildRecentMenu();
     void restoreSettings();
@@ -157,6 +166,8 @@ private:
     ShortcutOverlay* overlay_;
     QWidget* banner_;
     QLabel* bannerText_;
+    QPushButton* bannerAction_;
+    std::function<void()> bannerCallback_;
     QMenu* recentMenu_ = nullptr;
     QMenu* editMenu_ = nullptr;
     QMenu* viewMenu_ = nullptr;

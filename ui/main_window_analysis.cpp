@@ -7,6 +7,7 @@
 #include "analysis/attention_panel.hpp"
 #include "analysis/leakage_marks.hpp"
 #include "annotation/annotation_session.hpp"
+#include "dock_scroll.hpp"
 #include "experiments/experiments_browser.hpp"
 #include "util/error.hpp"
 #include "segment/token_blocks.hpp"
@@ -69,14 +70,14 @@ void MainWindow::buildAnalysis()
     attention_ = new AttentionPanel;
     auto* heatmapDock = new QDockWidget(tr("Heatmap: where attention goes"), this);
     heatmapDock->setObjectName(QStringLiteral("heatmapDock"));
-    heatmapDock->setWidget(attention_);
+    heatmapDock->setWidget(scrolledForDock(attention_));
     addDockWidget(Qt::BottomDockWidgetArea, heatmapDock);
     heatmapDock->hide();
 
     experiments_ = new ExperimentsBrowser;
     auto* experimentsDock = new QDockWidget(tr("Experiments"), this);
     experimentsDock->setObjectName(QStringLiteral("experimentsDock"));
-    experimentsDock->setWidget(experiments_);
+    experimentsDock->setWidget(scrolledForDock(experiments_));
     addDockWidget(Qt::BottomDockWidgetArea, experimentsDock);
     experimentsDock->hide();
 
@@ -88,23 +89,8 @@ void MainWindow::buildAnalysis()
     }
     heatmapDock->hide();
     experimentsDock->hide();
-    // (After the layout has placed the dock: resizing in the same event does not stick.)
-    connect(heatmapDock, &QDockWidget::visibilityChanged, this, [this, heatmapDock](bool visible) {
-        if (!visible)
-            return;
-        QTimer::singleShot(0, this, [this, heatmapDock] {
-            if (heatmapDock->height() < height() / 2)
-                resizeDocks({heatmapDock}, {height() * 11 / 20}, Qt::Vertical);
-        });
-    });
-    connect(experimentsDock, &QDockWidget::visibilityChanged, this, [this, experimentsDock](bool visible) {
-        if (!visible)
-            return;
-        QTimer::singleShot(0, this, [this, experimentsDock] {
-            if (experimentsDock->height() < height() / 2)
-                resizeDocks({experimentsDock}, {height() * 11 / 20}, Qt::Vertical);
-        });
-    });
+    makeRoomWhenShown(heatmapDock);
+    makeRoomWhenShown(experimentsDock);
 
     viewMenu_->addSeparator();
     QAction* showHeatmap = heatmapDock->toggleViewAction();
@@ -243,7 +229,7 @@ void MainWindow::requestAttention()
     const double bytes = 4.0 * static_cast<double>(job.layers.size()) * static_cast<double>(inference_->model()->config.numHeads) *
                          tokensGuess * static_cast<double>(cuts.size() + 1);
     job.byBlock = bytes > 64e6;
-    attention_->setStatus(tr("Running %1 in full attention over %2 bins…").arg(inference_->model()->name).arg(cuts.size() + 1));
+    attention_->setStatus(tr("Running %1 in full attention over the document to see where its attention goes…").arg(inference_->model()->name));
     attentionDocument_ = doc;
     attentionRequest_ = inference_->requestAttention(job);
 #else

@@ -3,6 +3,7 @@
 #include "main_window.hpp"
 
 #include "annotation/annotation_session.hpp"
+#include "dock_scroll.hpp"
 #include "inference/compare_view.hpp"
 #include "inference/demo_model.hpp"
 #include "inference/inference_worker.hpp"
@@ -18,21 +19,6 @@
 #include <QTimer>
 
 namespace blocklens::ui {
-namespace {
-
-// Docks hold their panel in a scroll area: a panel whose content changes height (progress bar,
-// wrapped status text) then never changes the dock's size hint, so neighbouring docks (charts,
-// heatmap) are not re-laid out and repainted on every status change during a run.
-QScrollArea* scrolled(QWidget* panel)
-{
-    auto* area = new QScrollArea;
-    area->setWidget(panel);
-    area->setWidgetResizable(true);
-    area->setFrameShape(QFrame::NoFrame);
-    return area;
-}
-
-} // namespace
 
 void MainWindow::buildInference()
 {
@@ -42,19 +28,21 @@ void MainWindow::buildInference()
     auto* modelDock = new QDockWidget(tr("Model"), this);
     modelDock->setObjectName(QStringLiteral("modelDock"));
     modelPanel_ = new ModelPanel(inference_);
-    modelDock->setWidget(scrolled(modelPanel_));
+    modelDock->setWidget(scrolledForDock(modelPanel_));
     addDockWidget(Qt::RightDockWidgetArea, modelDock);
 
     auto* compareDock = new QDockWidget(tr("Side by side: full vs block attention"), this);
     compareDock->setObjectName(QStringLiteral("compareDock"));
     compareView_ = new CompareView(inference_);
     compareView_->setJobSource([this](QString* why) { return currentCompareJob(why); });
-    compareDock->setWidget(scrolled(compareView_));
+    compareDock->setWidget(scrolledForDock(compareView_));
     addDockWidget(Qt::BottomDockWidgetArea, compareDock);
     // A tab beside the boundary scores: the whole width of the window for its two columns.
     if (auto* chart = findChild<QDockWidget*>(QStringLiteral("chartDock")))
         tabifyDockWidget(chart, compareDock);
     compareDock->hide();
+    // Two columns of numbers and text: about half the window's height when shown.
+    makeRoomWhenShown(compareDock);
 
     viewMenu_->addSeparator();
     viewMenu_->addAction(modelDock->toggleViewAction());
@@ -65,12 +53,7 @@ void MainWindow::buildInference()
 
     // Run the comparison on what is on screen; waits for a model that is still loading.
     auto runWhenReady = [this, compareDock] {
-        if (!compareDock->isVisible()) {
-            // Room for two columns of numbers and text: about half the window's height. The
-            // document pane's own minimum wins over resizeDocks(), so ask through the minimum.
-            compareDock->widget()->setMinimumHeight(std::min(420, height() / 2));
-            compareDock->show();
-        }
+        compareDock->show(); // room is made when it shows (makeRoomWhenShown), never by a minimum size
         compareDock->raise();
         if (!inference_->model() && inference_->isLoading()) {
             statusBar()->showMessage(tr("The comparison starts once the model is loaded…"), 5000);

@@ -4,6 +4,7 @@
 
 #include "annotation/annotation_session.hpp"
 #include "dataset_browser.hpp"
+#include "dock_scroll.hpp"
 #if BLOCKLENS_WITH_TORCH
 #include "inference/model_panel.hpp"
 #endif
@@ -55,13 +56,13 @@ void MainWindow::buildSegmentDocks()
     segPanel_ = new SegmenterPanel;
     auto* segDock = new QDockWidget(tr("Segmenter"), this);
     segDock->setObjectName(QStringLiteral("segmenterDock"));
-    segDock->setWidget(segPanel_);
+    segDock->setWidget(scrolledForDock(segPanel_));
     addDockWidget(Qt::RightDockWidgetArea, segDock);
 
     metrics_ = new MetricsPanel;
     auto* metricsDock = new QDockWidget(tr("Metrics"), this);
     metricsDock->setObjectName(QStringLiteral("metricsDock"));
-    metricsDock->setWidget(metrics_);
+    metricsDock->setWidget(scrolledForDock(metrics_));
     addDockWidget(Qt::RightDockWidgetArea, metricsDock);
 
     chart_ = new ScoreChart;
@@ -96,12 +97,14 @@ void MainWindow::buildSegmentDocks()
         updateTracks();
     });
     compare->setCheckable(true);
+    // The menu choice is saved for later launches (a --dark or --light flag is for its run only).
     QAction* dark = add(viewMenu_, "darkTheme", tr("&Dark Theme"), {QKeySequence(tr("Ctrl+Shift+D"))}, [](bool on) {
         QApplication::setPalette(on ? darkPalette() : lightPalette());
         QSettings().setValue(QStringLiteral("darkTheme"), on);
     });
     dark->setCheckable(true);
-    dark->setChecked(QSettings().value(QStringLiteral("darkTheme")).toBool());
+    dark->setChecked(Theme::fromPalette(QApplication::palette()).dark); // the theme of this run
+
     QAction* tokens = add(viewMenu_, "showTokens", tr("Show &Token Boundaries"), {QKeySequence(Qt::Key_T)},
                           [this](bool on) { pane_->view()->setShowTokenBoundaries(on); });
     tokens->setCheckable(true);
@@ -196,7 +199,7 @@ void MainWindow::startComparison()
         for (const char* name : {"fixed", "structural", "texttiling"}) {
             SegmentRequest r;
             r.segmenter = QString::fromLatin1(name);
-            tracks.push_back({QString::fromLatin1(name).left(6), runSegmentation(shared, grid, r).boundaries});
+            tracks.push_back({QString::fromLatin1(name), runSegmentation(shared, grid, r).boundaries});
         }
         return tracks;
     }));
@@ -266,7 +269,7 @@ void MainWindow::updateTracks()
     if (doc && !doc->reference().empty())
         tracks.push_back({tr("ref"), doc->reference()});
     if (!lastResult_.boundaries.empty() && (current_.dataset || session_->undoStack()->count() > 0))
-        tracks.push_back({lastResult_.what.segmenter.left(6), lastResult_.boundaries});
+        tracks.push_back({lastResult_.what.segmenter, lastResult_.boundaries});
     if (comparing_)
         tracks.insert(tracks.end(), compareTracks_.begin(), compareTracks_.end());
     pane_->setTracks(tracks);

@@ -43,11 +43,19 @@ void Minimap::setVisibleRange(std::size_t firstCp, std::size_t lastCp)
     update();
 }
 
-// The top `captionHeight` pixels hold the caption; the document maps onto the rest.
+// The top `captionHeight` pixels hold the caption, written bottom to top so that a name longer
+// than the strip is wide ("texttiling") is shown whole; the document maps onto the rest.
 namespace {
+QFont captionFont(const QWidget* w)
+{
+    QFont f = w->font();
+    f.setPointSizeF(f.pointSizeF() * 0.8);
+    return f;
+}
 int captionHeight(const QWidget* w, const QString& caption)
 {
-    return caption.isEmpty() ? 0 : w->fontMetrics().height() + 6;
+    // Metrics for this widget's device (its DPI), as the painter will draw.
+    return caption.isEmpty() ? 0 : QFontMetrics(captionFont(w), w).horizontalAdvance(caption) + 10;
 }
 } // namespace
 
@@ -69,11 +77,15 @@ void Minimap::paintEvent(QPaintEvent*)
     QPainter p(this);
     p.fillRect(rect(), theme_.gutterBackground);
     if (!caption_.isEmpty()) {
-        QFont f = font();
-        f.setPointSizeF(f.pointSizeF() * 0.8);
+        const QFont f = captionFont(this);
+        const QFontMetrics fm(f, this);
+        p.save();
         p.setFont(f);
         p.setPen(theme_.gutterText);
-        p.drawText(QRect(0, 0, width(), captionHeight(this, caption_)), Qt::AlignCenter, caption_);
+        p.translate((width() + fm.ascent() - fm.descent()) / 2.0, captionHeight(this, caption_) - 5);
+        p.rotate(-90);
+        p.drawText(0, 0, caption_);
+        p.restore();
     }
     if (!length_)
         return;

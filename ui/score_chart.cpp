@@ -5,6 +5,8 @@
 #include <QLineSeries>
 #include <QMouseEvent>
 #include <QScatterSeries>
+#include <QCursor>
+#include <QToolTip>
 #include <QValueAxis>
 
 #include <algorithm>
@@ -21,23 +23,36 @@ double lineOf(const std::vector<std::size_t>& lineStarts, std::size_t offset)
 
 ScoreChart::ScoreChart(QWidget* parent)
     : QChartView(parent), scores_(new QLineSeries), points_(new QScatterSeries), chosen_(new QScatterSeries),
-      reference_(new QScatterSeries), threshold_line_(new QLineSeries), x_(new QValueAxis), y_(new QValueAxis)
+      refined_(new QScatterSeries), reference_(new QScatterSeries), threshold_line_(new QLineSeries), x_(new QValueAxis), y_(new QValueAxis)
 {
     auto* chart = new QChart;
     chart->setBackgroundRoundness(0);
     chart->setMargins(QMargins(4, 4, 4, 4));
-    chart->legend()->setAlignment(Qt::AlignTop);
+    // The legend on the right: a bottom dock is wide and low, and every pixel of height goes to
+    // the plot and its axis labels.
+    chart->legend()->setAlignment(Qt::AlignRight);
     scores_->setName(tr("score"));
     chosen_->setName(tr("cut"));
+    refined_->setName(tr("cut by refinement"));
+    refined_->setMarkerShape(QScatterSeries::MarkerShapeTriangle);
     reference_->setName(tr("reference"));
     reference_->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
     threshold_line_->setName(tr("threshold (drag)"));
-    for (QAbstractSeries* s : std::initializer_list<QAbstractSeries*>{scores_, points_, chosen_, reference_, threshold_line_})
+    for (QAbstractSeries* s : std::initializer_list<QAbstractSeries*>{scores_, points_, chosen_, refined_, reference_, threshold_line_})
         chart->addSeries(s);
     chart->legend()->markers(points_).first()->setVisible(false);
     x_->setTitleText(tr("line"));
     x_->setLabelFormat(QStringLiteral("%d"));
-    y_->setTitleText(tr("boundary score"));
+    y_->setTitleText(tr("score"));
+    y_->setLabelFormat(QStringLiteral("%.1f"));
+    y_->setTickCount(3);
+    // Hovering a refined cut says why it is below the threshold.
+    connect(refined_, &QScatterSeries::hovered, this, [this](const QPointF&, bool state) {
+        if (state)
+            QToolTip::showText(QCursor::pos(), refinedCutExplanation(), this);
+        else
+            QToolTip::hideText();
+    });
     chart->addAxis(x_, Qt::AlignBottom);
     chart->addAxis(y_, Qt::AlignLeft);
     for (QAbstractSeries* s : chart->series()) {
@@ -47,8 +62,33 @@ ScoreChart::ScoreChart(QWidget* parent)
     setChart(chart);
     applyTheme();
     setRenderHint(QPainter::Antialiasing);
-    setMinimumHeight(160);
-    setToolTip(tr("Drag the dashed threshold to re-segment; click a point to jump to it"));
+    setMinimumHeight(150);
+    setToolTip(tr("Drag the dashed threshold to re-segment; click a point to jump to it. %1").arg(refinedCutExplanation()));
+}
+
+QString ScoreChart::refinedCutExplanation()
+{
+    return tr("Cuts below the threshold (triangles) come from depth refinement: a block still longer than the "
+              "maximum is split again at its best-scoring candidate, whatever the score.");
+}
+
+int ScoreChart::cutCount() const
+{
+    return static_cast<int>(chosen_->count());
+}
+
+int ScoreChart::refinedCutCount() const
+{
+    return static_cast<int>(refined_->count());
+}
+
+void ScoreChart::updateCutSeries()
+{
+    QList<QPointF> above, below;
+    for (const QPointF& c : cuts_)
+        (threshold_ && c.y() < *threshold_ - 1e-9 ? below : above).append(c);
+    chosen_->replace(above);
+    refined_->replace(below);
 }
 
 void ScoreChart::applyTheme()
@@ -68,7 +108,19 @@ void ScoreChart::applyTheme()
     reference_->setMarkerSize(7);
     reference_->setColor(QColor(0x2a, 0x9d, 0x8f));
     reference_->setBorderColor(Qt::transparent);
-    threshold_line_->setPen(QPen(theme.boundary, 2, Qt::DashLine));
+    refined_->setMarkerSize(10);
+    refined_->setColor(theme.dark ? QColor(0xff, 0x6b, 0x9a) : QColor(0xc2, 0x18, 0x5b));
+    refined_->setBorderColor(Qt::transparent);
+    // Not the cuts' orange: the line the user drags is a different thing from what it produces.
+    threshold_line_->setPen(QPen(theme.dark ? QColor(0xb3, 0x9d, 0xff) : QColor(0x6a, 0x4c, 0xd6), 2, Qt::DashLine));
+    // Axis text a little smaller than the window's: at a dock's height the default size elides.
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    for (QValueAxis* axis : {x_, y_}) {
+        axis->setLabelsFont(small);
+        axis->setTitleFont(small);
+    }
+    chart()->legend()->setFont(small);
 }
 
 void ScoreChart::changeEvent(QEvent* event)
@@ -80,8 +132,9 @@ void ScoreChart::changeEvent(QEvent* event)
 
 void ScoreChart::clearData()
 {
-    for (QXYSeries* s : std::initializer_list<QXYSeries*>{scores_, points_, chosen_, reference_, threshold_line_})
+    for (QXYSeries* s : std::initializer_list<QXYSeries*>{scores_, points_, chosen_, refined_, reference_, threshold_line_})
         s->clear();
+    cuts_.clear();
     lineToOffset_.clear();
 }
 
@@ -116,7 +169,8 @@ void ScoreChart::setData(const std::vector<segment::Candidate>& candidates, cons
     }
     for (const auto& b : reference)
         refs.append(QPointF(lineOf(lineStarts, b.offset), hi * 1.05));
-    chosen_->replace(cuts);
+    cuts_ = cuts;
+    updateCutSeries();
     reference_->replace(refs);
     x_->setRange(0, std::max<double>(1, static_cast<double>(lineStarts.size())));
     y_->setRange(lo - 0.05 * (hi - lo), hi * 1.1);
@@ -127,6 +181,7 @@ void ScoreChart::setThreshold(std::optional<double> threshold)
 {
     threshold_ = threshold;
     updateThresholdLine();
+    updateCutSeries();
 }
 
 void ScoreChart::updateThresholdLine()

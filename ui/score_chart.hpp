@@ -1,7 +1,9 @@
 #pragma once
 // The boundary track: the scorer's score for every candidate along the document (by line), the
 // cuts the decoder chose, the reference boundaries, and the decoder's threshold as a line the
-// user drags to re-segment live. Clicking a point jumps to that candidate in the text.
+// user drags to re-segment live. Clicking a point jumps to that candidate in the text. Cuts below
+// the threshold are drawn as their own series ("refined"): the threshold decoder's depth
+// refinement split a block that was still too long there, whatever the score.
 #include "document/document.hpp"
 #include "segment/candidates.hpp"
 #include "theme.hpp"
@@ -29,6 +31,10 @@ public:
     std::optional<double> threshold() const { return threshold_; }
     void clearData();
     int pointCount() const;
+    QSize sizeHint() const override { return {640, 190}; } // a strip under the document, not half the window
+    int cutCount() const;        // cuts at or above the threshold (all cuts without one)
+    int refinedCutCount() const; // cuts below the threshold: from depth refinement
+    static QString refinedCutExplanation();
 
 Q_SIGNALS:
     void thresholdDragged(double value);
@@ -42,10 +48,13 @@ protected:
 
 private:
     void updateThresholdLine();
+    void updateCutSeries(); // splits the chosen cuts at the threshold
     void applyTheme();
     QLineSeries* scores_;
     QScatterSeries* points_;
     QScatterSeries* chosen_;
+    QScatterSeries* refined_;
+    QList<QPointF> cuts_; // every chosen cut (line, score)
     QScatterSeries* reference_;
     QLineSeries* threshold_line_;
     QValueAxis* x_;

@@ -2,6 +2,7 @@
 
 #include "document/stats.hpp"
 
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLocale>
@@ -67,8 +68,17 @@ void StatsPanel::showDocument(const Document& doc, std::size_t blocks)
             if (k == QLatin1String(key))
                 label->setText(text);
     };
+    // A file: its name (the path is in the tooltip). A dataset row: its source in full
+    // ("mixed/d/26" names a document, its last part alone does not), else its id.
     const QString source = QString::fromStdString(doc.meta().source);
-    set("source", source.isEmpty() ? QString::fromStdString(doc.meta().id) : source.section(QLatin1Char('/'), -1));
+    const bool datasetRow = !source.isEmpty() && !QFileInfo::exists(source); // a dataset's source names no file here
+    const QString shown = source.isEmpty() ? QString::fromStdString(doc.meta().id)
+                          : datasetRow     ? source
+                                           : source.section(QLatin1Char('/'), -1);
+    set("source", shown);
+    for (auto& [k, label] : rows_)
+        if (k == QLatin1String("source"))
+            label->setToolTip(datasetRow ? tr("%1 (id %2)").arg(source, QString::fromStdString(doc.meta().id)) : source);
     QString kind = QString::fromUtf8(toString(doc.meta().kind).data());
     if (!doc.meta().codeLanguage.empty())
         kind += QStringLiteral(" (%1)").arg(QString::fromStdString(doc.meta().codeLanguage));

@@ -3,9 +3,9 @@
 #include "experiments/experiments_browser.hpp"
 #if BLOCKLENS_WITH_TORCH
 #include "inference/compare_view.hpp"
-#include "inference/demo_model.hpp"
 #include "inference/ttft_race.hpp"
 #endif
+#include "launch_options.hpp"
 #include "theme.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
@@ -13,11 +13,11 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QSettings>
 #include <QStyleFactory>
 #include <QAction>
 #include <QTimer>
 
+#include <cstdio>
 #include <memory>
 #include <utility>
 
@@ -45,75 +45,31 @@ int main(int argc, char** argv)
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Explore block attention."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Document or dataset (.jsonl) to open."));
-    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                        QStringLiteral("Render the window to PATH (PNG) once the file is shown, then quit."),
-                                        QStringLiteral("PATH"));
-    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1400x900."), QStringLiteral("WxH"));
-    const QCommandLineOption db(QStringLiteral("db"),
-                                QStringLiteral("Workspace database where corrections are saved (default: $BLOCKLENS_DB or the user data folder)."),
-                                QStringLiteral("PATH"));
-    const QCommandLineOption action(QStringLiteral("action"),
-                                    QStringLiteral("Trigger these window actions (by name, comma-separated, e.g. runComparison or "
-                                                   "compareSegmenters,shortcuts) once the file is segmented; with --screenshot, before grabbing."),
-                                    QStringLiteral("NAMES"));
-    const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme (View > Dark Theme)."));
-    const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Use the light theme."));
-#if BLOCKLENS_WITH_TORCH
-    const QCommandLineOption model(QStringLiteral("model"),
-                                   QStringLiteral("Load this Hugging Face model directory at start (default: the bundled demo model, on the CPU)."),
-                                   QStringLiteral("DIR"));
-    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("Device for --model: cpu or cuda."), QStringLiteral("DEVICE"),
-                                    QStringLiteral("cpu"));
-    const QCommandLineOption noModel(QStringLiteral("no-model"), QStringLiteral("Do not load the bundled demo model at start."));
-    parser.addOption(model);
-    parser.addOption(device);
-    parser.addOption(noModel);
-#endif
-    parser.addOption(dark);
-    parser.addOption(light);
-    parser.addOption(db);
-    parser.addOption(action);
-    parser.addOption(screenshot);
-    parser.addOption(size);
-    parser.process(app);
-
-    // The theme the user chose last time, unless the command line says otherwise.
-    const bool useDark = parser.isSet(dark) || (!parser.isSet(light) && QSettings().value(QStringLiteral("darkTheme")).toBool());
-    QApplication::setPalette(useDark ? blocklens::ui::darkPalette() : blocklens::ui::lightPalette());
-    if (parser.isSet(dark) || parser.isSet(light))
-        QSettings().setValue(QStringLiteral("darkTheme"), useDark);
+    blocklens::ui::addLaunchOptions(parser);
+    parser.process(app); // --help and --version print and exit here
+    QString error;
+    const std::optional<blocklens::ui::LaunchOptions> options = blocklens::ui::readLaunchOptions(parser, &error);
+    if (!options) {
+        std::fprintf(stderr, "blocklens: %s\n", qPrintable(error));
+        return 2;
+    }
+    // For this run only: --dark and --light are not saved (View > Dark Theme is).
+    blocklens::ui::applyLaunchTheme(*options);
 
     QString workspace;
     try {
         workspace = QString::fromStdString(blocklens::store::resolveWorkspacePath(
-            parser.isSet(db) ? std::optional<std::string>(parser.value(db).toStdString()) : std::nullopt).string());
+            options->db.isEmpty() ? std::nullopt : std::optional<std::string>(options->db.toStdString())).string());
     } catch (const blocklens::Error& e) {
         qWarning("%s (corrections will not be saved)", e.what());
     }
     blocklens::ui::MainWindow window(workspace);
-    if (parser.isSet(size)) {
-        const QStringList wh = parser.value(size).split(QLatin1Char('x'));
-        if (wh.size() == 2)
-            window.resize(wh[0].toInt(), wh[1].toInt());
-    }
-    window.show();
-#if BLOCKLENS_WITH_TORCH
-    // A model in the background: the one asked for, else the bundled demo model on the CPU.
-    if (parser.isSet(model))
-        window.loadModel(parser.value(model), parser.value(device));
-    else if (!parser.isSet(noModel))
-        if (const QString demo = blocklens::ui::findDemoModel(); !demo.isEmpty())
-            window.loadModel(demo, QStringLiteral("cpu"));
-#endif
-    if (parser.isSet(screenshot)) {
+    const QString file = blocklens::ui::launchFile(*options);
+    if (!options->screenshot.isEmpty()) {
         // Headless screenshots for the docs: wait for the file and its segmentation, run the
         // requested actions, let the layout settle, grab the window, quit.
-        const QString out = parser.value(screenshot);
-        const QStringList actions = parser.value(action).split(QLatin1Char(','), Qt::SkipEmptyParts);
+        const QString out = options->screenshot;
+        const QStringList actions = options->actions;
         auto grab = [&window, out] {
             QTimer::singleShot(400, &window, [&window, out] {
                 const bool ok = window.grab().save(out);
@@ -156,20 +112,20 @@ int main(int argc, char** argv)
         };
         QObject::connect(&window, &blocklens::ui::MainWindow::segmentationShown, &window, ready);
         QObject::connect(&window, &blocklens::ui::MainWindow::inputFailed, &window, grab);
-        if (parser.positionalArguments().isEmpty())
-            grab();
+        if (file.isEmpty())
+            QTimer::singleShot(0, &window, grab);
     }
-    else if (parser.isSet(action)) {
+    else if (!options->actions.isEmpty()) {
         // Without a screenshot: the actions run once, when the file is first on screen and
         // segmented (scripts/run starts the side-by-side comparison on the demo this way).
-        const QStringList actions = parser.value(action).split(QLatin1Char(','), Qt::SkipEmptyParts);
+        const QStringList actions = options->actions;
         auto once = std::make_shared<bool>(false);
         QObject::connect(&window, &blocklens::ui::MainWindow::segmentationShown, &window, [&window, actions, once] {
             if (!std::exchange(*once, true))
                 triggerActions(window, actions);
         });
     }
-    if (!parser.positionalArguments().isEmpty())
-        window.openPath(parser.positionalArguments().first());
+    // Sized as asked, shown, the model loading, and the file (else the demo document) opening.
+    blocklens::ui::startWindow(window, *options);
     return app.exec();
 }

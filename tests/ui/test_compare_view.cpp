@@ -23,6 +23,7 @@
 #include <QElapsedTimer>
 #include <QPushButton>
 #include <QSignalSpy>
+#include "support/temp_files.hpp"
 #include <QtTest>
 
 #include <set>
@@ -295,6 +296,42 @@ private Q_SLOTS:
         QCOMPARE(QApplication::font().pointSizeF(), before.pointSizeF());
         QCOMPARE(window.documentView()->font().pointSizeF(), documentPoints);
         QCOMPARE(window.documentView()->boundaries(), window.annotation()->boundaries());
+    }
+
+    // Issue 15 item 16: with the side by side open, another document runs again by itself only
+    // when its estimated time is short; a long one is offered (Run) instead of started.
+    void anotherDocumentRerunsOnlyWhenCheap()
+    {
+        MainWindow window(tmp_.filePath(QStringLiteral("ws-rerun.sqlite")));
+        window.show();
+        window.loadModel(QString::fromStdString(modelDir_.string()));
+        openDocument(window);
+        window.compareView()->setMaxNewTokens(2);
+        QSignalSpy shown(window.compareView(), &CompareView::comparisonShown);
+        QSignalSpy offered(window.compareView(), &CompareView::rerunOffered);
+        window.action(QStringLiteral("runComparison"))->trigger();
+        QVERIFY(shown.wait(60000));
+
+        // A document 80 times as long: far past the automatic limit.
+        QFile demo(docPath_);
+        QVERIFY(demo.open(QIODevice::ReadOnly));
+        const QByteArray text = demo.readAll();
+        QByteArray big;
+        for (int i = 0; i < 80; ++i)
+            big += text;
+        const auto bigPath = test::writeFile(tmp_, "big.md", std::string_view(big.constData(), static_cast<std::size_t>(big.size())));
+        window.openPath(QString::fromStdString(bigPath.string()));
+        QVERIFY(offered.wait(30000));
+        QVERIFY2(offered.first().first().toDouble() > CompareView::kAutoRerunMs, "offered only when the estimate is long");
+        QVERIFY2(!window.compareView()->isRunning(), "a long run is not started unasked");
+        QVERIFY2(window.compareView()->statusText().contains(QStringLiteral("Press Run")), qPrintable(window.compareView()->statusText()));
+        QCOMPARE(shown.count(), 1);
+
+        // A short document: run again by itself.
+        const auto smallPath = test::writeFile(tmp_, "small.md", "A short note.\n\nIt has two paragraphs to cut between.\n");
+        window.openPath(QString::fromStdString(smallPath.string()));
+        QVERIFY(shown.wait(60000));
+        QCOMPARE(offered.count(), 1);
     }
 
 private:

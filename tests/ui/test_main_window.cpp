@@ -6,6 +6,7 @@
 
 #include "dataset_browser.hpp"
 #include "document_pane.hpp"
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -87,6 +88,36 @@ private Q_SLOTS:
         QVERIFY(failed.wait(10000));
         QVERIFY2(window.errorText().contains(needle), qPrintable(window.errorText()));
         QCOMPARE(window.documentView()->toPlainText(), before);
+    }
+
+    // Issue 15 item 12: the invalid-UTF-8 banner offers the remedy it names, as a button.
+    void invalidUtf8BannerOpensAnywayWithReplacement()
+    {
+        QTemporaryDir dir;
+        const auto bad = test::writeFile(dir, "latin1.txt", "caf\xe9 au lait\nsecond line\n");
+        ui::MainWindow window;
+        window.show();
+        QSignalSpy shown(&window, &ui::MainWindow::inputShown);
+        QSignalSpy failed(&window, &ui::MainWindow::inputFailed);
+        window.openPath(QString::fromStdString(bad.string()));
+        QVERIFY(failed.wait(10000));
+        QVERIFY2(window.errorText().contains(QStringLiteral("invalid UTF-8")), qPrintable(window.errorText()));
+        QVERIFY2(window.errorText().contains(QStringLiteral("byte 3")), qPrintable(window.errorText()));
+        QPushButton* button = window.bannerAction();
+        QVERIFY2(button && button->isVisible(), "the banner offers Open Anyway");
+        QVERIFY2(button->text().contains(QStringLiteral("U+FFFD")), qPrintable(button->text()));
+        QTest::mouseClick(button, Qt::LeftButton);
+        QVERIFY(shown.wait(10000));
+        QCOMPARE(window.documentView()->toPlainText(), QStringLiteral("caf\uFFFD au lait\nsecond line\n"));
+        // The replacement is reported (a notice, not an error) and the button is gone.
+        QVERIFY2(window.errorText().contains(QStringLiteral("U+FFFD")), qPrintable(window.errorText()));
+        QVERIFY(!button->isVisible());
+
+        // Other errors offer no button.
+        const auto empty = test::writeFile(dir, "empty.txt", "");
+        window.openPath(QString::fromStdString(empty.string()));
+        QVERIFY(failed.wait(10000));
+        QVERIFY(!button->isVisible());
     }
 };
 

@@ -1,6 +1,7 @@
 // Item models and boundary edits: QAbstractItemModelTester plus behaviour checks.
 #include "annotation/boundary_edits.hpp"
 #include "models/dataset_model.hpp"
+#include "score_chart.hpp"
 
 #include <QAbstractItemModelTester>
 #include <QtTest>
@@ -104,6 +105,27 @@ private Q_SLOTS:
         QVERIFY(std::is_sorted(bs.begin(), bs.end(), [](auto& a, auto& b) { return a.offset < b.offset; }));
         QVERIFY(ui::applyEdit(bs, ui::inverseEdit(before, e), 100).isEmpty());
         QCOMPARE(bs, before);
+    }
+
+    // Issue 15 item 6: cuts below the threshold (depth refinement) are their own series, with an
+    // explanation; they follow the threshold as it moves.
+    void scoreChartSeparatesRefinedCuts()
+    {
+        ui::ScoreChart chart;
+        const std::vector<segment::Candidate> candidates{{10, 1, 0}, {20, 2, 0}, {30, 3, 0}};
+        const std::vector<double> scores{0.9, 0.2, 0.7};
+        const std::vector<std::size_t> lineStarts{0, 10, 20, 30};
+        const std::vector<Boundary> chosen{{10, 1}, {20, 1}, {30, 1}};
+        chart.setThreshold(0.5);
+        chart.setData(candidates, scores, lineStarts, chosen, {});
+        QCOMPARE(chart.cutCount(), 2);
+        QCOMPARE(chart.refinedCutCount(), 1);
+        QVERIFY(chart.toolTip().contains(QStringLiteral("depth refinement")));
+        chart.setThreshold(0.8);
+        QCOMPARE(chart.refinedCutCount(), 2);
+        chart.setThreshold(std::nullopt); // decoders without a threshold: every cut is a cut
+        QCOMPARE(chart.refinedCutCount(), 0);
+        QCOMPARE(chart.cutCount(), 3);
     }
 };
 

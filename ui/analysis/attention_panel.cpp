@@ -90,6 +90,10 @@ AttentionPanel::AttentionPanel(QWidget* parent)
     table_->verticalHeader()->hide();
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     table_->horizontalHeader()->setSectionResizeMode(LeakageModel::Text, QHeaderView::Stretch);
+    // The numbers next to the cut they belong to; the text (stretching, elided) last.
+    table_->horizontalHeader()->moveSection(table_->horizontalHeader()->visualIndex(LeakageModel::Text), LeakageModel::ColumnCount - 1);
+    table_->setTextElideMode(Qt::ElideRight);
+    table_->setWordWrap(false);
     table_->setAlternatingRowColors(true);
     table_->setToolTip(tr("Dropped: the share of full-attention mass of the block after the cut that lies before it. "
                           "Adjacent: the part on the block just before, which removing the cut gives back. Click to jump."));
@@ -149,6 +153,7 @@ void AttentionPanel::clear(const QString& message)
     showProposal_ = false;
     leakageModel_->clear();
     heatmap_->setMatrix({});
+    heatmap_->setPlaceholder({});
     title_->setText(tr("Attention heatmap"));
     contextBanner_->hide();
     readout_->clear();
@@ -162,6 +167,9 @@ void AttentionPanel::clear(const QString& message)
 void AttentionPanel::setStatus(const QString& message)
 {
     status_->setText(message);
+    // Before the first result the empty heatmap says what is happening (a capture running, or
+    // why there is none), not how to start one.
+    heatmap_->setPlaceholder(a_.empty() ? message : QString());
 }
 
 QString AttentionPanel::status() const

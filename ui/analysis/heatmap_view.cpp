@@ -41,6 +41,17 @@ void HeatmapView::setMatrix(Matrix matrix)
     update();
 }
 
+void HeatmapView::setPlaceholder(const QString& text)
+{
+    placeholder_ = text;
+    update();
+}
+
+QString HeatmapView::placeholder() const
+{
+    return placeholder_.isEmpty() ? tr("No attention yet.\nLoad a model and choose Analyse Attention (Ctrl+Shift+L).") : placeholder_;
+}
+
 void HeatmapView::setSelectedCell(int row, int col)
 {
     selRow_ = row;
@@ -81,8 +92,7 @@ void HeatmapView::paintEvent(QPaintEvent*)
     const QColor text = palette().color(QPalette::Text);
     if (m_.rows <= 0 || m_.cols <= 0) {
         p.setPen(palette().color(QPalette::PlaceholderText));
-        p.drawText(rect().adjusted(12, 12, -12, -12), Qt::AlignCenter | Qt::TextWordWrap,
-                   tr("No attention yet.\nLoad a model and choose Analyse Attention (Ctrl+Shift+L)."));
+        p.drawText(rect().adjusted(12, 12, -12, -12), Qt::AlignCenter | Qt::TextWordWrap, placeholder());
         return;
     }
     const QRectF plot = plotRect();

@@ -31,6 +31,9 @@ public:
     void setMatrix(Matrix matrix);
     const Matrix& matrix() const { return m_; }
     void setSelectedCell(int row, int col); // outlined; -1 for none
+    // What the empty view says (e.g. that a capture is running); empty: how to get a heatmap.
+    void setPlaceholder(const QString& text);
+    QString placeholder() const;
     // Geometry, for the readout and for tests driving the mouse.
     QRectF cellRect(int row, int col) const;
     std::optional<std::pair<int, int>> cellAt(QPointF pos) const; // (row, col)
@@ -55,6 +58,7 @@ protected:
 private:
     QRectF plotRect() const;
     Matrix m_;
+    QString placeholder_;
     int hoverRow_ = -1, hoverCol_ = -1;
     int selRow_ = -1, selCol_ = -1;
 };

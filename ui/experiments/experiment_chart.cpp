@@ -34,16 +34,34 @@ void attach(QChart* chart, QAbstractSeries* s, QAbstractAxis* x, QAbstractAxis* 
     s->attachAxis(y);
 }
 
-// One scatter series per attention mode of (tokens, value(run)).
-template <class Value>
-void perMode(QChart* chart, const std::vector<store::RunRecord>& runs, Value value, const QString& yTitle)
+// Each mode its own marker shape as well as colour: points of two modes at the same input
+// length stay distinguishable where they overlap.
+const QScatterSeries::MarkerShape kModeShapes[] = {QScatterSeries::MarkerShapeCircle, QScatterSeries::MarkerShapeRectangle,
+                                                   QScatterSeries::MarkerShapeTriangle, QScatterSeries::MarkerShapeStar};
+
+// Axis text a little smaller than the window's, so titles and category names fit a dock.
+void smallAxisText(QAbstractAxis* axis, const QFont& base)
 {
+    QFont small = base;
+    small.setPointSizeF(base.pointSizeF() * 0.85);
+    axis->setLabelsFont(small);
+    axis->setTitleFont(small);
+}
+
+// One scatter series per attention mode of (tokens, value(run)). Returns how many runs had no
+// value to plot.
+template <class Value>
+int perMode(QChart* chart, const std::vector<store::RunRecord>& runs, Value value, const QString& yTitle)
+{
+    int missing = 0;
     std::map<std::string, std::vector<QPointF>> byMode;
     double maxX = 0, maxY = 0;
     for (const auto& r : runs) {
         const auto v = value(r);
-        if (!r.tokens || !v)
+        if (!r.tokens || !v) {
+            ++missing;
             continue;
+        }
         byMode[r.attentionMode].emplace_back(static_cast<double>(*r.tokens), *v);
         maxX = std::max(maxX, static_cast<double>(*r.tokens));
         maxY = std::max(maxY, *v);
@@ -56,7 +74,8 @@ void perMode(QChart* chart, const std::vector<store::RunRecord>& runs, Value val
     for (const auto& [mode, points] : byMode) {
         auto* s = new QScatterSeries;
         s->setName(QString::fromStdString(mode));
-        s->setMarkerSize(9);
+        s->setMarkerSize(i % 4 == 0 ? 12 : 9); // the first mode's circles larger, behind the others
+        s->setMarkerShape(kModeShapes[i % 4]);
         s->setColor(kModeColours[i++ % 4]);
         s->setBorderColor(Qt::transparent);
         s->replace(QList<QPointF>(points.begin(), points.end()));
@@ -66,6 +85,7 @@ void perMode(QChart* chart, const std::vector<store::RunRecord>& runs, Value val
     y->setRange(0, maxY > 0 ? maxY * 1.1 : 1);
     x->applyNiceNumbers();
     y->applyNiceNumbers();
+    return missing;
 }
 
 } // namespace
@@ -103,17 +123,23 @@ void ExperimentChart::plot(Kind kind, const std::vector<store::RunRecord>& runs,
                            Metric metric)
 {
     kind_ = kind;
+    note_.clear();
     auto* chart = new QChart;
     chart->setTitle(title(kind));
     chart->legend()->setAlignment(Qt::AlignTop);
     chart->setMargins(QMargins(4, 4, 4, 4));
     switch (kind) {
     case Kind::TtftVsLength:
-        perMode(chart, runs, [](const store::RunRecord& r) { return r.ttftMs; }, tr("TTFT (ms)"));
+    case Kind::FlopsVsLength: {
+        const int missing = kind == Kind::TtftVsLength
+                                ? perMode(chart, runs, [](const store::RunRecord& r) { return r.ttftMs; }, tr("TTFT (ms)"))
+                                : perMode(chart, runs, [](const store::RunRecord& r) { return r.flops; }, tr("prefill FLOPs"));
+        if (runs.empty())
+            note_ = tr("No runs to chart: record some with the side by side or `blocklens-cli compare --db`.");
+        else if (missing > 0)
+            note_ = tr("%n run(s) without a token count or a value are not shown.", nullptr, missing);
         break;
-    case Kind::FlopsVsLength:
-        perMode(chart, runs, [](const store::RunRecord& r) { return r.flops; }, tr("prefill FLOPs"));
-        break;
+    }
     case Kind::CacheHitRate: {
         auto* each = new QScatterSeries;
         each->setName(tr("run"));
@@ -170,22 +196,33 @@ void ExperimentChart::plot(Kind kind, const std::vector<store::RunRecord>& runs,
         const QStringList cats(categories.begin(), categories.end());
         auto* series = new QBarSeries;
         int i = 0;
+        QStringList empty; // segmenter / category pairs without an evaluation: no bar, said in the note
         for (const auto& [segmenter, values] : bySegmenter) {
             auto* set = new QBarSet(segmenter);
             set->setColor(kModeColours[i++ % 4]);
             for (const QString& c : cats) {
                 const auto it = values.find(c);
                 *set << (it == values.end() ? 0.0 : it->second);
+                if (it == values.end())
+                    empty << tr("%1 on %2").arg(segmenter, c);
             }
             series->append(set);
         }
+        if (bySegmenter.empty())
+            note_ = tr("No evaluations to chart: record some with `blocklens-cli eval DATASET --db`.");
+        else if (!empty.isEmpty())
+            note_ = tr("No evaluation (no bar): %1.").arg(empty.join(QStringLiteral(", ")));
         auto* x = new QBarCategoryAxis;
         x->append(cats);
         x->setTitleText(tr("category / variant"));
-        auto* y = valueAxis(tr("mean %1, %2%3").arg(metricName(metric), QString::fromStdString(chosen.first.empty() ? "all" : chosen.first),
-                                                      chosen.second > 0 ? tr(", level ≤ %1").arg(chosen.second) : QString()),
-                            QStringLiteral("%.2f"));
-        chart->setTitle(tr("%1 (%2 is better)").arg(title(kind), metric == Metric::F1 ? tr("higher") : tr("lower")));
+        if (cats.size() > 3)
+            x->setLabelsAngle(-30); // long names ("techdoc/structured") side by side would be elided
+        // The metric on the axis; the protocol and level (long) in the chart's title.
+        auto* y = valueAxis(tr("mean %1").arg(metricName(metric)), QStringLiteral("%.2f"));
+        chart->setTitle(tr("%1 (%2 is better) · %3%4")
+                            .arg(title(kind), metric == Metric::F1 ? tr("higher") : tr("lower"),
+                                 QString::fromStdString(chosen.first.empty() ? "all" : chosen.first),
+                                 chosen.second > 0 ? tr(", level ≤ %1").arg(chosen.second) : QString()));
         chart->addAxis(x, Qt::AlignBottom);
         chart->addAxis(y, Qt::AlignLeft);
         attach(chart, series, x, y);
@@ -193,6 +230,8 @@ void ExperimentChart::plot(Kind kind, const std::vector<store::RunRecord>& runs,
         break;
     }
     }
+    for (QAbstractAxis* axis : chart->axes())
+        smallAxisText(axis, font());
     QChart* old = this->chart();
     setChart(chart);
     delete old;

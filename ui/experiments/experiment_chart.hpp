@@ -24,6 +24,9 @@ public:
     void plot(Kind kind, const std::vector<store::RunRecord>& runs, const std::vector<store::MetricsGroup>& metrics,
               Metric metric = Metric::F1);
     Kind kind() const { return kind_; }
+    // What the chart leaves out and why (e.g. a segmenter with no evaluation in a category);
+    // empty when it shows everything.
+    QString note() const { return note_; }
     static QString title(Kind kind);
     static QString metricName(Metric metric);
 
@@ -33,6 +36,7 @@ protected:
 private:
     void applyTheme();
     Kind kind_ = Kind::TtftVsLength;
+    QString note_;
 };
 
 } // namespace blocklens::ui

@@ -90,6 +90,17 @@ ExperimentsBrowser::ExperimentsBrowser(QWidget* parent)
     auto* split = new QSplitter(Qt::Horizontal);
     runsTable_ = makeTable(runsProxy_);
     runsTable_->setObjectName(QStringLiteral("runsTable"));
+    // What one compares first (document, segmenter, mode, tokens, TTFT, divergence) on the left,
+    // where a narrow dock shows it; the rest of the record after it.
+    {
+        QHeaderView* header = runsTable_->horizontalHeader();
+        int to = 1;
+        for (int column : {RunsModel::Document, RunsModel::Segmenter, RunsModel::Mode, RunsModel::Tokens, RunsModel::TtftMs,
+                           RunsModel::MeanKl, RunsModel::Top1})
+            header->moveSection(header->visualIndex(column), to++);
+        header->setMaximumSectionSize(fontMetrics().horizontalAdvance(QLatin1Char('x')) * 24);
+        runsTable_->setTextElideMode(Qt::ElideMiddle);
+    }
     split->addWidget(runsTable_);
     split->addWidget(details_);
     split->setStretchFactor(0, 3);
@@ -147,9 +158,11 @@ ExperimentsBrowser::ExperimentsBrowser(QWidget* parent)
     chartBar->addWidget(exportButton);
     chartLayout->addLayout(chartBar);
     chartLayout->addWidget(chart_, 1);
-    auto* note = new QLabel(tr("Charts follow the run filters of the Runs tab."));
-    note->setEnabled(false);
-    chartLayout->addWidget(note);
+    chartNote_ = new QLabel;
+    chartNote_->setObjectName(QStringLiteral("chartNote"));
+    chartNote_->setWordWrap(true);
+    chartNote_->setForegroundRole(QPalette::PlaceholderText);
+    chartLayout->addWidget(chartNote_);
     connect(chartKind_, &QComboBox::currentIndexChanged, this, &ExperimentsBrowser::refreshChart);
     connect(chartMetric_, &QComboBox::currentIndexChanged, this, &ExperimentsBrowser::refreshChart);
     tabs_->addTab(chartPage, tr("Charts"));
@@ -271,6 +284,10 @@ void ExperimentsBrowser::refreshChart()
     const auto kind = static_cast<ExperimentChart::Kind>(chartKind_->currentData().toInt());
     chartMetric_->setVisible(kind == ExperimentChart::Kind::SegmentationMetrics);
     chart_->plot(kind, filteredRuns(), snapshot_.metrics, static_cast<ExperimentChart::Metric>(chartMetric_->currentData().toInt()));
+    QString note = kind == ExperimentChart::Kind::SegmentationMetrics ? QString() : tr("Charts follow the run filters of the Runs tab.");
+    if (!chart_->note().isEmpty())
+        note = note.isEmpty() ? chart_->note() : chart_->note() + QLatin1Char(' ') + note;
+    chartNote_->setText(note);
 }
 
 QString ExperimentsBrowser::exportChartTo(const QString& path)

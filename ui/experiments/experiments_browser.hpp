@@ -75,6 +75,7 @@ private:
     std::map<int, QComboBox*> runFilters_;  // RunsModel column -> box
     std::map<int, QComboBox*> evalFilters_; // evaluations column -> box
     QLabel* runsCount_;
+    QLabel* chartNote_ = nullptr; // under the chart: its filters and what it leaves out
 };
 
 } // namespace blocklens::ui

@@ -2,6 +2,7 @@
 
 #include "util/error.hpp"
 
+#include <QFileInfo>
 #include <QtConcurrent>
 
 #include <nlohmann/json.hpp>
@@ -51,9 +52,16 @@ QString runDocument(const store::RunRecord& run, const std::map<store::Id, store
     if (!run.documentId)
         return {};
     const auto it = documents.find(*run.documentId);
-    if (it == documents.end() || it->second.externalId.empty())
+    if (it == documents.end())
         return QStringLiteral("#%1").arg(*run.documentId);
-    return QString::fromStdString(it->second.externalId);
+    // By name, not by hash: a file's name, or a dataset row's source ("mixed/d/26") in full;
+    // the external id (a dataset's id or the first digits of the hash) only when there is neither.
+    const QString source = QString::fromStdString(it->second.source);
+    if (!source.isEmpty())
+        return QFileInfo(source).isAbsolute() ? QFileInfo(source).fileName() : source;
+    if (!it->second.externalId.empty())
+        return QString::fromStdString(it->second.externalId);
+    return QStringLiteral("#%1").arg(*run.documentId);
 }
 
 } // namespace blocklens::ui

@@ -31,12 +31,33 @@ QLabel* number(const QString& objectName)
     return l;
 }
 
+// Text as HTML with its whitespace visible: a continuation of newlines or tabs is otherwise an
+// empty box. Newlines get a dim ↵ before the break, tabs a →.
+QString visibleWhitespace(const QString& text, const QColor& dim)
+{
+    const QString mark = QStringLiteral("<span style=\"color:%1\">%2</span>").arg(dim.name());
+    QString html = text.toHtmlEscaped();
+    html.replace(QLatin1Char('\t'), mark.arg(QStringLiteral("→")));
+    html.replace(QLatin1Char('\n'), mark.arg(QStringLiteral("↵")) + QStringLiteral("<br>"));
+    return html;
+}
+
+// One token for a one-line quote: whitespace as symbols, and never broken across lines.
+QString quotedToken(const QString& token)
+{
+    QString t = token;
+    t.replace(QLatin1Char('\n'), QStringLiteral("↵")).replace(QLatin1Char('\t'), QStringLiteral("→"));
+    if (t.isEmpty())
+        t = QStringLiteral("∅");
+    return QStringLiteral("<span style=\"white-space:pre\">«%1»</span>").arg(t.toHtmlEscaped());
+}
+
 // The continuation as HTML, the first divergent token (if any) highlighted.
-QString highlighted(const std::vector<QString>& pieces, std::optional<std::int64_t> divergent, const QColor& mark)
+QString highlighted(const std::vector<QString>& pieces, std::optional<std::int64_t> divergent, const QColor& mark, const QColor& dim)
 {
     QString html;
     for (std::size_t i = 0; i < pieces.size(); ++i) {
-        const QString piece = pieces[i].toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"));
+        const QString piece = visibleWhitespace(pieces[i], dim);
         if (divergent && static_cast<std::int64_t>(i) == *divergent)
             html += QStringLiteral("<span style=\"background-color:%1;font-weight:bold\">%2</span>").arg(mark.name(), piece.isEmpty() ? QStringLiteral("∅") : piece);
         else if (divergent && static_cast<std::int64_t>(i) > *divergent)
@@ -122,10 +143,23 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     top1_ = number(QStringLiteral("top1Agreement"));
     divergent_ = number(QStringLiteral("firstDivergent"));
     divergent_->setWordWrap(true);
-    midForm->addRow(tr("Mean KL (max)"), meanKl_);
+    divergent_->setTextFormat(Qt::RichText);
+    const QString klHelp = tr("KL divergence of block attention's next-token probabilities from full attention's, in nats "
+                              "(0: the same predictions): the mean over the query block's tokens, and the largest in brackets.");
+    auto* klLabel = new QLabel(tr("Mean KL (max)"));
+    for (QWidget* w : {static_cast<QWidget*>(klLabel), static_cast<QWidget*>(meanKl_)})
+        w->setToolTip(klHelp);
+    midForm->addRow(klLabel, meanKl_);
     midForm->addRow(tr("Top-1 agreement"), top1_);
     midForm->addRow(tr("Continuations"), divergent_);
     mid->addLayout(midForm);
+    // Said on screen, not only in a tooltip: presentation mode has no mouse.
+    auto* klNote = new QLabel(tr("KL: how far block attention's next-token probabilities are from full attention's "
+                                 "(0 = identical); mean over the query's tokens, largest in brackets."));
+    klNote->setObjectName(QStringLiteral("klExplanation"));
+    klNote->setWordWrap(true);
+    klNote->setForegroundRole(QPalette::PlaceholderText);
+    mid->addWidget(klNote);
     mid->addStretch(1);
 
     columns->addWidget(full_.box, 3);
@@ -250,7 +284,7 @@ QString CompareView::labelText(const QString& objectName) const
 
 QString CompareView::streamedText(CompareColumn column) const
 {
-    return (column == CompareColumn::Full ? full_ : block_).text->toPlainText();
+    return (column == CompareColumn::Full ? full_ : block_).raw;
 }
 
 void CompareView::run()
@@ -274,11 +308,13 @@ void CompareView::run()
         for (QLabel* l : {c->ttft, c->warm, c->flops, c->kv, c->cache})
             l->setText(QStringLiteral("…"));
         c->text->clear();
+        c->raw.clear();
     }
     for (QLabel* l : {meanKl_, top1_, divergent_})
         l->setText(QStringLiteral("…"));
     sparkline_->clear();
     race_->clear();
+    lastDocument_ = job->document;
     runId_ = worker_->requestComparison(*job);
     setRunning(true);
     setStatus(tr("Tokenizing…"));
@@ -286,8 +322,43 @@ void CompareView::run()
 
 void CompareView::rerunIfShown()
 {
-    if (report_ && isVisible() && worker_->model())
-        run();
+    if (!report_ || !isVisible() || !worker_->model() || !source_)
+        return;
+    const std::optional<CompareJob> job = source_(nullptr);
+    if (!job)
+        return;
+    // A boundary edit on the same document re-encodes only the touched blocks: always cheap.
+    // Another document runs again only when it is cheap too; otherwise the user starts it.
+    if (job->document != lastDocument_) {
+        const double ms = estimatedMs(*job->document);
+        if (ms > kAutoRerunMs) {
+            setStatus(tr("Another document is on screen: comparing it would take about %1 on this machine. Press Run ▶ to start.")
+                          .arg(ms >= 1000 ? tr("%1 s").arg(ms / 1000, 0, 'f', ms < 10000 ? 1 : 0) : formatMs(ms)));
+            Q_EMIT rerunOffered(ms);
+            return;
+        }
+    }
+    run();
+}
+
+double CompareView::estimatedMs(const Document& document) const
+{
+    // Tokens from the last run's characters per token; time from its measured FLOP rate (the
+    // full-attention prefill), for a full run plus a block run with nothing cached.
+    if (!report_ || !worker_->model())
+        return 0;
+    const auto& last = *report_;
+    const double lastTokens = static_cast<double>(last.input.spans.size());
+    const double lastChars = last.input.spans.empty() ? 0.0 : static_cast<double>(last.input.spans.back().end);
+    const double charsPerToken = lastTokens > 0 && lastChars > 0 ? lastChars / lastTokens : 4.0;
+    const auto tokens = static_cast<std::int64_t>(static_cast<double>(document.length()) / charsPerToken) + last.input.queryTokens;
+    const double lastFlops = last.full.stats.prefillFlops.total();
+    const double rate = last.full.stats.ttftMs > 0 && lastFlops > 0 ? lastFlops / last.full.stats.ttftMs : 0; // FLOP per ms
+    if (rate <= 0)
+        return 0;
+    const auto& config = worker_->model()->config;
+    const double flops = engine::forwardFlops(config, tokens, engine::attendedPairs(0, tokens, 0, std::nullopt), 1).total();
+    return 2.0 * flops / rate;
 }
 
 void CompareView::setRunning(bool running)
@@ -311,7 +382,8 @@ void CompareView::started(const CompareInput& input)
 void CompareView::streamed(CompareColumn column, const QString& text)
 {
     Column& c = column == CompareColumn::Full ? full_ : block_;
-    c.text->setPlainText(text);
+    c.raw = text;
+    c.text->setHtml(visibleWhitespace(text, palette().color(QPalette::PlaceholderText)));
 }
 
 void CompareView::columnDone(CompareColumn column, const engine::RunStats& s)
@@ -340,12 +412,15 @@ void CompareView::showReport(const CompareReport& r)
         const auto k = static_cast<std::size_t>(*cmp.firstDivergentToken);
         const QString a = k < r.fullPieces.size() ? r.fullPieces[k] : QString();
         const QString b = k < r.blockPieces.size() ? r.blockPieces[k] : QString();
-        divergent_->setText(tr("diverge at token %1: «%2» vs «%3»").arg(k).arg(a.toHtmlEscaped(), b.toHtmlEscaped()));
+        divergent_->setText(tr("diverge at token %1: %2 vs %3").arg(k).arg(quotedToken(a), quotedToken(b)));
     } else {
         divergent_->setText(tr("agree on all %1 tokens").arg(cmp.comparedGenerated));
     }
-    full_.text->setHtml(highlighted(r.fullPieces, cmp.firstDivergentToken, mark));
-    block_.text->setHtml(highlighted(r.blockPieces, cmp.firstDivergentToken, mark));
+    const QColor dim = palette().color(QPalette::PlaceholderText);
+    full_.raw = r.fullText;
+    block_.raw = r.blockText;
+    full_.text->setHtml(highlighted(r.fullPieces, cmp.firstDivergentToken, mark, dim));
+    block_.text->setHtml(highlighted(r.blockPieces, cmp.firstDivergentToken, mark, dim));
     race_->race(r.full.stats.ttftMs, r.blockWarm.ttftMs, tr("Block attention, blocks cached"));
     QString status = tr("Done: block attention's first token after %1 with the cache as it was (%2 of %3 blocks found), %4 with every block cached.")
                          .arg(formatMs(r.block.stats.ttftMs))

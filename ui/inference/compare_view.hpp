@@ -38,7 +38,14 @@ public:
     void setJobSource(JobSource source) { source_ = std::move(source); }
 
     void run();                         // the Run button
-    void rerunIfShown();                // after a boundary edit: run again when a result is on screen
+    // After a boundary edit or another document: run again when a result is on screen, unless
+    // it is another document whose run would take longer than kAutoRerunMs (then the status
+    // offers Run and rerunOffered is emitted).
+    void rerunIfShown();
+    static constexpr double kAutoRerunMs = 2000;
+    // The time a comparison of `document` would take, estimated from the last run's characters
+    // per token and measured FLOP rate with the loaded model's FLOP count (0: no run to go by).
+    double estimatedMs(const Document& document) const;
     void setQuery(const QString& query);
     QString query() const;
     void setMaxNewTokens(int n);
@@ -47,17 +54,19 @@ public:
     QString statusText() const;
     TtftRace* race() const { return race_; }
     QString labelText(const QString& objectName) const; // a shown number, by object name (tests)
-    QString streamedText(CompareColumn column) const;
+    QString streamedText(CompareColumn column) const; // the continuation as decoded so far
 
 Q_SIGNALS:
     void comparisonShown(); // a full result is on screen
     void comparisonFailed(const QString& message);
+    void rerunOffered(double estimatedMs); // another document: too long to start unasked
 
 private:
     struct Column {
         QGroupBox* box;
         QLabel *ttft, *warm, *flops, *kv, *cache;
         QTextBrowser* text;
+        QString raw; // the continuation as decoded (the browser shows its whitespace as marks)
     };
     Column makeColumn(const QString& title, const QString& prefix, bool block);
     void started(const CompareInput& input);
@@ -84,6 +93,7 @@ private:
     TtftRace* race_;
     quint64 runId_ = 0;
     std::optional<CompareReport> report_;
+    std::shared_ptr<const Document> lastDocument_; // what the last run was for
 };
 
 } // namespace blocklens::ui

@@ -11,6 +11,7 @@
 #include <QDockWidget>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QMenuBar>
 #include <QStatusBar>
 
 namespace blocklens::ui {
@@ -57,12 +58,17 @@ void PresentationMode::enter()
     savedFont_ = QApplication::font();
     QFont big = savedFont_;
     big.setPointSizeF(big.pointSizeF() * kFontScale);
+    savedWidgetFonts_.clear();
+    for (QWidget* w : window_->findChildren<QWidget*>())
+        if (w->testAttribute(Qt::WA_SetFont))
+            savedWidgetFonts_.append({w, w->font()});
     QApplication::setFont(big);
-    DocumentView* view = window_->documentView();
-    savedDocumentFont_ = view->font();
-    QFont bigDocument = savedDocumentFont_;
-    bigDocument.setPointSizeF(bigDocument.pointSizeF() * kFontScale);
-    view->setFont(bigDocument);
+    for (const auto& [w, font] : savedWidgetFonts_) {
+        QFont scaled = font;
+        scaled.setPointSizeF(font.pointSizeF() * kFontScale);
+        w->setFont(scaled);
+    }
+    window_->menuBar()->hide(); // the audience sees the content; F11 or Esc leaves
     window_->showFullScreen();
 
     captionLabel_ = new QLabel(window_);
@@ -95,7 +101,11 @@ void PresentationMode::exit()
     if (window_->annotation()->document())
         window_->documentView()->setBoundaries(window_->annotation()->boundaries());
     QApplication::setFont(savedFont_);
-    window_->documentView()->setFont(savedDocumentFont_);
+    for (const auto& [w, font] : savedWidgetFonts_)
+        if (w)
+            w->setFont(font);
+    savedWidgetFonts_.clear();
+    window_->menuBar()->show();
     window_->setWindowState(savedWindowState_);
     window_->restoreState(savedState_);
     step_ = -1;
@@ -168,6 +178,7 @@ bool PresentationMode::eventFilter(QObject* watched, QEvent* event)
             previous();
             return true;
         case Qt::Key_Escape:
+        case Qt::Key_F11: // the menu bar (and its F11 action) is hidden while presenting
             exit();
             return true;
         default:

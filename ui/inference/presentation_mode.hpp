@@ -1,16 +1,20 @@
 #pragma once
-// Presentation mode (F11): the window full screen with larger type and a guided sequence for
+// Presentation mode (F11): the window full screen without its menu bar, with larger type
+// (including the views that set their own font: the document, the continuations) and a guided sequence for
 // demos — the document, then its blocks, then the attention heatmap (the analysis dock named
 // "heatmapDock", skipped when the app has none), then the TTFT race of full vs block attention.
 // Space or Right advances, Left goes back, Esc leaves and restores the window as it was.
 #include <QByteArray>
 #include <QFont>
 #include <QObject>
+#include <QPair>
+#include <QPointer>
 #include <QString>
 #include <QStringList>
 
 class QDockWidget;
 class QLabel;
+class QWidget;
 
 namespace blocklens::ui {
 
@@ -55,7 +59,9 @@ private:
     QByteArray savedState_;
     Qt::WindowStates savedWindowState_;
     QFont savedFont_;
-    QFont savedDocumentFont_; // the document view sets its own font: scaled and restored apart
+    // Widgets that set their own font (the document view, the continuations, big numbers) do not
+    // follow the application font: each is scaled and restored apart.
+    QList<QPair<QPointer<QWidget>, QFont>> savedWidgetFonts_;
     QLabel* captionLabel_ = nullptr;
 };
 

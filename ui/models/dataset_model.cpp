@@ -113,7 +113,7 @@ QVariant DatasetModel::headerData(int section, Qt::Orientation orientation, int 
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= ColumnCount)
         return {};
-    static const char* names[] = {"ID", "Category", "Variant", "Lang", "Characters", "Blocks", "Status", "Disagreement"};
+    static const char* names[] = {"ID", "Category", "Variant", "Lang", "Length", "Blocks", "Status", "Disagreement"};
     return tr(names[section]);
 }
 

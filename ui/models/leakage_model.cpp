@@ -101,17 +101,33 @@ QVariant LeakageModel::data(const QModelIndex& index, int role) const
 
 QVariant LeakageModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
+    if (orientation == Qt::Vertical)
+        return role == Qt::DisplayRole ? QVariant(section + 1) : QVariant();
+    // Two short lines ("current" over "dropped") keep the value columns as narrow as their
+    // numbers; the full names are in the tooltip.
+    const QString current = currentName_.isEmpty() ? tr("current") : currentName_;
+    const QString proposal = proposalName_.isEmpty() ? tr("proposal") : proposalName_;
+    const auto shortName = [](const QString& name) {
+        return name == tr("current boundaries") ? tr("current") : name;
+    };
+    if (role == Qt::ToolTipRole) {
+        switch (section) {
+        case CurrentDropped: return tr("%1: attention mass dropped by the cut").arg(current);
+        case CurrentAdjacent: return tr("%1: mass on the block just before the cut").arg(current);
+        case ProposalDropped: return tr("%1: attention mass dropped by the cut").arg(proposal);
+        case ProposalAdjacent: return tr("%1: mass on the block just before the cut").arg(proposal);
+        default: return {};
+        }
+    }
     if (role != Qt::DisplayRole)
         return {};
-    if (orientation == Qt::Vertical)
-        return section + 1;
     switch (section) {
     case Position: return tr("Cut");
     case Text: return tr("Text after the cut");
-    case CurrentDropped: return tr("%1: dropped").arg(currentName_.isEmpty() ? tr("current") : currentName_);
-    case CurrentAdjacent: return tr("%1: adjacent").arg(currentName_.isEmpty() ? tr("current") : currentName_);
-    case ProposalDropped: return tr("%1: dropped").arg(proposalName_.isEmpty() ? tr("proposal") : proposalName_);
-    case ProposalAdjacent: return tr("%1: adjacent").arg(proposalName_.isEmpty() ? tr("proposal") : proposalName_);
+    case CurrentDropped: return tr("%1\ndropped").arg(shortName(current));
+    case CurrentAdjacent: return tr("%1\nadjacent").arg(shortName(current));
+    case ProposalDropped: return tr("%1\ndropped").arg(shortName(proposal));
+    case ProposalAdjacent: return tr("%1\nadjacent").arg(shortName(proposal));
     default: return {};
     }
 }
