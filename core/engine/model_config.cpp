@@ -1,6 +1,7 @@
 #include "engine/model_config.hpp"
 
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -242,6 +243,7 @@ ModelConfig ModelConfig::fromJson(std::string_view text, const std::string& sour
 
 ModelConfig ModelConfig::fromFile(const std::filesystem::path& path)
 {
+    requireRegularFile(path, "model config");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw Error(std::filesystem::exists(path) ? "cannot read" : "no such file", {.file = path.string()});

@@ -1,6 +1,7 @@
 #include "engine/npy.hpp"
 
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <cstring>
 #include <fstream>
@@ -46,6 +47,7 @@ void writeNpy(const std::filesystem::path& path, std::span<const float> data, st
 
 NpyArray readNpy(const std::filesystem::path& path)
 {
+    requireRegularFile(path, ".npy array");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw Error("no such file", {.file = path.string()});

@@ -1,6 +1,7 @@
 #include "engine/safetensors.hpp"
 
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/sha256.hpp"
 
 #include <nlohmann/json.hpp>
@@ -85,6 +86,7 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path)
 {
     auto impl = std::make_shared<Impl>();
     impl->path = path;
+    requireRegularFile(path, "safetensors file"); // a FIFO would block the open below
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         throw fileError(path, errno == ENOENT ? "no such file" : std::string("cannot open: ") + std::strerror(errno));
@@ -251,6 +253,7 @@ CheckpointFiles CheckpointFiles::open(const std::filesystem::path& directory)
         throw fileError(directory, fs::exists(directory) ? "not a directory" : "no such directory");
     const fs::path index = directory / "model.safetensors.index.json";
     if (fs::exists(index)) {
+        requireRegularFile(index, "safetensors index");
         std::ifstream in(index, std::ios::binary);
         nlohmann::json j;
         try {

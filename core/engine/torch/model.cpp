@@ -2,6 +2,7 @@
 
 #include "engine/safetensors.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/sha256.hpp"
 
 #include <fstream>
@@ -14,9 +15,12 @@ Model Model::load(const std::filesystem::path& directory, const LoadOptions& opt
     const auto configPath = directory / "config.json";
     if (!std::filesystem::is_directory(directory))
         throw Error(std::filesystem::exists(directory) ? "not a model directory" : "no such directory", {.file = directory.string()});
+    if (!std::filesystem::exists(configPath))
+        throw Error("no config.json in the model directory", {.file = directory.string()});
+    requireRegularFile(configPath, "model config");
     std::ifstream in(configPath, std::ios::binary);
     if (!in)
-        throw Error("no config.json in the model directory", {.file = directory.string()});
+        throw Error("cannot read config.json in the model directory", {.file = directory.string()});
     const std::string configText((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 
     auto impl = std::make_shared<Impl>();
