@@ -45,7 +45,7 @@ std::vector<Boundary> parseBoundaries(const json& list, const ErrorContext& wher
                 if (!l->is_number_integer())
                     throw Error("\"level\" must be an integer", c);
                 // Range-checked before narrowing to int: 4294967297 must not become level 1.
-                const bool inRange = l->is_number_unsigned() ? l->get<std::uint64_t>() <= 9
+                const bool inRange = l->is_number_unsigned() ? l->get<std::uint64_t>() >= 1 && l->get<std::uint64_t>() <= 9
                                                              : l->get<std::int64_t>() >= 1 && l->get<std::int64_t>() <= 9;
                 if (!inRange)
                     throw Error("\"level\" is " + l->dump() + ", outside 1..9", c);

@@ -324,8 +324,21 @@ private Q_SLOTS:
                 {"db", "export", "--db", q(ws), "--timeout", "0", "--sql",
                  "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"});
         QVERIFY(p.waitForStarted(10000));
-        QVERIFY(!p.waitForFinished(1500)); // still running: no time limit
-        ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+        // Loading the binary (libtorch) can take seconds on a busy machine: send Ctrl+C once the
+        // query runs, i.e. once the process catches SIGINT (SigCgt in /proc/PID/status).
+        const auto pid = static_cast<pid_t>(p.processId());
+        bool catching = false;
+        for (int i = 0; i < 600 && !catching && p.state() == QProcess::Running; ++i) {
+            std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+            for (std::string line; std::getline(status, line);)
+                if (line.starts_with("SigCgt:"))
+                    catching = (std::stoull(line.substr(7), nullptr, 16) >> (SIGINT - 1)) & 1;
+            if (!catching)
+                QTest::qWait(50);
+        }
+        QVERIFY2(catching, "blocklens-cli never started catching SIGINT");
+        QVERIFY(!p.waitForFinished(500)); // still running: no time limit
+        ::kill(pid, SIGINT);
         QVERIFY(p.waitForFinished(20000));
         const auto err = p.readAllStandardError().toStdString();
         QCOMPARE(p.exitStatus(), QProcess::NormalExit);
@@ -365,6 +378,8 @@ private Q_SLOTS:
             QVERIFY2(r.code == 0, r.err.c_str());
             QVERIFY2(contains(nlohmann::json::parse(r.out)["path"].get<std::string>(), "ws-\xEF\xBF\xBD.db"), r.out.c_str());
         }
+        for (const auto& entry : fs::directory_iterator(dir.path().toStdString()))
+            fs::remove(entry.path()); // QTemporaryDir cannot name a file that is not UTF-8
     }
 };
 
