@@ -9,6 +9,7 @@
 #include "theme.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
+#include "util/signals.hpp"
 #include "version.hpp"
 
 #include <QApplication>
@@ -37,6 +38,7 @@ void triggerActions(blocklens::ui::MainWindow& window, const QStringList& names)
 
 int main(int argc, char** argv)
 {
+    blocklens::ignoreFileSizeLimitSignal(); // a full file size limit is an error message, not a crash
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("BlockLens"));
     QApplication::setApplicationName(QStringLiteral("BlockLens"));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <sstream>
 
 namespace blocklens::cli {
@@ -204,6 +206,9 @@ std::int64_t ArgSpec::Parsed::integer(const std::string& name) const
     const std::string v = value(name);
     std::int64_t out = 0;
     const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec == std::errc::result_out_of_range && ptr == v.data() + v.size())
+        throw UsageError{"--" + name + ": " + v + " is out of range (" + std::to_string(INT64_MIN) + " to "
+                         + std::to_string(INT64_MAX) + ")"};
     if (ec != std::errc{} || ptr != v.data() + v.size())
         throw UsageError{"--" + name + " expects an integer, got '" + v + "'"};
     return out;
@@ -212,15 +217,17 @@ std::int64_t ArgSpec::Parsed::integer(const std::string& name) const
 double ArgSpec::Parsed::number(const std::string& name) const
 {
     const std::string v = value(name);
-    std::size_t used = 0;
     double out = 0;
-    try {
-        out = std::stod(v, &used);
-    } catch (...) {
-        used = 0;
-    }
-    if (used == 0 || used != v.size())
+    // from_chars: no locale, no hexadecimal, and an out-of-range value is reported, not thrown.
+    const char* begin = v.data() + (v.starts_with('+') ? 1 : 0);
+    const auto [ptr, ec] = std::from_chars(begin, v.data() + v.size(), out);
+    if (ec == std::errc::result_out_of_range && ptr == v.data() + v.size())
+        throw UsageError{"--" + name + ": " + v + " is out of range for a 64-bit floating-point number"};
+    if (ec != std::errc{} || ptr != v.data() + v.size() || v.empty())
         throw UsageError{"--" + name + " expects a number, got '" + v + "'"};
+    // No option means infinity or "not a number"; from_chars reads "inf" and "nan".
+    if (!std::isfinite(out))
+        throw UsageError{"--" + name + ": " + v + " is not a finite number"};
     return out;
 }
 

@@ -27,6 +27,16 @@ void printOverview(std::ostream& out)
     out << "\nRun '" << kProgram << " COMMAND --help' for the options of a command.\n";
 }
 
+// Errors are one line: a message that carries text from elsewhere (SQLite's reports, a file
+// name with a newline in it) must not break that.
+std::string oneLine(std::string text)
+{
+    for (char& c : text)
+        if (c == '\n' || c == '\r')
+            c = ' ';
+    return text;
+}
+
 } // namespace
 
 int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err)
@@ -58,16 +68,16 @@ int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
         const auto parsed = command->spec.parse(rest);
         return command->run(parsed, io);
     } catch (const UsageError& e) {
-        err << kProgram << " " << command->name << ": error: " << e.message << " (see --help)\n";
+        err << kProgram << " " << command->name << ": error: " << oneLine(e.message) << " (see --help)\n";
         return 2;
     } catch (const Error& e) {
-        err << kProgram << " " << command->name << ": error: " << e.what() << "\n";
+        err << kProgram << " " << command->name << ": error: " << oneLine(e.what()) << "\n";
         return 1;
     } catch (const std::bad_alloc&) {
         err << kProgram << " " << command->name << ": error: out of memory\n";
         return 1;
     } catch (const std::exception& e) {
-        err << kProgram << " " << command->name << ": error: " << e.what() << "\n";
+        err << kProgram << " " << command->name << ": error: " << oneLine(e.what()) << "\n";
         return 1;
     }
 }

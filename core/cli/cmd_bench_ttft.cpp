@@ -2,6 +2,7 @@
 // every block already cached, per input length (the block-attention paper's Table 3 protocol:
 // blocks of context, then a short question as the last, global block).
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/engine_args.hpp"
 #include "engine/fair_timing.hpp"
 #include "engine/memory.hpp"
@@ -150,7 +151,7 @@ Command benchTtftCommand()
                     j["repeats"] = repeats;
                     j["rows"] = rows;
                     j["cache"] = {{"hits", cache.stats().hits}, {"bytes", cache.stats().bytes()}, {"evictions", cache.stats().evictions}};
-                    io.out << j.dump(2) << "\n";
+                    io.out << jsonText(j) << "\n";
                 }
                 return 0;
             }};

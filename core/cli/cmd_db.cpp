@@ -1,11 +1,15 @@
 // blocklens-cli db init|info|check|export: the experiment store (one SQLite file per workspace).
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/signals.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
+#include <algorithm>
+#include <chrono>
 #include <ostream>
 
 #include <unistd.h>
@@ -91,7 +95,7 @@ int runInit(const ArgSpec::Parsed& a, Io& io)
     if (a.flag("json")) {
         json j = infoJson(info);
         j["created"] = !existed;
-        io.out << j.dump(2) << "\n";
+        io.out << jsonText(j) << "\n";
     } else if (existed) {
         io.out << "workspace " << ws.path.string() << " already exists (schema version " << info.schemaVersion << ")\n";
         if (!info.upgradedFrom.empty())
@@ -119,7 +123,7 @@ int runInfo(const ArgSpec::Parsed& a, Io& io)
     auto st = store::Store::open(workspaceFrom(a).path, o);
     const auto info = st.info();
     if (a.flag("json"))
-        io.out << infoJson(info).dump(2) << "\n";
+        io.out << jsonText(infoJson(info)) << "\n";
     else
         printInfo(io.out, info);
     return 0;
@@ -139,7 +143,7 @@ int runCheck(const ArgSpec::Parsed& a, Io& io)
         j["path"] = ws.path.string();
         j["ok"] = r.ok;
         j["problems"] = r.problems;
-        io.out << j.dump(2) << "\n";
+        io.out << jsonText(j) << "\n";
     } else if (r.ok) {
         io.out << ws.path.string() << ": ok (" << (a.flag("quick") ? "quick_check" : "integrity_check")
                << ", foreign keys)\n";
@@ -151,30 +155,19 @@ int runCheck(const ArgSpec::Parsed& a, Io& io)
     return r.ok ? 0 : 1;
 }
 
-// Writes to --out FILE (through FILE.part, renamed when complete) or to stdout.
+bool writesToFile(const ArgSpec::Parsed& a) { return a.has("out") && a.value("out") != "-"; }
+
+// Writes to --out FILE (through FILE.part, renamed when complete; see OutputFile) or to stdout.
 template <class Write>
 void writeOutput(const ArgSpec::Parsed& a, Io& io, Write&& write)
 {
-    if (!a.has("out") || a.value("out") == "-") {
+    if (!writesToFile(a)) {
         write(io.out);
         return;
     }
-    const fs::path out = a.value("out");
-    fs::path part = out;
-    part += ".part";
-    {
-        std::ofstream f(part, std::ios::binary | std::ios::trunc);
-        if (!f)
-            throw Error("cannot write the export file", {.file = part.string()});
-        write(f);
-        f.flush();
-        if (!f)
-            throw Error("writing the export file failed (disk full?)", {.file = part.string()});
-    }
-    std::error_code ec;
-    fs::rename(part, out, ec);
-    if (ec)
-        throw Error("cannot rename " + part.string() + " to the export file: " + ec.message(), {.file = out.string()});
+    OutputFile file(a.value("out"), a.flag("force"));
+    write(file.stream());
+    file.commit();
 }
 
 int runExport(const ArgSpec::Parsed& a, Io& io)
@@ -182,6 +175,15 @@ int runExport(const ArgSpec::Parsed& a, Io& io)
     const int modes = int(a.has("dataset")) + int(a.has("query")) + int(a.has("sql"));
     if (modes != 1)
         throw UsageError{"db export needs exactly one of --dataset NAME|ID, --query NAME or --sql QUERY"};
+    // Refuse a bad --out before any work (OutputFile checks again when it creates the file).
+    if (writesToFile(a))
+        requireOutputTarget(a.value("out"), a.flag("force"));
+    store::QueryLimits limits;
+    const double timeout = a.number("timeout");
+    if (timeout < 0)
+        throw UsageError{"--timeout must be 0 (no limit) or more seconds"};
+    limits.timeLimit = std::chrono::milliseconds(static_cast<std::int64_t>(std::min(timeout, 1e9) * 1000.0));
+    limits.cancelled = [] { return interruptRequested(); };
     auto st = openForReading(workspaceFrom(a));
     json summary;
     if (a.has("dataset")) {
@@ -204,17 +206,18 @@ int runExport(const ArgSpec::Parsed& a, Io& io)
         const std::string format = a.value("format");
         if (format != "csv" && format != "jsonl")
             throw UsageError{"--format must be csv or jsonl, not '" + format + "'"};
-        const store::Table t = a.has("query") ? st.queryTable(a.value("query")) : st.select(a.value("sql"));
+        const InterruptScope ctrlC; // Ctrl+C stops a long query cleanly
+        const store::Table t = a.has("query") ? st.queryTable(a.value("query")) : st.select(a.value("sql"), limits);
         writeOutput(a, io, [&](std::ostream& out) {
             store::writeTable(t, format == "csv" ? store::TableFormat::Csv : store::TableFormat::Jsonl, out);
         });
         summary["rows"] = t.rows.size();
         summary["format"] = format;
     }
-    if (a.has("out") && a.value("out") != "-") {
+    if (writesToFile(a)) {
         summary["out"] = a.value("out");
         if (a.flag("json"))
-            io.out << summary.dump(2) << "\n";
+            io.out << jsonText(summary) << "\n";
         else
             io.out << "wrote " << summary["rows"].dump() << " rows to " << a.value("out") << "\n";
     }
@@ -244,7 +247,11 @@ Command dbCommand()
         .option("query", "NAME", "export: runs, evaluations, segmentations, documents, datasets, rows, events or metrics")
         .option("sql", "QUERY", "export: any read-only SQL query")
         .option("format", "FORMAT", "export --query/--sql: csv or jsonl", "csv")
-        .option("out", "FILE", "export: write here instead of standard output")
+        .option("timeout", "SECONDS", "export --sql: stop the query after this long (0: no limit); Ctrl+C stops it too",
+                "30")
+        .option("out", "FILE", "export: write here instead of standard output (a new file; never a device, a "
+                               "directory or a symbolic link)")
+        .flag("force", "export: replace an existing --out file")
         .flag("quick", "check: PRAGMA quick_check instead of the full integrity_check")
         .flag("json", "print JSON");
     return {"db", spec, [](const ArgSpec::Parsed& a, Io& io) {

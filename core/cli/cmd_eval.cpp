@@ -1,12 +1,14 @@
 // blocklens-cli eval DATASET --segmenter NAME: line-level Pk, WindowDiff and boundary F1 of a
 // segmenter against a dataset's author-set boundaries (shared/data/README.md protocol).
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/input.hpp"
 #include "cli/progress_printer.hpp"
 #include "cli/segment_args.hpp"
 #include "segment/evaluation.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -184,6 +186,7 @@ Command evalCommand()
                     throw Error("the dataset has no documents", {path.string()});
                 std::ofstream predictions;
                 if (a.has("predictions")) {
+                    requireRegularOrNewFile(a.value("predictions"));
                     predictions.open(a.value("predictions"), std::ios::binary | std::ios::trunc);
                     if (!predictions)
                         throw Error("cannot write the predictions file", {a.value("predictions")});
@@ -232,7 +235,7 @@ Command evalCommand()
                         j["recorded"] = {{"db", recorded->db.string()}, {"evaluations", recorded->evaluationIds.size()},
                                          {"segmentation_ids", recorded->segmentationIds},
                                          {"evaluation_ids", recorded->evaluationIds}};
-                    io.out << j.dump(2) << "\n";
+                    io.out << jsonText(j) << "\n";
                     return 0;
                 }
                 printReport(io.out, report);

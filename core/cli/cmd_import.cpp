@@ -1,5 +1,6 @@
 // blocklens-cli import DATASET.jsonl: a JSONL dataset into the experiment store.
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/input.hpp"
 #include "cli/progress_printer.hpp"
 #include "store/store.hpp"
@@ -66,7 +67,7 @@ Command importCommand()
                     j["new_documents"] = r.newDocuments;
                     j["boundaries"] = r.boundaries;
                     j["seconds"] = seconds;
-                    io.out << j.dump(2) << "\n";
+                    io.out << jsonText(j) << "\n";
                 } else {
                     io.out << "imported " << r.rows << " rows (" << r.newDocuments << " new documents, " << r.boundaries
                            << " boundaries) as dataset '" << name << "' (id " << r.datasetId << ") into "

@@ -1,5 +1,6 @@
 // blocklens-cli info FILE: statistics of a document or a JSONL dataset.
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/input.hpp"
 #include "document/stats.hpp"
 
@@ -119,7 +120,7 @@ Command infoCommand()
                 else
                     j = documentJson(loadInputDocument(path, in, io.err), tokenizer);
                 if (a.flag("json"))
-                    io.out << j.dump(2) << "\n";
+                    io.out << jsonText(j) << "\n";
                 else if (isDatasetPath(path))
                     printDataset(io.out, j);
                 else

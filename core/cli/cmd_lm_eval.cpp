@@ -1,6 +1,7 @@
 // blocklens-cli lm-eval: a language-model checkpoint's validation perplexity against a unigram
 // baseline and its induction-head scores, measured through the engine (core/learn/lm/lm_eval).
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "engine/model.hpp"
 #include "learn/lm/corpus.hpp"
 #include "learn/lm/lm_eval.hpp"
@@ -88,7 +89,7 @@ Command lmEvalCommand()
                 if (trainerLoss)
                     j["trainer_valid_loss"] = *trainerLoss;
                 if (a.flag("json")) {
-                    io.out << j.dump(2) << "\n";
+                    io.out << jsonText(j) << "\n";
                     return 0;
                 }
                 io.out << "validation: " << ppl.predicted << " tokens in windows of " << context << ": loss "

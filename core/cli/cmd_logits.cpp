@@ -1,5 +1,6 @@
 // blocklens-cli logits: float32 logits of every position under full or block attention (.npy).
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/engine_args.hpp"
 #include "engine/memory.hpp"
 #include "engine/npy.hpp"
@@ -82,7 +83,7 @@ Command logitsCommand()
                     j["device"] = model.device();
                     j["dtype"] = std::string(engine::toString(model.dtype()));
                     j["stats"] = runStatsJson(r.stats);
-                    io.out << j.dump(2) << "\n";
+                    io.out << jsonText(j) << "\n";
                     return 0;
                 }
                 char line[256];

@@ -33,7 +33,8 @@ Command makeModelCommand()
         .option("tokenizer", "PATH", "tokenizer.json to copy into the model directory")
         .option("labels", "N", "a token-classification checkpoint instead (ARCHForTokenClassification: score head "
                                "[N, hidden] + bias, no LM head), e.g. 2 for the cut-marker segmenter")
-        .option("out", "DIR", "directory to create");
+        .option("out", "DIR", "directory to create (or an empty one)")
+        .flag("force", "replace the model already in --out DIR");
     return {"make-model", spec, [](const ArgSpec::Parsed& a, Io& io) {
                 for (const char* required : {"arch", "layers", "out"})
                     if (!a.has(required))
@@ -95,6 +96,7 @@ Command makeModelCommand()
                 o.maxShardBytes = static_cast<std::uint64_t>(shardMb * 1048576.0);
                 if (a.has("tokenizer"))
                     o.tokenizer = a.value("tokenizer");
+                o.overwrite = a.flag("force");
                 const auto files = engine::makeModel(o, a.value("out"));
                 io.out << a.value("out") << ": " << engine::toString(*arch) << ", " << o.config.numLayers << " layers, "
                        << o.config.parameterCount() << " parameters in " << engine::toString(o.config.dtype) << " ("

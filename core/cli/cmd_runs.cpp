@@ -1,11 +1,14 @@
 // blocklens-cli runs: inference runs recorded in the experiment store.
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/json_input.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <ostream>
 
@@ -96,15 +99,22 @@ Command runsCommand()
                 filter.limit = static_cast<std::size_t>(limit);
                 if (a.has("document")) {
                     filter.documentId = st.findDocument(a.value("document"));
-                    if (!filter.documentId)
-                        throw Error("no document '" + a.value("document") + "' in this workspace", {.file = st.path().string()});
+                    if (!filter.documentId) {
+                        const std::string key = a.value("document");
+                        std::int64_t id = 0;
+                        const bool digits = !key.empty() && key.find_first_not_of("0123456789") == std::string::npos;
+                        if (digits && std::from_chars(key.data(), key.data() + key.size(), id).ec == std::errc::result_out_of_range)
+                            throw UsageError{"--document: " + key + " is out of range (document ids go up to "
+                                             + std::to_string(INT64_MAX) + ") and is no document's hash or id"};
+                        throw Error("no document '" + key + "' in this workspace", {.file = st.path().string()});
+                    }
                 }
                 const auto runs = st.listRuns(filter);
                 if (a.flag("json")) {
                     json list = json::array();
                     for (const auto& r : runs)
                         list.push_back(runJson(r));
-                    io.out << list.dump(2) << "\n";
+                    io.out << jsonText(list) << "\n";
                     return 0;
                 }
                 if (runs.empty()) {

@@ -1,5 +1,6 @@
 // blocklens-cli segmenters: the built-in segmenters and their default parameters.
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "segment/segmenter.hpp"
 
 #include <nlohmann/json.hpp>
@@ -27,7 +28,7 @@ Command segmentersCommand()
                         j["parameters"] = params;
                         all.push_back(j);
                     }
-                    io.out << all.dump(2) << "\n";
+                    io.out << jsonText(all) << "\n";
                     return 0;
                 }
                 for (const auto& s : segment::builtinSegmenters()) {

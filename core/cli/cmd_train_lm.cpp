@@ -1,11 +1,13 @@
 // blocklens-cli train-lm: train the small Llama-architecture demo model (core/learn/lm).
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/progress_printer.hpp"
 #include "engine/make_model.hpp"
 #include "learn/lm/corpus.hpp"
 #include "learn/lm/lm_trainer.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -92,6 +94,7 @@ Command trainLmCommand()
                 const auto valid = lm::readTokenFile(a.value("valid"));
                 std::ofstream log;
                 if (a.has("log")) {
+                    requireRegularOrNewFile(a.value("log"));
                     log.open(a.value("log"), std::ios::trunc);
                     if (!log)
                         throw Error("cannot create", {.file = a.value("log")});
@@ -126,7 +129,7 @@ Command trainLmCommand()
                 if (log.is_open())
                     log << nlohmann::ordered_json{{"summary", s}}.dump() << "\n";
                 if (a.flag("json")) {
-                    io.out << s.dump(2) << "\n";
+                    io.out << jsonText(s) << "\n";
                 } else {
                     io.out << a.value("out") << ": " << r.parameters << " parameters, " << r.steps << " steps, "
                            << r.tokensSeen << " tokens in " << r.seconds << " s; train loss " << r.finalTrainLoss;

@@ -3,6 +3,7 @@
 // stored in a workspace, writes DIR/learned.json and DIR/report.json, and prints training and
 // held-out figures next to the best non-learned segmenter on the same held-out documents.
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/input.hpp"
 #include "cli/progress_printer.hpp"
 #include "learn/examples.hpp"
@@ -206,13 +207,13 @@ Command trainSegmenterCommand()
                 {
                     const fs::path rp = outDir / "report.json";
                     std::ofstream out(rp, std::ios::binary | std::ios::trunc);
-                    out << report.dump(2) << "\n";
+                    out << jsonText(report) << "\n";
                     out.flush();
                     if (!out)
                         throw Error("cannot write the report", {.file = rp.string()});
                 }
                 if (a.flag("json")) {
-                    io.out << report.dump(2) << "\n";
+                    io.out << jsonText(report) << "\n";
                     return 0;
                 }
                 io.out << "trained on " << train.documents.size() << " documents (" << fromData << " from the dataset, "

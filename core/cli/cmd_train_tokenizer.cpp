@@ -5,6 +5,7 @@
 #include "tokenizer/bpe_trainer.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <chrono>
 #include <fstream>
@@ -60,6 +61,7 @@ Command trainTokenizerCommand()
                 ProgressPrinter printer(io.err, "merges");
                 const BpeTrainResult r = trainByteLevelBpe(counts, o, printer.progress());
                 {
+                    requireRegularOrNewFile(a.value("out"));
                     std::ofstream out(a.value("out"), std::ios::binary | std::ios::trunc);
                     out << r.json;
                     if (!out)

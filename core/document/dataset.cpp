@@ -45,15 +45,36 @@ std::vector<Boundary> parseBoundaries(const json& list, const ErrorContext& wher
             if (const auto l = b.find("level"); l != b.end()) {
                 if (!l->is_number_integer())
                     throw Error("\"level\" must be an integer", c);
-                boundary.level = l->get<int>();
+                // Range-checked before narrowing to int: 4294967297 must not become level 1.
+                const bool inRange = l->is_number_unsigned() ? l->get<std::uint64_t>() >= 1 && l->get<std::uint64_t>() <= 9
+                                                             : l->get<std::int64_t>() >= 1 && l->get<std::int64_t>() <= 9;
+                if (!inRange)
+                    throw Error("\"level\" is " + l->dump() + ", outside 1..9", c);
+                boundary.level = static_cast<int>(l->get<std::int64_t>());
             }
         }
-        if (!offset->is_number_integer() || offset->get<std::int64_t>() < 0)
+        if (!offset->is_number_integer() || (!offset->is_number_unsigned() && offset->get<std::int64_t>() < 0))
             throw Error("offset must be a non-negative integer", c);
         boundary.offset = offset->get<std::size_t>();
         out.push_back(boundary);
     }
     return out;
+}
+
+// The last object key the parser read before `line` failed to parse ("" if none).
+std::string lastKeyBeforeError(std::string_view line)
+{
+    std::string lastKey;
+    const json::parser_callback_t noteKey = [&lastKey](int, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::key && parsed.is_string())
+            lastKey = parsed.get<std::string>();
+        return true;
+    };
+    try {
+        [[maybe_unused]] const json parsed = json::parse(line, noteKey);
+    } catch (const json::exception&) {
+    }
+    return lastKey;
 }
 
 } // namespace
@@ -62,8 +83,30 @@ Document parseDatasetRecord(std::string_view line, std::int64_t lineNumber, cons
                             const LoadOptions& options)
 {
     const ErrorContext where{.file = fileName, .line = lineNumber};
-    // nlohmann's message names the column inside the line: no byte offset of our own.
-    const json obj = parseJsonInput(line, where, "not valid JSON", std::nullopt);
+    // Nesting is bounded before parsing (util/json_input.hpp says why).
+    if (findExcessiveJsonNesting(line))
+        throw Error("not valid JSON: " + jsonNestingMessage(), where);
+    json obj;
+    try {
+        obj = json::parse(line);
+    } catch (const json::parse_error& e) {
+        // nlohmann's message names the byte inside the line; keep that, drop its prefix.
+        std::string what = e.what();
+        if (const auto p = what.find("parse error"); p != std::string::npos)
+            what = what.substr(p);
+        throw Error("not valid JSON: " + what, where);
+    } catch (const json::out_of_range& e) {
+        // 406: "number overflow parsing '1e999'". Say it in words and name the field: parse
+        // again (only on this error path, it costs nothing otherwise) noting the last key read.
+        ErrorContext c = where;
+        const std::string key = lastKeyBeforeError(line);
+        if (!key.empty())
+            c.item = "\"" + key + "\"";
+        std::string what = e.what();
+        if (const auto p = what.find("number overflow"); p != std::string::npos)
+            what = what.substr(p);
+        throw Error("a number is out of range (" + what + "); JSON numbers must fit a 64-bit float", c);
+    }
     if (!obj.is_object())
         throw Error("each line must be a JSON object", where);
 
@@ -111,8 +154,8 @@ Document parseDatasetRecord(std::string_view line, std::int64_t lineNumber, cons
 Dataset loadDataset(const std::filesystem::path& path, const DatasetLoadOptions& options, const Progress& progress)
 {
     const std::string name = path.string();
-    std::string bytes = readFileBytes(path, options.maxBytes);
-    if (bytes.empty())
+    std::string bytes = readFileBytes(path, options.maxBytes, "dataset");
+    if (bytes.empty() || bytes == "\xEF\xBB\xBF") // a byte-order mark alone is empty too
         throw Error("file is empty: a dataset needs one JSON object per line", {.file = name});
     // Invalid UTF-8 is reported with its line: find it before JSON parsing hides the offset.
     if (const auto bad = utf8::findInvalid(bytes); bad != std::string_view::npos && !options.replaceInvalidUtf8) {

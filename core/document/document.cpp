@@ -1,6 +1,7 @@
 #include "document/document.hpp"
 
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/sha256.hpp"
 
 #include <algorithm>
@@ -79,22 +80,14 @@ void validateBoundaries(const std::vector<Boundary>& boundaries, std::size_t len
     }
 }
 
-std::string readFileBytes(const std::filesystem::path& path, std::uintmax_t maxBytes)
+std::string readFileBytes(const std::filesystem::path& path, std::uintmax_t maxBytes, std::string_view role)
 {
+    requireRegularFile(path, role);
     std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
-    if (status.type() == std::filesystem::file_type::not_found)
-        throw Error("no such file", {.file = path.string()});
-    if (ec) // a symbolic link loop, a component that is not a directory, no permission...
-        throw Error("cannot examine the file: " + ec.message(), {.file = path.string()});
-    if (std::filesystem::is_directory(status))
-        throw Error("is a directory, not a file", {.file = path.string()});
     const auto size = std::filesystem::file_size(path, ec);
-    if (!ec && size > maxBytes) {
-        char buf[128];
-        std::snprintf(buf, sizeof buf, "file is %.1f MB; the limit is %.1f MB", size / 1e6, maxBytes / 1e6);
-        throw Error(buf, {.file = path.string()});
-    }
+    if (!ec && size > maxBytes)
+        throw Error("file is " + formatByteCount(size) + "; the limit is " + formatByteCount(maxBytes),
+                    {.file = path.string()});
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw Error("cannot open for reading (permission denied?)", {.file = path.string()});
@@ -154,7 +147,8 @@ Document loadDocument(const std::filesystem::path& path, const LoadOptions& opti
 {
     std::string bytes = readFileBytes(path, options.maxBytes);
     const std::string name = path.string();
-    if (bytes.empty())
+    // A byte-order mark alone is no text either (the mark is dropped below).
+    if (bytes.empty() || bytes == "\xEF\xBB\xBF")
         throw Error("file is empty: there is no text to work on", {.file = name});
     // A NUL byte never occurs in text files; it marks binary data (images, archives, models).
     if (const auto nul = bytes.find('\0'); nul != std::string::npos)

@@ -83,7 +83,10 @@ Document loadDocument(const std::filesystem::path& path, const LoadOptions& opti
                       LoadReport* report = nullptr);
 
 // Reads a whole file into memory with a size limit; throws Error naming the file.
-std::string readFileBytes(const std::filesystem::path& path, std::uintmax_t maxBytes);
+// `role` names what the file is read as ("document", "dataset"...) in errors; a FIFO, a device
+// or anything else that is not a regular file is refused before it is opened.
+std::string readFileBytes(const std::filesystem::path& path, std::uintmax_t maxBytes,
+                          std::string_view role = "document");
 
 // Validates (or repairs) UTF-8 bytes; errors name `sourceName` and the byte offset.
 std::string validatedUtf8(std::string bytes, const std::string& sourceName, const LoadOptions& options,

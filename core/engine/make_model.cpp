@@ -3,6 +3,7 @@
 #include "engine/memory.hpp"
 #include "engine/safetensors.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -166,22 +167,39 @@ std::vector<std::filesystem::path> makeModel(const MakeModelOptions& o, const st
             throw Error("the checkpoint needs about " + formatBytes(need.weightBytes) + " of disk but only " +
                             formatBytes(space.available) + " is free there; use fewer layers or smaller sizes",
                         {.file = dir.string()});
+    const auto dirStatus = fs::symlink_status(dir, ec);
+    if (dirStatus.type() != fs::file_type::not_found && dirStatus.type() != fs::file_type::directory)
+        throw Error("the output exists and is not a directory (" + describeFileType(dirStatus.type())
+                        + "); it was left unchanged: give a directory to create",
+                    {.file = dir.string()});
+    if (dirStatus.type() == fs::file_type::directory && !o.overwrite) {
+        for (const auto& entry : fs::directory_iterator(dir, ec)) {
+            const auto name = entry.path().filename().string();
+            if (name == "config.json" || entry.path().extension() == ".safetensors"
+                || name == "model.safetensors.index.json")
+                throw Error("this directory already holds a model (" + name
+                                + "); it was left unchanged: give --force to replace it, or another directory",
+                            {.file = dir.string()});
+        }
     }
     fs::create_directories(dir, ec);
     if (ec)
         throw Error("cannot create directory: " + ec.message(), {.file = dir.string()});
     std::vector<fs::path> written;
     {
-        std::ofstream cfg(dir / "config.json", std::ios::binary | std::ios::trunc);
-        cfg << c.toJson();
-        if (!cfg)
-            throw Error("cannot write", {.file = (dir / "config.json").string()});
+        OutputFile cfg(dir / "config.json", o.overwrite);
+        cfg.stream() << c.toJson();
+        cfg.commit();
         written.push_back(dir / "config.json");
     }
     if (o.tokenizer) {
-        fs::copy_file(*o.tokenizer, dir / "tokenizer.json", fs::copy_options::overwrite_existing, ec);
-        if (ec)
-            throw Error("cannot copy the tokenizer: " + ec.message(), {.file = o.tokenizer->string()});
+        requireRegularFile(*o.tokenizer, "tokenizer");
+        std::ifstream in(*o.tokenizer, std::ios::binary);
+        OutputFile copy(dir / "tokenizer.json", o.overwrite);
+        copy.stream() << in.rdbuf();
+        if (in.bad())
+            throw Error("cannot read the tokenizer", {.file = o.tokenizer->string()});
+        copy.commit();
         written.push_back(dir / "tokenizer.json");
     }
 
@@ -217,7 +235,8 @@ std::vector<std::filesystem::path> makeModel(const MakeModelOptions& o, const st
         for (auto i : shards[s])
             header.push_back({layout[i].first, c.dtype, layout[i].second, {}});
         const fs::path path = dir / shardName(s);
-        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        OutputFile file(path, o.overwrite);
+        std::ostream& out = file.stream();
         const std::string h = safetensorsHeader(header, {{"format", "pt"}});
         out.write(h.data(), static_cast<std::streamsize>(h.size()));
         for (auto i : shards[s]) {
@@ -233,17 +252,16 @@ std::vector<std::filesystem::path> makeModel(const MakeModelOptions& o, const st
             weightMap[name] = shardName(s);
             progress(++done, static_cast<std::int64_t>(layout.size()), name);
         }
-        out.flush();
-        if (!out)
-            throw Error("write failed (disk full?)", {.file = path.string()});
+        file.commit();
         written.push_back(path);
     }
     if (shards.size() > 1) {
         nlohmann::ordered_json index;
         index["metadata"] = {{"total_size", totalBytes}};
         index["weight_map"] = weightMap;
-        std::ofstream out(dir / "model.safetensors.index.json", std::ios::binary | std::ios::trunc);
-        out << index.dump(2) << "\n";
+        OutputFile out(dir / "model.safetensors.index.json", o.overwrite);
+        out.stream() << index.dump(2) << "\n";
+        out.commit();
         written.push_back(dir / "model.safetensors.index.json");
     }
     return written;

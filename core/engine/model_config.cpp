@@ -3,6 +3,7 @@
 #include "document/document.hpp"
 #include "util/error.hpp"
 #include "util/json_input.hpp"
+#include "util/files.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -273,7 +274,7 @@ ModelConfig ModelConfig::fromJson(std::string_view text, const std::string& sour
 
 ModelConfig ModelConfig::fromFile(const std::filesystem::path& path)
 {
-    return fromJson(readFileBytes(path, kMaxFileBytes), path.string());
+    return fromJson(readFileBytes(path, kMaxFileBytes, "model config"), path.string());
 }
 
 std::string ModelConfig::toJson() const

@@ -2,6 +2,7 @@
 
 #include "document/document.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <cstring>
 #include <fstream>

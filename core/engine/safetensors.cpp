@@ -3,6 +3,7 @@
 #include "document/document.hpp"
 #include "util/error.hpp"
 #include "util/json_input.hpp"
+#include "util/files.hpp"
 #include "util/sha256.hpp"
 
 #include <nlohmann/json.hpp>
@@ -87,6 +88,7 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path)
 {
     auto impl = std::make_shared<Impl>();
     impl->path = path;
+    requireRegularFile(path, "safetensors file"); // a FIFO would block the open below
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         throw fileError(path, errno == ENOENT ? "no such file" : std::string("cannot open: ") + std::strerror(errno));

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 namespace blocklens::store {
 namespace fs = std::filesystem;
 
@@ -158,6 +160,15 @@ void checkHeader(const fs::path& path, std::uintmax_t size, const ErrorContext& 
                     ctx);
 }
 
+// integrity_check reports some problems on several lines ("*** in database main ***\nPage 3:
+// ..."); an error message and each problem of db check stay on one line.
+std::string oneLine(std::string text)
+{
+    for (std::size_t p = 0; (p = text.find('\n', p)) != std::string::npos;)
+        text.replace(p, 1, "; ");
+    return text;
+}
+
 struct FileState {
     std::int64_t applicationId = 0;
     std::int64_t userVersion = 0;
@@ -254,6 +265,58 @@ void runMigrations(sql::Connection& db, int from, int to)
     db.exec("PRAGMA user_version = " + std::to_string(to), "setting the schema version");
 }
 
+// What a file of schema `version` lacks against the schema its migrations make: tables, indexes
+// and columns (a table dropped by hand, say, which integrity_check does not notice). The
+// expected schema is built by running the same migrations on an in-memory database.
+std::vector<std::string> schemaProblems(sql::Connection& db, int version)
+{
+    sql::Connection expected;
+    expected.open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "the expected schema");
+    runMigrations(expected, 0, version);
+    struct Object {
+        std::string type, name, table;
+        bool operator==(const Object&) const = default;
+    };
+    auto objects = [](sql::Connection& c) {
+        std::vector<Object> out; // tables first, then indexes
+        sql::Query q(c, "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index') "
+                        "AND name NOT LIKE 'sqlite_%' ORDER BY type DESC, name");
+        while (q.step())
+            out.push_back({q.text(0), q.text(1), q.text(2)});
+        return out;
+    };
+    auto columns = [](sql::Connection& c, const std::string& table) {
+        std::vector<std::string> out;
+        sql::Query q(c, "SELECT name FROM pragma_table_info(?)");
+        q.bind(1, table);
+        while (q.step())
+            out.push_back(q.text(0));
+        return out;
+    };
+    const auto have = objects(db);
+    std::vector<std::string> problems, missingTables;
+    for (const auto& o : objects(expected)) {
+        if (std::find(have.begin(), have.end(), o) == have.end()) {
+            // The indexes of a missing table went with it: report the table only.
+            if (o.type == "index" && std::find(missingTables.begin(), missingTables.end(), o.table) != missingTables.end())
+                continue;
+            if (o.type == "table")
+                missingTables.push_back(o.name);
+            problems.push_back("schema: the " + o.type + " " + o.name + " is missing (schema version "
+                               + std::to_string(version) + " has it)");
+            continue;
+        }
+        if (o.type != "table")
+            continue;
+        const auto present = columns(db, o.name);
+        for (const auto& column : columns(expected, o.name))
+            if (std::find(present.begin(), present.end(), column) == present.end())
+                problems.push_back("schema: table " + o.name + " has no column " + column + " (schema version "
+                                   + std::to_string(version) + " has it)");
+    }
+    return problems;
+}
+
 } // namespace
 
 Store Store::open(const fs::path& path, const OpenOptions& options)
@@ -306,10 +369,14 @@ Store Store::open(const fs::path& path, const OpenOptions& options)
     } catch (const Error&) {
         // A WAL workspace in a directory this user may not write: SQLite cannot create the -shm
         // file it reads through. Without a -wal file no writer has it open, so read the file as
-        // it is (immutable); otherwise say what to do.
+        // it is (immutable); otherwise say what to do. A damaged file (a corrupt sqlite_master,
+        // say) is reported as what it is, not as a question of permissions.
         fs::path wal = path;
         wal += "-wal";
-        if (!d->db.readOnly() || !exists)
+        const int code = sqlite3_extended_errcode(d->db.handle()) & 0xff;
+        const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+        if (!d->db.readOnly() || !exists || code == SQLITE_CORRUPT || code == SQLITE_NOTADB
+            || ::access(dir.c_str(), W_OK) == 0)
             throw;
         if (fs::exists(wal, ec))
             throw Error("cannot read this read-only workspace: its directory is not writable and a write-ahead log "
@@ -336,7 +403,7 @@ Store Store::open(const fs::path& path, const OpenOptions& options)
             sql::Query q(d->db, "PRAGMA quick_check(5)");
             while (q.step())
                 if (const auto line = q.text(0); line != "ok")
-                    problems += (problems.empty() ? "" : "; ") + line;
+                    problems += (problems.empty() ? "" : "; ") + oneLine(line);
         } catch (const Error& e) {
             problems = e.message();
         }
@@ -389,12 +456,22 @@ Store Store::open(const fs::path& path, const OpenOptions& options)
             const int from = static_cast<int>(state.userVersion);
             const std::string backup = backupPathFor(path, from);
             writeBackup(path, backup, ctx);
-            runMigrations(d->db, from, kSchemaVersion);
+            // An upgrade that fails is rolled back, so the file is still what the backup holds:
+            // remove the copy, or every retry would leave one more full copy behind.
+            try {
+                runMigrations(d->db, from, kSchemaVersion);
+                tx.commit();
+            } catch (...) {
+                std::error_code removeError;
+                fs::remove(backup, removeError);
+                throw;
+            }
             d->upgradedFrom = std::to_string(from) + " (backup: " + backup + ")";
         } else if (state.applicationId != kApplicationId || state.userVersion > kSchemaVersion) {
             throw Error("the workspace changed while it was being opened; try again", ctx);
         }
-        tx.commit();
+        if (stillEmpty)
+            tx.commit();
     }
     d->schemaVersion = readOlder ? static_cast<int>(state.userVersion) : kSchemaVersion;
     if (writable)
@@ -474,8 +551,10 @@ CheckResult Store::check(bool full)
         sql::Query q(d->db, full ? "PRAGMA integrity_check" : "PRAGMA quick_check");
         while (q.step())
             if (const auto line = q.text(0); line != "ok")
-                r.problems.push_back(line);
+                r.problems.push_back(oneLine(line));
     }
+    for (auto& problem : schemaProblems(d->db, d->schemaVersion))
+        r.problems.push_back(std::move(problem));
     {
         sql::Query q(d->db, "PRAGMA foreign_key_check");
         while (q.step())

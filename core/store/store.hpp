@@ -21,6 +21,7 @@
 #include "document/document.hpp"
 #include "store/table.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -207,6 +208,15 @@ struct MetricsGroup {
     std::optional<double> pk, windowDiff, precision, recall, f1, f1Tolerant; // means
 };
 
+// Bounds on a read-only query (Store::select): past any of them it stops with an Error that
+// says which, and the workspace is untouched. A recursive CTE can run forever, or return rows
+// forever; SQLite is asked every few thousand steps (sqlite3_progress_handler).
+struct QueryLimits {
+    std::chrono::milliseconds timeLimit{30000}; // 0: no limit
+    std::function<bool()> cancelled;           // e.g. Ctrl+C was pressed; may be empty
+    std::uint64_t maxResultBytes = 1ull << 30; // the rows kept in memory (about)
+};
+
 enum class TargetKind { Document, Dataset, Segmentation, Evaluation, Run };
 std::string_view toString(TargetKind kind);
 
@@ -331,7 +341,7 @@ public:
     // name: runs | evaluations | segmentations | documents | datasets | rows | events | metrics
     Table queryTable(const std::string& name);
     // Any read-only SQL (SELECT / WITH / read-only PRAGMA); a statement that writes is refused.
-    Table select(const std::string& sql);
+    Table select(const std::string& sql, const QueryLimits& limits = {});
 
     // Groups many writes into one transaction, e.g. recording every segmentation and evaluation
     // of a dataset run: all are stored at commit(), or none. Each store call inside stays

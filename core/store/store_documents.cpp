@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <ostream>
 
 namespace blocklens::store {
@@ -108,9 +109,11 @@ std::optional<Id> Store::findDocument(const std::string& key)
     q.bind(1, key);
     if (q.step())
         return q.integer(0);
-    if (allDigits(key)) {
+    Id id = 0;
+    // A number too large for an id (from_chars says so) is no document's id.
+    if (allDigits(key) && std::from_chars(key.data(), key.data() + key.size(), id).ec == std::errc{}) {
         sql::Query byId(d->db, "SELECT id FROM documents WHERE id = ?");
-        byId.bind(1, static_cast<Id>(std::stoll(key)));
+        byId.bind(1, id);
         if (byId.step())
             return byId.integer(0);
     }

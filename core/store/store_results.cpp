@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
+#include <chrono>
+#include <cstdio>
 
 namespace blocklens::store {
 
@@ -297,7 +299,7 @@ Table Store::queryTable(const std::string& name)
     d->fail("unknown query '" + name + "' (known: " + tableNames() + ")");
 }
 
-Table Store::select(const std::string& sqlText)
+Table Store::select(const std::string& sqlText, const QueryLimits& limits)
 {
     ErrorContext ctx = d->context();
     ctx.item = "query";
@@ -338,7 +340,29 @@ Table Store::select(const std::string& sqlText)
         sql::Connection& db;
         ~QueryOnlyOff() { sqlite3_exec(db.handle(), "PRAGMA query_only = OFF", nullptr, nullptr, nullptr); }
     } queryOnlyOff{d->db};
+    // Why the progress handler stopped the query, if it did.
+    struct Watch {
+        const QueryLimits& limits;
+        std::chrono::steady_clock::time_point deadline;
+        enum class Stop { None, Time, Cancelled } stop = Stop::None;
+    } watch{limits, std::chrono::steady_clock::now() + limits.timeLimit};
+    sqlite3_progress_handler(
+        d->db.handle(), 10000,
+        [](void* p) -> int {
+            auto& w = *static_cast<Watch*>(p);
+            if (w.limits.cancelled && w.limits.cancelled())
+                w.stop = Watch::Stop::Cancelled;
+            else if (w.limits.timeLimit.count() > 0 && std::chrono::steady_clock::now() > w.deadline)
+                w.stop = Watch::Stop::Time;
+            return w.stop != Watch::Stop::None;
+        },
+        &watch);
+    struct HandlerOff {
+        sqlite3* db;
+        ~HandlerOff() { sqlite3_progress_handler(db, 0, nullptr, nullptr); }
+    } handlerOff{d->db.handle()};
     Table t;
+    std::uint64_t resultBytes = 0;
     const int n = sqlite3_column_count(stmt);
     for (int i = 0; i < n; ++i)
         t.columns.push_back(sqlite3_column_name(stmt, i));
@@ -346,8 +370,20 @@ Table Store::select(const std::string& sqlText)
         const int s = sqlite3_step(stmt);
         if (s == SQLITE_DONE)
             break;
+        if ((s & 0xff) == SQLITE_INTERRUPT && watch.stop == Watch::Stop::Cancelled)
+            throw Error("the query was interrupted (Ctrl+C) after " + std::to_string(t.rows.size())
+                            + " rows; nothing was written",
+                        ctx);
+        if ((s & 0xff) == SQLITE_INTERRUPT && watch.stop == Watch::Stop::Time) {
+            char seconds[32];
+            std::snprintf(seconds, sizeof seconds, "%g", static_cast<double>(limits.timeLimit.count()) / 1000.0);
+            throw Error(std::string("the query ran past its time limit of ") + seconds
+                            + " s and was stopped; nothing was written (give a longer --timeout, or 0 for none)",
+                        ctx);
+        }
         if (s != SQLITE_ROW)
             d->db.fail(s, "running the query");
+
         std::vector<Value> row;
         for (int i = 0; i < n; ++i) {
             switch (sqlite3_column_type(stmt, i)) {
@@ -360,6 +396,15 @@ Table Store::select(const std::string& sqlText)
             }
             }
         }
+        resultBytes += sizeof(Value) * row.size();
+        for (const auto& v : row)
+            if (const auto* text = std::get_if<std::string>(&v))
+                resultBytes += text->size();
+        if (limits.maxResultBytes > 0 && resultBytes > limits.maxResultBytes)
+            throw Error("the query's result passed " + std::to_string(limits.maxResultBytes >> 20) + " MiB after "
+                            + std::to_string(t.rows.size()) + " rows and was stopped; nothing was written: narrow it "
+                            "(WHERE, LIMIT)",
+                        ctx);
         t.rows.push_back(std::move(row));
     }
     return t;

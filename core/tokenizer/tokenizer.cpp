@@ -6,6 +6,7 @@
 
 #include "tokenizer/tokenizer_impl.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/utf8.hpp"
 
 #include <cerrno>
@@ -81,6 +82,7 @@ std::string readFile(const std::filesystem::path& path)
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
         throw Error("is a folder; give the tokenizer.json file inside it", {.file = path.string()});
+    requireRegularFile(path, "tokenizer");
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in)
         throw Error(std::string("cannot open the tokenizer file: ") + std::strerror(errno), {.file = path.string()});

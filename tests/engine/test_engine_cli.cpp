@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 using namespace blocklens;
@@ -110,6 +111,51 @@ private Q_SLOTS:
         const auto other = dir_ / "det-c";
         QCOMPARE(runCliCapture({"make-model", "--arch", "llama", "--layers", "1", "--out", other.string(), "--max-shard-mb", "0.05", "--seed", "4"}).code, 0);
         QVERIFY(CheckpointFiles::open(other).fingerprint() != fa.fingerprint());
+    }
+
+    // make-model --out an existing model: refused unless --force, and never through a symbolic
+    // link (it wrote through a linked model.safetensors into the file the link points to).
+    void makeModelKeepsAnExistingModel()
+    {
+        namespace fs = std::filesystem;
+        const auto model = dir_ / "existing-model";
+        const std::vector<std::string> make = {"make-model", "--arch", "llama", "--layers", "1", "--out", model.string()};
+        QCOMPARE(runCliCapture(make).code, 0);
+        const auto fingerprint = CheckpointFiles::open(model).fingerprint();
+        auto seeded = make;
+        seeded.insert(seeded.end(), {"--seed", "9"});
+        auto r = runCliCapture(seeded);
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.find("already holds a model (") != std::string::npos
+                     && r.err.find("--force") != std::string::npos,
+                 r.err.c_str());
+        QCOMPARE(CheckpointFiles::open(model).fingerprint(), fingerprint);
+        seeded.push_back("--force");
+        r = runCliCapture(seeded);
+        QVERIFY2(r.code == 0, r.err.c_str());
+        QVERIFY(CheckpointFiles::open(model).fingerprint() != fingerprint);
+        QVERIFY(!fs::exists(model / "model.safetensors.part"));
+
+        // model.safetensors as a link to another file: --force refuses, the file is unchanged.
+        const auto victim = dir_ / "victim.bin";
+        {
+            std::ofstream(victim, std::ios::binary) << "precious";
+        }
+        fs::remove(model / "model.safetensors");
+        fs::create_symlink(victim, model / "model.safetensors");
+        r = runCliCapture(seeded);
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.find("symbolic link") != std::string::npos, r.err.c_str());
+        std::ifstream in(victim, std::ios::binary);
+        QCOMPARE(std::string(std::istreambuf_iterator<char>(in), {}), std::string("precious"));
+        // A file where the directory should be is not replaced either.
+        const auto notDir = dir_ / "plain-file";
+        {
+            std::ofstream(notDir) << "x";
+        }
+        r = runCliCapture({"make-model", "--arch", "llama", "--layers", "1", "--out", notDir.string(), "--force"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.find("not a directory") != std::string::npos, r.err.c_str());
     }
 
     void logitsOfGoldenFixture()

@@ -3,6 +3,7 @@
 #include "document/document.hpp"
 #include "engine/safetensors.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/sha256.hpp"
 
 namespace blocklens::engine {

@@ -1,6 +1,7 @@
 #include "learn/lm/corpus.hpp"
 
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -43,6 +44,7 @@ std::vector<std::string_view> splitDocuments(std::string_view text)
 
 std::string readFile(const std::filesystem::path& path)
 {
+    requireRegularFile(path, "corpus");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw Error("cannot open", {.file = path.string()});
