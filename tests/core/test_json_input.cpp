@@ -77,7 +77,8 @@ private Q_SLOTS:
         QVERIFY2(e.find("d.jsonl:2: not valid JSON: nesting deeper than 512 levels") != std::string::npos, e.c_str());
         const auto big = test::writeFile(dir, "n.jsonl", "{\"text\": \"ok\", \"id\": 1e999}\n");
         e = errorOf([&] { (void)loadDataset(big); });
-        QVERIFY2(e.find("n.jsonl:1: not valid JSON: number overflow") != std::string::npos, e.c_str());
+        // The dataset reader names the field too (core/document/dataset.cpp).
+        QVERIFY2(e.find("n.jsonl:1: ") != std::string::npos && e.find("number overflow") != std::string::npos, e.c_str());
     }
 
     void tokenizerJsonNestedTooDeep()

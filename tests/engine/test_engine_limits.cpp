@@ -188,9 +188,9 @@ private Q_SLOTS:
         QTest::newRow("max-new-tokens + prompt") << QStringList{"compare", "--ids", "1,2", "--max-new-tokens", "2147483647"}
                                                  << "--max-new-tokens 2147483647 after 2 prompt tokens exceeds";
         QTest::newRow("temperature nan") << QStringList{"compare", "--ids", "1,2", "--temperature", "nan"}
-                                         << "--temperature must be a finite number, 0 or more, got 'nan'";
+                                         << "--temperature: nan is not a finite number";
         QTest::newRow("temperature inf") << QStringList{"compare", "--ids", "1,2", "--temperature", "inf"}
-                                         << "--temperature must be a finite number";
+                                         << "--temperature: inf is not a finite number";
         QTest::newRow("lengths") << QStringList{"bench-ttft", "--lengths", "99999999999999999k"}
                                  << "--lengths: '99999999999999999k' is more than the 2147483647 tokens a run can hold";
         QTest::newRow("lengths out of int64") << QStringList{"bench-ttft", "--lengths", "2k,99999999999999999999"}
@@ -198,7 +198,7 @@ private Q_SLOTS:
         QTest::newRow("lengths + question") << QStringList{"bench-ttft", "--lengths", "2097151k", "--question", "2000"}
                                             << "tokens are more than the 2147483647 tokens a run can hold";
         QTest::newRow("cache-gb nan") << QStringList{"bench-ttft", "--lengths", "64", "--cache-gb", "nan"}
-                                      << "--cache-gb must be a finite number";
+                                      << "--cache-gb: nan is not a finite number";
     }
     void optionsThatOverflow()
     {

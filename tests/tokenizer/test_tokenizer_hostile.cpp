@@ -129,7 +129,8 @@ private Q_SLOTS:
     {
         QFETCH(QByteArray, text);
         const std::string err = loadError(text.toStdString());
-        QVERIFY2(err.find("nest more than 512 levels deep; the limit is 512") != std::string::npos, err.c_str());
+        // Refused by the one nesting bound of JSON from files (util/json_input.hpp) before the reader sees it.
+        QVERIFY2(err.find("nesting deeper than 512 levels") != std::string::npos, err.c_str());
         QVERIFY2(err.find("hostile.json") != std::string::npos, err.c_str());
     }
 
