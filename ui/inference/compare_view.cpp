@@ -163,8 +163,15 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
         w->setToolTip(klHelp);
     midForm->addRow(klLabel, meanKl_);
     midForm->addRow(tr("Top-1 agreement"), top1_);
-    midForm->addRow(tr("Continuations"), divergent_);
     mid->addLayout(midForm);
+    // Not a form row: QFormLayout gave this word-wrapped label one line of height where its text
+    // took two at 1366 px, cutting off the second token. A box layout honours its height for width.
+    auto* continuations = new QHBoxLayout;
+    auto* continuationsLabel = new QLabel(tr("Continuations"));
+    continuationsLabel->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    continuations->addWidget(continuationsLabel, 0, Qt::AlignTop);
+    continuations->addWidget(divergent_, 1);
+    mid->addLayout(continuations);
     // Said on screen, not only in a tooltip: presentation mode has no mouse.
     auto* klNote = new QLabel(tr("KL: how far block attention's next-token probabilities are from full attention's "
                                  "(0 = identical); mean over the query's tokens, largest in brackets."));
