@@ -9,6 +9,8 @@
 #include <QStackedWidget>
 #include <QVBoxLayout>
 
+#include <array>
+
 namespace blocklens::ui {
 namespace {
 
@@ -37,7 +39,7 @@ QFormLayout* form(QWidget* page)
 SegmenterPanel::SegmenterPanel(QWidget* parent)
     : QWidget(parent), segmenter_(new QComboBox), summary_(new QLabel), rule_(new QComboBox), regex_(new QLineEdit),
       mode_(new QComboBox), pages_(new QStackedWidget), target_(spin(16, 65536, 512, tr(" tokens"))),
-      minTokens_(spin(1, 65536, 32, tr(" tokens"))), maxTokens_(spin(16, 1 << 20, 4096, tr(" tokens"))),
+      maxTokens_(spin(16, 1 << 20, 4096, tr(" tokens"))),
       blocks_(spin(1, 100000, 8)), depth_(spin(0, 16, 1)), threshold_(new QDoubleSpinBox), status_(new QLabel)
 {
     auto* layout = new QVBoxLayout(this);
@@ -67,15 +69,27 @@ SegmenterPanel::SegmenterPanel(QWidget* parent)
     summary_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     layout->addWidget(summary_);
 
-    pages_->addWidget(new QWidget);
+    // Every page offers the minimum block size (the decoders honour it in every mode): one spin
+    // box per page, kept equal, so that each page's form stays aligned. 0 is "the segmenter's".
+    const std::array<const char*, 4> pageNames{"default", "target", "blocks", "threshold"};
+    for (std::size_t i = 0; i < minTokens_.size(); ++i) {
+        minTokens_[i] = spin(0, 65536, 0, tr(" tokens"));
+        minTokens_[i]->setObjectName(QStringLiteral("%1MinTokens").arg(QLatin1String(pageNames[i])));
+        minTokens_[i]->setToolTip(tr("Smaller blocks join a neighbour, unless the maximum block size forbids it"));
+    }
+    auto* defaultPage = new QWidget;
+    form(defaultPage)->addRow(tr("Minimum"), minTokens_[DefaultPage]);
+    pages_->addWidget(defaultPage);
     auto* targetPage = new QWidget;
     auto* tf = form(targetPage);
     tf->addRow(tr("Target"), target_);
-    tf->addRow(tr("Minimum"), minTokens_);
+    tf->addRow(tr("Minimum"), minTokens_[TargetPage]);
     tf->addRow(tr("Maximum"), maxTokens_);
     pages_->addWidget(targetPage);
     auto* blocksPage = new QWidget;
-    form(blocksPage)->addRow(tr("Blocks"), blocks_);
+    auto* bf = form(blocksPage);
+    bf->addRow(tr("Blocks"), blocks_);
+    bf->addRow(tr("Minimum"), minTokens_[BlocksPage]);
     pages_->addWidget(blocksPage);
     auto* thresholdPage = new QWidget;
     auto* thf = form(thresholdPage);
@@ -85,6 +99,7 @@ SegmenterPanel::SegmenterPanel(QWidget* parent)
     threshold_->setValue(0.5);
     thf->addRow(tr("Threshold"), threshold_);
     thf->addRow(tr("Depth"), depth_);
+    thf->addRow(tr("Minimum"), minTokens_[ThresholdPage]);
     pages_->addWidget(thresholdPage);
     layout->addWidget(pages_);
     status_->setForegroundRole(QPalette::PlaceholderText);
@@ -102,8 +117,17 @@ SegmenterPanel::SegmenterPanel(QWidget* parent)
         pages_->setCurrentIndex(i);
         emitRequest();
     });
-    for (QSpinBox* s : {target_, minTokens_, maxTokens_, blocks_, depth_})
+    for (QSpinBox* s : {target_, maxTokens_, blocks_, depth_})
         connect(s, &QSpinBox::valueChanged, this, changed);
+    for (QSpinBox* s : minTokens_)
+        connect(s, &QSpinBox::valueChanged, this, [this](int value) {
+            for (QSpinBox* other : minTokens_) {
+                const QSignalBlocker block(other);
+                other->setValue(value);
+            }
+            emitRequest();
+        });
+    showDefaultMinimum();
     connect(threshold_, &QDoubleSpinBox::valueChanged, this, changed);
 }
 
@@ -115,6 +139,33 @@ void SegmenterPanel::setSegmenter(const QString& name)
     for (const auto& s : segment::builtinSegmenters())
         if (QString::fromStdString(s.name()) == segmenter_->currentText())
             summary_->setText(QString::fromStdString(s.spec().summary));
+    showDefaultMinimum();
+}
+
+int SegmenterPanel::minimumTokens() const
+{
+    return minTokens_[0]->value();
+}
+
+void SegmenterPanel::setMinimumTokens(int tokens)
+{
+    minTokens_[0]->setValue(tokens); // the others follow
+}
+
+void SegmenterPanel::showDefaultMinimum()
+{
+    // What 0 means, in numbers: the segmenter's own minimum, or none for an exact block count
+    // (core/segment/segmenter.cpp: "exactly N blocks" is what was asked).
+    if (!minTokens_[0])
+        return; // called while the panel is being built
+    std::size_t fallback = 1;
+    for (const auto& s : segment::builtinSegmenters())
+        if (QString::fromStdString(s.name()) == segmenter_->currentText())
+            fallback = s.spec().minTokens;
+    for (std::size_t i = 0; i < minTokens_.size(); ++i)
+        minTokens_[i]->setSpecialValueText(i == static_cast<std::size_t>(BlocksPage) ? tr("any size (exact count)")
+                                           : fallback == 1                          ? tr("segmenter's (1 token)")
+                                                                                    : tr("segmenter's (%1 tokens)").arg(fallback));
 }
 
 SegmentRequest SegmenterPanel::currentRequest() const
@@ -128,13 +179,14 @@ SegmentRequest SegmenterPanel::currentRequest() const
     switch (mode_->currentIndex()) {
     case TargetPage:
         g = segment::Granularity::target(static_cast<std::size_t>(target_->value()));
-        g.minTokens = static_cast<std::size_t>(minTokens_->value());
         g.maxTokens = static_cast<std::size_t>(maxTokens_->value());
         break;
     case BlocksPage: g = segment::Granularity::exactBlocks(static_cast<std::size_t>(blocks_->value())); break;
     case ThresholdPage: g = segment::Granularity::thresholdDepth(threshold_->value(), depth_->value()); break;
     default: break;
     }
+    if (minimumTokens() > 0)
+        g.minTokens = static_cast<std::size_t>(minimumTokens());
     return r;
 }
 
@@ -168,6 +220,7 @@ void SegmenterPanel::emitRequest()
     for (const auto& s : segment::builtinSegmenters())
         if (QString::fromStdString(s.name()) == segmenter_->currentText())
             summary_->setText(QString::fromStdString(s.spec().summary));
+    showDefaultMinimum();
     Q_EMIT requestChanged(currentRequest());
 }
 

@@ -6,6 +6,8 @@
 
 #include <QWidget>
 
+#include <array>
+
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -25,6 +27,9 @@ public:
     void setStatus(const QString& text);  // e.g. "42 blocks in 3.1 ms"
     void setSegmenter(const QString& name);
     void setTargetTokens(int tokens);     // switches to target mode
+    // The minimum block size on every page (0: the segmenter's own, e.g. segment::kDefaultMinTokens).
+    int minimumTokens() const;
+    void setMinimumTokens(int tokens);
     QComboBox* segmenterBox() const { return segmenter_; }
 
 Q_SIGNALS:
@@ -32,6 +37,7 @@ Q_SIGNALS:
 
 private:
     void emitRequest();
+    void showDefaultMinimum(); // the "0" text: the current segmenter's minimum in tokens
 
     QComboBox* segmenter_;
     QLabel* summary_;
@@ -39,7 +45,8 @@ private:
     QLineEdit* regex_;
     QComboBox* mode_;
     QStackedWidget* pages_;
-    QSpinBox *target_, *minTokens_, *maxTokens_, *blocks_, *depth_;
+    QSpinBox *target_, *maxTokens_, *blocks_, *depth_;
+    std::array<QSpinBox*, 4> minTokens_{}; // one per granularity page, kept equal
     QDoubleSpinBox* threshold_;
     QLabel* status_;
     bool quiet_ = false; // while setting values programmatically

@@ -21,7 +21,9 @@
 #include <QApplication>
 #include <QDockWidget>
 #include <QElapsedTimer>
+#include <QLabel>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include "support/temp_files.hpp"
 #include <QtTest>
@@ -145,6 +147,43 @@ private Q_SLOTS:
         for (const auto& r : runs)
             modes.insert(r.attentionMode);
         QCOMPARE(modes, (std::set<std::string>{"full", "block-cached"}));
+    }
+
+    // Issue 15 item 17: at 1366x768 the "Continuations" line (first divergent token «a» vs «b»)
+    // gets the height its wrapped text needs: no line of it is cut off.
+    void theDivergentTokensAreFullyShownAt1366x768()
+    {
+        QSettings().clear(); // no saved geometry or dock layout
+        MainWindow window(tmp_.filePath(QStringLiteral("ws-1366.sqlite")));
+        window.resize(1366, 768);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        // The bundled demo model, as in the screenshot: its continuations diverge (the random
+        // test model's agree on every token, which gives a short line).
+        window.loadModel(QStringLiteral(BLOCKLENS_SOURCE_DIR "/resources/models/demo"));
+        openDocument(window);
+        window.compareView()->setMaxNewTokens(24);
+        QSignalSpy shown(window.compareView(), &CompareView::comparisonShown);
+        window.action(QStringLiteral("runComparison"))->trigger();
+        QVERIFY(shown.wait(60000));
+        QTest::qWait(250); // the layout settles after the text changed
+        auto* label = window.compareView()->findChild<QLabel*>(QStringLiteral("firstDivergent"));
+        QVERIFY(label);
+        const int needed = label->heightForWidth(label->width());
+        QVERIFY2(label->isVisible() && needed <= label->height(),
+                 qPrintable(QStringLiteral("«%1» needs %2 px at width %3 but got %4 (window %5x%6)")
+                                .arg(label->text())
+                                .arg(needed)
+                                .arg(label->width())
+                                .arg(label->height())
+                                .arg(window.width())
+                                .arg(window.height())));
+        QVERIFY(window.compareView()->lastReport()->comparison.firstDivergentToken);
+        // At this width the line wraps between the two quotes: two lines, both on screen.
+        QVERIFY2(label->heightForWidth(label->width()) > label->fontMetrics().height() * 3 / 2,
+                 qPrintable(QStringLiteral("the line does not wrap at %1 px, so this does not test wrapping: %2")
+                                .arg(label->width())
+                                .arg(label->text())));
     }
 
     void streamsTokenByTokenAndReusesBlocksAfterAnEdit()

@@ -2,6 +2,10 @@
 #include "annotation/boundary_edits.hpp"
 #include "models/dataset_model.hpp"
 #include "score_chart.hpp"
+#include "segmenter_panel.hpp"
+
+#include <QComboBox>
+#include <QSpinBox>
 
 #include <QAbstractItemModelTester>
 #include <QtTest>
@@ -126,6 +130,50 @@ private Q_SLOTS:
         chart.setThreshold(std::nullopt); // decoders without a threshold: every cut is a cut
         QCOMPARE(chart.refinedCutCount(), 0);
         QCOMPARE(chart.cutCount(), 3);
+    }
+
+    // Issue 14: the minimum block size is on every granularity page, not only "Target size", and
+    // the one set on the threshold page reaches the segmentation and holds there.
+    void theMinimumBlockSizeIsOnEveryPage()
+    {
+        ui::SegmenterPanel panel;
+        std::optional<ui::SegmentRequest> emitted;
+        connect(&panel, &ui::SegmenterPanel::requestChanged, this, [&](const ui::SegmentRequest& r) { emitted = r; });
+        panel.setThreshold(0.3);
+        QVERIFY(panel.currentRequest().options.granularity.mode == segment::GranularityMode::Threshold);
+        QVERIFY(!panel.currentRequest().options.granularity.minTokens); // the segmenter's own at first
+        auto* onThreshold = panel.findChild<QSpinBox*>(QStringLiteral("thresholdMinTokens"));
+        QVERIFY(onThreshold);
+        QVERIFY2(onThreshold->specialValueText().contains(QString::number(segment::kDefaultMinTokens)),
+                 qPrintable(onThreshold->specialValueText())); // hybrid: the structural default, in numbers
+        onThreshold->setValue(60);
+        QVERIFY(emitted);
+        const auto last = emitted->options.granularity;
+        QVERIFY(last.mode == segment::GranularityMode::Threshold);
+        QVERIFY(last.minTokens && *last.minTokens == 60);
+        for (const char* page : {"defaultMinTokens", "targetMinTokens", "blocksMinTokens"}) {
+            auto* other = panel.findChild<QSpinBox*>(QLatin1String(page));
+            QVERIFY2(other && other->value() == 60, page);
+        }
+
+        // Segmented with that request: no block under 60 tokens but the last (which has nothing
+        // after it to join); with the segmenter's own minimum there are such blocks, so the
+        // setting is what made the difference.
+        const auto doc = std::make_shared<const Document>(loadDocument(BLOCKLENS_SOURCE_DIR "/resources/demo/block-attention.md"));
+        const auto grid = std::make_shared<const segment::TokenGrid>(segment::TokenGrid::approximate(*doc));
+        auto smallBlocks = [&](const ui::SegmentRequest& request) {
+            const ui::SegmentResult r = ui::runSegmentation(doc, grid, request);
+            if (!r.error.isEmpty())
+                qWarning("%s", qPrintable(r.error));
+            int small = 0;
+            for (std::size_t i = 0; i + 1 < r.segmentation.blocks.size(); ++i)
+                small += r.segmentation.blocks[i].tokens() < 60 ? 1 : 0;
+            return r.error.isEmpty() && !r.segmentation.blocks.empty() ? small : -1;
+        };
+        QCOMPARE(smallBlocks(panel.currentRequest()), 0);
+        panel.setMinimumTokens(0);
+        QVERIFY(!panel.currentRequest().options.granularity.minTokens);
+        QVERIFY(smallBlocks(panel.currentRequest()) > 0);
     }
 };
 

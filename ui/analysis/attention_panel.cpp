@@ -98,6 +98,10 @@ AttentionPanel::AttentionPanel(QWidget* parent)
     table_->setToolTip(tr("Dropped: the share of full-attention mass of the block after the cut that lies before it. "
                           "Adjacent: the part on the block just before, which removing the cut gives back. Click to jump."));
     bottomLayout->addWidget(table_, 1);
+    // No result, no table: an empty grid of headers reads as cells that failed to show (issue 15
+    // item 8, presentation step 3 while the capture runs).
+    table_->hide();
+    connect(leakageModel_, &QAbstractItemModel::modelReset, this, [this] { table_->setVisible(leakageModel_->rowCount() > 0); });
     status_->setWordWrap(true);
     bottomLayout->addWidget(status_);
     split->addWidget(bottom);
@@ -170,6 +174,9 @@ void AttentionPanel::setStatus(const QString& message)
     // Before the first result the empty heatmap says what is happening (a capture running, or
     // why there is none), not how to start one.
     heatmap_->setPlaceholder(a_.empty() ? message : QString());
+    // ...and the leakage summary does not tell the user to start what is already running.
+    if (a_.empty())
+        summary_->setText(tr("Which cuts drop the most attention shows here once the heatmap is computed."));
 }
 
 QString AttentionPanel::status() const

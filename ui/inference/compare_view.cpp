@@ -42,14 +42,26 @@ QString visibleWhitespace(const QString& text, const QColor& dim)
     return html;
 }
 
-// One token for a one-line quote: whitespace as symbols, and never broken across lines.
+// One token as a quote in plain text: whitespace as symbols, and never broken across lines. A
+// line may break between two quotes, never inside one: spaces become no-break spaces and a word
+// joiner (U+2060) sits between every two characters. Plain text, not rich text, because a
+// word-wrapped rich-text label can be laid out one line short (Qt's "Layout Issues"): the second
+// quote of "«,» vs «for»" was cut off at 1366 px.
 QString quotedToken(const QString& token)
 {
     QString t = token;
-    t.replace(QLatin1Char('\n'), QStringLiteral("↵")).replace(QLatin1Char('\t'), QStringLiteral("→"));
+    t.replace(QLatin1Char('\n'), QStringLiteral("↵")).replace(QLatin1Char('\t'), QStringLiteral("→")).replace(QLatin1Char(' '), QChar(0x00A0));
     if (t.isEmpty())
         t = QStringLiteral("∅");
-    return QStringLiteral("<span style=\"white-space:pre\">«%1»</span>").arg(t.toHtmlEscaped());
+    const QChar joiner(0x2060);
+    QString out = QStringLiteral("«");
+    for (qsizetype i = 0; i < t.size(); ++i) {
+        // Not inside a surrogate pair nor before a combining mark: those stay with their character.
+        if (!t[i].isLowSurrogate() && !t[i].isMark())
+            out += joiner;
+        out += t[i];
+    }
+    return out + joiner + QStringLiteral("»");
 }
 
 // The continuation as HTML, the first divergent token (if any) highlighted.
@@ -143,7 +155,7 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     top1_ = number(QStringLiteral("top1Agreement"));
     divergent_ = number(QStringLiteral("firstDivergent"));
     divergent_->setWordWrap(true);
-    divergent_->setTextFormat(Qt::RichText);
+    divergent_->setTextFormat(Qt::PlainText); // see quotedToken()
     const QString klHelp = tr("KL divergence of block attention's next-token probabilities from full attention's, in nats "
                               "(0: the same predictions): the mean over the query block's tokens, and the largest in brackets.");
     auto* klLabel = new QLabel(tr("Mean KL (max)"));
@@ -151,8 +163,15 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
         w->setToolTip(klHelp);
     midForm->addRow(klLabel, meanKl_);
     midForm->addRow(tr("Top-1 agreement"), top1_);
-    midForm->addRow(tr("Continuations"), divergent_);
     mid->addLayout(midForm);
+    // Not a form row: QFormLayout gave this word-wrapped label one line of height where its text
+    // took two at 1366 px, cutting off the second token. A box layout honours its height for width.
+    auto* continuations = new QHBoxLayout;
+    auto* continuationsLabel = new QLabel(tr("Continuations"));
+    continuationsLabel->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    continuations->addWidget(continuationsLabel, 0, Qt::AlignTop);
+    continuations->addWidget(divergent_, 1);
+    mid->addLayout(continuations);
     // Said on screen, not only in a tooltip: presentation mode has no mouse.
     auto* klNote = new QLabel(tr("KL: how far block attention's next-token probabilities are from full attention's "
                                  "(0 = identical); mean over the query's tokens, largest in brackets."));
