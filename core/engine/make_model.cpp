@@ -167,6 +167,7 @@ std::vector<std::filesystem::path> makeModel(const MakeModelOptions& o, const st
             throw Error("the checkpoint needs about " + formatBytes(need.weightBytes) + " of disk but only " +
                             formatBytes(space.available) + " is free there; use fewer layers or smaller sizes",
                         {.file = dir.string()});
+    }
     const auto dirStatus = fs::symlink_status(dir, ec);
     if (dirStatus.type() != fs::file_type::not_found && dirStatus.type() != fs::file_type::directory)
         throw Error("the output exists and is not a directory (" + describeFileType(dirStatus.type())
