@@ -320,7 +320,7 @@ private Q_SLOTS:
             QFAIL("expected a refusal");
         } catch (const Error& err) {
             const std::string m = err.what();
-            for (const std::string part : {"attention capture", "30000 tokens in 30000 blocks", "needs about " + engine::formatBytes(e.peakBytes()),
+            for (const std::string& part : std::initializer_list<std::string>{"attention capture", "30000 tokens in 30000 blocks", "needs about " + engine::formatBytes(e.peakBytes()),
                                            "the limit is 1.00 GiB", "one row per block"})
                 QVERIFY2(m.find(part) != std::string::npos, (m + " lacks: " + part).c_str());
             QVERIFY(m.find('\n') == std::string::npos);
