@@ -12,6 +12,7 @@
 #include "util/error.hpp"
 #include "segment/token_blocks.hpp"
 #if BLOCKLENS_WITH_TORCH
+#include "engine/memory.hpp"
 #include "inference/inference_worker.hpp"
 #endif
 
@@ -168,14 +169,32 @@ void MainWindow::buildAnalysis()
     });
 #if BLOCKLENS_WITH_TORCH
     connect(inference_, &InferenceWorker::attentionReady, this, [this](quint64 id, const AttentionReport& report) {
-        if (id == attentionRequest_)
-            showAttention(report);
+        if (id != attentionRequest_)
+            return;
+        attention_->setRunning(false);
+        showAttention(report);
     });
     connect(inference_, &InferenceWorker::failed, this, [this](quint64 id, const QString& message) {
         if (id != attentionRequest_)
             return;
+        attention_->setRunning(false);
         attention_->setStatus(tr("The capture failed: %1").arg(message));
         Q_EMIT attentionFailed(message);
+    });
+    // Progress (layers of the one forward pass) and Stop for a capture that takes long.
+    connect(inference_, &InferenceWorker::runProgress, this, [this](quint64 id, qint64 done, qint64 total, const QString& what) {
+        if (id == attentionRequest_ && total > 0)
+            attention_->setStatus(tr("Capturing attention: %1 %2 of %3…").arg(what).arg(done).arg(total));
+    });
+    connect(inference_, &InferenceWorker::cancelled, this, [this](quint64 id) {
+        if (id != attentionRequest_)
+            return;
+        attention_->setRunning(false);
+        attention_->setStatus(tr("Capture stopped."));
+    });
+    connect(attention_, &AttentionPanel::cancelRequested, this, [this] {
+        if (attentionRequest_)
+            inference_->cancel(attentionRequest_);
     });
 #endif
 }
@@ -207,29 +226,37 @@ void MainWindow::requestAttention()
         }
         return;
     }
-    // Bins: every line start plus the current and the proposed cuts, so that both segmentations
-    // and any boundary later moved to a line start are measured exactly without a new run.
-    std::vector<std::size_t> cuts = doc->lineStarts();
-    const auto current = offsetsOf(session_->boundaries());
-    cuts.insert(cuts.end(), current.begin(), current.end());
+    AttentionJob job;
+    job.document = doc;
+    job.layers = captureLayers(inference_->model()->config.numLayers);
+    // Bins: the current and the proposed cuts (always), plus line starts so that a boundary later
+    // moved to a line start is measured exactly without a new run. A capture holds
+    // layers x heads x bins^2 floats however long the document, so the line starts are thinned
+    // evenly to keep that under kHeatmapBinsBudget; a cut moved elsewhere measures again.
+    constexpr std::uint64_t kHeatmapBinsBudget = 256ull << 20;
+    std::vector<std::size_t> required = offsetsOf(session_->boundaries());
     if (lastResult_.document == doc) {
         const auto proposal = offsetsOf(lastResult_.boundaries);
-        cuts.insert(cuts.end(), proposal.begin(), proposal.end());
+        required.insert(required.end(), proposal.begin(), proposal.end());
     }
+    const auto maxBins = static_cast<std::size_t>(engine::maxAttentionCaptureBlocks(
+        inference_->model()->config, static_cast<std::int64_t>(job.layers.size()), kHeatmapBinsBudget));
+    const std::vector<std::size_t>& lines = doc->lineStarts();
+    const std::size_t room = maxBins > required.size() + 1 ? maxBins - required.size() - 1 : 0;
+    const std::size_t step = room == 0 ? lines.size() + 1 : (lines.size() + room - 1) / room;
+    std::vector<std::size_t> cuts = required;
+    for (std::size_t i = 0; i < lines.size(); i += std::max<std::size_t>(step, 1))
+        cuts.push_back(lines[i]);
     std::sort(cuts.begin(), cuts.end());
     cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
     cuts.erase(std::remove(cuts.begin(), cuts.end(), std::size_t(0)), cuts.end());
-    AttentionJob job;
-    job.document = doc;
     job.cuts = cuts;
-    job.layers = captureLayers(inference_->model()->config.numLayers);
-    // Token rows (needed for the token view) cost layers x heads x tokens x bins floats; past
-    // ~64 MB capture one row per bin instead (still exact for every block-level number).
-    const double tokensGuess = static_cast<double>(doc->length()) / 3.0;
-    const double bytes = 4.0 * static_cast<double>(job.layers.size()) * static_cast<double>(inference_->model()->config.numHeads) *
-                         tokensGuess * static_cast<double>(cuts.size() + 1);
-    job.byBlock = bytes > 64e6;
+    // Token rows (the token view) while they are small; the worker decides on the real token
+    // count (AttentionJob::tokenRowsBudget), else one row per bin (still exact for every
+    // block-level number).
+    job.byBlock = false;
     attention_->setStatus(tr("Running %1 in full attention over the document to see where its attention goes…").arg(inference_->model()->name));
+    attention_->setRunning(true);
     attentionDocument_ = doc;
     attentionRequest_ = inference_->requestAttention(job);
 #else

@@ -3,6 +3,7 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <initializer_list>
@@ -97,6 +98,61 @@ void checkFits(const MemoryEstimate& e, std::uint64_t available, const std::stri
                     " + KV cache " + formatBytes(e.kvBytes) + " for " + std::to_string(e.tokens) + " tokens + activations " +
                     formatBytes(e.activationBytes) + ") but only " + formatBytes(available) + " is available on " + where +
                     "; use a smaller model, fewer tokens, or --dtype bf16");
+}
+
+std::uint64_t AttentionCaptureEstimate::peakBytes() const { return add({mul({3, keptBytes}), transientBytes}); }
+
+AttentionCaptureEstimate estimateAttentionCapture(const ModelConfig& c, std::int64_t tokens, std::int64_t blocks,
+                                                  std::int64_t layers, bool byBlock)
+{
+    AttentionCaptureEstimate e;
+    e.tokens = tokens;
+    e.blocks = blocks;
+    e.layers = layers;
+    e.heads = c.numHeads;
+    e.byBlock = byBlock;
+    const std::uint64_t rows = u64(byBlock ? blocks : tokens);
+    e.keptBytes = mul({4, u64(layers), u64(c.numHeads), rows, u64(blocks)});
+    // attention.cpp's chunk: at least 16 query rows, else about 2^20 scores (CPU; 2^27 on a GPU,
+    // whose memory is not the host's); scores, probabilities and their fp32 copy, each
+    // [heads, chunk, tokens]; the chunk's rows per key block [heads, chunk, blocks]; the causal
+    // masks of every chunk (bool, [chunk, chunk] each: tokens x chunk in all).
+    const std::uint64_t t = u64(tokens);
+    const std::uint64_t chunk = std::min<std::uint64_t>(512, std::max<std::uint64_t>(16, (1ull << 20) / std::max<std::uint64_t>(1, mul({u64(c.numHeads), t}))));
+    const std::uint64_t scores = std::max<std::uint64_t>(1ull << 20, mul({u64(c.numHeads), chunk, t}));
+    e.transientBytes = add({mul({3, 4, scores}), mul({4, u64(c.numHeads), chunk, u64(blocks)}), mul({t, chunk})});
+    return e;
+}
+
+std::int64_t maxAttentionCaptureBlocks(const ModelConfig& c, std::int64_t layers, std::uint64_t keptBudget)
+{
+    const std::uint64_t perPair = std::max<std::uint64_t>(1, mul({4, u64(layers), u64(c.numHeads)}));
+    auto b = static_cast<std::uint64_t>(std::sqrt(static_cast<double>(keptBudget / perPair)));
+    while (b > 1 && mul({perPair, b, b}) > keptBudget) // sqrt in double may round up
+        --b;
+    return static_cast<std::int64_t>(std::max<std::uint64_t>(1, b));
+}
+
+std::uint64_t attentionCaptureLimit()
+{
+    const auto available = availableHostMemory();
+    return available ? std::min(kMaxAttentionCaptureBytes, *available / 2) : kMaxAttentionCaptureBytes;
+}
+
+void checkAttentionCaptureFits(const AttentionCaptureEstimate& e, std::uint64_t limit)
+{
+    if (e.peakBytes() <= limit)
+        return;
+    const std::string rows = e.byBlock ? std::to_string(e.blocks) + " block rows" : std::to_string(e.tokens) + " token rows";
+    throw Error("the attention capture of " + std::to_string(e.tokens) + " tokens in " + std::to_string(e.blocks) +
+                    " blocks needs about " + formatBytes(e.peakBytes()) + " (" + std::to_string(e.layers) + " layers x " +
+                    std::to_string(e.heads) + " heads x " + rows + " x " + std::to_string(e.blocks) + " blocks of floats = " +
+                    formatBytes(e.keptBytes) + ", held about 3 times, + " + formatBytes(e.transientBytes) +
+                    " while running) but the limit is " + formatBytes(limit) +
+                    " (at most " + formatBytes(kMaxAttentionCaptureBytes) +
+                    " or half the available memory): capture fewer layers or fewer blocks" +
+                    (e.byBlock ? std::string() : std::string(", or one row per block")),
+                {.item = "attention capture"});
 }
 
 } // namespace blocklens::engine

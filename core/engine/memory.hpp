@@ -36,6 +36,38 @@ std::optional<std::uint64_t> availableHostMemory();
 void checkFits(const MemoryEstimate& estimate, std::uint64_t available, const std::string& where,
                const std::string& what);
 
+// The attention capture of one run (heatmaps, leakage: RunRequest::attention), before it starts.
+// What is kept is [layers, heads, rows, blocks] fp32 with rows = tokens (token rows) or blocks
+// (byBlock); the attention itself is computed in query chunks, so what grows with the document
+// while running is linear in it (one chunk of scores, [chunk, tokens]). Hence:
+//   byBlock:    kept = 4 L H B^2           (no token term at all)
+//   token rows: kept = 4 L H n B           (linear in n for a fixed number of blocks)
+//   transient:  O(H n) per chunk, plus the engine's own KV and activations (estimateMemory).
+struct AttentionCaptureEstimate {
+    std::int64_t tokens = 0, blocks = 0, layers = 0, heads = 0;
+    bool byBlock = false;
+    std::uint64_t keptBytes = 0;      // the result: [layers, heads, rows, blocks] floats
+    std::uint64_t transientBytes = 0; // one query chunk's scores and masks while running
+    // Peak: the result is held about three times at the end (per-layer tensors, stacked, the
+    // host vector) plus the transient buffers.
+    std::uint64_t peakBytes() const;
+};
+AttentionCaptureEstimate estimateAttentionCapture(const ModelConfig& config, std::int64_t tokens, std::int64_t blocks,
+                                                  std::int64_t layers, bool byBlock);
+
+// The most blocks (bins) a byBlock capture of `layers` layers may have for its result to take at
+// most keptBudget bytes (4 L H B^2 <= budget); at least 1.
+std::int64_t maxAttentionCaptureBlocks(const ModelConfig& config, std::int64_t layers, std::uint64_t keptBudget);
+
+// The most a capture may take: kMaxAttentionCaptureBytes, or half of the available host memory
+// when that is less.
+inline constexpr std::uint64_t kMaxAttentionCaptureBytes = 4ull << 30;
+std::uint64_t attentionCaptureLimit();
+
+// Throws Error (item "attention capture"): "the attention capture of N tokens in B blocks needs
+// about X (...) but the limit is Y ..." when estimate.peakBytes() > limit.
+void checkAttentionCaptureFits(const AttentionCaptureEstimate& estimate, std::uint64_t limit);
+
 std::string formatBytes(std::uint64_t bytes); // "1.50 GiB", "12.0 MiB", "512 B"
 
 } // namespace blocklens::engine

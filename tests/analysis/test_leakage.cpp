@@ -5,6 +5,7 @@
 // separate runs) must agree.
 #include "analysis/leakage.hpp"
 #include "engine/make_model.hpp"
+#include "engine/memory.hpp"
 #include "engine/model.hpp"
 #include "engine/runner.hpp"
 #include "util/error.hpp"
@@ -233,6 +234,114 @@ private Q_SLOTS:
         // byBlock captures have no token rows.
         const CapturedAttention byBlock(capture(bins, true), bins, kTokens);
         QVERIFY_THROWS_EXCEPTION(Error, tokenBlockMass(byBlock, kSegA, {}));
+    }
+
+    // Bounded memory (issues 15/16): a byBlock capture sums each query chunk into its block at
+    // once. It must equal the token-row capture averaged per block, in every mode, and over a
+    // sequence long enough for many query chunks.
+    void byBlockEqualsTokenRowsAveraged_data()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::addColumn<int>("tokens");
+        QTest::newRow("full") << int(engine::AttentionMode::Full) << int(kTokens);
+        QTest::newRow("block") << int(engine::AttentionMode::Block) << int(kTokens);
+        QTest::newRow("block-cached") << int(engine::AttentionMode::BlockCached) << int(kTokens);
+        QTest::newRow("full, many query chunks") << int(engine::AttentionMode::Full) << 1500;
+    }
+    void byBlockEqualsTokenRowsAveraged()
+    {
+        QFETCH(int, mode);
+        QFETCH(int, tokens);
+        std::vector<std::int32_t> ids = ids_;
+        std::mt19937 rng(17);
+        while (static_cast<int>(ids.size()) < tokens)
+            ids.push_back(static_cast<std::int32_t>(rng() % 128));
+        const std::vector<std::int64_t> bins = tokens == kTokens ? kSegA : std::vector<std::int64_t>{0, 1, 300, 301, 900, 1400};
+        auto run = [&](bool byBlock) {
+            engine::RunRequest req;
+            req.ids = ids;
+            req.blocks = bins;
+            req.mode = engine::AttentionMode(mode);
+            req.logits = engine::LogitsWanted::None;
+            req.attention.layers = kLayers;
+            req.attention.byBlock = byBlock;
+            return runner_->run(req).attention;
+        };
+        const engine::AttentionMass rows = run(false), blocks = run(true);
+        const auto B = static_cast<std::int64_t>(bins.size());
+        QCOMPARE(blocks.rows, B);
+        QCOMPARE(rows.rows, static_cast<std::int64_t>(tokens));
+        QCOMPARE(blocks.values.size(), kLayers.size() * kHeads * B * B);
+        double worst = 0;
+        for (std::size_t l = 0; l < kLayers.size(); ++l)
+            for (std::int64_t h = 0; h < kHeads; ++h)
+                for (std::int64_t i = 0; i < B; ++i) {
+                    const std::int64_t t0 = bins[static_cast<std::size_t>(i)], t1 = i + 1 < B ? bins[static_cast<std::size_t>(i + 1)] : tokens;
+                    for (std::int64_t j = 0; j < B; ++j) {
+                        double mean = 0;
+                        for (std::int64_t t = t0; t < t1; ++t)
+                            mean += rows.at(l, h, t, j);
+                        mean /= static_cast<double>(t1 - t0);
+                        worst = std::max(worst, std::fabs(mean - blocks.at(l, h, i, j)));
+                    }
+                }
+        QVERIFY2(worst < 2e-5, qPrintable(QString::number(worst)));
+    }
+
+    // The capture's memory estimate (engine/memory.hpp): by block the result does not grow with
+    // the tokens at all and token rows grow linearly; what runs grows linearly (never n^2).
+    void captureEstimateIsLinearInTokens()
+    {
+        const engine::ModelConfig c = engine::defaultConfig(engine::Architecture::Llama, 32, 4096, 32, 8, 128256, 14336, 128);
+        for (const std::int64_t n : {2000, 30000, 200000}) {
+            const auto a = engine::estimateAttentionCapture(c, n, 500, 8, true), b = engine::estimateAttentionCapture(c, 2 * n, 500, 8, true);
+            QCOMPARE(a.keptBytes, b.keptBytes);
+            QCOMPARE(a.keptBytes, std::uint64_t(4) * 8 * 32 * 500 * 500);
+            QVERIFY2(double(b.peakBytes()) <= 2.05 * double(a.peakBytes()), qPrintable(QString::number(n)));
+            const auto r = engine::estimateAttentionCapture(c, n, 500, 8, false), r2 = engine::estimateAttentionCapture(c, 2 * n, 500, 8, false);
+            QCOMPARE(r2.keptBytes, 2 * r.keptBytes);
+            QVERIFY(double(r2.peakBytes()) <= 2.05 * double(r.peakBytes()));
+            QVERIFY(double(r2.transientBytes) <= 2.05 * double(r.transientBytes));
+        }
+        // The heatmap's bins: the most whose byBlock result stays under a budget.
+        const std::int64_t maxBins = engine::maxAttentionCaptureBlocks(c, 8, 256ull << 20);
+        QVERIFY(engine::estimateAttentionCapture(c, 30000, maxBins, 8, true).keptBytes <= (256ull << 20));
+        QVERIFY(engine::estimateAttentionCapture(c, 30000, maxBins + 1, 8, true).keptBytes > (256ull << 20));
+    }
+
+    // A capture beyond the limit is refused before anything is allocated, with a message that
+    // names what it needs and the limit.
+    void captureBeyondTheLimitIsRefused()
+    {
+        const engine::ModelConfig c = engine::defaultConfig(engine::Architecture::Llama, 2, 64, kHeads, 2, 128, 96, 16);
+        const auto e = engine::estimateAttentionCapture(c, 30000, 30000, 2, false);
+        try {
+            engine::checkAttentionCaptureFits(e, 1ull << 30);
+            QFAIL("expected a refusal");
+        } catch (const Error& err) {
+            const std::string m = err.what();
+            for (const std::string& part : std::initializer_list<std::string>{"attention capture", "30000 tokens in 30000 blocks", "needs about " + engine::formatBytes(e.peakBytes()),
+                                           "the limit is 1.00 GiB", "one row per block"})
+                QVERIFY2(m.find(part) != std::string::npos, (m + " lacks: " + part).c_str());
+            QVERIFY(m.find('\n') == std::string::npos);
+        }
+        engine::checkAttentionCaptureFits(engine::estimateAttentionCapture(c, 30000, 100, 2, true), 1ull << 30); // fits
+        // Through the runner: 12,000 tokens with one bin each in token rows would hold 4.6 GB.
+        engine::RunRequest req;
+        std::mt19937 rng(1);
+        for (int i = 0; i < 12000; ++i) {
+            req.ids.push_back(static_cast<std::int32_t>(rng() % 128));
+            req.blocks.push_back(i);
+        }
+        req.logits = engine::LogitsWanted::None;
+        req.attention.layers = kLayers;
+        try {
+            runner_->run(req);
+            QFAIL("expected a refusal");
+        } catch (const Error& err) {
+            QVERIFY2(std::string(err.what()).find("needs about") != std::string::npos, err.what());
+            QVERIFY2(std::string(err.what()).find("the limit is") != std::string::npos, err.what());
+        }
     }
 
     void badInputIsRefused()

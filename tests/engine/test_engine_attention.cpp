@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 using namespace blocklens::engine;
@@ -197,6 +198,63 @@ private Q_SLOTS:
             QVERIFY(at::isnan(viaKernel.narrow(2, s + 77, 23)).all().item<bool>()); // rows after the block untouched
         }
 #endif
+    }
+
+    // Heatmap capture by query block (issue 15/16: bounded memory): each query chunk's rows are
+    // summed into their block at once, so only [heads, blocks, blocks] is held. With several query
+    // chunks (n = 1100 > the CPU chunk) it gives the same block-pair sums as the token rows summed
+    // afterwards, and both equal the reference probabilities summed per block pair.
+    void massByQueryBlockMatchesTokenRows_data()
+    {
+        QTest::addColumn<int>("n");      // queries
+        QTest::addColumn<int>("m");      // keys
+        QTest::addColumn<int>("qStart"); // slot of the first query (the last block over the past)
+        QTest::newRow("whole sequence, many chunks") << 1100 << 1100 << 0;
+        QTest::newRow("last block over past, many chunks") << 700 << 1100 << 400;
+        QTest::newRow("one chunk") << 37 << 37 << 0;
+    }
+    void massByQueryBlockMatchesTokenRows()
+    {
+        QFETCH(int, n);
+        QFETCH(int, m);
+        QFETCH(int, qStart);
+        const std::int64_t heads = 4, kvHeads = 2, d = 8;
+        at::manual_seed(11);
+        const at::Tensor q = at::randn({heads, n, d}) * 2, k = at::randn({kvHeads, m, d}) * 2, v = at::randn({kvHeads, m, d});
+        const std::vector<std::int64_t> starts = m > 100 ? std::vector<std::int64_t>{0, 13, 250, 401, 402, 777, 1000}
+                                                         : std::vector<std::int64_t>{0, 5, 20};
+        std::vector<std::int64_t> blockOf(static_cast<std::size_t>(m));
+        for (std::size_t b = 0; b < starts.size(); ++b)
+            for (std::int64_t s = starts[b]; s < (b + 1 < starts.size() ? starts[b + 1] : m); ++s)
+                blockOf[static_cast<std::size_t>(s)] = static_cast<std::int64_t>(b);
+        const auto B = static_cast<std::int64_t>(starts.size());
+        const AttentionArgs args{qStart, 0, std::nullopt, 1.0 / std::sqrt(double(d))};
+        auto capture = [&](bool byQueryBlock) {
+            MassCapture c;
+            c.blockOfSlot = at::tensor(blockOf, at::kLong);
+            c.blocks = B;
+            c.byQueryBlock = byQueryBlock;
+            const at::Tensor out = attend(q, k, v, args, &c);
+            return std::pair{c.mass, relErr(out, attendReference(q, k, v, args))};
+        };
+        const auto [rows, rowsOutErr] = capture(false); // [heads, n, B]
+        const auto [sums, sumsOutErr] = capture(true);  // [heads, B, B]
+        QVERIFY(rowsOutErr < 1e-5 && sumsOutErr < 1e-5); // the attention output is unchanged
+        QCOMPARE(sums.sizes(), (at::IntArrayRef{heads, B, B}));
+        const at::Tensor queryBlocks = at::tensor(blockOf, at::kLong).narrow(0, qStart, n);
+        const at::Tensor fromRows = at::zeros({heads, B, B}).index_add_(1, queryBlocks, rows);
+        const double e = relErr(sums, fromRows);
+        QVERIFY2(e < 1e-5, qPrintable(QString::number(e)));
+        // The reference: probabilities from the plain formula, summed per (query block, key block).
+        const at::Tensor kk = k.repeat_interleave(heads / kvHeads, 0).to(at::kDouble);
+        at::Tensor scores = at::matmul(q.to(at::kDouble), kk.transpose(1, 2)) / std::sqrt(double(d)); // [heads, n, m]
+        const at::Tensor qi = at::arange(qStart, qStart + n, at::kLong).unsqueeze(1), kj = at::arange(0, m, at::kLong).unsqueeze(0);
+        scores.masked_fill_(kj > qi, -std::numeric_limits<double>::infinity());
+        const at::Tensor probs = at::softmax(scores, -1);
+        const at::Tensor perKey = at::zeros({heads, n, B}, at::kDouble).index_add_(2, at::tensor(blockOf, at::kLong), probs);
+        const at::Tensor expected = at::zeros({heads, B, B}, at::kDouble).index_add_(1, queryBlocks, perKey);
+        const double er = relErr(sums, expected);
+        QVERIFY2(er < 1e-5, qPrintable(QString::number(er)));
     }
 
     // The GPU's three-kernel rotation equals Hugging Face's formula (checked on the CPU too).

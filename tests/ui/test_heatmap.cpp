@@ -17,6 +17,7 @@
 #include "support/temp_files.hpp"
 
 #include <QAbstractItemModelTester>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QtTest>
@@ -337,6 +338,41 @@ private Q_SLOTS:
         QCOMPARE(panel->analysis().current.starts, merged);
         QVERIFY(std::fabs(after[0].value - direct(starts[2], n_, 0, starts[2], std::nullopt, std::nullopt)) < 2e-5);
         QCOMPARE(panel->leakageModel()->rowCount(), int(panel->leakage().rows.size()));
+    }
+
+    // A long capture (issue 15, item 4) shows the layer it has reached and stops on Stop: the
+    // worker answers cancelled, the panel says so and no heatmap appears.
+    void stopEndsALongCapture()
+    {
+        std::string text;
+        for (int i = 0; i < 150; ++i)
+            text += kText;
+        const auto file = test::writeFile(dir_, "long.md", text);
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
+        window.openPath(QString::fromStdString(file.string()));
+        QVERIFY(segmented.wait(60000));
+        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
+        window.loadModel(QString::fromStdString(modelDir_.string()));
+        QVERIFY(loaded.wait(60000));
+        AttentionPanel* panel = window.attentionPanel();
+        auto* stop = panel->findChild<QPushButton*>(QStringLiteral("heatmapStop"));
+        QVERIFY(stop);
+        QSignalSpy progress(window.inferenceWorker(), &InferenceWorker::runProgress);
+        QSignalSpy cancelled(window.inferenceWorker(), &InferenceWorker::cancelled);
+        QSignalSpy shown(&window, &MainWindow::attentionShown);
+        window.action(QStringLiteral("analyseAttention"))->trigger();
+        QVERIFY(panel->isRunning());
+        QVERIFY(progress.wait(120000)); // layer 1 of 2 done
+        QVERIFY2(panel->status().contains(QStringLiteral("layer 1 of 2")), qPrintable(panel->status()));
+        stop->click();
+        QVERIFY(cancelled.wait(120000));
+        QVERIFY(!panel->isRunning());
+        QCOMPARE(panel->status(), QStringLiteral("Capture stopped."));
+        QCOMPARE(shown.count(), 0);
+        QVERIFY(panel->analysis().empty());
     }
 };
 

@@ -20,7 +20,7 @@ namespace blocklens::ui {
 
 AttentionPanel::AttentionPanel(QWidget* parent)
     : QWidget(parent), title_(new QLabel), layer_(new QComboBox), head_(new QComboBox), shown_(new QComboBox),
-      back_(new QPushButton(tr("◀ Blocks"))), analyse_(new QPushButton(tr("Analyse"))), heatmap_(new HeatmapView),
+      back_(new QPushButton(tr("◀ Blocks"))), analyse_(new QPushButton(tr("Analyse"))), stop_(new QPushButton(tr("Stop"))), heatmap_(new HeatmapView),
       readout_(new QLabel), summary_(new QLabel), status_(new QLabel), table_(new QTableView),
       leakageModel_(new LeakageModel(this))
 {
@@ -60,8 +60,12 @@ AttentionPanel::AttentionPanel(QWidget* parent)
     controls->addWidget(shown_, 1);
     controls->addWidget(back_);
     controls->addWidget(analyse_);
+    stop_->setObjectName(QStringLiteral("heatmapStop"));
+    stop_->setToolTip(tr("Stop the capture under way"));
+    controls->addWidget(stop_);
     layout->addLayout(controls);
     back_->hide();
+    stop_->hide();
 
     auto* split = split_ = new QSplitter(Qt::Vertical);
     auto* top = new QWidget;
@@ -124,6 +128,7 @@ AttentionPanel::AttentionPanel(QWidget* parent)
     });
     connect(back_, &QPushButton::clicked, this, &AttentionPanel::zoomOut);
     connect(analyse_, &QPushButton::clicked, this, &AttentionPanel::analyseRequested);
+    connect(stop_, &QPushButton::clicked, this, &AttentionPanel::cancelRequested);
     connect(heatmap_, &HeatmapView::cellHovered, this, [this](int r, int c) { readout_->setText(readoutFor(r, c)); });
     connect(heatmap_, &HeatmapView::cellClicked, this, [this](int r, int c) {
         readout_->setText(readoutFor(r, c));
@@ -177,6 +182,17 @@ void AttentionPanel::setStatus(const QString& message)
     // ...and the leakage summary does not tell the user to start what is already running.
     if (a_.empty())
         summary_->setText(tr("Which cuts drop the most attention shows here once the heatmap is computed."));
+}
+
+void AttentionPanel::setRunning(bool running)
+{
+    stop_->setVisible(running);
+    analyse_->setEnabled(!running);
+}
+
+bool AttentionPanel::isRunning() const
+{
+    return stop_->isVisibleTo(this);
 }
 
 QString AttentionPanel::status() const

@@ -30,6 +30,8 @@ public:
     const AttentionAnalysis& analysis() const { return a_; }
     void clear(const QString& message = {});
     void setStatus(const QString& message); // "Running the model…", errors
+    void setRunning(bool running);          // a capture is under way: Stop shown, Analyse off
+    bool isRunning() const;
     QString status() const;
 
     // New current boundaries (after an edit) as token starts. Returns false when a start is not
@@ -58,6 +60,7 @@ public:
 Q_SIGNALS:
     void jumpRequested(std::size_t offset); // code point in the document
     void analyseRequested();                // the user asks for a (new) capture
+    void cancelRequested();                 // the user stops the capture under way
     void leakageChanged();                  // markers on the document need redrawing
 
 protected:
@@ -81,6 +84,7 @@ private:
     QComboBox* shown_;
     QPushButton* back_;
     QPushButton* analyse_;
+    QPushButton* stop_;
     HeatmapView* heatmap_;
     QLabel* readout_;
     QLabel* summary_;

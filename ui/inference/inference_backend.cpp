@@ -2,6 +2,7 @@
 
 #include "engine/block_kv_cache.hpp"
 #include "engine/fair_timing.hpp"
+#include "engine/memory.hpp"
 #include "engine/model.hpp"
 #include "engine/run_record.hpp"
 #include "engine/runner.hpp"
@@ -375,8 +376,22 @@ void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_
             req.attention.layers.resize(static_cast<std::size_t>(model_->config().numLayers));
             std::iota(req.attention.layers.begin(), req.attention.layers.end(), 0);
         }
+        if (!req.attention.byBlock &&
+            engine::estimateAttentionCapture(model_->config(), n, static_cast<std::int64_t>(req.blocks.size()),
+                                             static_cast<std::int64_t>(req.attention.layers.size()), false)
+                    .keptBytes > job.tokenRowsBudget)
+            req.attention.byBlock = true;
         Progress progress;
         progress.stop = stop;
+        progress.report = [this, id, stop](std::int64_t done, std::int64_t total, std::string_view what) {
+            if (stop.stop_requested())
+                throw Cancelled{};
+            const QString label = QString::fromUtf8(what.data(), static_cast<qsizetype>(what.size()));
+            post([f = front_, id, done, total, label] {
+                if (f && f->wanted(id))
+                    Q_EMIT f->runProgress(id, done, total, label);
+            });
+        };
         if (const auto warning = engine::trainedContextWarning(model_->config(), n))
             report.contextWarning = QString::fromStdString(*warning);
         report.mass = runner_->run(req, progress).attention;

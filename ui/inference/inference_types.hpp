@@ -98,6 +98,10 @@ struct AttentionJob {
     QString query;                     // with document: appended as the last block
     std::vector<std::int64_t> layers;  // empty: every layer
     bool byBlock = false;              // rows are query blocks (mean over their tokens) instead of tokens
+    // Token rows (the token view) only while they take at most this many bytes
+    // (engine::estimateAttentionCapture on the real token count); past it one row per block, whose
+    // size does not grow with the document.
+    std::uint64_t tokenRowsBudget = 64ull << 20;
 };
 
 struct AttentionReport {

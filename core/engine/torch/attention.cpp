@@ -86,6 +86,9 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
         starts.push_back(static_cast<std::int32_t>(n));
         if (static_cast<std::int64_t>(starts.size()) - 1 == capture->blocks && starts.front() == 0) {
             capture->mass = bridge::attentionMass(q, k, starts, a.scale); // [heads, n, blocks]
+            if (capture->byQueryBlock)
+                capture->mass = at::zeros({heads, capture->blocks, capture->blocks}, capture->mass.options())
+                                    .index_add_(1, capture->blockOfSlot.narrow(0, 0, n), capture->mass);
             return attend(q, k, v, a, nullptr);
         }
     }
@@ -116,8 +119,8 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
 #endif
 
     at::Tensor out;                                                              // [heads, n, d]
-    if (capture)
-        capture->mass = at::zeros({heads, n, capture->blocks}, q.options().dtype(at::kFloat)); // [heads, n, blocks]
+    if (capture) // [heads, n, blocks], or [heads, blocks, blocks] sums by query block
+        capture->mass = at::zeros({heads, capture->byQueryBlock ? capture->blocks : n, capture->blocks}, q.options().dtype(at::kFloat));
     const at::Tensor qs = q * a.scale; // the scale on the queries, not on the [n, m] scores
     // Queries in chunks; each chunk looks only at the keys it may see (causal end, window start),
     // which halves the work of a causal prefill and bounds the score buffer.
@@ -167,9 +170,16 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                 out = at::empty({heads, n, d}, q.options());
             out.narrow(1, c0, c).copy_(o);
         }
-        if (capture) // sum each row's probabilities per key block
-            capture->mass.narrow(1, c0, c).index_add_(2, capture->blockOfSlot.narrow(0, ks0, mc),
-                                                      probs.reshape({heads, c, mc}).to(at::kFloat));
+        if (capture) { // sum each row's probabilities per key block (and per query block)
+            const at::Tensor keyBlocks = capture->blockOfSlot.narrow(0, ks0, mc);
+            const at::Tensor p = probs.reshape({heads, c, mc}).to(at::kFloat);
+            if (capture->byQueryBlock) {
+                const at::Tensor rows = at::zeros({heads, c, capture->blocks}, p.options()).index_add_(2, keyBlocks, p); // [heads, c, blocks]
+                capture->mass.index_add_(1, capture->blockOfSlot.narrow(0, q0, c), rows);
+            } else {
+                capture->mass.narrow(1, c0, c).index_add_(2, keyBlocks, p);
+            }
+        }
     }
     return out;
 }

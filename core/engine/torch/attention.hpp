@@ -41,7 +41,12 @@ struct MassCapture {
     // Host copy of the block starts (slot of each block's first token, ascending from 0). With it,
     // the whole-sequence causal case (full mode) on CUDA bf16 goes to the attention-mass kernel.
     std::vector<std::int64_t> blockStarts;
-    at::Tensor mass;        // out: [heads, n, blocks] fp32, set by attend()
+    // Rows by query block: each chunk's rows are summed into their query's block as soon as they
+    // are known (block of query slot qStart + i, from blockOfSlot), so what is held is
+    // O(heads x blocks^2) plus one chunk, never O(heads x n x blocks). The caller divides by the
+    // block lengths.
+    bool byQueryBlock = false;
+    at::Tensor mass;        // out: [heads, n, blocks] fp32 (byQueryBlock: [heads, blocks, blocks] sums), set by attend()
 };
 
 // q [heads, n, head_dim], k/v [kv_heads, m, head_dim] -> [heads, n, head_dim]. Routes:

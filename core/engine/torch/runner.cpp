@@ -149,6 +149,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     // Attention capture: which layers, and the block of every slot (generated tokens: the last).
     detail::CaptureRequest capture;
     std::vector<at::Tensor> massRows; // each [captured layers, heads, rows, blocks], in sequence order
+    at::Tensor massSums;              // byBlock: [captured layers, heads, blocks, blocks] sums over query tokens
     const bool capturing = !req.attention.layers.empty();
     if (capturing) {
         capture.layers = req.attention.layers;
@@ -165,7 +166,23 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         capture.blockOfSlot = at::tensor(blockOf, at::TensorOptions().dtype(at::kLong)).to(device);
         capture.blocks = static_cast<std::int64_t>(blocks.size());
         capture.blockStarts = blocks;
+        capture.byQueryBlock = req.attention.byBlock;
+        // What the capture holds is bounded before any of it is allocated (see estimateAttentionCapture).
+        const AttentionCaptureEstimate need = estimateAttentionCapture(c, n,
+                                                                       capture.blocks,
+                                                                       static_cast<std::int64_t>(capture.layers.size()),
+                                                                       capture.byQueryBlock);
+        checkAttentionCaptureFits(need, attentionCaptureLimit());
     }
+    // Adds one forward's (or one block's) mass: rows appended, or byBlock summed into massSums.
+    auto keepMass = [&](at::Tensor m) {
+        if (!capture.byQueryBlock)
+            massRows.push_back(std::move(m));
+        else if (!massSums.defined())
+            massSums = std::move(m);
+        else
+            massSums.add_(m);
+    };
     // One forward's captured mass, stacked over layers: [captured layers, heads, rows, blocks].
     auto forwardCaptured = [&](detail::KvBuffer& buffer, detail::ForwardArgs args) {
         std::vector<at::Tensor> mass;
@@ -175,17 +192,21 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         }
         at::Tensor h = tf.forward(buffer, args);
         if (capturing)
-            massRows.push_back(at::stack(mass));
+            keepMass(at::stack(mass));
         return h;
     };
     // Rows of a block that saw only itself: all mass on block b.
     auto oneHotRows = [&](std::size_t b, std::int64_t len) {
         if (!capturing)
             return;
-        at::Tensor m = at::zeros({static_cast<std::int64_t>(capture.layers.size()), c.numHeads, len, capture.blocks},
+        const std::int64_t rows = capture.byQueryBlock ? capture.blocks : len;
+        at::Tensor m = at::zeros({static_cast<std::int64_t>(capture.layers.size()), c.numHeads, rows, capture.blocks},
                                  at::TensorOptions().dtype(at::kFloat).device(device));
-        m.select(3, static_cast<std::int64_t>(b)).fill_(1.0f);
-        massRows.push_back(m);
+        if (capture.byQueryBlock) // the block's len rows, summed: len on (b, b)
+            m.select(2, static_cast<std::int64_t>(b)).select(2, static_cast<std::int64_t>(b)).fill_(static_cast<float>(len));
+        else
+            m.select(3, static_cast<std::int64_t>(b)).fill_(1.0f);
+        keepMass(m);
     };
 
     const auto t0 = Clock::now();
@@ -207,7 +228,13 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     };
 
     if (req.mode == AttentionMode::Full) {
-        hidden.push_back(forwardCaptured(kv, {ids, positions(0, n, device), 0, 0}));
+        // One forward pass: progress and cancel per layer (a long document's capture takes minutes).
+        detail::ForwardArgs args{ids, positions(0, n, device), 0, 0};
+        args.afterLayer = [&](std::int64_t done) {
+            checkStop();
+            progress(done, c.numLayers, "layer");
+        };
+        hidden.push_back(forwardCaptured(kv, std::move(args)));
         st.prefillFlops += forwardFlops(c, n, attendedPairs(0, n, 0, window), 0);
     } else {
         const std::string dtypeName(toString(impl.dtype));
@@ -340,20 +367,20 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     }
 
     if (capturing) {
-        at::Tensor mass = massRows.size() == 1 ? massRows.front() : at::cat(massRows, 2); // [layers, heads, n, blocks]
         AttentionMass& am = result.attention;
         am.layers = capture.layers;
         am.heads = c.numHeads;
         am.blocks = capture.blocks;
         am.byBlock = req.attention.byBlock;
-        if (am.byBlock) { // mean over each query block's tokens
-            const at::Tensor rowBlock = capture.blockOfSlot.narrow(0, 0, n);
-            at::Tensor sums = at::zeros({mass.size(0), mass.size(1), capture.blocks, capture.blocks}, mass.options());
-            sums.index_add_(2, rowBlock, mass);
+        at::Tensor mass;
+        if (am.byBlock) { // the sums over each query block's tokens, divided: the mean
             std::vector<float> lengths;
             for (std::size_t b = 0; b < blocks.size(); ++b)
                 lengths.push_back(static_cast<float>((b + 1 < blocks.size() ? blocks[b + 1] : n) - blocks[b]));
-            mass = sums / at::tensor(lengths).to(device).view({1, 1, capture.blocks, 1});
+            mass = massSums.div_(at::tensor(lengths).to(device).view({1, 1, capture.blocks, 1})); // [layers, heads, blocks, blocks]
+        } else {
+            mass = massRows.size() == 1 ? massRows.front() : at::cat(massRows, 2); // [layers, heads, n, blocks]
+            massRows.clear();
         }
         am.rows = mass.size(2);
         am.values = toVector(mass);

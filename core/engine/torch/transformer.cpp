@@ -60,8 +60,11 @@ at::Tensor Transformer::forward(KvBuffer& kv, const ForwardArgs& a) const
     if (x.is_cuda())
         sin = Rope::signedSin(sin); // the GPU path rotates with Rope::applySwapped
     MaskCache masks; // the same for every layer
-    for (std::size_t i = 0; i < weights_.layers.size(); ++i)
+    for (std::size_t i = 0; i < weights_.layers.size(); ++i) {
         x = layer(weights_.layers[i], i, x, cos, sin, kv, a, masks);
+        if (a.afterLayer)
+            a.afterLayer(static_cast<std::int64_t>(i + 1));
+    }
     return rmsNorm(x, weights_.norm, config_.rmsNormEps);           // [n, hidden]
 }
 
@@ -113,6 +116,7 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
         capture.blockOfSlot = a.capture->blockOfSlot;
         capture.blocks = a.capture->blocks;
         capture.blockStarts = a.capture->blockStarts;
+        capture.byQueryBlock = a.capture->byQueryBlock;
     }
     const at::Tensor attn = attend(q, keys, values, args, capturing ? &capture : nullptr); // [heads, n, d]
     if (capturing && a.mass)

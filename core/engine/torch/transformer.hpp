@@ -21,6 +21,7 @@
 #include "engine/torch/rope.hpp"
 #include "engine/torch/weights.hpp"
 
+#include <functional>
 #include <vector>
 
 namespace blocklens::engine::detail {
@@ -41,6 +42,7 @@ struct CaptureRequest {
     at::Tensor blockOfSlot;           // [slots] int64 on the device
     std::vector<std::int64_t> blockStarts; // the same blocks' first slots, on the host
     std::int64_t blocks = 0;
+    bool byQueryBlock = false; // mass rows summed per query block (see MassCapture)
 };
 
 struct ForwardArgs {
@@ -49,7 +51,10 @@ struct ForwardArgs {
     std::int64_t writeAt = 0;  // slot of the first new token
     std::int64_t keyBegin = 0; // first slot the new tokens may attend to
     const CaptureRequest* capture = nullptr;
-    std::vector<at::Tensor>* mass = nullptr; // out: one [heads, n, blocks] per captured layer
+    std::vector<at::Tensor>* mass = nullptr; // out: one [heads, n, blocks] per captured layer ([heads, blocks, blocks] sums byQueryBlock)
+    // Called after each layer with the number of layers done: progress and cancel (may throw)
+    // inside one long forward pass. May be empty.
+    std::function<void(std::int64_t layersDone)> afterLayer;
 };
 
 class Transformer {
