@@ -1,6 +1,7 @@
 #include "document/dataset.hpp"
 #include "support/temp_files.hpp"
 #include "util/error.hpp"
+#include "support/error_of.hpp"
 
 #include <QtTest>
 
@@ -8,19 +9,10 @@
 #include <sstream>
 
 using namespace blocklens;
+using blocklens::test::errorOf;
 using blocklens::test::writeFile;
 
 namespace {
-
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return {};
-}
 
 } // namespace
 

@@ -9,6 +9,7 @@
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "support/error_of.hpp"
 
 #include <QtTest>
 
@@ -26,17 +27,6 @@ using namespace blocklens::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-// The message of the Error `f` throws, or "" if it throws none (another exception fails the test).
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return {};
-}
 
 bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
 

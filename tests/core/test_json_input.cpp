@@ -6,22 +6,14 @@
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
 #include "util/json_input.hpp"
+#include "support/error_of.hpp"
 
 #include <QtTest>
 
 using namespace blocklens;
+using blocklens::test::errorOf;
 
 namespace {
-
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return {};
-}
 
 std::string nested(std::size_t depth, const std::string& inner = "1")
 {

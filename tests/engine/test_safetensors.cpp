@@ -4,6 +4,7 @@
 #include "engine/safetensors.hpp"
 #include "support/temp_files.hpp"
 #include "util/error.hpp"
+#include "support/error_of.hpp"
 
 #include <QtTest>
 
@@ -12,6 +13,7 @@
 #include <fstream>
 
 using namespace blocklens;
+using blocklens::test::errorOf;
 using namespace blocklens::engine;
 
 namespace {
@@ -28,16 +30,6 @@ std::string rawFile(const std::string& header, const std::string& data)
 
 std::span<const std::byte> asBytes(const std::vector<float>& v) { return std::as_bytes(std::span(v)); }
 std::span<const std::byte> asBytes(const std::vector<std::uint16_t>& v) { return std::as_bytes(std::span(v)); }
-
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return {};
-}
 
 } // namespace
 

@@ -2,6 +2,7 @@
 // Helpers shared by the store tests.
 #include "document/dataset.hpp"
 #include "store/store.hpp"
+#include "support/error_of.hpp"
 #include "support/temp_files.hpp"
 #include "util/error.hpp"
 
@@ -27,17 +28,6 @@ inline std::filesystem::path storeFixturesDir()
 inline std::filesystem::path segdevPath()
 {
     return std::filesystem::path(BLOCKLENS_SOURCE_DIR) / ".." / "shared" / "data" / "segdev.jsonl";
-}
-
-// The message of the Error `f` throws (what(): context and message), or "" if it throws none.
-inline std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return {};
 }
 
 inline bool contains(const std::string& haystack, const std::string& needle)

@@ -5,6 +5,7 @@
 #include "cli/cli.hpp"
 #include "store_test_util.hpp"
 #include "support/cli_capture.hpp"
+#include "raw_sql.hpp"
 
 #include <QProcess>
 #include <QtTest>
@@ -28,19 +29,6 @@ namespace fs = std::filesystem;
 namespace {
 
 int lineCount(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
-// Runs SQL on a file with the plain sqlite3 API (to damage workspaces the way a user might).
-void rawSql(const fs::path& path, const std::string& sql)
-{
-    sqlite3* db = nullptr;
-    QCOMPARE(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    const std::string message = err ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(db);
-    QVERIFY2(rc == SQLITE_OK, message.c_str());
-}
 
 // A workspace with the small dataset (closed, so one file).
 fs::path makeWorkspace(const QTemporaryDir& dir, const std::string& name = "ws.db")

@@ -2,6 +2,7 @@
 // writer process, and a writer killed with SIGKILL in the middle of a batch of edits.
 #include "edit_script.hpp"
 #include "store_test_util.hpp"
+#include "raw_sql.hpp"
 
 #include <QElapsedTimer>
 #include <QtTest>
@@ -18,19 +19,6 @@ using store::Store;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Runs SQL on a file with the plain sqlite3 API (to forge files the store must refuse).
-void rawSql(const fs::path& path, const std::string& sql)
-{
-    sqlite3* db = nullptr;
-    QCOMPARE(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    const std::string message = err ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(db);
-    QVERIFY2(rc == SQLITE_OK, message.c_str());
-}
 
 // A workspace with the small dataset and a note, closed (checkpointed: one file).
 fs::path makeWorkspace(const QTemporaryDir& dir, const std::string& name = "ws.db")
