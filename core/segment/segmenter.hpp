@@ -93,10 +93,8 @@ private:
     SegmenterSpec spec_;
 };
 
-// fixed, recursive, paragraphs, structural, texttiling, hybrid, regex.
-std::span<const Segmenter> builtinSegmenters();
-// Throws Error naming the known segmenters.
-const Segmenter& findSegmenter(std::string_view name);
+// The built-in segmenters by name (builtinSegmenters, findSegmenter) are in usecases/segmenters.hpp:
+// the list includes the learned one, which lives above this module (core/learn).
 // The default minimum block size of the structural segmenters (structural, hybrid), in tokens.
 inline constexpr std::size_t kDefaultMinTokens = 16;
 // The one the CLI uses when none is named: the best non-learned segmenter on the dev set.

@@ -7,6 +7,7 @@
 #include "cli/segment_args.hpp"
 #include "segment/evaluation.hpp"
 #include "store/store.hpp"
+#include "usecases/segmenters.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 

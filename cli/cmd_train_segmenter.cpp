@@ -11,7 +11,7 @@
 #include "cli/engine_args.hpp"
 #include "learn/lm_states.hpp"
 #include "learn/trainer.hpp"
-#include "learn/training_run.hpp"
+#include "usecases/training_run.hpp"
 #include "segment/evaluation.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"

@@ -1,8 +1,9 @@
-#include "learn/training_run.hpp"
+#include "usecases/training_run.hpp"
 
 #include "learn/examples.hpp"
 #include "learn/learned_scorer.hpp"
 #include "store/store.hpp"
+#include "usecases/segmenters.hpp"
 #include "util/error.hpp"
 #include "version.hpp"
 
@@ -36,8 +37,6 @@ bool hasLevel(const Document& d, int level)
             return true;
     return false;
 }
-
-double overallPk(const segment::EvaluationReport& r) { return r.groups.empty() ? std::nan("") : r.groups.back().pk; }
 
 } // namespace
 
@@ -184,10 +183,10 @@ TrainingRunResult runTraining(const TrainingRunOptions& o, const StageProgress& 
     info["train_seconds"] = std::round(r.stats.seconds * 10) / 10;
     info["train_loss"] = number(r.stats.finalLoss);
     if (r.onTrain)
-        info["pk_train"] = number(overallPk(r.onTrain->learned));
+        info["pk_train"] = number(segment::overallPk(r.onTrain->learned));
     if (r.onHeldOut) {
-        info["pk_held_out"] = number(overallPk(r.onHeldOut->learned));
-        info["pk_held_out_" + std::string(segment::kDefaultSegmenter)] = number(overallPk(r.onHeldOut->baseline));
+        info["pk_held_out"] = number(segment::overallPk(r.onHeldOut->learned));
+        info["pk_held_out_" + std::string(segment::kDefaultSegmenter)] = number(segment::overallPk(r.onHeldOut->baseline));
     }
     r.model.training = info;
     return r;

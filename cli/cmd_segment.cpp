@@ -2,7 +2,7 @@
 #include "cli/command.hpp"
 #include "cli/input.hpp"
 #include "cli/segment_args.hpp"
-#include "segment/segmenter.hpp"
+#include "usecases/segmenters.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 

@@ -2,7 +2,7 @@
 // `eval` command (docs/benchmarks.md has the figures); every cue they use is generic (shapes of
 // lines, blank-line gaps, indentation, definition keywords, lexical cohesion), never a string
 // specific to a source in that set.
-#include "segment/segmenter.hpp"
+#include "usecases/segmenters.hpp"
 
 #include "learn/learned_scorer.hpp"
 #include "segment/structural_scorer.hpp"

@@ -7,7 +7,7 @@
 #include "engine/metrics.hpp"
 #include "engine/run_record.hpp"
 #include "engine/trained_context.hpp"
-#include "segment/segmenter.hpp"
+#include "usecases/segmenters.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
 #include "tokenizer/tokenizer.hpp"

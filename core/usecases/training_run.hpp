@@ -5,6 +5,8 @@
 // version replacing the dataset's), compute the examples, train the BoundaryModel, and evaluate
 // the new model against the default non-learned segmenter on the training and held-out documents
 // (oracle-count protocol). Nothing is written: the caller saves the model where it belongs.
+// A use case above learn/ (it compares with the built-in segmenters of usecases/segmenters.hpp);
+// its names stay in namespace learn, beside the model and trainer they drive.
 #include "document/dataset.hpp"
 #include "learn/boundary_model.hpp"
 #include "learn/trainer.hpp"

@@ -1,7 +1,7 @@
 // blocklens-cli segmenters: the built-in segmenters and their default parameters.
 #include "cli/command.hpp"
 #include "cli/json_output.hpp"
-#include "segment/segmenter.hpp"
+#include "usecases/segmenters.hpp"
 
 #include <nlohmann/json.hpp>
 
