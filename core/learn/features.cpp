@@ -763,26 +763,22 @@ void styleShiftFeatures(FeatureWriter& set, const DocumentAnalysis& a, std::size
     const std::size_t b0 = j > kStyleLines ? j - kStyleLines : 0, a1 = std::min(nonBlank.size(), j + kStyleLines);
     if (j <= b0 || a1 <= j)
         return;
-    LineStats before, after;
+    // Sums of the statistics of non-blank lines [from, to), and their widest line.
+    auto sum = [&](std::size_t from, std::size_t to, double& maxWidth) {
+        LineStats total;
+        for (std::size_t k = from; k < to; ++k) {
+            const LineStats& x = lines.stats[nonBlank[k]];
+            total.width += x.width;
+            total.indent += x.indent;
+            total.digit += x.digit;
+            total.upper += x.upper;
+            total.punct += x.punct;
+            maxWidth = std::max(maxWidth, x.width);
+        }
+        return total;
+    };
     double maxBefore = 0, maxAfter = 0;
-    for (std::size_t k = b0; k < j; ++k) {
-        const LineStats& x = lines.stats[nonBlank[k]];
-        before.width += x.width;
-        before.indent += x.indent;
-        before.digit += x.digit;
-        before.upper += x.upper;
-        before.punct += x.punct;
-        maxBefore = std::max(maxBefore, x.width);
-    }
-    for (std::size_t k = j; k < a1; ++k) {
-        const LineStats& x = lines.stats[nonBlank[k]];
-        after.width += x.width;
-        after.indent += x.indent;
-        after.digit += x.digit;
-        after.upper += x.upper;
-        after.punct += x.punct;
-        maxAfter = std::max(maxAfter, x.width);
-    }
+    const LineStats before = sum(b0, j, maxBefore), after = sum(j, a1, maxAfter);
     const double nb = static_cast<double>(j - b0), na = static_cast<double>(a1 - j);
     auto shift = [&](double LineStats::*f, double sd) {
         return std::abs(before.*f / nb - after.*f / na) / sd;
