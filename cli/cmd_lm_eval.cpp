@@ -2,7 +2,7 @@
 // baseline and its induction-head scores, measured through the engine (core/learn/lm/lm_eval).
 #include "cli/command.hpp"
 #include "cli/json_output.hpp"
-#include "engine/model.hpp"
+#include "engine/model_bundle.hpp"
 #include "learn/lm/corpus.hpp"
 #include "learn/lm/lm_eval.hpp"
 #include "learn/lm/lm_trainer.hpp"
@@ -38,18 +38,17 @@ Command lmEvalCommand()
                     if (!a.has(required))
                         throw UsageError{std::string("--") + required + " is required"};
                 const std::filesystem::path dir = a.value("model");
-                const Tokenizer tokenizer = Tokenizer::fromFile(dir / "tokenizer.json");
-                const auto bos = tokenizer.tokenToId("<|begin_of_text|>");
+                engine::ModelFiles files = engine::readModelFiles(dir, std::nullopt, engine::TokenizerNeed::Required);
+                const auto bos = files.tokenizer->tokenToId("<|begin_of_text|>");
                 if (!bos)
-                    throw Error("the tokenizer has no <|begin_of_text|> token", {.file = (dir / "tokenizer.json").string()});
+                    throw Error("the tokenizer has no <|begin_of_text|> token", {.file = files.tokenizerFile.string()});
                 const auto t0 = std::chrono::steady_clock::now();
                 engine::LoadOptions lo;
                 lo.device = a.value("device");
                 lo.dtype = engine::DType::F32;
-                const engine::Model model = engine::Model::load(dir, lo);
-                if (static_cast<std::int64_t>(tokenizer.vocabSize()) != model.config().vocabSize)
-                    throw Error("the tokenizer has " + std::to_string(tokenizer.vocabSize()) + " tokens, the model " +
-                                std::to_string(model.config().vocabSize));
+                const engine::ModelBundle bundle = engine::loadModelBundle(std::move(files), lo);
+                const engine::Model& model = bundle.model;
+                const Tokenizer& tokenizer = *bundle.tokenizer;
                 std::int64_t context = std::min<std::int64_t>(2048, model.config().maxPositions);
                 if (a.has("context"))
                     context = a.integer("context");

@@ -11,6 +11,7 @@ ArgSpec& addSegmentOptions(ArgSpec& spec)
 {
     return spec.option("target-tokens", "N", "blocks of about N tokens (dynamic program)")
         .option("blocks", "N", "exactly N blocks (dynamic program)")
+        .option("num-blocks", "N", "old name of --blocks (compare, before issue 15)")
         .option("threshold", "T", "cut where the boundary score is at least T (threshold decoder)")
         .option("depth", "D", "with --threshold: split blocks over the target size again, D times")
         .option("min-tokens", "N", "minimum block size: smaller blocks join a neighbour unless the maximum forbids it "
@@ -21,7 +22,12 @@ ArgSpec& addSegmentOptions(ArgSpec& spec)
 
 bool hasGranularity(const ArgSpec::Parsed& a)
 {
-    return a.has("target-tokens") || a.has("blocks") || a.has("threshold") || a.has("depth");
+    return a.has("target-tokens") || a.has("blocks") || a.has("num-blocks") || a.has("threshold") || a.has("depth");
+}
+
+bool hasSegmentOptions(const ArgSpec::Parsed& a)
+{
+    return hasGranularity(a) || a.has("min-tokens") || a.has("max-tokens") || a.has("regex");
 }
 
 ArgSpec& addRecordOption(ArgSpec& spec)
@@ -61,7 +67,7 @@ std::size_t positive(const ArgSpec::Parsed& a, const std::string& name)
 segment::SegmentOptions readSegmentOptions(const ArgSpec::Parsed& a)
 {
     using segment::Granularity;
-    const int controls = int(a.has("target-tokens")) + int(a.has("blocks")) + int(a.has("threshold"));
+    const int controls = int(a.has("target-tokens")) + int(a.has("blocks")) + int(a.has("num-blocks")) + int(a.has("threshold"));
     if (controls > 1)
         throw UsageError{"give only one of --target-tokens, --blocks and --threshold"};
     if (a.has("depth") && !a.has("threshold"))
@@ -71,6 +77,8 @@ segment::SegmentOptions readSegmentOptions(const ArgSpec::Parsed& a)
         o.granularity = Granularity::target(positive(a, "target-tokens"));
     else if (a.has("blocks"))
         o.granularity = Granularity::exactBlocks(positive(a, "blocks"));
+    else if (a.has("num-blocks"))
+        o.granularity = Granularity::exactBlocks(positive(a, "num-blocks"));
     else if (a.has("threshold")) {
         const double t = a.number("threshold");
         if (!std::isfinite(t))
