@@ -298,6 +298,27 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         // (positions 0..len-1), all of them in one pass where batching applies, one pass each
         // otherwise. A block repeated within the request is encoded once.
         std::vector<detail::EntryPtr> entries(blocks.size() - 1);
+        std::vector<bool> placed(blocks.size() - 1, false);
+        // Writes block b's cached K (rotated from positions 0..len-1 to s..e-1: rotations compose)
+        // and V into the run's buffer.
+        auto place = [&](std::size_t b) {
+            const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
+            const detail::EntryPtr& entry = entries[b];
+            bool done = false;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+            // One kernel reads the cached K once and writes it rotated into the run's buffer.
+            if (detail::bridge::ropeShiftSupported(kv.k, entry->k)) {
+                detail::bridge::ropeShiftInto(kv.k, s, entry->k, s, tf.rope().invFreqFloat());
+                done = true;
+            }
+#endif
+            if (!done) {
+                const auto row = static_cast<std::int64_t>(b);
+                detail::Rope::placeShifted(kv.k.narrow(2, s, len), entry->k, shiftCos.select(0, row), shiftSin.select(0, row));
+            }
+            kv.v.narrow(2, s, len).copy_(entry->v);
+            placed[b] = true;
+        };
         if (req.mode == AttentionMode::BlockCached) {
             std::vector<std::size_t> misses;             // block indices to encode
             std::vector<std::string> keys(blocks.size() - 1);
@@ -311,6 +332,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                 if ((entries[b] = state_->cache->impl().lookup(keys[b], device))) {
                     ++st.cacheHits;
                     st.savedFlops += blockFlops;
+                    place(b); // enqueued now: the device works while the next keys are hashed
                 } else if (const auto it = pending.find(keys[b]); it != pending.end()) {
                     ++st.cacheHits; // encoded by this run, earlier in the request
                     st.savedFlops += blockFlops;
@@ -377,22 +399,9 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                 hidden.push_back(forwardCaptured(kv, {ids.narrow(0, s, len), positions(s, e, device), s, s}));
                 st.prefillFlops += forwardFlops(c, len, attendedPairs(s, len, s, window), 0);
             } else {
-                const detail::EntryPtr& entry = entries[b];
-                // RoPE re-encoding: the keys were rotated for positions 0..len-1; rotated further by
-                // s (rotations compose) they are the keys of positions s..e-1, written in place.
-                const auto row = static_cast<std::int64_t>(b);
-                bool placed = false;
-#if BLOCKLENS_HAVE_KERNELS_BRIDGE
-                // One kernel reads the cached K once and writes it rotated into the run's buffer.
-                if (detail::bridge::ropeShiftSupported(kv.k, entry->k)) {
-                    detail::bridge::ropeShiftInto(kv.k, s, entry->k, s, tf.rope().invFreqFloat());
-                    placed = true;
-                }
-#endif
-                if (!placed)
-                    detail::Rope::placeShifted(kv.k.narrow(2, s, len), entry->k, shiftCos.select(0, row), shiftSin.select(0, row));
-                kv.v.narrow(2, s, len).copy_(entry->v);
-                hidden.push_back(entry->hidden);
+                if (!placed[b])
+                    place(b);
+                hidden.push_back(entries[b]->hidden);
                 oneHotRows(b, len);
             }
             progress(static_cast<std::int64_t>(b + 1), st.blocks, "block");
