@@ -15,7 +15,7 @@
 set -uo pipefail
 t0=$(date +%s)
 elapsed() { echo $(( $(date +%s) - t0 )); }
-FINAL=${OUT:-/tmp/out}; OUT="$FINAL/logs"; mkdir -p "$OUT"
+FINAL=${OUT:-/tmp/out}; OUT=/tmp/logs-blocks; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL" # logs outside $OUT: 8 files come back
 trap 'cp "$OUT/summary.md" "$OUT/bench-ttft.json" "$FINAL/" 2>/dev/null; tar czf "$FINAL/logs.tgz" -C "$OUT" .' EXIT
 build=/tmp/build-blocks
 commit=${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')}
