@@ -93,6 +93,11 @@ std::vector<AttnCase> attnCases()
     c.push_back({"split last block (chunk 256)", {1000, 13, 300}, 4, 2, 128, false, 256});
     c.push_back({"split, one-token last block", {700, 1}, 2, 1, 128, false, 128});
     c.push_back({"d64 (simple path only)", {50, 1, 77}, 4, 2, 64, false, 0});
+    // More blocks than the Hopper kernel's small parameter tables hold (kSmallBlocks = 127).
+    std::vector<int> many;
+    for (int i = 0; i < 200; ++i)
+        many.push_back(1 + (i * 7) % 5);
+    c.push_back({"200 ragged blocks (large parameter tables)", many, 2, 1, 128, false, 0});
     return c;
 }
 
@@ -269,7 +274,7 @@ private Q_SLOTS:
         }
         // Every block local (last_block_global = false: the engine's batch of block-cache misses);
         // tileRows -2 marks these rows.
-        for (int i : {0, 1, 2, 4}) {
+        for (int i : {0, 1, 2, 4, 8}) {
             const QString name = cases[static_cast<std::size_t>(i)].name;
             QTest::newRow(qPrintable(name + " / all local, simple")) << i << static_cast<int>(Impl::simple) << -2;
             QTest::newRow(qPrintable(name + " / all local, fast")) << i << static_cast<int>(Impl::fast) << -2;

@@ -16,7 +16,7 @@ set -uo pipefail
 t0=$(date +%s)
 elapsed() { echo $(( $(date +%s) - t0 )); }
 FINAL=${OUT:-/tmp/out}; OUT=/tmp/logs-blocks; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL" # logs outside $OUT: 8 files come back
-trap 'cp "$OUT/summary.md" "$OUT/bench-ttft.json" "$FINAL/" 2>/dev/null; tar czf "$FINAL/logs.tgz" -C "$OUT" .' EXIT
+trap 'cp "$OUT/summary.md" "$OUT/bench-ttft.json" "$OUT/bench-ttft-nographs.json" "$FINAL/" 2>/dev/null; tar czf "$FINAL/logs.tgz" -C "$OUT" .' EXIT
 build=/tmp/build-blocks
 commit=${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')}
 export PYTHONUNBUFFERED=1
@@ -79,6 +79,12 @@ if [ "${SKIP_BENCH:-0}" != 1 ]; then
   else
     echo "== transformers skipped (time)"
   fi
+  if [ "$(elapsed)" -lt 530 ]; then # A/B: the question pass without CUDA graphs, same machine
+    echo "== bench-ttft 32k without CUDA graphs ($(elapsed) s)"
+    BLOCKLENS_CUDA_GRAPHS=0 timeout $(( 590 - $(elapsed) )) "$cli" bench-ttft --model "$model" --lengths 32k --device cuda --dtype bf16 \
+      --repeats 5 --skip-full --json > "$OUT/bench-ttft-nographs.json" 2> "$OUT/bench-ttft-nographs.err"
+    echo "rc $?"
+  fi
 fi
 
 {
@@ -95,6 +101,7 @@ def load(name):
     except Exception:
         return None
 ttft, tf, bench, ceil = load("bench-ttft.json"), load("transformers.json"), load("bench.jsonl") or [], load("ceilings.jsonl") or []
+nog = load("bench-ttft-nographs.json")
 def find(rows, **kw):
     return next((r for r in rows if all(r.get(k) == v for k, v in kw.items())), None)
 met = lambda ok: "**met**" if ok else "**not met**"
@@ -126,6 +133,8 @@ if ttft:
                 print(f"| {L}: full prefill, ours vs transformers sdpa | {full:.1f} ms vs {t:.1f} ms: {t / full:.3f}x its speed | >= 1.15x at 32k | {met(t / full >= 1.15) if at32 else ''} |")
             else:
                 print(f"| {L}: full prefill, ours | {full:.1f} ms | | |")
+    for r in (nog or {}).get("rows", []):
+        print(f"| {r['length']}: the same without CUDA graphs (BLOCKLENS_CUDA_GRAPHS=0) | warm {r['block_cached_ttft_ms']:.2f} ms (assembly {r.get('block_cached_assemble_ms', 0):.2f}), cold {r.get('block_cached_cold_ttft_ms', 0):.1f} ms | A/B | |")
     print(f"\nbench-ttft: {ttft.get('device')}, {ttft.get('dtype')}, libtorch {ttft.get('libtorch')}, blocks of {ttft.get('block_size')}, repeats {ttft.get('repeats')} (median)")
 PY
 } > "$OUT/summary.md" 2>&1
