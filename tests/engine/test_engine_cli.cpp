@@ -419,6 +419,10 @@ private Q_SLOTS:
         QCOMPARE(row["cache_misses"].get<int>(), 0);
         QVERIFY(row["full_ttft_ms"].get<double>() > 0 && row["block_cached_ttft_ms"].get<double>() > 0);
         QVERIFY(row["block_cached_flops"].get<double>() < row["full_flops"].get<double>());
+        // Cold: the cache emptied before each run, so all 8 context blocks were encoded.
+        QCOMPARE(row["cold_cache_misses"].get<int>(), 8);
+        QVERIFY(row["block_cached_cold_ttft_ms"].get<double>() > 0);
+        QVERIFY(row["cold_over_full"].get<double>() > 0);
         QCOMPARE(runCliCapture({"bench-ttft", "--model", model.string(), "--lengths", "2x"}).code, 2);
     }
 
