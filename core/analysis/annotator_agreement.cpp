@@ -236,7 +236,7 @@ std::vector<AnnotatedDocument> loadAnnotatorVersions(store::Store& store, const 
     const auto datasetId = store.findDataset(datasetNameOrId);
     if (!datasetId)
         throw Error("there is no dataset '" + datasetNameOrId + "' in the workspace " + store.path().string()
-                    + " (see `blocklens-cli db datasets`)");
+                    + " (list them with 'blocklens-cli db export --query datasets')");
     std::vector<AnnotatedDocument> out;
     std::map<store::Id, std::vector<std::size_t>> lineStarts; // a document may be on several rows
     for (const auto& row : store.datasetRows(*datasetId)) {

@@ -16,6 +16,7 @@ std::span<const Command> allCommands()
         dbCommand(),
         importCommand(),
         runsCommand(),
+        agreementCommand(),
         trainTokenizerCommand(),
         encodeCorpusCommand(),
 #ifdef BLOCKLENS_WITH_TORCH
