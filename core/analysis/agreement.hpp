@@ -40,6 +40,25 @@ struct ChanceCorrected {
     std::size_t pairs = 0; // (annotator pair, item) comparisons
 };
 
+// Sums what the coefficients need, one (annotator pair, item) comparison at a time, so a caller
+// that already compared a pair (for B, S and Pk) does not compare it again.
+class AgreementAccumulator {
+public:
+    void beginItem() { ++items_; }
+    void add(const std::string& coderA, const std::string& coderB, const PairStatistics& s);
+    ChanceCorrected result(SimilarityMeasure measure) const;
+
+private:
+    struct Record {
+        double boundaries = 0, potential = 0;
+    };
+    double numeratorB_ = 0, denominatorB_ = 0, numeratorS_ = 0, denominatorS_ = 0;
+    std::size_t items_ = 0, pairs_ = 0;
+    std::vector<std::string> coders_; // first-seen order
+    std::vector<std::vector<Record>> records_; // per coder
+    std::size_t coderIndex(const std::string& coder);
+};
+
 // Throws Error if an item lists one annotator twice or its strings differ in length.
 ChanceCorrected chanceCorrectedAgreement(std::span<const CodedItem> items, SimilarityMeasure measure = SimilarityMeasure::B,
                                          std::size_t nT = 2);

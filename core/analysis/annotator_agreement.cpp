@@ -65,10 +65,9 @@ std::optional<double> symmetricWindowMetric(const BoundaryString& a, const Bound
     return n ? std::optional<double>(sum / n) : std::nullopt;
 }
 
-PairMeasures comparePair(const BoundaryString& a, const BoundaryString& b, std::size_t nT)
+PairMeasures comparePair(const BoundaryString& a, const BoundaryString& b, const PairStatistics& s)
 {
     PairMeasures m;
-    const PairStatistics s = boundaryStatistics(a, b, nT);
     m.b = boundarySimilarityParts(s).value();
     m.s = segmentationSimilarityParts(s).value();
     m.editDistance = s.weightedEdits;
@@ -104,34 +103,41 @@ LevelAgreement measureLevel(const std::vector<const AnnotatedDocument*>& docs, i
 {
     LevelAgreement out;
     out.level = level;
-    std::vector<CodedItem> items;
-    items.reserve(docs.size());
+    // Each (pair, document) is compared once; the statistics feed every aggregate.
+    AgreementAccumulator dataset;
     Mean b, s, pk, wd;
     struct PairAccumulator {
         Mean b, s, pk, wd;
         AnnotatorPairAgreement result;
-        std::vector<CodedItem> items;
+        AgreementAccumulator coefficients;
     };
     std::map<std::pair<std::string, std::string>, PairAccumulator> pairs;
+    std::vector<std::pair<std::string, BoundaryString>> codings;
     for (const AnnotatedDocument* doc : docs) {
         if (progress.stopRequested())
             throw Error("agreement cancelled");
-        CodedItem item{doc->id, {}};
+        codings.clear();
         for (const auto& v : doc->versions)
-            item.codings.emplace_back(v.annotator, lineBoundaryString(doc->lineStarts, v.boundaries, level));
+            codings.emplace_back(v.annotator, lineBoundaryString(doc->lineStarts, v.boundaries, level));
         DocumentAgreement d;
         d.id = doc->id;
         d.row = doc->row;
+        AgreementAccumulator document;
+        document.beginItem();
+        dataset.beginItem();
         Mean db, ds;
-        for (std::size_t m = 0; m < item.codings.size(); ++m) {
-            d.annotators.push_back(item.codings[m].first);
-            for (std::size_t n = m + 1; n < item.codings.size(); ++n) {
+        for (std::size_t m = 0; m < codings.size(); ++m) {
+            d.annotators.push_back(codings[m].first);
+            for (std::size_t n = m + 1; n < codings.size(); ++n) {
                 // Pairs are named in sorted order so each annotator pair aggregates once.
-                const auto* first = &item.codings[m];
-                const auto* second = &item.codings[n];
+                const auto* first = &codings[m];
+                const auto* second = &codings[n];
                 if (second->first < first->first)
                     std::swap(first, second);
-                PairMeasures pm = comparePair(first->second, second->second, nT);
+                const PairStatistics stats = boundaryStatistics(first->second, second->second, nT);
+                const PairMeasures pm = comparePair(first->second, second->second, stats);
+                document.add(first->first, second->first, stats);
+                dataset.add(first->first, second->first, stats);
                 db.add(pm.b);
                 ds.add(pm.s);
                 b.add(pm.b);
@@ -143,6 +149,8 @@ LevelAgreement measureLevel(const std::vector<const AnnotatedDocument*>& docs, i
                 acc.s.add(pm.s);
                 acc.pk.add(pm.pk);
                 acc.wd.add(pm.windowDiff);
+                acc.coefficients.beginItem();
+                acc.coefficients.add(first->first, second->first, stats);
                 auto& r = acc.result;
                 ++r.documents;
                 r.editDistance += pm.editDistance;
@@ -150,19 +158,17 @@ LevelAgreement measureLevel(const std::vector<const AnnotatedDocument*>& docs, i
                 r.substitutions += pm.substitutions;
                 r.transpositions += pm.transpositions;
                 r.matches += pm.matches;
-                acc.items.push_back({doc->id, {*first, *second}});
                 d.pairs.push_back({first->first, second->first, pm});
             }
         }
         d.meanB = db.value(1.0);
         d.meanS = ds.value(1.0);
-        d.byB = chanceCorrectedAgreement(std::span<const CodedItem>(&item, 1), SimilarityMeasure::B, nT);
+        d.byB = document.result(SimilarityMeasure::B);
         out.documents.push_back(std::move(d));
-        items.push_back(std::move(item));
         progress(++done, total, "documents");
     }
-    out.byB = chanceCorrectedAgreement(items, SimilarityMeasure::B, nT);
-    out.byS = chanceCorrectedAgreement(items, SimilarityMeasure::S, nT);
+    out.byB = dataset.result(SimilarityMeasure::B);
+    out.byS = dataset.result(SimilarityMeasure::S);
     out.meanB = b.value(1.0);
     out.meanS = s.value(1.0);
     out.pk = pk.optional();
@@ -175,7 +181,7 @@ LevelAgreement measureLevel(const std::vector<const AnnotatedDocument*>& docs, i
         r.meanS = acc.s.value(1.0);
         r.pk = acc.pk.optional();
         r.windowDiff = acc.wd.optional();
-        r.byB = chanceCorrectedAgreement(acc.items, SimilarityMeasure::B, nT);
+        r.byB = acc.coefficients.result(SimilarityMeasure::B);
         out.pairs.push_back(std::move(r));
     }
     return out;

@@ -66,6 +66,12 @@ struct Difference {
 // permutation. Appends the substitutions and the unpaired types as additions.
 void pairTypes(TypeSet aOnly, TypeSet bOnly, BoundaryEdits& out)
 {
+    if (aOnly == 0 || bOnly == 0) { // nothing to pair (one boundary type: always): all additions
+        for (int t = 0; t <= kMaxBoundaryType; ++t)
+            if ((aOnly | bOnly) & bit(t))
+                out.additions.push_back({t, aOnly ? Side::A : Side::B});
+        return;
+    }
     const std::vector<int> a = typesOf(aOnly), b = typesOf(bOnly);
     const bool aLonger = a.size() >= b.size();
     const std::vector<int>& longer = aLonger ? a : b;
@@ -104,38 +110,49 @@ BoundaryEdits boundaryEditDistance(std::span<const TypeSet> a, std::span<const T
                     + std::to_string(b.size()) + " potential boundaries): they must segment the same units");
     if (nT < 2)
         throw Error("the transposition span must be at least 2 (got " + std::to_string(nT) + ")");
-    const std::size_t n = a.size();
-    std::vector<Difference> diff(n);
-    for (std::size_t i = 0; i < n; ++i)
-        diff[i] = {static_cast<TypeSet>(a[i] ^ b[i]), static_cast<TypeSet>(a[i] & ~b[i]), static_cast<TypeSet>(b[i] & ~a[i])};
+    // Only positions where the strings differ can hold an edit; most positions of a long
+    // document hold none, so the work is over those alone.
+    std::vector<std::size_t> at;
+    std::vector<Difference> diff;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) {
+            at.push_back(i);
+            diff.push_back({static_cast<TypeSet>(a[i] ^ b[i]), static_cast<TypeSet>(a[i] & ~b[i]),
+                            static_cast<TypeSet>(b[i] & ~a[i])});
+        }
 
     BoundaryEdits out;
-    std::vector<TypeSet> transposed(n, 0); // types a transposition already covers, per position
+    std::vector<TypeSet> transposed(at.size(), 0); // types a transposition already covers
     for (std::size_t span = 1; span < nT; ++span) {
-        for (std::size_t i = 0; i + span < n; ++i) {
-            const std::size_t j = i + span;
+        for (std::size_t x = 0; x < at.size(); ++x) {
+            const std::size_t i = at[x], j = i + span;
+            std::size_t y = x + 1;
+            while (y < at.size() && at[y] < j)
+                ++y;
+            if (y == at.size() || at[y] != j)
+                continue; // no difference at j: no transposition can end there
             // A type in exactly one string at each position, and in a different string at i than
             // at j: one annotator put it at i, the other at j.
             const TypeSet candidates = static_cast<TypeSet>((a[i] ^ b[i]) & (a[j] ^ b[j]) & (a[i] ^ a[j]) & (b[i] ^ b[j]));
-            for (int t = 0; t <= kMaxBoundaryType; ++t) {
+            for (int t = 0; t <= kMaxBoundaryType && candidates; ++t) {
                 if (!(candidates & bit(t)))
                     continue;
-                if ((transposed[i] | transposed[j]) & bit(t))
+                if ((transposed[x] | transposed[y]) & bit(t))
                     continue; // would overlap a transposition of this type
-                if ((diff[i].both & bit(t)) && (diff[j].both & bit(t)) && diff[i].hasSubstitutions()
-                    && diff[j].hasSubstitutions())
+                if ((diff[x].both & bit(t)) && (diff[y].both & bit(t)) && diff[x].hasSubstitutions()
+                    && diff[y].hasSubstitutions())
                     continue; // two substitutions are cheaper than what the transposition would remove
                 out.transpositions.push_back({i, j, t});
-                transposed[i] |= bit(t);
-                transposed[j] |= bit(t);
-                diff[i].discard(t);
-                diff[j].discard(t);
+                transposed[x] |= bit(t);
+                transposed[y] |= bit(t);
+                diff[x].discard(t);
+                diff[y].discard(t);
             }
         }
     }
-    for (std::size_t i = 0; i < n; ++i)
-        if (diff[i].both)
-            pairTypes(diff[i].aOnly, diff[i].bOnly, out);
+    for (const auto& d : diff)
+        if (d.both)
+            pairTypes(d.aOnly, d.bOnly, out);
     return out;
 }
 
