@@ -287,6 +287,11 @@ public:
     // written as imported. Returns the number of rows written.
     std::size_t exportDataset(Id datasetId, std::ostream& out, RecordForm form = RecordForm::Record,
                               bool original = false, bool reviewedOnly = false);
+    // The same with any per-row formatter (one JSON object, no newline), e.g. the ecosystem's
+    // block formats (document/exchange_formats.hpp).
+    using RecordFormatter = std::function<std::string(const Document&, const std::vector<Boundary>&)>;
+    std::size_t exportDataset(Id datasetId, std::ostream& out, const RecordFormatter& format, bool original = false,
+                              bool reviewedOnly = false);
     // Marks a row's current boundaries as reviewed (or not), by `author`, now.
     void setReviewed(Id datasetId, std::size_t row, bool reviewed, const std::string& author);
 
