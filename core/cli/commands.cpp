@@ -17,6 +17,7 @@ std::span<const Command> allCommands()
         importCommand(),
         runsCommand(),
         agreementCommand(),
+        assignCommand(),
         trainTokenizerCommand(),
         encodeCorpusCommand(),
 #ifdef BLOCKLENS_WITH_TORCH
