@@ -233,7 +233,7 @@ struct AssignmentPlan {
     double overlap = 0;                  // share of rows given to two annotators
     std::uint64_t seed = 0;
     std::string createdBy, createdAt;
-    std::vector<std::vector<std::string>> rows; // per row (import order): its annotators
+    std::vector<std::vector<std::string>> rows; // per row (import order): its annotators (read back by name)
 };
 
 struct StoreInfo {
