@@ -237,6 +237,23 @@ DatasetAgreement measureAgreement(const std::vector<AnnotatedDocument>& document
     return out;
 }
 
+std::vector<std::size_t> disagreementQueue(const LevelAgreement& level)
+{
+    std::vector<std::size_t> order(level.documents.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        const auto& a = level.documents[x];
+        const auto& b = level.documents[y];
+        if (a.meanB != b.meanB)
+            return a.meanB < b.meanB;
+        if (a.meanS != b.meanS)
+            return a.meanS < b.meanS;
+        return a.row < b.row;
+    });
+    return order;
+}
+
 std::vector<AnnotatedDocument> loadAnnotatorVersions(store::Store& store, const std::string& datasetNameOrId)
 {
     const auto datasetId = store.findDataset(datasetNameOrId);

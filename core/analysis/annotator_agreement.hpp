@@ -100,6 +100,10 @@ struct DatasetAgreement {
 BoundaryString lineBoundaryString(std::span<const std::size_t> lineStarts, const std::vector<Boundary>& boundaries,
                                   int level);
 
+// The compared documents of a level, most disagreed first (lowest mean B, then lowest mean S, then
+// row order): the order in which to adjudicate them. Indices into level.documents.
+std::vector<std::size_t> disagreementQueue(const LevelAgreement& level);
+
 // Throws Error for a level outside 0..9, a span below 2, or an annotator twice in one document.
 DatasetAgreement measureAgreement(const std::vector<AnnotatedDocument>& documents, const AgreementOptions& options = {},
                                   const Progress& progress = {});

@@ -96,6 +96,10 @@ json levelJson(const LevelAgreement& l)
                         {"pairs", std::move(pairsOfDoc)}});
     }
     j["documents"] = std::move(docs);
+    json queue = json::array();
+    for (std::size_t i : disagreementQueue(l))
+        queue.push_back(l.documents[i].row);
+    j["queue"] = std::move(queue); // rows, most disagreed first
     return j;
 }
 
@@ -130,8 +134,10 @@ void printText(std::ostream& out, const std::string& dataset, const DatasetAgree
         }
         if (!documents)
             continue;
+        out << "  most disagreed first:\n";
         out << "  row   document              annotators  B       S\n";
-        for (const auto& d : l.documents) {
+        for (std::size_t i : disagreementQueue(l)) {
+            const auto& d = l.documents[i];
             std::string id = d.id;
             if (id.size() < 20)
                 id.resize(20, ' ');
@@ -156,7 +162,8 @@ Command agreementCommand()
         .option("level", "L", "only level L (1..9: boundaries of level <= L), or 'types' (levels as boundary types); "
                               "default: every level used, then 'types'")
         .option("near-miss", "N", "longest near miss (transposition) in lines + 1, segeval's n_t", "2")
-        .flag("documents", "also list every compared document (always in --json)")
+        .flag("documents", "also list every compared document, most disagreed first (in --json: \"documents\" in "
+                           "row order and \"queue\", their rows most disagreed first)")
         .flag("json", "print JSON");
     return {"agreement", spec, [](const ArgSpec::Parsed& a, Io& io) {
                 if (!a.has("dataset"))

@@ -228,6 +228,26 @@ private Q_SLOTS:
         QCOMPARE(*l.documents.at(0).pairs.at(0).measures.pk, expected);
     }
 
+    void documentsQueuedByDisagreement()
+    {
+        Workspace ws({20, 20, 20});
+        for (const char* who : {"ann", "bob"})
+            ws.annotate(0, who, atLines(ws.docs[0], {5, 10})); // full agreement
+        ws.annotate(1, "ann", atLines(ws.docs[1], {5, 10}));
+        ws.annotate(1, "bob", atLines(ws.docs[1], {15})); // nothing in common: B = 0
+        ws.annotate(2, "ann", atLines(ws.docs[2], {5, 10}));
+        ws.annotate(2, "bob", atLines(ws.docs[2], {5, 11})); // a near miss: B = 0.75
+        const auto& l = level(ws.measure(), 1);
+        std::vector<std::size_t> rows;
+        for (std::size_t i : disagreementQueue(l))
+            rows.push_back(l.documents[i].row);
+        QCOMPARE(rows, (std::vector<std::size_t>{1, 2, 0}));
+        const std::string db = ws.path.string();
+        ws.db.reset();
+        const auto r = test::runCliCaptured({"agreement", "--db", db, "--dataset", "campaign", "--level", "1", "--json"});
+        QCOMPARE(nlohmann::json::parse(r.out)["levels"][0]["queue"].get<std::vector<int>>(), (std::vector<int>{1, 2, 0}));
+    }
+
     void duplicateAnnotatorInMemoryIsAnError()
     {
         AnnotatedDocument d{"x", 0, {0, 5, 10}, {{"ann", 0, {}}, {"ann", 0, {}}}};
