@@ -1,6 +1,7 @@
 // blocklens-cli db init|info|check|export: the experiment store (one SQLite file per workspace).
 #include "cli/command.hpp"
 #include "cli/json_output.hpp"
+#include "document/exchange_formats.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -187,17 +188,37 @@ int runExport(const ArgSpec::Parsed& a, Io& io)
     auto st = openForReading(workspaceFrom(a));
     json summary;
     if (a.has("dataset")) {
-        const std::string form = a.value("form");
-        if (form != "record" && form != "chunks")
+        // --format names any exchange format; --form (record or chunks) is its older, narrower name.
+        if (a.has("format") && a.has("form"))
+            throw UsageError{"give --format or --form, not both (--form record|chunks is --format record|chunks)"};
+        const std::string form = a.has("format") ? a.value("format") : a.value("form");
+        if (!a.has("format") && form != "record" && form != "chunks")
             throw UsageError{"--form must be record or chunks, not '" + form + "'"};
+        ExchangeFormat format;
+        try {
+            format = parseExchangeFormat(form);
+        } catch (const Error& e) {
+            throw UsageError{"--format with --dataset: " + e.message()};
+        }
+        ExchangeOptions exchange;
+        exchange.separator = a.value("separator");
+        try {
+            exchange.offsets = parseOffsetUnit(a.value("offsets"));
+        } catch (const Error& e) {
+            throw UsageError{"--offsets: " + e.message()};
+        }
         const auto id = st.findDataset(a.value("dataset"));
         if (!id)
             throw Error("no dataset named '" + a.value("dataset") + "' in this workspace (see 'blocklens-cli db info')",
                         {.file = st.path().string()});
         std::size_t rows = 0;
         writeOutput(a, io, [&](std::ostream& out) {
-            rows = st.exportDataset(*id, out, form == "chunks" ? RecordForm::Chunks : RecordForm::Record,
-                                    a.flag("original"), a.flag("reviewed-only"));
+            rows = st.exportDataset(
+                *id, out,
+                [&](const Document& doc, const std::vector<Boundary>& boundaries) {
+                    return formatExchangeRecord(doc, boundaries, format, exchange);
+                },
+                a.flag("original"), a.flag("reviewed-only"));
         });
         summary["dataset_id"] = *id;
         summary["rows"] = rows;
@@ -234,19 +255,24 @@ Command dbCommand()
     spec.positional("ACTION", "one of:\n" + indent + "init    create the workspace (parent directories too)\n" + indent
                                   + "info    schema version, sizes and counts\n" + indent
                                   + "check   integrity_check + foreign_key_check (exit 1 on problems)\n" + indent
-                                  + "export  --dataset NAME|ID [--form F] [--original]\n" + indent
+                                  + "export  --dataset NAME|ID [--format F] [--original]\n" + indent
                                   + "        [--reviewed-only], or --query NAME / --sql Q\n" + indent
                                   + "        [--format F]\n"
                                   + indent + "The workspace is --db PATH, else $BLOCKLENS_DB, else\n" + indent
                                   + "$XDG_DATA_HOME/blocklens/workspace.db (~/.local/share/...).")
         .option("db", "PATH", "workspace database file")
         .option("dataset", "NAME|ID", "export: the dataset to write")
-        .option("form", "FORM", "export --dataset: record or chunks", "record")
+        .option("form", "FORM", "export --dataset: record or chunks (older name of --format)", "record")
         .flag("original", "export --dataset: the boundaries as imported, not the corrected ones")
         .flag("reviewed-only", "export --dataset: only the rows marked as reviewed")
         .option("query", "NAME", "export: runs, evaluations, segmentations, documents, datasets, rows, events or metrics")
         .option("sql", "QUERY", "export: any read-only SQL query")
-        .option("format", "FORMAT", "export --query/--sql: csv or jsonl", "csv")
+        .option("format", "FORMAT",
+                "export --query/--sql: csv or jsonl; export --dataset: record, chunks, block-attention, "
+                "block-attention-request, cacheblend or chunk-offsets",
+                "csv")
+        .option("separator", "S", "export --format cacheblend: the string between blocks", " # # ")
+        .option("offsets", "U", "export --format chunk-offsets: count codepoints, utf16 or bytes", "codepoints")
         .option("timeout", "SECONDS", "export --sql: stop the query after this long (0: no limit); Ctrl+C stops it too",
                 "30")
         .option("out", "FILE", "export: write here instead of standard output (a new file; never a device, a "

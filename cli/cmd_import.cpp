@@ -3,6 +3,7 @@
 #include "cli/json_output.hpp"
 #include "cli/input.hpp"
 #include "cli/progress_printer.hpp"
+#include "document/exchange_formats.hpp"
 #include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -15,11 +16,19 @@ namespace blocklens::cli {
 
 Command importCommand()
 {
-    ArgSpec spec("DATASET.jsonl [--db PATH] [--name NAME] [--tokenizer PATH] [--json]",
-                 "Import a JSONL dataset (record or chunks form) into the workspace, in one transaction.");
+    ArgSpec spec("DATASET.jsonl [--db PATH] [--name NAME] [--format F [--separator S] [--offsets U]] [--tokenizer PATH] "
+                 "[--json]",
+                 "Import a JSONL dataset (record or chunks form, or one of the ecosystem's block formats) into the "
+                 "workspace, in one transaction.");
     spec.positional("DATASET", "the dataset (.jsonl)")
         .option("db", "PATH", "workspace database file (default: $BLOCKLENS_DB, else the user's data directory)")
         .option("name", "NAME", "dataset name (default: the file name without extension)")
+        .option("format", "F",
+                "record (also reads the chunks form), block-attention, block-attention-request, cacheblend or "
+                "chunk-offsets",
+                "record")
+        .option("separator", "S", "cacheblend: the string between blocks", " # # ")
+        .option("offsets", "U", "chunk-offsets: start_index/end_index count codepoints, utf16 or bytes", "codepoints")
         .option("tokenizer", "PATH", "tokenizer.json: also store each document's token count")
         .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing")
         .flag("json", "print JSON");
@@ -37,7 +46,19 @@ Command importCommand()
                 std::optional<store::Store> st;
                 if (std::filesystem::exists(path, ec))
                     st.emplace(store::Store::open(path, o));
-                const Dataset ds = loadInputDataset(a.positionals[0], {a.flag("replace-invalid")}, io.err);
+                const ExchangeFormat format = parseExchangeFormat(a.value("format"));
+                ExchangeOptions exchange;
+                exchange.separator = a.value("separator");
+                exchange.offsets = parseOffsetUnit(a.value("offsets"));
+                Dataset ds;
+                if (format == ExchangeFormat::Record || format == ExchangeFormat::Chunks) {
+                    ds = loadInputDataset(a.positionals[0], {a.flag("replace-invalid")}, io.err);
+                } else {
+                    DatasetLoadOptions lo;
+                    lo.replaceInvalidUtf8 = a.flag("replace-invalid");
+                    ProgressPrinter printer(io.err, "loading " + std::filesystem::path(a.positionals[0]).filename().string());
+                    ds = loadExchangeDataset(a.positionals[0], format, exchange, lo, printer.progress());
+                }
                 if (!st)
                     st.emplace(store::Store::open(path, o));
                 store::ImportOptions opt;

@@ -33,6 +33,8 @@ Command segmentersCommand(); // cmd_segmenters.cpp
 Command dbCommand();     // cmd_db.cpp (experiment store)
 Command importCommand(); // cmd_import.cpp
 Command runsCommand();   // cmd_runs.cpp
+Command agreementCommand(); // cmd_agreement.cpp (core/analysis/annotator_agreement)
+Command assignCommand();    // cmd_assign.cpp (core/campaign/assignment)
 Command trainTokenizerCommand(); // cmd_train_tokenizer.cpp (core/tokenizer/bpe_trainer)
 Command encodeCorpusCommand();   // cmd_encode_corpus.cpp (core/learn/lm/corpus)
 // The engine's commands, built with libtorch (BLOCKLENS_WITH_TORCH; core/engine).

@@ -16,6 +16,8 @@ std::span<const Command> allCommands()
         dbCommand(),
         importCommand(),
         runsCommand(),
+        agreementCommand(),
+        assignCommand(),
         trainTokenizerCommand(),
         encodeCorpusCommand(),
 #ifdef BLOCKLENS_WITH_TORCH
