@@ -4,6 +4,7 @@
 #include "engine/torch/block_kv_cache_impl.hpp"
 #include "engine/torch/kernels_bridge.hpp"
 #include "engine/torch/model_impl.hpp"
+#include "engine/torch/recompute.hpp"
 #include "engine/memory.hpp"
 #include "util/error.hpp"
 
@@ -139,6 +140,10 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     const std::vector<std::int64_t> blocks = normalizeBlocks(req.blocks, n);
     const std::int64_t last = blocks.back();
     const auto window = c.slidingWindow;
+    const RepairPlan repair = planRepair(req.repair, req.mode, req.ids, blocks, c); // repair.hpp
+    if (req.repair.active() && !req.attention.layers.empty())
+        throw Error("attention capture is not available with a repair (" + repairName(req.repair) + "); capture plain block-cached",
+                    {.item = "attention layers"});
 
     RunResult result;
     RunStats& st = result.stats;
@@ -238,34 +243,45 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         st.prefillFlops += forwardFlops(c, n, attendedPairs(0, n, 0, window), 0);
     } else {
         const std::string dtypeName(toString(impl.dtype));
-        at::Tensor shiftCos, shiftSin; // [blocks, head_dim/2]: rotation by each block's start
+        at::Tensor shiftCos, shiftSin; // [blocks, head_dim/2]: rotation by each block's shift
+        // Blocks after the first are encoded after the sink, if any (repair.hpp): its length.
+        auto sinkOf = [&](std::size_t b) { return b > 0 ? repair.sinkTokens : std::int64_t(0); };
+        std::vector<std::int64_t> shifts; // each block's rotation: from where it was encoded to its start
+        for (std::size_t b = 0; b < blocks.size(); ++b)
+            shifts.push_back(blocks[b] - sinkOf(b));
         if (req.mode == AttentionMode::BlockCached)
-            std::tie(shiftCos, shiftSin) = tf.rope().shiftTables(blocks, tf.dtype(), device);
+            std::tie(shiftCos, shiftSin) = tf.rope().shiftTables(shifts, tf.dtype(), device);
         for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
             checkStop();
             const std::int64_t s = blocks[b], e = blocks[b + 1], len = e - s;
-            const FlopCount blockFlops = forwardFlops(c, len, attendedPairs(s, len, s, window), 0);
+            const FlopCount blockFlops = detail::sinkBlockFlops(c, sinkOf(b), len); // encoding it: alone, or after the sink
             if (req.mode == AttentionMode::Block) {
                 // In place, global positions, attending only to itself.
                 hidden.push_back(forwardCaptured(kv, {ids.narrow(0, s, len), positions(s, e, device), s, s}));
                 st.prefillFlops += blockFlops;
             } else {
                 const std::span<const std::int32_t> blockIds(req.ids.data() + s, static_cast<std::size_t>(len));
-                const std::string key = blockCacheKey(impl.fingerprint, dtypeName, req.tokenizerHash, blockIds);
+                const std::span<const std::int32_t> sinkIds(req.ids.data(), static_cast<std::size_t>(sinkOf(b)));
+                const std::string key = blockCacheKey(impl.fingerprint, dtypeName, req.tokenizerHash, blockIds, sinkIds);
                 detail::EntryPtr entry = state_->cache->impl().lookup(key, device);
                 if (entry) {
                     ++st.cacheHits;
                     st.savedFlops += blockFlops;
                 } else {
-                    // Encode the block alone at positions 0..len-1.
                     ++st.cacheMisses;
                     st.prefillFlops += blockFlops;
-                    detail::KvBuffer alone(c, len, tf.options());
-                    auto fresh = std::make_shared<detail::BlockKvEntry>();
-                    fresh->hidden = tf.forward(alone, {ids.narrow(0, s, len), positions(0, len, device), 0, 0});
-                    fresh->k = std::move(alone.k);
-                    fresh->v = std::move(alone.v);
-                    fresh->tokens = len;
+                    std::shared_ptr<detail::BlockKvEntry> fresh;
+                    if (sinkOf(b) > 0) { // encoded after the sink (repair.hpp)
+                        fresh = detail::encodeAfterSink(tf, ids, sinkOf(b), s, len);
+                        st.repairFlops += detail::sinkExtraFlops(c, sinkOf(b), len);
+                    } else { // alone at positions 0..len-1
+                        detail::KvBuffer alone(c, len, tf.options());
+                        fresh = std::make_shared<detail::BlockKvEntry>();
+                        fresh->hidden = tf.forward(alone, {ids.narrow(0, s, len), positions(0, len, device), 0, 0});
+                        fresh->k = std::move(alone.k);
+                        fresh->v = std::move(alone.v);
+                        fresh->tokens = len;
+                    }
                     state_->cache->impl().insert(key, fresh);
                     entry = fresh;
                 }
@@ -276,7 +292,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
                 // One kernel reads the cached K once and writes it rotated into the run's buffer.
                 if (detail::bridge::ropeShiftSupported(kv.k, entry->k)) {
-                    detail::bridge::ropeShiftInto(kv.k, s, entry->k, s, tf.rope().invFreqFloat());
+                    detail::bridge::ropeShiftInto(kv.k, s, entry->k, shifts[b], tf.rope().invFreqFloat());
                     placed = true;
                 }
 #endif
@@ -300,6 +316,12 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
             }
         }
         checkStop();
+        if (req.repair.active()) { // recompute repairs: chosen context tokens again, in place (repair.hpp)
+            detail::Recomputed again = detail::recompute(tf, kv, ids, repair, checkStop);
+            st.prefillFlops += again.flops;
+            st.repairFlops += again.flops;
+            result.recomputed = std::move(again.slots);
+        }
         // The last block: global positions, attends to everything before it.
         hidden.push_back(forwardCaptured(kv, {ids.narrow(0, last, n - last), positions(last, n, device), last, 0}));
         st.prefillFlops += forwardFlops(c, n - last, attendedPairs(last, n - last, 0, window), 0);
