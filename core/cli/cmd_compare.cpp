@@ -3,6 +3,8 @@
 #include "cli/command.hpp"
 #include "cli/engine_args.hpp"
 #include "cli/input.hpp"
+#include "cli/compare_sweep.hpp"
+#include "cli/variant_args.hpp"
 #include "engine/fair_timing.hpp"
 #include "engine/metrics.hpp"
 #include "engine/run_record.hpp"
@@ -134,10 +136,10 @@ std::string decode(const Input& in, const std::vector<std::int32_t>& ids)
     return in.tokenizer ? in.tokenizer->decode(ids, true) : std::string();
 }
 
-json modeJson(engine::AttentionMode mode, const engine::RunResult& r, const Input& in)
+json modeJson(const engine::AttentionVariant& mode, const engine::RunResult& r, const Input& in)
 {
     json j;
-    j["mode"] = std::string(engine::toString(mode));
+    j["mode"] = engine::variantName(mode);
     j["stats"] = runStatsJson(r.stats);
     j["generated_ids"] = r.generated;
     if (in.tokenizer)
@@ -145,7 +147,7 @@ json modeJson(engine::AttentionMode mode, const engine::RunResult& r, const Inpu
     return j;
 }
 
-void record(const std::filesystem::path& db, const engine::Model& model, const Input& in, engine::AttentionMode mode,
+void record(const std::filesystem::path& db, const engine::Model& model, const Input& in, const engine::AttentionVariant& mode,
             const engine::RunResult& r, const engine::ModeComparison* cmp)
 {
     auto store = store::Store::open(db);
@@ -162,7 +164,7 @@ void record(const std::filesystem::path& db, const engine::Model& model, const I
 Command compareCommand()
 {
     ArgSpec spec("compare --model DIR (--input FILE | --ids LIST) [--segmenter NAME ... | --block-starts LIST] [--query TEXT] "
-                 "[--max-new-tokens N] [--modes A,B] [--repeats N] [--device cpu|cuda] [--dtype f32|bf16] [--db PATH] [--json]",
+                 "[--max-new-tokens N] [--modes A,B] [--sweep] [--repeats N] [--device cpu|cuda] [--dtype f32|bf16] [--db PATH] [--json]",
                  "Run one input under two attention modes (default full vs block-cached) and compare the query block. "
                  "Timing: one untimed warm-up pass of the model, then each mode --repeats times (TTFT: the median). "
                  "Blocks are numbered from #1, as in the app.");
@@ -184,7 +186,10 @@ Command compareCommand()
         .option("max-new-tokens", "N", "continuation length under each mode", "16")
         .option("temperature", "T", "0: greedy; else sample (same seed for both modes)", "0")
         .option("seed", "S", "sampling seed", "0")
-        .option("modes", "A,B", "the reference mode and the compared one", "full,block-cached")
+        .option("modes", "A,B", "the reference mode and the compared one; each one of " + engine::attentionVariantSyntax(),
+                "full,block-cached")
+        .flag("sweep", "compare the reference with a family of repairs of block-cached attention instead of B: sink N in 0,1,4,16, "
+                       "recompute-first k in 0,1,4,16,64, recompute-frac r in 0,0.05,0.15,0.3,1 (with --db each is a run)")
         .option("repeats", "N", "timed runs per mode after the warm-up; TTFT is their median", "1")
         .option("db", "PATH", "record both runs in this experiment store");
     addDeviceOptions(spec)
@@ -196,11 +201,9 @@ Command compareCommand()
                 const auto modes = [&] {
                     const std::string m = a.value("modes");
                     const auto comma = m.find(',');
-                    const auto ma = engine::parseAttentionMode(m.substr(0, comma));
-                    const auto mb = comma == std::string::npos ? std::nullopt : engine::parseAttentionMode(m.substr(comma + 1));
-                    if (!ma || !mb)
-                        throw UsageError{"--modes takes two of full, block, block-cached, e.g. full,block-cached"};
-                    return std::pair{*ma, *mb};
+                    if (comma == std::string::npos)
+                        throw UsageError{"--modes takes two attention modes, e.g. full,block-cached+recompute-first:16"};
+                    return std::pair{variantOption(m.substr(0, comma), "modes"), variantOption(m.substr(comma + 1), "modes")};
                 }();
                 const std::int64_t maxNew = a.integer("max-new-tokens");
                 if (maxNew < 0)
@@ -241,18 +244,25 @@ Command compareCommand()
                 // every repeat from an empty cache (its cold TTFT), the warm one is measured after.
                 const engine::TimingProtocol timing{.warmUps = 1, .repeats = static_cast<int>(repeats)};
                 engine::warmUp(runner, req, timing);
-                auto timed = [&](engine::AttentionMode mode) {
-                    req.mode = mode;
+                auto timed = [&](const engine::AttentionVariant& mode) {
+                    req.mode = mode.mode;
+                    req.repair = mode.repair;
                     return engine::runTimed(runner, req, timing, [&] {
-                        if (mode == engine::AttentionMode::BlockCached)
+                        if (mode.mode == engine::AttentionMode::BlockCached)
                             runner.cache().clear();
                     });
                 };
                 const engine::RunResult ra = timed(modes.first);
+                if (a.flag("sweep")) // the repair family instead of the second mode (compare_sweep.cpp)
+                    return compareSweep({runner, req, modes.first, ra, timing, in.tokenizer ? &*in.tokenizer : nullptr}, a.flag("json"), io,
+                                        [&](const engine::AttentionVariant& v, const engine::RunResult& r, const engine::ModeComparison* c) {
+                                            if (a.has("db"))
+                                                record(a.value("db"), model, in, v, r, c);
+                                        });
                 const engine::RunResult rb = timed(modes.second);
                 // With every block now cached, the compared mode's TTFT as the paper measures it.
                 std::optional<double> warmTtft;
-                if (modes.second == engine::AttentionMode::BlockCached) {
+                if (modes.second.mode == engine::AttentionMode::BlockCached) {
                     req.maxNewTokens = 0;
                     req.logits = engine::LogitsWanted::None;
                     std::vector<double> warm;
@@ -296,7 +306,7 @@ Command compareCommand()
                     io.out << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
                     return 0;
                 }
-                const std::string na(engine::toString(modes.first)), nb(engine::toString(modes.second));
+                const std::string na = engine::variantName(modes.first), nb = engine::variantName(modes.second);
                 char buf[512];
                 std::snprintf(buf, sizeof buf, "%lld tokens in %zu blocks (%s), query block %lld tokens, %s %s\n",
                               static_cast<long long>(n), req.blocks.size(), in.segmenter.c_str(),
