@@ -202,7 +202,7 @@ Command compareCommand()
                     const std::string m = a.value("modes");
                     const auto comma = m.find(',');
                     if (comma == std::string::npos)
-                        throw UsageError{"--modes takes two attention modes, e.g. full,block-cached+recompute-first:16"};
+                        throw UsageError{"--modes takes two of full, block, block-cached[+REPAIR], e.g. full,block-cached+recompute-first:16"};
                     return std::pair{variantOption(m.substr(0, comma), "modes"), variantOption(m.substr(comma + 1), "modes")};
                 }();
                 const std::int64_t maxNew = a.integer("max-new-tokens");

@@ -62,6 +62,9 @@ int compareSweep(const SweepInput& in, bool asJson, Io& io, const RecordRun& rec
                   engine::variantName(in.reference).c_str(), static_cast<long long>(n), in.request.blocks.size(),
                   static_cast<long long>(query), engine::describeTiming(in.timing).c_str());
     io.out << buf;
+    std::snprintf(buf, sizeof buf, "  reference %s: TTFT %.2f ms, prefill %.3g FLOPs\n", engine::variantName(in.reference).c_str(),
+                  in.referenceResult.stats.ttftMs, in.referenceResult.stats.prefillFlops.total());
+    io.out << buf;
     std::snprintf(buf, sizeof buf, "  %-34s %10s %10s %11s %10s %10s %7s %s\n", "setting", "extra warm", "extra cold", "TTFT warm",
                   "mean KL", "max KL", "top-1", "first divergent token");
     io.out << buf;

@@ -11,10 +11,13 @@
 #include "support/error_of.hpp"
 
 #include <QTemporaryDir>
+#include <nlohmann/json.hpp>
 #include <QtTest>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 
 using namespace blocklens;
 using namespace blocklens::engine;
@@ -320,6 +323,53 @@ private Q_SLOTS:
             runner.run(req);
         });
         QVERIFY2(e.find("is a variant of block-cached, not of full") != std::string::npos, e.c_str());
+    }
+
+    // compare --sweep: every setting of the family against full, each a run in the workspace; the
+    // limits of each family land on block-cached and full, and a sink that does not fit is skipped.
+    void compareSweep()
+    {
+        const auto model = std::filesystem::path(tmp_.path().toStdString()) / "sweep-model";
+        auto made = test::runCliCaptured({"make-model", "--arch", "llama", "--layers", "3", "--hidden", "32", "--heads", "4", "--kv-heads", "2",
+                                          "--vocab", "64", "--seed", "7", "--init-std", "0.2", "--out", model.string()});
+        QVERIFY2(made.code == 0, made.err.c_str());
+        std::string ids;
+        for (std::int64_t i = 0; i < kTokens; ++i)
+            ids += (i ? "," : "") + std::to_string(i == 0 ? 1 : (i * 7 + 3) % 64);
+        const auto db = std::filesystem::path(tmp_.path().toStdString()) / "sweep.db";
+        const auto r = test::runCliCaptured({"compare", "--model", model.string(), "--ids", ids, "--block-starts", "0,7,8,15,24",
+                                             "--max-new-tokens", "3", "--sweep", "--db", db.string(), "--json"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        const auto j = nlohmann::json::parse(r.out);
+        const auto& settings = j["settings"];
+        QCOMPARE(settings.size(), repairSweepFamily().size());
+        std::map<std::string, nlohmann::json> by;
+        for (const auto& s : settings)
+            by[s["mode"].get<std::string>()] = s;
+        QVERIFY2(by["block-cached+sink:16"]["skipped"].get<std::string>().find("longer than the first block (7 tokens)") != std::string::npos,
+                 by["block-cached+sink:16"].dump().c_str());
+        const double plainKl = by["block-cached+recompute-first:0"]["mean_kl"].get<double>();
+        QVERIFY(plainKl > 1e-4);
+        for (const std::string limit : {"block-cached+sink:0", "block-cached+recompute-frac:0"})
+            QVERIFY(std::abs(by[limit]["mean_kl"].get<double>() - plainKl) < 1e-9);
+        for (const std::string limit : {"block-cached+recompute-first:64", "block-cached+recompute-frac:1"}) {
+            QVERIFY2(by[limit]["mean_kl"].get<double>() < 1e-8, by[limit].dump().c_str());
+            QCOMPARE(by[limit]["top1_agreement"].get<double>(), 1.0);
+            QVERIFY(by[limit]["extra_flops_share_warm"].get<double>() > 0);
+        }
+        QCOMPARE(by["block-cached+recompute-first:0"]["extra_flops_share_warm"].get<double>(), 0.0);
+        QVERIFY(by["block-cached+sink:4"]["extra_flops_share_cold"].get<double>() > 0);
+        QCOMPARE(by["block-cached+sink:4"]["extra_flops_share_warm"].get<double>(), 0.0);
+        // The reference and every setting that ran are runs of the workspace, named by variant.
+        const auto runs = test::runCliCaptured({"runs", "--db", db.string(), "--json"});
+        QVERIFY2(runs.code == 0, runs.err.c_str());
+        std::multiset<std::string> modes;
+        for (const auto& run : nlohmann::json::parse(runs.out))
+            modes.insert(run["attention_mode"].get<std::string>());
+        QCOMPARE(modes.size(), repairSweepFamily().size()); // 13 settings + the reference (sink:16 skipped)
+        QCOMPARE(modes.count("full"), std::size_t(1));
+        QCOMPARE(modes.count("block-cached+recompute-frac:0.15"), std::size_t(1));
+        QCOMPARE(modes.count("block-cached+sink:16"), std::size_t(0));
     }
 
     void namesRoundTrip()
