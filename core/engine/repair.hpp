@@ -40,6 +40,9 @@
 //     after layer 1. r = 0 is block-cached, r = 1 full attention. A one-layer model has no K/V to
 //     repair (its layer-0 K/V are exact): nothing is recomputed.
 //
+// What a repair changes: the K/V the query block and generated tokens attend to. The logits and
+// hidden states of context rows (LogitsWanted::All, wantHidden) stay those of the cached blocks.
+//
 // Not included: APE's attention scaling (temperature and scale on the context blocks in the
 // query's attention) needs a change inside the attention kernel of every route; left for later.
 #include <cstdint>

@@ -25,15 +25,19 @@ at::Tensor attendAtSlots(const at::Tensor& q, const at::Tensor& k, const at::Ten
         const std::int64_t kEnd = std::clamp<std::int64_t>(slot[c0 + c - 1] + 1 - a.kStart, 0, m);
         const std::int64_t kBegin = a.window ? std::clamp<std::int64_t>(slot[c0] - *a.window + 1 - a.kStart, 0, kEnd) : 0;
         const std::int64_t mc = kEnd - kBegin;
-        const at::Tensor qi = querySlots.narrow(0, c0, c).unsqueeze(1);                 // [c, 1]
-        const at::Tensor kj = at::arange(a.kStart + kBegin, a.kStart + kEnd, longs).unsqueeze(0); // [1, mc]
-        at::Tensor blocked = kj > qi;                                                     // [c, mc]
+        // Without a window only keys after the chunk's first query can be blocked: the mask covers
+        // those columns [tail, mc) alone (with small heads the masking costs as much as the products).
+        const std::int64_t tail = a.window ? 0 : std::clamp<std::int64_t>(slot[c0] + 1 - (a.kStart + kBegin), 0, mc);
+        const at::Tensor qi = querySlots.narrow(0, c0, c).unsqueeze(1);                           // [c, 1]
+        const at::Tensor kj = at::arange(a.kStart + kBegin + tail, a.kStart + kEnd, longs).unsqueeze(0); // [1, mc - tail]
+        at::Tensor blocked = kj > qi;                                                               // [c, mc - tail]
         if (a.window)
             blocked = blocked.logical_or((qi - kj) >= *a.window);
         const at::Tensor kc = k.narrow(1, kBegin, mc), vc = v.narrow(1, kBegin, mc);    // [kv_heads, mc, d]
         const at::Tensor qg = qs.narrow(1, c0, c).reshape({kvHeads, group * c, d});     // query heads of a KV head as rows
         const at::Tensor scores = at::matmul(qg, kc.transpose(1, 2)).view({kvHeads, group, c, mc});
-        scores.masked_fill_(blocked, -std::numeric_limits<double>::infinity());
+        if (tail < mc)
+            scores.narrow(3, tail, mc - tail).masked_fill_(blocked, -std::numeric_limits<double>::infinity());
         const at::Tensor probs = at::softmax(scores, -1);                                 // fp32 accumulation, as attend()
         out.narrow(1, c0, c).copy_(at::matmul(probs.view({kvHeads, group * c, mc}), vc).view({heads, c, d}));
     }
