@@ -5,7 +5,9 @@
 // attention ceilings (SDPA dense causal, FlexAttention, libtorch's varlen flash attention) come
 // from tools/reference/attention_ceilings.py run right after in the same device call
 // (tools/device/kernels.sh).
-//   bench_kernels [--json FILE] [--quick]
+//   bench_kernels [--json FILE] [--quick] [--prefill-only | --prefill-target]
+// --prefill-target: the Hopper kernel at 32k tokens / 64 blocks only, back to back and per-call
+// synchronised (with the launcher's host time).
 #include "attention_mass.cuh"
 #include "block_prefill.cuh"
 #include "fill.cuh"
@@ -14,6 +16,7 @@
 #include "reference/rope.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -91,8 +94,11 @@ double medianMs(const std::function<void(int)>& fn, int warmup = 3, int maxReps 
 
 // The same with a synchronisation after every call: the host's launch work is then inside each
 // interval (reported for the prefill target next to the back-to-back figure).
-double medianMsSynced(const std::function<void(int)>& fn, int warmup = 3, int maxReps = 50)
+// hostUs (optional): the median host time of one call (the launcher's own work: checks, plan,
+// tensor maps, parameter copy), read with a host clock around the call.
+double medianMsSynced(const std::function<void(int)>& fn, int warmup = 3, int maxReps = 50, double* hostUs = nullptr)
 {
+    std::vector<double> host;
     for (int i = 0; i < warmup; ++i)
         fn(i);
     check(cudaDeviceSynchronize(), "warm-up");
@@ -102,7 +108,9 @@ double medianMsSynced(const std::function<void(int)>& fn, int warmup = 3, int ma
     std::vector<float> t;
     for (int r = 0; r < maxReps; ++r) {
         check(cudaEventRecord(a), "record");
+        const auto h0 = std::chrono::steady_clock::now();
         fn(r);
+        host.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - h0).count());
         check(cudaEventRecord(b), "record");
         check(cudaEventSynchronize(b), "sync");
         float ms = 0;
@@ -112,6 +120,9 @@ double medianMsSynced(const std::function<void(int)>& fn, int warmup = 3, int ma
     cudaEventDestroy(a);
     cudaEventDestroy(b);
     std::sort(t.begin(), t.end());
+    std::sort(host.begin(), host.end());
+    if (hostUs)
+        *hostUs = host[host.size() / 2];
     return t[t.size() / 2];
 }
 
@@ -224,7 +235,7 @@ void benchPrefill(bool quick, bool targetOnly = false)
                 const Impl impl = variant == 1 || variant <= -10000 ? Impl::hopper : variant ? Impl::fast : Impl::simple;
                 if (impl == Impl::simple && !(n == 2048 && block == 512))
                     continue; // the simple kernel once, for scale
-                if (targetOnly && variant != 1)
+                if (targetOnly && variant != 1 && variant != -20000)
                     continue;
                 if (variant < 0 && !(n == 32768 && block == 512))
                     continue;
@@ -246,7 +257,8 @@ void benchPrefill(bool quick, bool targetOnly = false)
                     p.o = s.o.p;
                     block_prefill_cuda(p, nullptr);
                 };
-                const double ms = variant == -20000 ? medianMsSynced(call) : medianMs(call);
+                double hostUs = 0;
+                const double ms = variant == -20000 ? medianMsSynced(call, 3, 50, &hostUs) : medianMs(call);
                 const double tflops = flops / (ms * 1e9);
                 const std::string name = variant == 1        ? "hopper"
                                          : variant == 64     ? "fast"
@@ -261,7 +273,10 @@ void benchPrefill(bool quick, bool targetOnly = false)
                             name.c_str(), n, block, p.n_blocks, flops / 1e9, ms, tflops);
                 json("{\"op\":\"prefill\",\"impl\":\"" + name + "\",\"n\":" + std::to_string(n)
                      + ",\"block\":" + std::to_string(block) + ",\"ms\":" + std::to_string(ms) + ",\"tflops\":" + std::to_string(tflops)
-                     + ",\"flops\":" + std::to_string(flops) + ",\"workspace\":" + std::to_string(ws.bytes) + "}");
+                     + ",\"flops\":" + std::to_string(flops) + ",\"workspace\":" + std::to_string(ws.bytes)
+                     + (variant == -20000 ? ",\"host_us\":" + std::to_string(hostUs) : std::string()) + "}");
+                if (variant == -20000)
+                    std::printf("|   (host time of one launch: %.1f us) | | | |\n", hostUs);
             }
         }
     }

@@ -20,7 +20,7 @@
 #include "learn/boundary_model.hpp"
 #include "learn/features.hpp"
 #include "learn/learned_scorer.hpp"
-#include "segment/segmenter.hpp"
+#include "usecases/segmenters.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>

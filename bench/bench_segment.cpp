@@ -11,7 +11,7 @@
 // Prints a markdown table.
 #include "bench_harness.hpp"
 #include "document/document.hpp"
-#include "segment/segmenter.hpp"
+#include "usecases/segmenters.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 #include <cstdio>

@@ -337,6 +337,11 @@ GlobalPlan planGlobal(const BlockStarts& bs, int n, int heads, Shape shape, int 
         const double longest = (n + bc - 1) / bc;
         p.chunk = longest <= fair ? (1 << 30) : std::max(2048, roundUp(static_cast<long long>(fair / 2) * bc));
     }
+    if (p.n_gtiles == 0) { // every block local (last_block_global = false): nothing to split
+        p.n_chunks = 1;
+        p.chunk = 1 << 30;
+        return p;
+    }
     for (;;) {
         p.n_chunks = q0Max / p.chunk + 1;
         p.bytes = p.n_chunks > 1
@@ -383,6 +388,14 @@ void validate(const BlockPrefillParams& p, Checked& c, bool forLaunch)
             "n_heads must be a positive multiple of n_kv_heads");
     require(p.head_dim >= 2 && p.head_dim <= 256 && p.head_dim % 2 == 0, op, "head_dim must be even and in 2..256");
     detail::loadBlockStarts(op, p.block_starts, p.n_blocks, p.n_tokens, c.bs);
+    if (!p.last_block_global) {
+        // Every block local: an empty global block [n, n) is appended, so the work list has no
+        // global tiles and the real last block is planned like the others.
+        require(p.n_blocks < kMaxBlocks, op,
+                "with last_block_global = false n_blocks must be at most " + std::to_string(kMaxBlocks - 1));
+        c.bs.s[p.n_blocks + 1] = p.n_tokens;
+        c.bs.n_blocks = p.n_blocks + 1;
+    }
     const bool aligned = detail::aligned16(p.q) && detail::aligned16(p.k) && detail::aligned16(p.v) && detail::aligned16(p.o)
                          && p.q_head_stride % 8 == 0 && p.q_token_stride % 8 == 0 && p.k_head_stride % 8 == 0
                          && p.k_token_stride % 8 == 0 && p.v_head_stride % 8 == 0 && p.v_token_stride % 8 == 0
@@ -449,7 +462,7 @@ double block_prefill_flops(const BlockPrefillParams& p)
         const double len = c.bs.s[b + 1] - c.bs.s[b];
         pairs += len * (len + 1) / 2;
     }
-    pairs += static_cast<double>(c.bs.s[nb] - c.bs.s[nb - 1]) * c.bs.s[nb - 1]; // last block x all earlier keys
+    pairs += static_cast<double>(c.bs.s[nb] - c.bs.s[nb - 1]) * c.bs.s[nb - 1]; // last block x all earlier keys (0 when local)
     return 4.0 * p.head_dim * p.n_heads * pairs;
 }
 

@@ -47,6 +47,9 @@ struct BlockPrefillParams {
 
     const std::int32_t* block_starts = nullptr; // HOST [n_blocks + 1]: 0 = s_0 < ... < s_nb = n_tokens
     int n_blocks = 0;                           // 1 .. kMaxBlocks; one block = plain causal attention
+    // false: the last block too attends causally to itself only, so every block is encoded alone
+    // (the engine's batch of block-cache misses); then n_blocks is at most kMaxBlocks - 1.
+    bool last_block_global = true;
 
     // Device scratch (block_prefill_workspace_bytes): the Hopper kernel's work counter, then the
     // last block's split-key partials (only when its tiles are long compared with the rest of the

@@ -88,8 +88,9 @@ __device__ __forceinline__ void loadTile(std::uint32_t dst, const CUtensorMap* m
     sm90::tmaLoad3d(dst + kAtomBytes, map, bar, 64, c1, c2);
 }
 
+template <class Starts, class Tiles>
 __device__ void produce(const Shared& sh, const CUtensorMap* tmQ, const CUtensorMap* tmK, const CUtensorMap* tmV,
-                        const PrefillArgs& a, const BlockStarts& bs, const LocalTiles& lt, MapOrder order, unsigned* counter, int total)
+                        const PrefillArgs& a, const Starts& bs, const Tiles& lt, MapOrder order, unsigned* counter, int total)
 {
     sm90::prefetchTensorMap(tmQ);
     sm90::prefetchTensorMap(tmK);
@@ -396,8 +397,9 @@ __device__ __forceinline__ void releaseStagedSlot(const Shared& sh, int slot, in
 // warpgroup's own P V (O is rescaled once that has finished; P is double-buffered in registers).
 // At j = 0 both are waited for: the previous item's O is stored before the new item's softmax.
 // So short items (blocks of a few hundred tokens: 1-4 tiles) cost no extra phase of their own.
-__device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInner, const PrefillArgs& a, const BlockStarts& bs,
-                        const LocalTiles& lt, int warp, int lane)
+template <class Starts, class Tiles>
+__device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInner, const PrefillArgs& a, const Starts& bs,
+                        const Tiles& lt, int warp, int lane)
 {
     const OutputMap om{tmO, oHeadsInner};
     const int wg = warp >> 2, wq = warp & 3, g = lane >> 2, t4 = lane & 3;
@@ -496,10 +498,11 @@ __device__ void consume(const Shared& sh, const CUtensorMap* tmO, bool oHeadsInn
     }
 }
 
+template <class Starts, class Tiles>
 __global__ void __launch_bounds__(kThreads, 1)
     prefillSm90Kernel(const __grid_constant__ CUtensorMap tmQ, const __grid_constant__ CUtensorMap tmK,
                       const __grid_constant__ CUtensorMap tmV, const __grid_constant__ CUtensorMap tmO, const PrefillArgs a,
-                      const BlockStarts bs, const LocalTiles lt, const MapOrder order, unsigned* counter)
+                      const Starts bs, const Tiles lt, const MapOrder order, unsigned* counter)
 {
     extern __shared__ unsigned char smemRaw[];
     const std::uint32_t raw = smemAddr(smemRaw);
@@ -574,6 +577,28 @@ CUtensorMap makeTensorMap(const bf16* base, int heads, int tokens, std::int64_t 
     return map;
 }
 
+// One instantiation's launch; its shared-memory limit is raised once per device (host work here
+// lands inside short launches' wall time).
+template <class Starts, class Tiles>
+void launchSm90(int dev, unsigned ctas, cudaStream_t stream, const CUtensorMap& tmQ, const CUtensorMap& tmK, const CUtensorMap& tmV,
+                const CUtensorMap& tmO, const PrefillArgs& a, const Starts& bs, const Tiles& lt, MapOrder order, unsigned* counter)
+{
+    const char* op = "block_prefill";
+    {
+        static std::mutex mutex;
+        static std::array<bool, 64> attributeSet{};
+        std::lock_guard lock(mutex);
+        bool& done = attributeSet[static_cast<std::size_t>(dev) % attributeSet.size()];
+        if (!done) {
+            checkCuda(cudaFuncSetAttribute(prefillSm90Kernel<Starts, Tiles>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes), op,
+                      "cudaFuncSetAttribute");
+            done = true;
+        }
+    }
+    prefillSm90Kernel<Starts, Tiles><<<ctas, kThreads, kSmemBytes, stream>>>(tmQ, tmK, tmV, tmO, a, bs, lt, order, counter);
+    checkLaunch(op, "prefillSm90Kernel");
+}
+
 } // namespace
 
 bool block_prefill_sm90_supported()
@@ -616,20 +641,16 @@ void block_prefill_sm90(const PrefillArgs& a, const BlockStarts& bs, const Local
     const unsigned ctas = static_cast<unsigned>(std::max(1LL, std::min<long long>(total, sms)));
     if (counter)
         checkCuda(cudaMemsetAsync(counter, 0, sizeof(unsigned), stream), op, "cudaMemsetAsync");
-    {
-        // once per device: host work here lands inside short launches' wall time
-        static std::mutex mutex;
-        static std::array<bool, 64> attributeSet{};
-        std::lock_guard lock(mutex);
-        bool& done = attributeSet[static_cast<std::size_t>(dev) % attributeSet.size()];
-        if (!done) {
-            checkCuda(cudaFuncSetAttribute(prefillSm90Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes), op,
-                      "cudaFuncSetAttribute");
-            done = true;
-        }
+    if (bs.n_blocks <= kSmallBlocks) { // small parameter tables (see SmallBlockStarts)
+        SmallBlockStarts sbs;
+        SmallLocalTiles slt;
+        sbs.n_blocks = bs.n_blocks;
+        std::copy(bs.s, bs.s + bs.n_blocks + 1, sbs.s);
+        std::copy(lt.prefix, lt.prefix + bs.n_blocks, slt.prefix);
+        launchSm90(dev, ctas, stream, tmQ, tmK, tmV, tmO, a, sbs, slt, order, counter);
+    } else {
+        launchSm90(dev, ctas, stream, tmQ, tmK, tmV, tmO, a, bs, lt, order, counter);
     }
-    prefillSm90Kernel<<<ctas, kThreads, kSmemBytes, stream>>>(tmQ, tmK, tmV, tmO, a, bs, lt, order, counter);
-    checkLaunch(op, "prefillSm90Kernel");
 }
 
 } // namespace blocklens::kernels::detail

@@ -1,11 +1,14 @@
 #pragma once
-// Loads documents and datasets off the UI thread; the result crosses back as a value.
+// Reads a document or dataset file into a value that crosses back to the UI thread, with a
+// message a user can act on when it cannot (invalid UTF-8 gets an "open anyway" remedy). What a
+// workspace makes of a dataset is not decided here: see workspace/dataset_attach.hpp, which the
+// WorkspaceGateway runs through the `attach` hook.
 #include "document/dataset.hpp"
 #include "document/document.hpp"
 
-#include <QFuture>
 #include <QString>
 
+#include <functional>
 #include <memory>
 
 namespace blocklens::ui {
@@ -26,10 +29,10 @@ struct LoadedInput {
 
 bool isDatasetFile(const QString& path);
 
-// Runs on the global thread pool; never throws (errors land in LoadedInput::error). With a
-// workspace path, a dataset is imported into that workspace (once: a later open of the same
-// file finds it) and comes back with its corrections.
-QFuture<LoadedInput> loadInputAsync(const QString& path, const QString& workspace = {}, bool replaceInvalidUtf8 = false);
-LoadedInput loadInput(const QString& path, const QString& workspace = {}, bool replaceInvalidUtf8 = false);
+// Never throws (errors land in LoadedInput::error). `attach`, when given, runs on a loaded
+// dataset (it fills datasetId, currentBoundaries and reviewed); what it throws is reported like a
+// file that cannot be read. Call it off the UI thread (WorkspaceGateway::openInput does).
+LoadedInput loadInput(const QString& path, bool replaceInvalidUtf8 = false,
+                      const std::function<void(LoadedInput&)>& attach = {});
 
 } // namespace blocklens::ui

@@ -1,5 +1,6 @@
 #include "metrics_panel.hpp"
 
+#include "analysis/annotator_agreement.hpp"
 #include "segment/metrics.hpp"
 
 #include <QComboBox>
@@ -31,6 +32,12 @@ PairMetrics compareSegmentations(const std::vector<std::size_t>& lineStarts, con
     m.f1Tolerant = segment::matchBoundaries(ref, hyp, 1).f1();
     m.referenceBoundaries = ref.size();
     m.hypothesisBoundaries = hyp.size();
+    // Agreement as `blocklens-cli agreement` measures it at this level (the hypothesis keeps every
+    // boundary, as for Pk above).
+    const auto refString = analysis::lineBoundaryString(lineStarts, reference, level);
+    const auto hypString = analysis::lineBoundaryString(lineStarts, hypothesis, 9);
+    m.b = analysis::boundarySimilarity(refString, hypString);
+    m.s = analysis::segmentationSimilarity(refString, hypString);
     return m;
 }
 
@@ -54,8 +61,9 @@ MetricsPanel::MetricsPanel(QWidget* parent) : QWidget(parent), level_(new QSpinB
         header_[c]->setAlignment(Qt::AlignRight);
         grid->addWidget(header_[c], 0, c + 1);
     }
-    const QString names[5] = {tr("Pk"), tr("WindowDiff"), tr("F1 (exact line)"), tr("F1 (±1 line)"), tr("Boundaries")};
-    for (int r = 0; r < 5; ++r) {
+    const QString names[7] = {tr("Pk"), tr("WindowDiff"), tr("F1 (exact line)"), tr("F1 (±1 line)"), tr("Boundaries"),
+                              tr("Agreement B"), tr("Agreement S")};
+    for (int r = 0; r < 7; ++r) {
         auto* name = new QLabel(names[r]);
         name->setForegroundRole(QPalette::PlaceholderText);
         grid->addWidget(name, r + 1, 0);
@@ -64,13 +72,18 @@ MetricsPanel::MetricsPanel(QWidget* parent) : QWidget(parent), level_(new QSpinB
             cells_[r][c]->setAlignment(Qt::AlignRight);
             grid->addWidget(cells_[r][c], r + 1, c + 1);
         }
+        if (r >= 5)
+            name->setToolTip(r == 5 ? tr("Boundary similarity B (Fournier 2013): 1 = the same boundaries; a boundary one "
+                                         "line off counts half")
+                                    : tr("Segmentation similarity S (Fournier and Inkpen 2012): 1 - edits per potential "
+                                         "boundary"));
     }
     chooser_->setToolTip(tr("What the second column compares the current boundaries with"));
     auto* compareLabel = new QLabel(tr("Compare with"));
     compareLabel->setForegroundRole(QPalette::PlaceholderText);
-    grid->addWidget(compareLabel, 6, 0);
-    grid->addWidget(chooser_, 6, 1, 1, 2);
-    grid->setRowStretch(7, 1);
+    grid->addWidget(compareLabel, 8, 0);
+    grid->addWidget(chooser_, 8, 1, 1, 2);
+    grid->setRowStretch(9, 1);
     connect(level_, &QSpinBox::valueChanged, this, [this] { update(last_); });
     connect(chooser_, &QComboBox::currentIndexChanged, this, [this](int i) { selectComparison(i); });
     setComparisons({});
@@ -110,7 +123,7 @@ void MetricsPanel::selectComparison(int index)
         other_.clear();
     }
     header_[1]->setText(otherName_.isEmpty() ? QString() : tr("vs %1").arg(otherName_));
-    for (int r = 0; r < 5; ++r)
+    for (int r = 0; r < 7; ++r)
         cells_[r][1]->setVisible(!otherName_.isEmpty());
     update(last_);
 }
@@ -134,6 +147,8 @@ void MetricsPanel::update(const std::vector<Boundary>& current)
         cells_[3][column]->setText(m ? number(m->f1Tolerant) : QStringLiteral("–"));
         cells_[4][column]->setText(m ? QStringLiteral("%1 / %2").arg(m->hypothesisBoundaries).arg(m->referenceBoundaries)
                                      : QStringLiteral("–"));
+        cells_[5][column]->setText(m ? number(m->b) : QStringLiteral("–"));
+        cells_[6][column]->setText(m ? number(m->s) : QStringLiteral("–"));
     };
     if (lineStarts_.empty()) {
         vsReference_.reset();

@@ -1,7 +1,8 @@
 #pragma once
 // Live metrics of the segmentation being edited: Pk, WindowDiff and boundary F1 (tolerance 0 and
-// 1 line), against the reference and against a second segmentation (another annotator's version
-// or a segmenter's output), recomputed on every edit.
+// 1 line), and the agreement measures B and S (segeval's boundary and segmentation similarity,
+// core/analysis), against the reference and against a second segmentation (another annotator's
+// version or a segmenter's output), recomputed on every edit.
 #include "document/document.hpp"
 
 #include <QWidget>
@@ -17,6 +18,7 @@ namespace blocklens::ui {
 
 struct PairMetrics {
     double pk = 0, windowDiff = 0, f1 = 0, f1Tolerant = 0; // pk/windowDiff NaN when no window fits
+    double b = 1, s = 1; // boundary / segmentation similarity, near misses one line apart
     std::size_t referenceBoundaries = 0, hypothesisBoundaries = 0;
 };
 
@@ -42,7 +44,7 @@ public:
     void selectComparison(int index);
     void setComparison(const QString& name, std::vector<Boundary> other); // a single option
     void update(const std::vector<Boundary>& current); // recompute both columns
-    QString valueText(int row, int column) const;      // for tests: row 0 Pk .. 3 F1 t=1
+    QString valueText(int row, int column) const;      // for tests: row 0 Pk .. 3 F1 t=1, 5 B, 6 S
     std::optional<PairMetrics> againstReference() const { return vsReference_; }
 
 private:
@@ -53,7 +55,7 @@ private:
     QComboBox* chooser_;
     std::vector<Comparison> options_;
     QLabel* header_[2];
-    QLabel* cells_[5][2];
+    QLabel* cells_[7][2];
     std::optional<PairMetrics> vsReference_;
     std::vector<Boundary> last_;
 };

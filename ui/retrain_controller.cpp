@@ -1,7 +1,7 @@
 #include "retrain_controller.hpp"
 
 #include "learn/learned_scorer.hpp"
-#include "learn/training_run.hpp"
+#include "usecases/training_run.hpp"
 #include "segment/evaluation.hpp"
 #include "util/error.hpp"
 
@@ -20,8 +20,6 @@ QString retrainedModelPath(const QString& workspace)
 }
 
 namespace {
-
-double overallPk(const segment::EvaluationReport& r) { return r.groups.empty() ? std::nan("") : r.groups.back().pk; }
 
 RetrainResult retrain(const RetrainRequest& req, std::stop_token stop, RetrainController* owner)
 {
@@ -69,9 +67,9 @@ RetrainResult retrain(const RetrainRequest& req, std::stop_token stop, RetrainCo
         out.model = std::make_shared<const learn::BoundaryModel>(std::move(run.model));
         out.documents = run.train.documents.size();
         out.corrected = run.fromDb;
-        out.pkBefore = overallPk(beforeReport);
-        out.pkAfter = run.onTrain ? overallPk(run.onTrain->learned) : std::nan("");
-        out.pkBaseline = run.onTrain ? overallPk(run.onTrain->baseline) : std::nan("");
+        out.pkBefore = segment::overallPk(beforeReport);
+        out.pkAfter = run.onTrain ? segment::overallPk(run.onTrain->learned) : std::nan("");
+        out.pkBaseline = run.onTrain ? segment::overallPk(run.onTrain->baseline) : std::nan("");
     } catch (const std::exception& e) {
         out.cancelled = stop.stop_requested();
         out.error = out.cancelled ? QObject::tr("Retraining cancelled.") : QString::fromStdString(e.what());

@@ -1,5 +1,6 @@
 #include "segmentation_runner.hpp"
 
+#include "usecases/segmenters.hpp"
 #include "util/error.hpp"
 
 #include <QtConcurrent>

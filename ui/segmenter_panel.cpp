@@ -1,5 +1,7 @@
 #include "segmenter_panel.hpp"
 
+#include "usecases/segmenters.hpp"
+
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>

@@ -1,4 +1,4 @@
-// blocklens-cli: a thin main; every command lives in core/cli/.
+// blocklens-cli: a thin main; every command lives in cli/.
 #include "cli/cli.hpp"
 #include "util/signals.hpp"
 

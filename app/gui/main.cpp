@@ -1,12 +1,7 @@
 // blocklens: the desktop app. A thin main; the window lives in ui/.
-#include "main_window.hpp"
-#include "experiments/experiments_browser.hpp"
-#if BLOCKLENS_WITH_TORCH
-#include "inference/compare_view.hpp"
-#include "inference/ttft_race.hpp"
-#endif
 #include "launch_options.hpp"
-#include "theme.hpp"
+#include "launch_script.hpp"
+#include "main_window.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/signals.hpp"
@@ -15,26 +10,8 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QStyleFactory>
-#include <QAction>
-#include <QTimer>
 
 #include <cstdio>
-#include <memory>
-#include <utility>
-
-namespace {
-
-// The window's actions named on the command line (--action), in order.
-void triggerActions(blocklens::ui::MainWindow& window, const QStringList& names)
-{
-    for (const QString& name : names)
-        if (QAction* a = window.action(name))
-            a->trigger();
-        else
-            qWarning("no action named %s", qPrintable(name));
-}
-
-} // namespace
 
 int main(int argc, char** argv)
 {
@@ -66,68 +43,9 @@ int main(int argc, char** argv)
         qWarning("%s (corrections will not be saved)", e.what());
     }
     blocklens::ui::MainWindow window(workspace);
-    const QString file = blocklens::ui::launchFile(*options);
-    if (!options->screenshot.isEmpty()) {
-        // Headless screenshots for the docs: wait for the file and its segmentation, run the
-        // requested actions, let the layout settle, grab the window, quit.
-        const QString out = options->screenshot;
-        const QStringList actions = options->actions;
-        auto grab = [&window, out] {
-            QTimer::singleShot(400, &window, [&window, out] {
-                const bool ok = window.grab().save(out);
-                QApplication::exit(ok ? 0 : 1);
-            });
-        };
-        auto once = std::make_shared<bool>(false);
-        auto ready = [&window, actions, grab, once] {
-            if (*once)
-                return;
-            *once = true;
-            triggerActions(window, actions);
-            // A review queue or comparison tracks finish in the background: wait for them.
-            if (actions.contains(QStringLiteral("reviewQueue")))
-                QObject::connect(&window, &blocklens::ui::MainWindow::reviewQueueReady, &window, grab);
-#if BLOCKLENS_WITH_TORCH
-            // A side-by-side run: wait for its result (and for the race to reach the finish).
-            else if (actions.contains(QStringLiteral("runComparison")) || actions.contains(QStringLiteral("raceTtft"))) {
-                auto* view = window.compareView();
-                QObject::connect(view, &blocklens::ui::CompareView::comparisonFailed, &window, grab);
-                if (actions.contains(QStringLiteral("raceTtft")))
-                    QObject::connect(view->race(), &blocklens::ui::TtftRace::finished, &window, grab);
-                else
-                    QObject::connect(view, &blocklens::ui::CompareView::comparisonShown, &window, grab);
-            }
-            // A heatmap: wait for the capture on the inference worker.
-            else if (actions.contains(QStringLiteral("analyseAttention"))) {
-                QObject::connect(&window, &blocklens::ui::MainWindow::attentionShown, &window, grab);
-                QObject::connect(&window, &blocklens::ui::MainWindow::attentionFailed, &window, grab);
-            }
-#endif
-            // The experiments browser reads the workspace in the background.
-            else if (actions.contains(QStringLiteral("openExperiments"))) {
-                auto* browser = window.experimentsBrowser();
-                QObject::connect(browser, &blocklens::ui::ExperimentsBrowser::loaded, &window, grab);
-                QObject::connect(browser, &blocklens::ui::ExperimentsBrowser::loadFailed, &window, grab);
-            }
-            else
-                QTimer::singleShot(actions.isEmpty() ? 0 : 1500, &window, grab);
-        };
-        QObject::connect(&window, &blocklens::ui::MainWindow::segmentationShown, &window, ready);
-        QObject::connect(&window, &blocklens::ui::MainWindow::inputFailed, &window, grab);
-        if (file.isEmpty())
-            QTimer::singleShot(0, &window, grab);
-    }
-    else if (!options->actions.isEmpty()) {
-        // Without a screenshot: the actions run once, when the file is first on screen and
-        // segmented (scripts/run starts the side-by-side comparison on the demo this way).
-        const QStringList actions = options->actions;
-        auto once = std::make_shared<bool>(false);
-        QObject::connect(&window, &blocklens::ui::MainWindow::segmentationShown, &window, [&window, actions, once] {
-            if (!std::exchange(*once, true))
-                triggerActions(window, actions);
-        });
-    }
-    // Sized as asked, shown, the model loading, and the file (else the demo document) opening.
+    // --action and --screenshot (launch_script.hpp), then sized as asked, shown, the model loading,
+    // and the file (else the demo document) opening.
+    blocklens::ui::scriptLaunch(window, *options);
     blocklens::ui::startWindow(window, *options);
     return app.exec();
 }

@@ -153,6 +153,17 @@ Document parseDatasetRecord(std::string_view line, std::int64_t lineNumber, cons
 
 Dataset loadDataset(const std::filesystem::path& path, const DatasetLoadOptions& options, const Progress& progress)
 {
+    return loadDatasetWith(
+        path,
+        [&options](std::string_view line, std::int64_t lineNumber, const std::string& fileName) {
+            return parseDatasetRecord(line, lineNumber, fileName, options);
+        },
+        options, progress);
+}
+
+Dataset loadDatasetWith(const std::filesystem::path& path, const RecordParser& parse, const DatasetLoadOptions& options,
+                        const Progress& progress)
+{
     const std::string name = path.string();
     std::string bytes = readFileBytes(path, options.maxBytes, "dataset");
     if (bytes.empty() || bytes == "\xEF\xBB\xBF") // a byte-order mark alone is empty too
@@ -180,7 +191,7 @@ Dataset loadDataset(const std::filesystem::path& path, const DatasetLoadOptions&
         if (!line.empty() && line.back() == '\r')
             line.remove_suffix(1);
         if (line.find_first_not_of(" \t") != std::string_view::npos)
-            ds.documents.push_back(parseDatasetRecord(line, lineNumber, name, options));
+            ds.documents.push_back(parse(line, lineNumber, name));
         pos = end + 1;
         progress(static_cast<std::int64_t>(std::min(pos, bytes.size())), static_cast<std::int64_t>(bytes.size()), "reading");
     }

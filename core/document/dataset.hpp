@@ -5,6 +5,7 @@
 #include "util/progress.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -28,6 +29,13 @@ Document parseDatasetRecord(std::string_view line, std::int64_t lineNumber, cons
 // number and what is wrong. Reports progress in bytes.
 Dataset loadDataset(const std::filesystem::path& path, const DatasetLoadOptions& options = {},
                     const Progress& progress = {});
+
+// The same for any JSONL format whose lines `parse` turns into documents (each one the line's
+// text without its newline, its 1-based number and the file name); the file checks (size, UTF-8,
+// empty file, no records) are loadDataset's.
+using RecordParser = std::function<Document(std::string_view line, std::int64_t lineNumber, const std::string& fileName)>;
+Dataset loadDatasetWith(const std::filesystem::path& path, const RecordParser& parse,
+                        const DatasetLoadOptions& options = {}, const Progress& progress = {});
 
 enum class RecordForm { Record, Chunks };
 

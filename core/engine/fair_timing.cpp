@@ -32,21 +32,38 @@ void warmUp(const Runner& runner, const RunRequest& like, const TimingProtocol& 
 RunResult runTimed(const Runner& runner, const RunRequest& request, const TimingProtocol& protocol,
                    const std::function<void()>& beforeEach, const Progress& progress)
 {
+    return runTimedInterleaved(runner, {TimedSide{request, beforeEach, progress}}, protocol).front();
+}
+
+std::vector<RunResult> runTimedInterleaved(const Runner& runner, const std::vector<TimedSide>& sides, const TimingProtocol& protocol,
+                                           const std::function<void(std::size_t, const RunResult&)>& finished)
+{
     if (protocol.repeats < 1)
         throw Error("the number of timed repeats must be at least 1");
-    if (beforeEach)
-        beforeEach();
-    RunResult first = runner.run(request, progress);
-    std::vector<double> ttft{first.stats.ttftMs};
-    RunRequest again = request;
-    again.maxNewTokens = std::min<std::int64_t>(request.maxNewTokens, 1);
-    again.onToken = nullptr;
-    for (int i = 1; i < protocol.repeats; ++i) {
-        if (beforeEach)
-            beforeEach();
-        ttft.push_back(runner.run(again, progress).stats.ttftMs);
+    std::vector<RunResult> first(sides.size());
+    std::vector<std::vector<double>> ttft(sides.size());
+    for (int repeat = 0; repeat < protocol.repeats; ++repeat) {
+        for (std::size_t s = 0; s < sides.size(); ++s) {
+            const TimedSide& side = sides[s];
+            if (side.beforeEach)
+                side.beforeEach();
+            if (repeat == 0) {
+                first[s] = runner.run(side.request, side.progress);
+                ttft[s].push_back(first[s].stats.ttftMs);
+            } else {
+                // Repeats time the first token only: at most one generated, nothing streamed.
+                RunRequest again = side.request;
+                again.maxNewTokens = std::min<std::int64_t>(side.request.maxNewTokens, 1);
+                again.onToken = nullptr;
+                ttft[s].push_back(runner.run(again, side.progress).stats.ttftMs);
+            }
+            if (repeat + 1 == protocol.repeats) {
+                first[s].stats.ttftMs = medianOf(ttft[s]);
+                if (finished)
+                    finished(s, first[s]);
+            }
+        }
     }
-    first.stats.ttftMs = medianOf(std::move(ttft));
     return first;
 }
 

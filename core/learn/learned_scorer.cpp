@@ -188,7 +188,6 @@ segment::SegmenterSpec learnedSpec(std::shared_ptr<const segment::Scorer> scorer
     spec.threshold = 0.5;
     spec.depth = 2;
     spec.targetTokens = 1024;
-    spec.minTokens = 1;
     return spec;
 }
 

@@ -62,7 +62,7 @@ BoundaryModel loadDefaultModel(std::string* source = nullptr);
 segment::SegmenterSpec learnedSpec(std::shared_ptr<const segment::Scorer> scorer);
 segment::Segmenter learnedSegmenter(std::shared_ptr<const BoundaryModel> model, std::string source = {},
                                     std::shared_ptr<const LmStateSource> lm = nullptr);
-// The built-in one (registered in segment::builtinSegmenters()): loads its model lazily.
+// The built-in one (listed in segment::builtinSegmenters(), usecases/segmenters.hpp): loads its model lazily.
 segment::SegmenterSpec builtinLearnedSpec();
 
 } // namespace blocklens::learn

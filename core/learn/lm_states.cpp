@@ -1,6 +1,7 @@
 #include "learn/lm_states.hpp"
 
 #include "document/document.hpp"
+#include "engine/model_bundle.hpp"
 #include "engine/runner.hpp"
 #include "util/error.hpp"
 
@@ -21,18 +22,13 @@ std::shared_ptr<const EngineLmSource> EngineLmSource::load(const std::filesystem
 {
     if (windowTokens < 16)
         throw Error("the language-model window must hold at least 16 tokens");
-    const auto tokenizerPath = directory / "tokenizer.json";
-    if (!std::filesystem::exists(tokenizerPath))
-        throw Error("the language model has no tokenizer.json (needed to align its hidden states with the text)",
-                    {.file = tokenizerPath.string()});
-    Tokenizer tokenizer = Tokenizer::fromFile(tokenizerPath);
+    // The hidden states are aligned with the text through the tokenizer: it is required.
+    engine::ModelFiles files = engine::readModelFiles(directory, std::nullopt, engine::TokenizerNeed::Required);
     engine::LoadOptions o = options;
     o.maxTokens = static_cast<std::int64_t>(windowTokens + windowTokens / 4);
-    engine::Model model = engine::Model::load(directory, o);
-    if (static_cast<std::int64_t>(tokenizer.vocabSize()) > model.config().vocabSize)
-        throw Error("the tokenizer has " + std::to_string(tokenizer.vocabSize()) + " tokens, the model's vocabulary "
-                        + std::to_string(model.config().vocabSize),
-                    {.file = tokenizerPath.string()});
+    engine::ModelBundle bundle = engine::loadModelBundle(std::move(files), o);
+    engine::Model model = std::move(bundle.model);
+    Tokenizer tokenizer = std::move(*bundle.tokenizer);
     engine::Runner runner(model);
     auto state = std::make_shared<State>(State{std::move(model), std::move(runner), std::move(tokenizer), windowTokens});
     return std::shared_ptr<const EngineLmSource>(new EngineLmSource(std::move(state)));

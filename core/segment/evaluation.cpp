@@ -153,4 +153,9 @@ EvaluationReport evaluate(const Dataset& dataset, const Segmenter& segmenter, co
     return report;
 }
 
+double overallPk(const EvaluationReport& report)
+{
+    return report.groups.empty() ? std::nan("") : report.groups.back().pk;
+}
+
 } // namespace blocklens::segment

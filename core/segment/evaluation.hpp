@@ -76,5 +76,7 @@ DocumentResult evaluateDocument(const Document& doc, const Segmenter& segmenter,
 EvaluationReport evaluate(const Dataset& dataset, const Segmenter& segmenter, const EvalOptions& options,
                           const Progress& progress = {});
 std::vector<GroupResult> aggregate(const std::vector<DocumentResult>& documents, std::size_t maxTokens);
+// Pk over every document (the all/all group, which aggregate() puts last); NaN for an empty report.
+double overallPk(const EvaluationReport& report);
 
 } // namespace blocklens::segment

@@ -25,6 +25,11 @@ namespace blocklens::segment {
 
 enum class GranularityMode { Default, TargetTokens, Blocks, Threshold };
 
+// The default minimum block size of every segmenter, in tokens (a spec may choose another; none
+// chooses 1): a comment line or "namespace x {" alone is no block (issue 15: util.py gave ten
+// one-token "#" blocks; issue 20: every segmenter, the learned one and the baselines included).
+inline constexpr std::size_t kDefaultMinTokens = 16;
+
 struct Granularity {
     GranularityMode mode = GranularityMode::Default;
     std::size_t targetTokens = 0; // TargetTokens
@@ -60,7 +65,7 @@ struct SegmenterSpec {
     std::size_t targetTokens = 512;         // Default target / chunk size / refinement limit
     double threshold = 0.5;                 // Default threshold
     int depth = 0;                          // Default refinement depth
-    std::size_t minTokens = 1;              // never smaller by choice
+    std::size_t minTokens = kDefaultMinTokens; // never smaller by choice (explicit block counts excepted)
     std::size_t maxTokens = 4096;           // never larger, whatever is asked
     double sizeWeight = 1.0;                // dynamic program, target mode
     double exactSizeWeight = 0.002;         // dynamic program, exact-count mode: only a tie-breaker
@@ -93,12 +98,8 @@ private:
     SegmenterSpec spec_;
 };
 
-// fixed, recursive, paragraphs, structural, texttiling, hybrid, regex.
-std::span<const Segmenter> builtinSegmenters();
-// Throws Error naming the known segmenters.
-const Segmenter& findSegmenter(std::string_view name);
-// The default minimum block size of the structural segmenters (structural, hybrid), in tokens.
-inline constexpr std::size_t kDefaultMinTokens = 16;
+// The built-in segmenters by name (builtinSegmenters, findSegmenter) are in usecases/segmenters.hpp:
+// the list includes the learned one, which lives above this module (core/learn).
 // The one the CLI uses when none is named: the best non-learned segmenter on the dev set.
 inline constexpr std::string_view kDefaultSegmenter = "hybrid";
 

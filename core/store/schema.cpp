@@ -181,9 +181,32 @@ ALTER TABLE segmentations ADD COLUMN reviewed_by TEXT;
 ALTER TABLE segmentations ADD COLUMN reviewed_at TEXT;
 )SQL";
 
+// Version 3: assignment of a dataset's rows to annotators (issue 21). One plan per dataset (who,
+// what share of rows is shared, the seed that made it reproducible) and one row per (row,
+// annotator) it assigns.
+constexpr const char* kV3 = R"SQL(
+CREATE TABLE assignment_plans (
+    dataset_id  INTEGER PRIMARY KEY REFERENCES datasets(id) ON DELETE CASCADE,
+    annotators  TEXT NOT NULL,             -- JSON array of names, in the order given
+    overlap     REAL NOT NULL CHECK (overlap >= 0 AND overlap <= 1),
+    seed        INTEGER NOT NULL,
+    created_by  TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE assignments (
+    dataset_id INTEGER NOT NULL,
+    row_index  INTEGER NOT NULL,
+    annotator  TEXT NOT NULL CHECK (annotator <> ''),
+    PRIMARY KEY (dataset_id, row_index, annotator),
+    FOREIGN KEY (dataset_id, row_index) REFERENCES dataset_rows(dataset_id, row_index) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX assignments_by_annotator ON assignments(dataset_id, annotator, row_index);
+)SQL";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema: documents, datasets, segmentations, annotation events, evaluations, runs, tags, notes", kV1},
     {2, "review status of dataset rows and segmentations (reviewed, reviewed_by, reviewed_at)", kV2},
+    {3, "assignment of dataset rows to annotators (assignment_plans, assignments)", kV3},
 };
 
 } // namespace

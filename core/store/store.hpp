@@ -40,7 +40,7 @@ class WriteTransaction;
 using Id = std::int64_t;
 
 // The schema this build reads and writes. Migration N turns a version N-1 file into version N.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 // PRAGMA application_id of a BlockLens workspace ("BLKL").
 inline constexpr std::int32_t kApplicationId = 0x424C4B4C;
 
@@ -227,6 +227,15 @@ struct Note {
     std::string author, text, createdAt;
 };
 
+// Who annotates which rows of a dataset (schema v3); made by campaign/assignment.hpp.
+struct AssignmentPlan {
+    std::vector<std::string> annotators; // in the order given
+    double overlap = 0;                  // share of rows given to two annotators
+    std::uint64_t seed = 0;
+    std::string createdBy, createdAt;
+    std::vector<std::vector<std::string>> rows; // per row (import order): its annotators (read back by name)
+};
+
 struct StoreInfo {
     std::string path;
     int schemaVersion = 0;    // of the file (older than kSchemaVersion only with allowOlderSchema)
@@ -287,6 +296,11 @@ public:
     // written as imported. Returns the number of rows written.
     std::size_t exportDataset(Id datasetId, std::ostream& out, RecordForm form = RecordForm::Record,
                               bool original = false, bool reviewedOnly = false);
+    // The same with any per-row formatter (one JSON object, no newline), e.g. the ecosystem's
+    // block formats (document/exchange_formats.hpp).
+    using RecordFormatter = std::function<std::string(const Document&, const std::vector<Boundary>&)>;
+    std::size_t exportDataset(Id datasetId, std::ostream& out, const RecordFormatter& format, bool original = false,
+                              bool reviewedOnly = false);
     // Marks a row's current boundaries as reviewed (or not), by `author`, now.
     void setReviewed(Id datasetId, std::size_t row, bool reviewed, const std::string& author);
 
@@ -309,6 +323,16 @@ public:
     Id beginCorrection(Id datasetId, std::size_t row, const std::string& author);
 
     void setSegmentationReviewed(Id segmentationId, bool reviewed, const std::string& author);
+
+    // -- assignment (schema v3)
+    // Stores a dataset's plan, one row per (row, annotator), in one transaction. A dataset that
+    // already has a plan keeps it unless `replace` (its old plan is then removed with the new
+    // one's writing); plan.rows must have one entry per dataset row.
+    void setAssignmentPlan(Id datasetId, const AssignmentPlan& plan, bool replace = false);
+    std::optional<AssignmentPlan> assignmentPlan(Id datasetId);
+    // The first row assigned to `annotator` that is not done: done means the row is marked
+    // reviewed by them, or they made a manual version of its document that is marked reviewed.
+    std::optional<std::size_t> nextAssignedRow(Id datasetId, const std::string& annotator);
 
     // -- annotation (only "manual" segmentations are editable)
     // Validates the edit against the current boundaries, then writes the event and the new

@@ -299,6 +299,17 @@ std::vector<DatasetRow> Store::datasetRows(Id datasetId)
 
 std::size_t Store::exportDataset(Id datasetId, std::ostream& out, RecordForm form, bool original, bool reviewedOnly)
 {
+    return exportDataset(
+        datasetId, out,
+        [form](const Document& doc, const std::vector<Boundary>& boundaries) {
+            return formatDatasetRecord(doc, boundaries, form);
+        },
+        original, reviewedOnly);
+}
+
+std::size_t Store::exportDataset(Id datasetId, std::ostream& out, const RecordFormatter& format, bool original,
+                                 bool reviewedOnly)
+{
     sql::ReadTransaction snapshot(d->db);
     d->requireExists("datasets", datasetId, "dataset");
     sql::Query q(d->db, "SELECT r.record_id, r.category, r.variant, r.lang, r.source, r.reference_segmentation_id, "
@@ -315,7 +326,7 @@ std::size_t Store::exportDataset(Id datasetId, std::ostream& out, RecordForm for
         m.source = q.text(4);
         const Id segmentation = original ? q.integer(5) : q.integer(6);
         const Document doc(q.text(7), std::move(m));
-        out << formatDatasetRecord(doc, d->loadBoundaries(segmentation), form) << '\n';
+        out << format(doc, d->loadBoundaries(segmentation)) << '\n';
         ++written;
     }
     if (!out)

@@ -50,6 +50,18 @@ struct LocalTiles {
     std::int32_t prefix[kMaxBlocks]; // [n_blocks - 1 + 1]
 };
 
+// The same two tables for launches of at most kSmallBlocks blocks: about 1 KB of kernel parameters
+// instead of 16 KB. Parameters are copied by the driver at every launch (host work inside a
+// per-call-synchronised launch), so the Hopper kernel takes these whenever the blocks fit.
+inline constexpr int kSmallBlocks = 127;
+struct SmallBlockStarts {
+    int n_blocks;
+    std::int32_t s[kSmallBlocks + 1];
+};
+struct SmallLocalTiles {
+    std::int32_t prefix[kSmallBlocks];
+};
+
 __host__ __device__ __forceinline__ int chunksOfTile(const PrefillArgs& a, int q0)
 {
     const int used = q0 / a.chunk + 1;
@@ -64,7 +76,9 @@ struct PrefillItem {
     bool unused;   // a chunk slot the tile does not need (no work)
 };
 
-__device__ __forceinline__ PrefillItem decodeItem(const PrefillArgs& a, const BlockStarts& bs, const LocalTiles& lt, int work)
+// Starts / Tiles: BlockStarts and LocalTiles, or their small forms.
+template <class Starts, class Tiles>
+__device__ __forceinline__ PrefillItem decodeItem(const PrefillArgs& a, const Starts& bs, const Tiles& lt, int work)
 {
     PrefillItem w{};
     w.head = work % a.n_heads;

@@ -110,7 +110,7 @@ std::vector<double> maskedAttentionRef(std::span<const double> q, std::span<cons
 }
 
 std::vector<double> blockPrefillRef(std::span<const double> q, std::span<const double> k, std::span<const double> v,
-                                    const AttentionShape& shape, std::span<const std::int32_t> starts)
+                                    const AttentionShape& shape, std::span<const std::int32_t> starts, bool lastBlockGlobal)
 {
     checkShape(shape, q.size(), k.size());
     checkBlockStarts(starts, shape.nTokens);
@@ -125,7 +125,7 @@ std::vector<double> blockPrefillRef(std::span<const double> q, std::span<const d
     for (int h = 0; h < shape.nHeads; ++h) {
         const std::size_t kvOff = static_cast<std::size_t>(h / group) * n * d;
         for (int b = 0; b < nBlocks; ++b) {
-            const int kBegin = b == nBlocks - 1 ? 0 : starts[static_cast<std::size_t>(b)];
+            const int kBegin = b == nBlocks - 1 && lastBlockGlobal ? 0 : starts[static_cast<std::size_t>(b)];
             for (int i = starts[static_cast<std::size_t>(b)]; i < starts[static_cast<std::size_t>(b) + 1]; ++i) {
                 const std::size_t row = (static_cast<std::size_t>(h) * n + i) * d;
                 attendRow(q.data() + row, k.data() + kvOff, v.data() + kvOff, d, scale, kBegin, i + 1, all, scores,

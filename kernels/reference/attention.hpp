@@ -38,9 +38,11 @@ std::vector<double> maskedAttentionRef(std::span<const double> q, std::span<cons
                                        const AttentionShape& shape, const std::function<bool(int, int)>& allows);
 
 // Block-attention prefill: each block attends causally to itself, the last block causally to the
-// whole sequence. Computed block by block (only the allowed key range of each row is touched).
+// whole sequence (with lastBlockGlobal = false, to itself only, like the others). Computed block
+// by block (only the allowed key range of each row is touched).
 std::vector<double> blockPrefillRef(std::span<const double> q, std::span<const double> k, std::span<const double> v,
-                                    const AttentionShape& shape, std::span<const std::int32_t> blockStarts);
+                                    const AttentionShape& shape, std::span<const std::int32_t> blockStarts,
+                                    bool lastBlockGlobal = true);
 
 // Attention mass under full causal attention. For head h and query token i, mass(h, i, b) is the sum
 // of softmax_j(q_i . k_j * scale) over the keys j <= i of block b (0 for blocks after i's block);

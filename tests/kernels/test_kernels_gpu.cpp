@@ -93,6 +93,11 @@ std::vector<AttnCase> attnCases()
     c.push_back({"split last block (chunk 256)", {1000, 13, 300}, 4, 2, 128, false, 256});
     c.push_back({"split, one-token last block", {700, 1}, 2, 1, 128, false, 128});
     c.push_back({"d64 (simple path only)", {50, 1, 77}, 4, 2, 64, false, 0});
+    // More blocks than the Hopper kernel's small parameter tables hold (kSmallBlocks = 127).
+    std::vector<int> many;
+    for (int i = 0; i < 200; ++i)
+        many.push_back(1 + (i * 7) % 5);
+    c.push_back({"200 ragged blocks (large parameter tables)", many, 2, 1, 128, false, 0});
     return c;
 }
 
@@ -267,6 +272,15 @@ private Q_SLOTS:
             QTest::newRow(qPrintable(name + " / hopper")) << i << static_cast<int>(Impl::hopper) << 0;
             QTest::newRow(qPrintable(name + " / hopper, no work counter")) << i << static_cast<int>(Impl::hopper) << -1;
         }
+        // Every block local (last_block_global = false: the engine's batch of block-cache misses);
+        // tileRows -2 marks these rows.
+        for (int i : {0, 1, 2, 4, 8}) {
+            const QString name = cases[static_cast<std::size_t>(i)].name;
+            QTest::newRow(qPrintable(name + " / all local, simple")) << i << static_cast<int>(Impl::simple) << -2;
+            QTest::newRow(qPrintable(name + " / all local, fast")) << i << static_cast<int>(Impl::fast) << -2;
+            QTest::newRow(qPrintable(name + " / all local, hopper")) << i << static_cast<int>(Impl::hopper) << -2;
+            QTest::newRow(qPrintable(name + " / all local, automatic")) << i << static_cast<int>(Impl::automatic) << -2;
+        }
     }
 
     void blockPrefill()
@@ -299,6 +313,8 @@ private Q_SLOTS:
         p.global_chunk = c.globalChunk;
         p.tile_rows = std::max(tileRows, 0);
         p.impl = static_cast<Impl>(impl);
+        const bool allLocal = tileRows == -2;
+        p.last_block_global = !allLocal;
         if ((p.impl == Impl::fast || p.impl == Impl::hopper) && c.headDim != 128) {
             QVERIFY_THROWS_EXCEPTION(KernelError, block_prefill_cuda(p, nullptr));
             return;
@@ -306,7 +322,7 @@ private Q_SLOTS:
         DeviceBuffer ws(block_prefill_workspace_bytes(p));
         p.workspace = ws.get();
         p.workspace_bytes = ws.bytes();
-        if (tileRows < 0) { // hopper without a workspace: static work order, the last block unsplit
+        if (tileRows == -1) { // hopper without a workspace: static work order, the last block unsplit
             p.workspace = nullptr;
             p.workspace_bytes = 0;
         }
@@ -321,7 +337,7 @@ private Q_SLOTS:
                     got[(static_cast<std::size_t>(h) * n + t) * c.headDim + i] =
                         ref::bf16ToFloat(bits[static_cast<std::size_t>(h * d.qHead + t * d.qTok + i)]);
         const ref::AttentionShape shape{n, c.heads, c.kvHeads, c.headDim, 0.0};
-        const auto want = ref::blockPrefillRef(d.q, d.k, d.v, shape, starts);
+        const auto want = ref::blockPrefillRef(d.q, d.k, d.v, shape, starts, !allLocal);
         QCOMPARE(ref::countNonFinite(got), std::size_t(0));
         const double err = ref::relativeError(got, want);
         qInfo("rel err %.3g (bound 1e-2), workspace %zu bytes", err, ws.bytes());

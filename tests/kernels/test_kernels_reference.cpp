@@ -254,6 +254,12 @@ private Q_SLOTS:
                     const auto idx = static_cast<std::size_t>((h * n + i) * headDim + c);
                     QVERIFY(std::fabs(block[idx] - causal[idx]) < 1e-12);
                 }
+        // Every block local (the engine's batch of blocks encoded alone): the same-block rule alone.
+        const auto local = blockPrefillRef(q, k, v, shape, starts, /*lastBlockGlobal=*/false);
+        const auto sameBlock = maskedAttentionRef(q, k, v, shape, [&](int i, int j) { return j <= i && blockOf(starts, i) == blockOf(starts, j); });
+        QVERIFY2(relativeError(local, sameBlock) < 1e-13, qPrintable(QString::number(relativeError(local, sameBlock))));
+        if (starts.size() > 2) // the last block's rows differ from the global ones
+            QVERIFY(relativeError(local, block) > 1e-6);
         // A row of the first block only sees its own block: changing later keys does not move it.
         if (starts.size() > 2) {
             auto k2 = k;

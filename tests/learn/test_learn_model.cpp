@@ -6,7 +6,7 @@
 #include "learn/features.hpp"
 #include "learn/learned_scorer.hpp"
 #include "segment/evaluation.hpp"
-#include "segment/segmenter.hpp"
+#include "usecases/segmenters.hpp"
 #include "support/temp_files.hpp"
 #include "synthetic.hpp"
 #include "util/error.hpp"

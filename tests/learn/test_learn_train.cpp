@@ -9,6 +9,7 @@
 #include "store/store.hpp"
 #include "support/temp_files.hpp"
 #include "synthetic.hpp"
+#include "usecases/segmenters.hpp"
 #include "util/error.hpp"
 
 #include <QtTest>

@@ -3,7 +3,7 @@
 // boundaries that never cut a token or a UTF-8 sequence (also under a real tokenizer).
 #include "document/dataset.hpp"
 #include "segment/evaluation.hpp"
-#include "segment/segmenter.hpp"
+#include "usecases/segmenters.hpp"
 #include "support/temp_files.hpp"
 #include "tokenizer/tokenizer.hpp"
 

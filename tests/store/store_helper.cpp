@@ -14,6 +14,8 @@
 //                                               "read-only 1", "documents N", "error: MESSAGE"
 //   store_helper make-fixture-v1 DB            builds tests/fixtures/store/workspace-v1.db; was run
 //                                               with the schema-v1 code (commit that added it)
+//   store_helper make-fixture-v2 DB            builds tests/fixtures/store/workspace-v2.db: the v1
+//                                               content plus review marks; run with the schema-v2 code
 #include "edit_script.hpp"
 #include "document/dataset.hpp"
 #include "store/store.hpp"
@@ -195,10 +197,26 @@ int makeFixtureV1(const std::string& db)
     return 0;
 }
 
+// The v2 fixture: the v1 content plus what version 2 added (review status of a row and of a
+// segmentation version).
+int makeFixtureV2(const std::string& db)
+{
+    if (const int rc = makeFixtureV1(db); rc != 0)
+        return rc;
+    auto st = store::Store::open(db, {.mode = store::OpenMode::Existing});
+    const auto dataset = *st.findDataset("fixture");
+    const auto rows = st.datasetRows(dataset);
+    st.setReviewed(dataset, 1, true, "carol");
+    st.setSegmentationReviewed(rows[0].currentSegmentationId, true, "alice");
+    st.addNote(store::TargetKind::Dataset, dataset, "Review marks added by schema version 2.", "store_helper");
+    std::printf("fixture %s: schema %d\n", db.c_str(), st.info().schemaVersion);
+    return 0;
+}
+
 int usage()
 {
     std::fputs("usage: store_helper (edits DB SEG N | fill-limited DB BYTES | import-limited DB DATASET BYTES |"
-               " readonly-probe DB | make-fixture-v1 DB)\n",
+               " readonly-probe DB | make-fixture-v1 DB | make-fixture-v2 DB)\n",
                stderr);
     return 2;
 }
@@ -219,6 +237,8 @@ int main(int argc, char** argv)
             return importLimited(db, argv[3], argv[4]);
         if (cmd == "readonly-probe" && argc == 3)
             return readonlyProbe(db);
+        if (cmd == "make-fixture-v2" && argc == 3)
+            return makeFixtureV2(argv[2]);
         if (cmd == "make-fixture-v1" && argc == 3)
             return makeFixtureV1(db);
     } catch (const std::exception& e) {

@@ -4,11 +4,12 @@
 #include "document/document.hpp"
 #include "engine/make_model.hpp"
 #include "engine/metrics.hpp"
-#include "engine/model.hpp"
+#include "engine/model_bundle.hpp"
 #include "engine/runner.hpp"
 #include "segment/token_blocks.hpp"
 #include "support/temp_files.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "usecases/comparison.hpp"
 
 #include <QTemporaryDir>
 
@@ -42,8 +43,8 @@ inline std::string testDocumentText()
            "from the other, and the model's answers drift from those of full attention.\n";
 }
 
-// A side-by-side comparison computed with the engine alone (what the app should show): the
-// document cut at `cuts` (code points), the query appended as the last block, full and
+// A side-by-side comparison computed by core alone (usecases/comparison.hpp, what the app should
+// show): the document cut at `cuts` (code points), the query appended as the last block, full and
 // block-cached runs with `maxNew` generated tokens, and the texts they generate.
 struct DirectComparison {
     std::vector<std::int32_t> ids;
@@ -56,25 +57,22 @@ struct DirectComparison {
 inline DirectComparison runDirectComparison(const std::filesystem::path& modelDir, const Document& doc, const std::vector<std::size_t>& cuts,
                                             const std::string& query, std::int64_t maxNew)
 {
-    const Tokenizer tok = Tokenizer::fromFile(modelDir / "tokenizer.json");
-    const Encoding enc = tok.encode(doc.text());
-    const auto grid = segment::TokenGrid::fromEncoding(enc, doc.length(), tok.describe());
+    const engine::ModelBundle bundle =
+        engine::loadModelBundle(engine::readModelFiles(modelDir, std::nullopt, engine::TokenizerNeed::Required));
+    const Tokenizer& tok = *bundle.tokenizer;
+    const usecases::DocumentTokens tokens(tok, doc);
+    const usecases::ComparisonInput input = usecases::comparisonInput(tokens, segment::tokenBlockStarts(tokens.grid(), cuts), tok, query);
+    const engine::Runner runner(bundle.model);
+    usecases::ComparisonOptions options;
+    options.maxNewTokens = maxNew;
+    options.tokenizerHash = tok.contentHash();
+    const usecases::ComparisonReport report = usecases::runComparison(runner, input, options);
     DirectComparison d;
-    d.ids = enc.ids;
-    d.blocks = segment::tokenBlockStarts(grid, cuts);
-    segment::appendQueryBlock(d.ids, d.blocks, tok.encode(query).ids);
-    const engine::Runner runner(engine::Model::load(modelDir));
-    engine::RunRequest req;
-    req.ids = d.ids;
-    req.blocks = d.blocks;
-    req.logits = engine::LogitsWanted::LastBlock;
-    req.maxNewTokens = maxNew;
-    req.tokenizerHash = tok.contentHash();
-    req.mode = engine::AttentionMode::Full;
-    d.full = runner.run(req);
-    req.mode = engine::AttentionMode::BlockCached;
-    d.block = runner.run(req);
-    d.cmp = engine::compareRuns(d.full, d.block, d.ids, d.blocks.back());
+    d.ids = input.ids;
+    d.blocks = input.blocks;
+    d.full = report.reference;
+    d.block = report.compared;
+    d.cmp = report.comparison;
     d.fullText = tok.decode(d.full.generated, true);
     d.blockText = tok.decode(d.block.generated, true);
     return d;

@@ -2,8 +2,11 @@
 // window, start it): a --dark flag is for its run only, a launch without a file opens the demo
 // document, and --size is the window's size.
 #include "document_view.hpp"
+#include "experiments/experiments_browser.hpp"
 #include "launch_options.hpp"
+#include "launch_script.hpp"
 #include "main_window.hpp"
+#include "segmenter_panel.hpp"
 #include "theme.hpp"
 #include "support/temp_files.hpp"
 
@@ -122,6 +125,45 @@ private Q_SLOTS:
         QVERIFY(shown.wait(10000));
         QTest::qWait(100);
         QCOMPARE(window.size(), QSize(1366, 768));
+    }
+
+    // --action: the actions run once, when the file is first on screen and segmented; a later
+    // segmentation does not run them again (compareSegmenters toggles, so twice would undo it).
+    void actionsRunOnceWhenTheFileIsSegmented()
+    {
+        QTemporaryDir dir;
+        const QString path = QString::fromStdString(test::writeFile(dir, "notes.txt", "one\n\ntwo\n\nthree\n").string());
+        const ui::LaunchOptions options = parsed({QStringLiteral("--action"), QStringLiteral("compareSegmenters"), path});
+        ui::MainWindow window;
+        ui::scriptLaunch(window, options);
+        QSignalSpy segmented(&window, &ui::MainWindow::segmentationShown);
+        ui::startWindow(window, options);
+        QVERIFY(segmented.wait(10000));
+        QVERIFY(window.action(QStringLiteral("compareSegmenters"))->isChecked());
+        window.segmenterPanel()->setSegmenter(QStringLiteral("fixed"));
+        QVERIFY(segmented.wait(10000));
+        QVERIFY(window.action(QStringLiteral("compareSegmenters"))->isChecked());
+    }
+
+    // --screenshot with an action that works in the background: the window is saved once that
+    // work is done (here the experiments browser has read the workspace), not before.
+    void screenshotWaitsForTheActionsWork()
+    {
+        QTemporaryDir dir;
+        const QString path = QString::fromStdString(test::writeFile(dir, "notes.txt", "one\n\ntwo\n").string());
+        const QString out = dir.filePath(QStringLiteral("shot.png"));
+        const ui::LaunchOptions options =
+            parsed({QStringLiteral("--action"), QStringLiteral("openExperiments"), QStringLiteral("--screenshot"), out, path});
+        ui::MainWindow window(dir.filePath(QStringLiteral("workspace.db")));
+        QVERIFY(window.completion(QStringLiteral("openExperiments")));
+        QVERIFY(!window.completion(QStringLiteral("split"))); // done at once: nothing to wait for
+        QSignalSpy loaded(window.experimentsBrowser(), &ui::ExperimentsBrowser::loaded);
+        QSignalSpy failed(window.experimentsBrowser(), &ui::ExperimentsBrowser::loadFailed);
+        ui::scriptLaunch(window, options);
+        ui::startWindow(window, options);
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(out), 15000);
+        QVERIFY(loaded.count() + failed.count() >= 1);
+        QVERIFY(QImage(out).width() > 100);
     }
 
     void malformedOptionsAreRefusedWithTheRule_data()

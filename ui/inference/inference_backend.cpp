@@ -1,12 +1,10 @@
 #include "inference/inference_backend.hpp"
 
 #include "engine/block_kv_cache.hpp"
-#include "engine/fair_timing.hpp"
 #include "engine/memory.hpp"
 #include "engine/model.hpp"
-#include "engine/run_record.hpp"
+#include "engine/model_bundle.hpp"
 #include "engine/runner.hpp"
-#include "engine/safetensors.hpp"
 #include "engine/trained_context.hpp"
 #include "inference/inference_worker.hpp"
 #include "segment/token_blocks.hpp"
@@ -97,36 +95,21 @@ void InferenceBackend::load(quint64 id, const LoadJob& job, std::stop_token stop
                     Q_EMIT f->loadProgress(id, done, total, w);
             });
         };
-        // The tokenizer first: a model without a usable one can still run ids, but a broken or
-        // mismatched tokenizer.json is an error the user should see now.
-        std::optional<Tokenizer> tokenizer;
-        // error_code overloads: a symbolic link loop is a one-line Error, not a filesystem_error.
-        engine::requireModelDirectory(dir);
-        std::error_code ec;
-        auto present = [&](const char* name) {
-            return std::filesystem::symlink_status(dir / name, ec).type() != std::filesystem::file_type::not_found;
-        };
-        if (!present("config.json"))
-            throw Error("no config.json in the model directory", {.file = dir.string()});
-        const auto config = engine::ModelConfig::fromFile(dir / "config.json");
-        if (present("tokenizer.json")) {
-            tokenizer = Tokenizer::fromFile(dir / "tokenizer.json");
-            if (static_cast<std::int64_t>(tokenizer->vocabSize()) > config.vocabSize)
-                throw Error("the tokenizer has " + std::to_string(tokenizer->vocabSize()) + " tokens but the model's vocabulary has only " +
-                                std::to_string(config.vocabSize) + ": they do not belong together",
-                            {.file = (dir / "tokenizer.json").string()});
-        }
-        auto model = std::make_unique<engine::Model>(engine::Model::load(dir, options, progress));
+        // config.json and the tokenizer first (engine/model_bundle.hpp): a model without a
+        // tokenizer can still run ids, but a broken or mismatched tokenizer.json is an error the
+        // user should see before the weights load.
+        engine::ModelFiles files = engine::readModelFiles(dir);
+        auto bundle = std::make_unique<engine::ModelBundle>(engine::loadModelBundle(std::move(files), options, progress));
         if (stop.stop_requested())
             throw Cancelled{};
 
         // Swap in the new model only now: a failed or cancelled load keeps the previous one.
         runner_.reset();
         cache_->clear();
-        model_ = std::move(model);
+        model_ = std::make_unique<engine::Model>(std::move(bundle->model));
         runner_ = std::make_unique<engine::Runner>(*model_, cache_.get());
-        tokenizer_ = std::move(tokenizer);
-        encodedHash_.clear();
+        tokenizer_ = std::move(bundle->tokenizer);
+        tokens_.reset();
 
         ModelInfo info;
         info.directory = QFileInfo(job.directory).absoluteFilePath();
@@ -161,7 +144,7 @@ void InferenceBackend::unload()
     runner_.reset();
     model_.reset();
     tokenizer_.reset();
-    encodedHash_.clear();
+    tokens_.reset();
     cache_->clear();
     post([f = front_] {
         if (f) {
@@ -178,30 +161,16 @@ void InferenceBackend::setWorkspace(const QString& path)
     workspace_ = path;
 }
 
-InferenceBackend::Tokenized InferenceBackend::tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query)
+usecases::ComparisonInput InferenceBackend::tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query)
 {
     if (!tokenizer_)
         throw Error("the model directory has no tokenizer.json, so text cannot be turned into tokens",
                     {.file = model_->directory().string()});
-    if (encodedHash_ != doc.contentHash()) {
-        encoding_ = tokenizer_->encode(doc.text());
-        grid_ = segment::TokenGrid::fromEncoding(encoding_, doc.length(), tokenizer_->describe());
-        encodedHash_ = doc.contentHash();
-    }
-    Tokenized t;
-    t.ids = encoding_.ids;
-    t.spans = encoding_.spans;
-    t.blocks = segment::tokenBlockStarts(grid_, cuts);
-    if (!query.trimmed().isEmpty()) {
-        const Encoding q = tokenizer_->encode(query.toStdString());
-        segment::appendQueryBlock(t.ids, t.blocks, q.ids);
-        t.queryTokens = static_cast<std::int64_t>(q.ids.size());
-    } else if (!t.ids.empty()) {
-        t.queryTokens = static_cast<std::int64_t>(t.ids.size()) - t.blocks.back();
-    }
-    if (t.ids.empty())
-        throw Error("the document and the query encode to no tokens");
-    return t;
+    if (!tokens_ || tokens_->documentHash() != doc.contentHash())
+        tokens_.emplace(*tokenizer_, doc);
+    // A query of white space only is no query: the document's last block is.
+    return usecases::comparisonInput(*tokens_, segment::tokenBlockStarts(tokens_->grid(), cuts), *tokenizer_,
+                                     query.trimmed().isEmpty() ? std::string() : query.toStdString());
 }
 
 QString InferenceBackend::decode(const std::vector<std::int32_t>& ids) const
@@ -232,30 +201,30 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
             throw Error("no model is loaded: choose one in the Model panel");
         if (!job.document)
             throw Error("no document is open");
-        Tokenized t = tokenize(*job.document, job.cuts, job.query);
+        const usecases::ComparisonInput input = tokenize(*job.document, job.cuts, job.query);
         CompareReport report;
-        report.input.ids = t.ids;
-        report.input.blocks = engine::normalizeBlocks(t.blocks, static_cast<std::int64_t>(t.ids.size()));
-        report.input.spans = t.spans;
-        report.input.queryTokens = t.queryTokens;
+        report.input = {input.ids, input.blocks, input.spans, input.queryTokens};
         post([f = front_, id, input = report.input] {
             if (f && f->wanted(id))
                 Q_EMIT f->compareStarted(id, input);
         });
 
-        engine::RunRequest req;
-        req.ids = report.input.ids;
-        req.blocks = report.input.blocks;
-        req.logits = engine::LogitsWanted::LastBlock;
-        req.maxNewTokens = job.maxNewTokens;
+        // The comparison is core's (usecases/comparison.hpp); here its hooks become signals.
+        usecases::ComparisonOptions options;
+        options.maxNewTokens = job.maxNewTokens;
         if (model_->config().eosTokenId)
-            req.stopToken = static_cast<std::int32_t>(*model_->config().eosTokenId);
-        req.tokenizerHash = tokenizer_->contentHash();
-        // Both modes are timed after the same untimed warm-up (engine/fair_timing.hpp): otherwise
-        // the first comparison after loading charges the model's start-up to full attention. One
-        // timed run each: the text streams as it is generated.
-        const engine::TimingProtocol timing{.warmUps = 1, .repeats = 1};
-        auto progressFor = [&](CompareColumn column) {
+            options.stopToken = static_cast<std::int32_t>(*model_->config().eosTokenId);
+        options.tokenizerHash = tokenizer_->contentHash();
+        // One timed run each: the text streams as it is generated.
+        options.timing = engine::TimingProtocol{.warmUps = 1, .repeats = 1};
+        options.coldCache = job.coldCache;
+        auto columnOf = [](usecases::ComparisonSide side) {
+            return side == usecases::ComparisonSide::Reference ? CompareColumn::Full : CompareColumn::Block;
+        };
+        usecases::ComparisonHooks hooks;
+        hooks.warmUp.stop = stop; // no progress to show for it, but cancellable
+        hooks.progress = [&](usecases::ComparisonSide side) {
+            const CompareColumn column = columnOf(side);
             Progress p;
             p.stop = stop;
             p.report = [this, id, stop, column](std::int64_t done, std::int64_t total, std::string_view what) {
@@ -270,44 +239,34 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
             };
             return p;
         };
-        auto runColumn = [&](CompareColumn column, engine::AttentionMode mode) {
-            req.mode = mode;
-            auto generated = std::make_shared<std::vector<std::int32_t>>();
-            req.onToken = [this, id, column, generated, stop](std::int32_t token) {
-                if (stop.stop_requested())
-                    throw Cancelled{};
-                generated->push_back(token);
-                const QString text = decode(*generated);
-                post([f = front_, id, column, token, text] {
-                    if (f && f->wanted(id))
-                        Q_EMIT f->tokenStreamed(id, column, token, text);
-                });
-            };
-            engine::RunResult r = engine::runTimed(*runner_, req, timing, {}, progressFor(column));
-            post([f = front_, id, column, stats = r.stats] {
+        std::vector<std::int32_t> generated[2];
+        hooks.onToken = [&](usecases::ComparisonSide side, std::int32_t token) {
+            if (stop.stop_requested())
+                throw Cancelled{};
+            const CompareColumn column = columnOf(side);
+            auto& ids = generated[column == CompareColumn::Full ? 0 : 1];
+            ids.push_back(token);
+            const QString text = decode(ids);
+            post([f = front_, id, column, token, text] {
+                if (f && f->wanted(id))
+                    Q_EMIT f->tokenStreamed(id, column, token, text);
+            });
+        };
+        hooks.finished = [&](usecases::ComparisonSide side, const engine::RunResult& r) {
+            post([f = front_, id, column = columnOf(side), stats = r.stats] {
                 if (f && f->wanted(id))
                     Q_EMIT f->runFinished(id, column, stats);
             });
-            return r;
         };
+        const usecases::ComparisonReport result = usecases::runComparison(*runner_, input, options, hooks);
 
-        if (const auto warning = engine::trainedContextWarning(model_->config(), static_cast<std::int64_t>(req.ids.size()) + req.maxNewTokens))
-            report.contextWarning = QString::fromStdString(*warning);
-        Progress warmUpProgress; // no progress to show for it, but cancellable
-        warmUpProgress.stop = stop;
-        engine::warmUp(*runner_, req, timing, warmUpProgress);
-        report.timing = QString::fromStdString(engine::describeTiming(timing));
-        report.full = runColumn(CompareColumn::Full, engine::AttentionMode::Full);
-        if (job.coldCache)
-            cache_->clear();
-        report.block = runColumn(CompareColumn::Block, engine::AttentionMode::BlockCached);
-        // Every block is cached now: the TTFT block attention is built for.
-        req.onToken = nullptr;
-        req.maxNewTokens = 0;
-        req.logits = engine::LogitsWanted::None;
-        report.blockWarm = runner_->run(req, progressFor(CompareColumn::Block)).stats;
-
-        report.comparison = engine::compareRuns(report.full, report.block, report.input.ids, report.input.blocks.back());
+        if (result.contextWarning)
+            report.contextWarning = QString::fromStdString(*result.contextWarning);
+        report.timing = QString::fromStdString(engine::describeTiming(result.timing));
+        report.full = result.reference;
+        report.block = result.compared;
+        report.blockWarm = *result.comparedWarm;
+        report.comparison = result.comparison;
         report.fullText = decode(report.full.generated);
         report.blockText = decode(report.block.generated);
         report.fullPieces = pieces(report.full.generated);
@@ -317,7 +276,10 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
         report.cache = cache_->stats();
         if (!workspace_.isEmpty()) {
             try {
-                record(job, report);
+                if (!store_)
+                    store_ = std::make_unique<store::Store>(store::Store::open(utf8(workspace_)));
+                usecases::recordComparison(*store_, *model_, {job.document.get(), tokenizer_->contentHash(), utf8(job.segmenter)},
+                                           options, result);
                 report.recorded = true;
             } catch (const std::exception& e) {
                 report.recordError = messageOf(e);
@@ -332,18 +294,6 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
     }
 }
 
-void InferenceBackend::record(const CompareJob& job, const CompareReport& report)
-{
-    if (!store_)
-        store_ = std::make_unique<store::Store>(store::Store::open(utf8(workspace_)));
-    engine::RunContext context;
-    context.documentId = store_->addDocument(*job.document);
-    context.tokenizerHash = tokenizer_->contentHash();
-    context.segmenter = utf8(job.segmenter);
-    store_->recordRun(engine::makeRunRecord(*model_, engine::AttentionMode::Full, report.full, context));
-    store_->recordRun(engine::makeRunRecord(*model_, engine::AttentionMode::BlockCached, report.block, context, &report.comparison));
-}
-
 void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_token stop)
 {
     try {
@@ -355,7 +305,7 @@ void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_
         timer.start();
         AttentionReport report;
         if (job.document) {
-            Tokenized t = tokenize(*job.document, job.cuts, job.query);
+            usecases::ComparisonInput t = tokenize(*job.document, job.cuts, job.query);
             report.ids = std::move(t.ids);
             report.blocks = std::move(t.blocks);
             report.spans = std::move(t.spans);

@@ -1,10 +1,11 @@
 #pragma once
 // The half of InferenceWorker that lives on the worker thread: it owns the model, the runner, the
-// block KV cache, the tokenizer and the last document's tokenization, does the work of each
-// request and posts the outcome back to the InferenceWorker (which drops what is no longer
-// wanted). Internal to ui/inference: use InferenceWorker.
+// block KV cache, the tokenizer and the last document's tokenization, runs each request through
+// core (the comparison is usecases/comparison.hpp's) and posts the outcome back to the
+// InferenceWorker (which drops what is no longer wanted). Internal to ui/inference: use
+// InferenceWorker.
 #include "inference/inference_types.hpp"
-#include "segment/token_grid.hpp"
+#include "usecases/comparison.hpp"
 
 #include <QObject>
 #include <QPointer>
@@ -42,15 +43,8 @@ public:
     void setWorkspace(const QString& path);
 
 private:
-    struct Tokenized {
-        std::vector<std::int32_t> ids;
-        std::vector<std::int64_t> blocks;
-        std::vector<TokenSpan> spans;
-        std::int64_t queryTokens = 0;
-    };
-    // The document's tokens (cached for the last document), cut at `cuts`, plus the query block.
-    Tokenized tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query);
-    void record(const CompareJob& job, const CompareReport& report);
+    // The document's tokens (encoded once for the last document), cut at `cuts`, plus the query block.
+    usecases::ComparisonInput tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query);
     QString decode(const std::vector<std::int32_t>& ids) const;
     std::vector<QString> pieces(const std::vector<std::int32_t>& ids) const;
 
@@ -66,9 +60,7 @@ private:
     std::optional<Tokenizer> tokenizer_;
     ModelInfo info_;
     // The last document's tokenization: documents are re-cut far more often than re-typed.
-    std::string encodedHash_;
-    Encoding encoding_;
-    segment::TokenGrid grid_;
+    std::optional<usecases::DocumentTokens> tokens_;
     QString workspace_;
     std::unique_ptr<store::Store> store_;
 };

@@ -4,19 +4,22 @@
 #include "document_view.hpp"
 #include "inference/compare_view.hpp"
 #include "inference/ttft_race.hpp"
-#include "main_window.hpp"
 
 #include <QAction>
 #include <QApplication>
 #include <QDockWidget>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QMainWindow>
 #include <QMenuBar>
 #include <QStatusBar>
 
 namespace blocklens::ui {
 
-PresentationMode::PresentationMode(MainWindow* window) : QObject(window), window_(window) {}
+PresentationMode::PresentationMode(QMainWindow* window, AnnotationSession* session, DocumentView* view)
+    : QObject(window), window_(window), session_(session), view_(view)
+{
+}
 
 QDockWidget* PresentationMode::dock(const char* objectName) const
 {
@@ -98,8 +101,8 @@ void PresentationMode::exit()
         captionLabel_ = nullptr;
     }
     // The document view shows the real boundaries again.
-    if (window_->annotation()->document())
-        window_->documentView()->setBoundaries(window_->annotation()->boundaries());
+    if (session_->document())
+        view_->setBoundaries(session_->boundaries());
     QApplication::setFont(savedFont_);
     for (const auto& [w, font] : savedWidgetFonts_)
         if (w)
@@ -130,12 +133,12 @@ void PresentationMode::show(int index)
     const Step& s = steps_[index];
     for (QDockWidget* d : window_->findChildren<QDockWidget*>())
         d->hide();
-    const bool hasDocument = window_->annotation()->document() != nullptr;
+    const bool hasDocument = session_->document() != nullptr;
     if (s.name == QLatin1String("document")) {
         if (hasDocument)
-            window_->documentView()->setBoundaries({}); // one sequence: no bands yet
+            view_->setBoundaries({}); // one sequence: no bands yet
     } else if (hasDocument) {
-        window_->documentView()->setBoundaries(window_->annotation()->boundaries());
+        view_->setBoundaries(session_->boundaries());
     }
     if (s.name == QLatin1String("heatmap")) {
         if (QDockWidget* d = dock("heatmapDock")) {
@@ -148,7 +151,7 @@ void PresentationMode::show(int index)
             d->raise();
             window_->resizeDocks({d}, {window_->height() * 2 / 3}, Qt::Vertical);
         }
-        if (QAction* race = window_->action(QStringLiteral("raceTtft")))
+        if (QAction* race = window_->findChild<QAction*>(QStringLiteral("raceTtft")))
             race->trigger();
     }
     captionLabel_->setText(tr("<b>%1/%2 · %3</b> — %4 <span style=\"opacity:0.7\">(Space: next · Left: back · Esc: leave)</span>")

@@ -14,16 +14,19 @@
 
 class QDockWidget;
 class QLabel;
+class QMainWindow;
 class QWidget;
 
 namespace blocklens::ui {
 
-class MainWindow;
+class AnnotationSession;
+class DocumentView;
 
 class PresentationMode : public QObject {
     Q_OBJECT
 public:
-    explicit PresentationMode(MainWindow* window);
+    // Steps through `window`'s docks (by object name) and shows `session`'s blocks in `view`.
+    PresentationMode(QMainWindow* window, AnnotationSession* session, DocumentView* view);
 
     bool isActive() const { return active_; }
     int step() const { return step_; }
@@ -52,7 +55,9 @@ private:
     void show(int index);
     QDockWidget* dock(const char* objectName) const;
 
-    MainWindow* window_;
+    QMainWindow* window_;
+    AnnotationSession* session_;
+    DocumentView* view_;
     QList<Step> steps_;
     bool active_ = false;
     int step_ = -1;

@@ -184,6 +184,33 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     return out;
 }
 
+at::Tensor attendBlocks(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<std::int64_t>& starts,
+                        bool lastBlockGlobal, const AttentionArgs& a)
+{
+    const std::int64_t n = q.size(1);
+    TORCH_CHECK(a.qStart == a.kStart && k.size(1) == n && !starts.empty() && starts.front() == 0 && starts.back() < n,
+                "attendBlocks: the keys must be the queries' own tokens and the blocks must start at 0");
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    const auto blocks = static_cast<std::int64_t>(starts.size());
+    if ((!a.window || *a.window >= n) && bridge::blockPrefillSupported(q, k, v, blocks, lastBlockGlobal)) {
+        std::vector<std::int32_t> s32(starts.begin(), starts.end());
+        s32.push_back(static_cast<std::int32_t>(n));
+        return bridge::blockPrefill(q, k, v, s32, lastBlockGlobal, a.scale); // [heads, n, d]
+    }
+#endif
+    // One attend() per block at its own slots (each block is square causal; the last block, when
+    // global, sees every key before it as well).
+    std::vector<at::Tensor> pieces; // [heads, len, d] each
+    for (std::size_t b = 0; b < starts.size(); ++b) {
+        const std::int64_t s = starts[b], e = b + 1 < starts.size() ? starts[b + 1] : n, len = e - s;
+        const bool global = lastBlockGlobal && b + 1 == starts.size();
+        const std::int64_t k0 = global ? 0 : s;
+        const AttentionArgs args{a.qStart + s, a.kStart + k0, a.window, a.scale, nullptr};
+        pieces.push_back(attend(q.narrow(1, s, len), k.narrow(1, k0, e - k0), v.narrow(1, k0, e - k0), args));
+    }
+    return pieces.size() == 1 ? pieces.front() : at::cat(pieces, 1);
+}
+
 at::Tensor attendReference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& a)
 {
     const std::int64_t heads = q.size(0), n = q.size(1), m = k.size(1);

@@ -61,6 +61,15 @@ struct MassCapture {
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& args,
                   MassCapture* capture = nullptr);
 
+// Block-diagonal attention over one call's own tokens (the batched form of blocks encoded alone):
+// q [heads, n, d], k/v [kv_heads, n, d] (keys from the queries' first slot, args.qStart ==
+// args.kStart); starts [blocks] ascending from 0, relative to the first token. Block b attends
+// causally to itself; with lastBlockGlobal the last block attends causally to every key. Routes:
+// CUDA bf16, head_dim 128, no window shorter than n -> the kernels' block prefill, all blocks in one
+// launch; otherwise attend() per block (SDPA on square blocks).
+at::Tensor attendBlocks(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<std::int64_t>& starts,
+                        bool lastBlockGlobal, const AttentionArgs& args);
+
 // The same by the plain formula (K/V repeated, full score matrix): the reference for tests.
 at::Tensor attendReference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& args);
 

@@ -3,6 +3,7 @@
 #include "engine/torch/kernels_bridge.hpp"
 
 #include "attention_mass.cuh"
+#include "block_prefill.cuh"
 #include "rope_reencode.cuh"
 
 #include <c10/cuda/CUDAStream.h> // the current stream of a device
@@ -10,6 +11,8 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -29,6 +32,13 @@ void check(bool ok, const std::string& what)
 
 // Scratch of the attention-mass probe: at most this much, so long inputs take several passes.
 constexpr std::size_t kMassWorkspaceBudget = std::size_t(1) << 30;
+
+std::atomic<std::int64_t> prefillLaunches{0};
+
+bool aligned16(const at::Tensor& t)
+{
+    return reinterpret_cast<std::uintptr_t>(t.data_ptr()) % 16 == 0 && t.stride(0) % 8 == 0 && t.stride(1) % 8 == 0;
+}
 
 } // namespace
 
@@ -116,6 +126,60 @@ at::Tensor attentionMass(const at::Tensor& q, const at::Tensor& k, const std::ve
     kernels::attention_mass_cuda(p, currentStream(q));
     return mass;
 }
+
+bool blockPrefillSupported(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::int64_t blocks, bool lastBlockGlobal)
+{
+    const auto bf16 = [](const at::Tensor& t) { return t.scalar_type() == at::kBFloat16 && t.dim() == 3 && t.size(2) == 128 && t.stride(2) == 1; };
+    return q.is_cuda() && k.device() == q.device() && v.device() == q.device() && bf16(q) && bf16(k) && bf16(v)
+           && k.sizes() == v.sizes() && q.size(1) == k.size(1) && q.size(0) % k.size(0) == 0 && q.size(1) >= 1
+           && q.size(1) <= INT32_MAX && aligned16(q) && aligned16(k) && aligned16(v) && blocks >= 1
+           && blocks <= (lastBlockGlobal ? kernels::kMaxBlocks : kernels::kMaxBlocks - 1);
+}
+
+at::Tensor blockPrefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<std::int32_t>& blockStarts,
+                        bool lastBlockGlobal, double scale)
+{
+    const auto blocks = static_cast<std::int64_t>(blockStarts.size()) - 1;
+    check(blockPrefillSupported(q, k, v, blocks, lastBlockGlobal),
+          "blockPrefill needs CUDA bf16 q [heads, n, 128] and k, v [kv_heads, n, 128] with 16-byte aligned rows");
+    const std::int64_t heads = q.size(0), n = q.size(1), d = q.size(2);
+    check(blockStarts.front() == 0 && blockStarts.back() == n, "blockPrefill: block starts must run from 0 to n");
+    const at::Tensor o = at::empty({n, heads, d}, q.options()); // [n, heads, d]: the layout the heads are merged in
+    kernels::BlockPrefillParams p;
+    p.q = q.data_ptr();
+    p.k = k.data_ptr();
+    p.v = v.data_ptr();
+    p.o = o.data_ptr();
+    p.n_tokens = static_cast<int>(n);
+    p.n_heads = static_cast<int>(heads);
+    p.n_kv_heads = static_cast<int>(k.size(0));
+    p.head_dim = static_cast<int>(d);
+    p.q_head_stride = q.stride(0);
+    p.q_token_stride = q.stride(1);
+    p.k_head_stride = k.stride(0);
+    p.k_token_stride = k.stride(1);
+    p.v_head_stride = v.stride(0);
+    p.v_token_stride = v.stride(1);
+    p.o_head_stride = d;
+    p.o_token_stride = heads * d;
+    p.softmax_scale = static_cast<float>(scale);
+    p.block_starts = blockStarts.data();
+    p.n_blocks = static_cast<int>(blocks);
+    p.last_block_global = lastBlockGlobal;
+    // The work counter and the last block's split partials; the caching allocator makes this free.
+    const std::size_t bytes = kernels::block_prefill_workspace_bytes(p);
+    at::Tensor workspace;
+    if (bytes > 0) {
+        workspace = at::empty({static_cast<std::int64_t>(bytes)}, q.options().dtype(at::kByte));
+        p.workspace = workspace.data_ptr();
+        p.workspace_bytes = bytes;
+    }
+    kernels::block_prefill_cuda(p, currentStream(q));
+    prefillLaunches.fetch_add(1, std::memory_order_relaxed);
+    return o.transpose(0, 1); // [heads, n, d]
+}
+
+std::int64_t blockPrefillLaunches() { return prefillLaunches.load(std::memory_order_relaxed); }
 
 DeviceMark::DeviceMark(const at::Device& device)
 {

@@ -46,6 +46,21 @@ bool attentionMassSupported(const at::Tensor& q, const at::Tensor& k, std::int64
 at::Tensor attentionMass(const at::Tensor& q, const at::Tensor& k, const std::vector<std::int32_t>& blockStarts,
                          double scale);
 
+// Whether blockPrefill() takes these tensors: CUDA bf16, head_dim 128, last dimension contiguous,
+// 16-byte aligned rows (the tensor-core kernels), and a block count the kernel's parameters hold.
+bool blockPrefillSupported(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::int64_t blocks, bool lastBlockGlobal);
+
+// Block-attention prefill in one launch (block_prefill_cuda): block b (tokens [s_b, s_b+1)) attends
+// causally to itself; with lastBlockGlobal the last block attends causally to every token.
+// q [heads, n, d], k/v [kv_heads, n, d] (strided, last dimension contiguous), blockStarts
+// [blocks + 1] from 0 to n. Returns o [heads, n, d], a view of [n, heads, d] memory (so merging the
+// heads afterwards costs no copy). Enqueued on the current stream; no host synchronization.
+at::Tensor blockPrefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<std::int32_t>& blockStarts,
+                        bool lastBlockGlobal, double scale);
+
+// Launches of blockPrefill() in this process (tests check that a route really took the kernel).
+std::int64_t blockPrefillLaunches();
+
 // A point on the device's current stream, for timing phases without a host synchronization.
 class DeviceMark {
 public:

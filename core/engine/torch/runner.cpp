@@ -4,6 +4,9 @@
 #include "engine/torch/block_kv_cache_impl.hpp"
 #include "engine/torch/kernels_bridge.hpp"
 #include "engine/torch/model_impl.hpp"
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+#include "engine/torch/question_graph.hpp"
+#endif
 #include "engine/torch/recompute.hpp"
 #include "engine/memory.hpp"
 #include "util/error.hpp"
@@ -11,8 +14,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <mutex>
 #include <random>
 #include <tuple>
+#include <unordered_map>
 
 namespace blocklens::engine {
 namespace {
@@ -95,12 +101,20 @@ std::vector<std::int64_t> normalizeBlocks(std::vector<std::int64_t> blocks, std:
 }
 
 struct Runner::State {
+    State(Model m, BlockKvCache* c) : model(std::move(m)), cache(c) {}
     Model model;
     std::unique_ptr<BlockKvCache> own;
     BlockKvCache* cache = nullptr;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    // On CUDA the run's KV buffer is kept for the next run of the same size: the question pass's
+    // CUDA graphs (keyed by it) then replay. Runs on CUDA are serialised by this mutex.
+    std::mutex cudaRun;
+    detail::KvBuffer runKv;
+    detail::QuestionGraphs graphs;
+#endif
 };
 
-Runner::Runner(Model model, BlockKvCache* cache) : state_(std::make_unique<State>(State{std::move(model), nullptr, cache}))
+Runner::Runner(Model model, BlockKvCache* cache) : state_(std::make_unique<State>(std::move(model), cache))
 {
     if (!state_->cache) {
         state_->own = std::make_unique<BlockKvCache>();
@@ -214,6 +228,12 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         keepMass(m);
     };
 
+    // Many blocks in one forward pass (block mode, and the misses of block-cached mode): one set of
+    // launches per layer instead of one per block and layer, and on CUDA bf16 the block-prefill
+    // kernel for all blocks' attention at once. Elsewhere (the CPU, fp32) attention inside the pass
+    // stays SDPA per block (attendBlocks). Captures keep a pass per block (mass rows per forward).
+    const bool batched = !capturing;
+
     const auto t0 = Clock::now();
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
     // Phases are timed on the device's stream: a host synchronization between the assembly and
@@ -224,7 +244,25 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
 #endif
     std::vector<std::int64_t> ids64(req.ids.begin(), req.ids.end());
     const at::Tensor ids = at::tensor(ids64, at::TensorOptions().dtype(at::kLong)).to(device); // [n]
-    detail::KvBuffer kv(c, n + std::max<std::int64_t>(req.maxNewTokens, 1), tf.options());
+    const std::int64_t capacity = n + std::max<std::int64_t>(req.maxNewTokens, 1);
+    detail::KvBuffer ownKv;
+    detail::KvBuffer* kvp = &ownKv;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    std::unique_lock<std::mutex> cudaLock(state_->cudaRun, std::defer_lock);
+    if (device.is_cuda()) {
+        cudaLock.lock();
+        detail::KvBuffer& keep = state_->runKv;
+        if (keep.capacity() != capacity) {
+            state_->graphs.clear(); // they read the buffer being replaced
+            keep = detail::KvBuffer();
+            keep = detail::KvBuffer(c, capacity, tf.options());
+        }
+        kvp = &keep;
+    }
+#endif
+    if (kvp == &ownKv)
+        ownKv = detail::KvBuffer(c, capacity, tf.options());
+    detail::KvBuffer& kv = *kvp;
     std::vector<at::Tensor> hidden; // per block [len, hidden] (one piece in full mode)
 
     auto checkStop = [&] {
@@ -241,6 +279,21 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         };
         hidden.push_back(forwardCaptured(kv, std::move(args)));
         st.prefillFlops += forwardFlops(c, n, attendedPairs(0, n, 0, window), 0);
+    } else if (req.mode == AttentionMode::Block && batched) {
+        // Every block in one pass: global positions, each block attending to itself and the last
+        // block to everything (the block-prefill kernel on CUDA bf16: one launch per layer).
+        detail::ForwardArgs args{ids, positions(0, n, device), 0, 0};
+        args.blockStarts = blocks;
+        args.afterLayer = [&](std::int64_t done) {
+            checkStop();
+            progress(done, c.numLayers, "layer");
+        };
+        hidden.push_back(tf.forward(kv, args)); // [n, hidden]
+        for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
+            const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
+            st.prefillFlops += forwardFlops(c, len, attendedPairs(s, len, s, window), 0);
+        }
+        st.prefillFlops += forwardFlops(c, n - last, attendedPairs(last, n - last, 0, window), 0);
     } else {
         const std::string dtypeName(toString(impl.dtype));
         at::Tensor shiftCos, shiftSin; // [blocks, head_dim/2]: rotation by each block's shift
@@ -251,55 +304,121 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
             shifts.push_back(blocks[b] - sinkOf(b));
         if (req.mode == AttentionMode::BlockCached)
             std::tie(shiftCos, shiftSin) = tf.rope().shiftTables(shifts, tf.dtype(), device);
-        for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
-            checkStop();
-            const std::int64_t s = blocks[b], e = blocks[b + 1], len = e - s;
-            const FlopCount blockFlops = detail::sinkBlockFlops(c, sinkOf(b), len); // encoding it: alone, or after the sink
-            if (req.mode == AttentionMode::Block) {
-                // In place, global positions, attending only to itself.
-                hidden.push_back(forwardCaptured(kv, {ids.narrow(0, s, len), positions(s, e, device), s, s}));
-                st.prefillFlops += blockFlops;
-            } else {
+        // Block-cached: every block's entry, looked up first; the misses are then encoded alone
+        // (positions 0..len-1), all of them in one pass where batching applies, one pass each
+        // otherwise. A block repeated within the request is encoded once.
+        std::vector<detail::EntryPtr> entries(blocks.size() - 1);
+        std::vector<bool> placed(blocks.size() - 1, false);
+        // Writes block b's cached K (rotated from positions 0..len-1 to s..e-1: rotations compose)
+        // and V into the run's buffer.
+        auto place = [&](std::size_t b) {
+            const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
+            const detail::EntryPtr& entry = entries[b];
+            bool done = false;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+            // One kernel reads the cached K once and writes it rotated into the run's buffer.
+            if (detail::bridge::ropeShiftSupported(kv.k, entry->k)) {
+                detail::bridge::ropeShiftInto(kv.k, s, entry->k, shifts[b], tf.rope().invFreqFloat());
+                done = true;
+            }
+#endif
+            if (!done) {
+                const auto row = static_cast<std::int64_t>(b);
+                detail::Rope::placeShifted(kv.k.narrow(2, s, len), entry->k, shiftCos.select(0, row), shiftSin.select(0, row));
+            }
+            kv.v.narrow(2, s, len).copy_(entry->v);
+            placed[b] = true;
+        };
+        if (req.mode == AttentionMode::BlockCached) {
+            std::vector<std::size_t> misses;             // block indices to encode
+            std::vector<std::string> keys(blocks.size() - 1);
+            std::unordered_map<std::string, std::size_t> pending; // key -> the block that encodes it
+            std::vector<std::size_t> sameAs(blocks.size() - 1, SIZE_MAX);
+            for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
+                const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
                 const std::span<const std::int32_t> blockIds(req.ids.data() + s, static_cast<std::size_t>(len));
                 const std::span<const std::int32_t> sinkIds(req.ids.data(), static_cast<std::size_t>(sinkOf(b)));
-                const std::string key = blockCacheKey(impl.fingerprint, dtypeName, req.tokenizerHash, blockIds, sinkIds);
-                detail::EntryPtr entry = state_->cache->impl().lookup(key, device);
-                if (entry) {
+                keys[b] = blockCacheKey(impl.fingerprint, dtypeName, req.tokenizerHash, blockIds, sinkIds);
+                const FlopCount blockFlops = detail::sinkBlockFlops(c, sinkOf(b), len); // encoding it: alone, or after the sink
+                if ((entries[b] = state_->cache->impl().lookup(keys[b], device))) {
                     ++st.cacheHits;
                     st.savedFlops += blockFlops;
+                    place(b); // enqueued now: the device works while the next keys are hashed
+                } else if (const auto it = pending.find(keys[b]); it != pending.end()) {
+                    ++st.cacheHits; // encoded by this run, earlier in the request
+                    st.savedFlops += blockFlops;
+                    sameAs[b] = it->second;
                 } else {
                     ++st.cacheMisses;
                     st.prefillFlops += blockFlops;
-                    std::shared_ptr<detail::BlockKvEntry> fresh;
+                    st.repairFlops += detail::sinkExtraFlops(c, sinkOf(b), len);
+                    pending.emplace(keys[b], b);
+                    misses.push_back(b);
+                }
+            }
+            auto keep = [&](std::size_t b, at::Tensor h, at::Tensor k, at::Tensor v) {
+                auto fresh = std::make_shared<detail::BlockKvEntry>();
+                fresh->hidden = std::move(h);
+                fresh->k = std::move(k);
+                fresh->v = std::move(v);
+                fresh->tokens = blocks[b + 1] - blocks[b];
+                state_->cache->impl().insert(keys[b], fresh);
+                entries[b] = fresh;
+            };
+            if (batched && misses.size() > 1 && repair.sinkTokens == 0) { // blocks after a sink: one pass each, below
+                // One pass over the misses side by side, each at positions 0..len-1 and attending
+                // to itself only (the kernel's blocks, the last one local too).
+                std::vector<at::Tensor> pieceIds, piecePositions;
+                std::vector<std::int64_t> starts;
+                std::int64_t total = 0;
+                for (const std::size_t b : misses) {
+                    const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
+                    pieceIds.push_back(ids.narrow(0, s, len));
+                    piecePositions.push_back(positions(0, len, device));
+                    starts.push_back(total);
+                    total += len;
+                }
+                detail::KvBuffer alone(c, total, tf.options());
+                detail::ForwardArgs args{at::cat(pieceIds), at::cat(piecePositions), 0, 0};
+                args.blockStarts = starts;
+                args.lastBlockGlobal = false;
+                args.afterLayer = [&](std::int64_t) { checkStop(); };
+                const at::Tensor h = tf.forward(alone, args); // [total, hidden]
+                // Each entry owns its rows (an entry may be evicted or demoted on its own).
+                for (std::size_t i = 0; i < misses.size(); ++i) {
+                    const std::int64_t len = blocks[misses[i] + 1] - blocks[misses[i]];
+                    keep(misses[i], h.narrow(0, starts[i], len).clone(), alone.k.narrow(2, starts[i], len).contiguous(),
+                         alone.v.narrow(2, starts[i], len).contiguous());
+                }
+            } else {
+                for (const std::size_t b : misses) {
+                    checkStop();
+                    const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
                     if (sinkOf(b) > 0) { // encoded after the sink (repair.hpp)
-                        fresh = detail::encodeAfterSink(tf, ids, sinkOf(b), s, len);
-                        st.repairFlops += detail::sinkExtraFlops(c, sinkOf(b), len);
-                    } else { // alone at positions 0..len-1
-                        detail::KvBuffer alone(c, len, tf.options());
-                        fresh = std::make_shared<detail::BlockKvEntry>();
-                        fresh->hidden = tf.forward(alone, {ids.narrow(0, s, len), positions(0, len, device), 0, 0});
-                        fresh->k = std::move(alone.k);
-                        fresh->v = std::move(alone.v);
-                        fresh->tokens = len;
+                        auto fresh = detail::encodeAfterSink(tf, ids, sinkOf(b), s, len);
+                        keep(b, std::move(fresh->hidden), std::move(fresh->k), std::move(fresh->v));
+                        continue;
                     }
-                    state_->cache->impl().insert(key, fresh);
-                    entry = fresh;
+                    detail::KvBuffer alone(c, len, tf.options());
+                    at::Tensor h = tf.forward(alone, {ids.narrow(0, s, len), positions(0, len, device), 0, 0});
+                    keep(b, std::move(h), std::move(alone.k), std::move(alone.v));
                 }
-                // RoPE re-encoding: the keys were rotated for positions 0..len-1; rotated further by
-                // s (rotations compose) they are the keys of positions s..e-1, written in place.
-                const auto row = static_cast<std::int64_t>(b);
-                bool placed = false;
-#if BLOCKLENS_HAVE_KERNELS_BRIDGE
-                // One kernel reads the cached K once and writes it rotated into the run's buffer.
-                if (detail::bridge::ropeShiftSupported(kv.k, entry->k)) {
-                    detail::bridge::ropeShiftInto(kv.k, s, entry->k, shifts[b], tf.rope().invFreqFloat());
-                    placed = true;
-                }
-#endif
-                if (!placed)
-                    detail::Rope::placeShifted(kv.k.narrow(2, s, len), entry->k, shiftCos.select(0, row), shiftSin.select(0, row));
-                kv.v.narrow(2, s, len).copy_(entry->v);
-                hidden.push_back(entry->hidden);
+            }
+            for (std::size_t b = 0; b + 1 < blocks.size(); ++b)
+                if (sameAs[b] != SIZE_MAX)
+                    entries[b] = entries[sameAs[b]];
+        }
+        for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
+            checkStop();
+            const std::int64_t s = blocks[b], e = blocks[b + 1], len = e - s;
+            if (req.mode == AttentionMode::Block) {
+                // In place, global positions, attending only to itself.
+                hidden.push_back(forwardCaptured(kv, {ids.narrow(0, s, len), positions(s, e, device), s, s}));
+                st.prefillFlops += forwardFlops(c, len, attendedPairs(s, len, s, window), 0);
+            } else {
+                if (!placed[b])
+                    place(b);
+                hidden.push_back(entries[b]->hidden);
                 oneHotRows(b, len);
             }
             progress(static_cast<std::int64_t>(b + 1), st.blocks, "block");
@@ -322,8 +441,17 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
             st.repairFlops += again.flops;
             result.recomputed = std::move(again.slots);
         }
-        // The last block: global positions, attends to everything before it.
-        hidden.push_back(forwardCaptured(kv, {ids.narrow(0, last, n - last), positions(last, n, device), last, 0}));
+        // The last block: global positions, attends to everything before it. Block-cached on
+        // CUDA: a CUDA graph from the second run of a shape on (QuestionGraphs).
+        bool done = false;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+        if (req.mode == AttentionMode::BlockCached && device.is_cuda() && !capturing) {
+            hidden.push_back(state_->graphs.forward(tf, kv, ids.narrow(0, last, n - last), last));
+            done = true;
+        }
+#endif
+        if (!done)
+            hidden.push_back(forwardCaptured(kv, {ids.narrow(0, last, n - last), positions(last, n, device), last, 0}));
         st.prefillFlops += forwardFlops(c, n - last, attendedPairs(last, n - last, 0, window), 0);
     }
     detail::synchronize(device);
@@ -366,7 +494,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         out.values = toVector(lastLogits);
         break;
     case LogitsWanted::LastBlock: {
-        const at::Tensor h = req.mode == AttentionMode::Full ? hidden.back().narrow(0, last, n - last) : hidden.back();
+        const at::Tensor h = hidden.size() == 1 ? hidden.back().narrow(0, last, n - last) : hidden.back(); // one piece: all n rows
         out.firstRow = last;
         out.rows = n - last;
         out.values = toVector(tf.logits(h));

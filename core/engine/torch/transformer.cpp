@@ -56,6 +56,7 @@ at::Tensor Transformer::forward(KvBuffer& kv, const ForwardArgs& a) const
 {
     c10::NoGradGuard noGrad;
     TORCH_CHECK(a.writeAt + a.ids.size(0) <= kv.capacity(), "forward: KV buffer too small");
+    TORCH_CHECK(a.blockStarts.empty() || (a.keyBegin == a.writeAt && !a.capture), "forward: blocks in one pass see only their own call's keys, uncaptured");
     at::Tensor x = at::embedding(weights_.embed, a.ids);            // [n, hidden]
     auto [cos, sin] = rope_.cosSin(a.positions, dtype_);            // [n, head_dim] each
     if (x.is_cuda())
@@ -133,8 +134,9 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
         capture.blockStarts = a.capture->blockStarts;
         capture.byQueryBlock = a.capture->byQueryBlock;
     }
-    const at::Tensor attn = a.slots.defined() ? attendAtSlots(q, keys, values, a.slots, args)
-                                              : attend(q, keys, values, args, capturing ? &capture : nullptr); // [heads, n, d]
+    const at::Tensor attn = a.slots.defined()         ? attendAtSlots(q, keys, values, a.slots, args)
+                            : a.blockStarts.empty() ? attend(q, keys, values, args, capturing ? &capture : nullptr)
+                                                    : attendBlocks(q, keys, values, a.blockStarts, a.lastBlockGlobal, args); // [heads, n, d]
     if (capturing && a.mass)
         a.mass->push_back(capture.mass);                                      // [heads, n, blocks]
     const at::Tensor merged = attn.transpose(0, 1).reshape({n, heads * d});   // [n, q_dim]

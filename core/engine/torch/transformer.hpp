@@ -55,6 +55,11 @@ struct ForwardArgs {
     // Called after each layer with the number of layers done: progress and cancel (may throw)
     // inside one long forward pass. May be empty.
     std::function<void(std::int64_t layersDone)> afterLayer;
+    // Non-empty: many blocks in one pass (attendBlocks). Block starts relative to the first new
+    // token, ascending from 0; each block attends causally to itself only, the last one (with
+    // lastBlockGlobal) to every token of the call. Needs keyBegin == writeAt and no capture.
+    std::vector<std::int64_t> blockStarts;
+    bool lastBlockGlobal = true;
     // Defined (repairs, recompute.hpp): the new tokens sit at these slots, ascending but not
     // necessarily contiguous, instead of [writeAt, writeAt + n); each attends to every slot up to
     // its own (causal and window rule). Used through layerAtSlots only.

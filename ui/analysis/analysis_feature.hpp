@@ -1,0 +1,52 @@
+#pragma once
+// The analysis feature (issue 7): the Heatmap dock (heatmapDock: where full attention goes between
+// the blocks on screen, and what each cut drops, drawn on the document as leakage marks). The
+// capture runs on the inference feature's worker; everything after it is cheap sums done here.
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+namespace blocklens {
+class Document;
+}
+
+namespace blocklens::ui {
+
+class AttentionPanel;
+struct AttentionReport;
+class FeatureHost;
+class InferenceWorker;
+class SegmentationFeature;
+class Workbench;
+
+class AnalysisFeature : public QObject {
+    Q_OBJECT
+public:
+    // `worker`: the inference feature's (null when built without libtorch: the panel says so).
+    AnalysisFeature(FeatureHost& host, Workbench& workbench, SegmentationFeature& segmentation, InferenceWorker* worker);
+
+    AttentionPanel* panel() const { return panel_; }
+
+Q_SIGNALS:
+    void attentionShown(); // a heatmap of the document on screen is ready
+    void attentionFailed(const QString& message);
+
+private:
+    void connectWorker();
+    void requestAttention();
+    void showAttention(const AttentionReport& report);
+    void boundariesChanged();
+    void updateLeakageMarks();
+    QString proposalName() const;
+
+    FeatureHost& host_;
+    Workbench& workbench_;
+    SegmentationFeature& segmentation_;
+    InferenceWorker* worker_;
+    AttentionPanel* panel_;
+    quint64 request_ = 0;
+    std::shared_ptr<const Document> requestDocument_; // what the pending capture is for
+};
+
+} // namespace blocklens::ui

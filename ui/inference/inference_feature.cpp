@@ -1,0 +1,172 @@
+#include "inference/inference_feature.hpp"
+
+#include "document_pane.hpp"
+#include "feature_host.hpp"
+#include "inference/compare_view.hpp"
+#include "inference/inference_worker.hpp"
+#include "inference/model_panel.hpp"
+#include "inference/presentation_mode.hpp"
+#include "inference/ttft_race.hpp"
+#include "segmentation/segmentation_feature.hpp"
+#include "workbench/workbench.hpp"
+#include "workspace/workspace_gateway.hpp"
+
+#include <QAction>
+#include <QDockWidget>
+#include <QMainWindow>
+#include <QMenu>
+#include <QScrollArea>
+#include <QTimer>
+
+#include <memory>
+#include <utility>
+
+namespace blocklens::ui {
+
+InferenceFeature::InferenceFeature(FeatureHost& host, Workbench& workbench, SegmentationFeature& segmentation)
+    : QObject(host.window()), host_(host), workbench_(workbench), segmentation_(segmentation),
+      worker_(new InferenceWorker(host.window()))
+{
+    worker_->setWorkspace(host_.workspace()->path());
+    modelPanel_ = new ModelPanel(worker_);
+    QDockWidget* modelDock = host_.addToolView(QStringLiteral("modelDock"), tr("Model"), modelPanel_, Qt::RightDockWidgetArea);
+    compareView_ = new CompareView(worker_);
+    compareView_->setJobSource([this](QString* why) { return currentCompareJob(why); });
+    // A tab beside the boundary scores: the whole width of the window for its two columns, about
+    // half the window's height when shown.
+    compareDock_ = host_.addToolView(QStringLiteral("compareDock"), tr("Side by side: full vs block attention"), compareView_,
+                                     Qt::BottomDockWidgetArea,
+                                     {.hidden = true, .tabWith = QStringLiteral("chartDock"), .roomWhenShown = true});
+    QMenu* view = host_.menu(FeatureHost::Menu::View);
+    view->addSeparator();
+    view->addAction(modelDock->toggleViewAction());
+    QAction* showCompare = compareDock_->toggleViewAction();
+    showCompare->setObjectName(QStringLiteral("showCompare"));
+    showCompare->setShortcut(QKeySequence(tr("Ctrl+Shift+C")));
+    view->addAction(showCompare);
+    buildActions();
+
+    // A boundary edit re-runs a comparison on screen: the cache hits show which blocks it touched.
+    auto* rerun = new QTimer(this);
+    rerun->setSingleShot(true);
+    rerun->setInterval(400);
+    connect(rerun, &QTimer::timeout, compareView_, &CompareView::rerunIfShown);
+    connect(workbench_.session(), &AnnotationSession::boundariesChanged, rerun, qOverload<>(&QTimer::start));
+    connect(worker_, &InferenceWorker::modelLoaded, this, [this](quint64, const ModelInfo& info) {
+        host_.showStatus(tr("Model %1 loaded on %2 in %3 ms").arg(info.name, info.device).arg(info.loadMs, 0, 'f', 0), 6000);
+        // Block sizes in the model's own tokens from now on (issue 15), not approx-tokens.
+        segmentation_.runner()->setTokenizerFile(info.tokenizerHash.isEmpty() ? QString()
+                                                                               : info.directory + QStringLiteral("/tokenizer.json"));
+        segmentation_.requestSegmentation();
+    });
+    connect(worker_, &InferenceWorker::modelUnloaded, this, [this] {
+        segmentation_.runner()->setTokenizerFile({});
+        segmentation_.requestSegmentation();
+    });
+    // The Model panel's estimate for the document on screen, in the tokens blocks are measured in.
+    connect(&segmentation_, &SegmentationFeature::segmentationShown, this, [this] {
+        const auto grid = segmentation_.runner()->grid();
+        const auto& result = segmentation_.lastResult();
+        if (grid && result.document && grid->textLength() == result.document->length())
+            modelPanel_->setDocumentTokens(static_cast<qint64>(grid->size()));
+    });
+}
+
+void InferenceFeature::buildActions()
+{
+    QAction* run = addMenuAction(host_, FeatureHost::Menu::View, "runComparison", tr("Run Side by Side"),
+                                 {QKeySequence(tr("Ctrl+R"))}, false);
+    connect(run, &QAction::triggered, this, [this] { runWhenReady(); });
+    // The race of the two TTFTs: replays the last result, or runs first.
+    QAction* race = addMenuAction(host_, FeatureHost::Menu::View, "raceTtft", tr("TTFT Race"), {QKeySequence(tr("Ctrl+Shift+R"))}, false);
+    connect(race, &QAction::triggered, this, [this] {
+        // The race scrolled into view (the dock may be shorter than the whole comparison).
+        auto showRace = [dock = compareDock_, view = compareView_] {
+            if (auto* area = qobject_cast<QScrollArea*>(dock->widget()))
+                area->ensureWidgetVisible(view->race());
+        };
+        if (const auto& r = compareView_->lastReport()) {
+            compareDock_->show();
+            compareDock_->raise();
+            compareView_->race()->race(r->full.stats.ttftMs, r->blockWarm.ttftMs, tr("Block attention, blocks cached"));
+            showRace();
+            return;
+        }
+        auto once = std::make_shared<QMetaObject::Connection>();
+        *once = connect(compareView_, &CompareView::comparisonShown, this, [once, showRace] {
+            disconnect(*once);
+            showRace();
+        });
+        runWhenReady();
+    });
+
+    presentation_ = new PresentationMode(host_.window(), workbench_.session(), workbench_.pane()->view());
+    QAction* present = addMenuAction(host_, FeatureHost::Menu::View, "presentationMode", tr("Presentation Mode"),
+                                     {QKeySequence(Qt::Key_F11)}, false);
+    connect(present, &QAction::triggered, this, [this] { presentation_->toggle(); });
+    // Not in a menu (Space and the arrows do this while presenting): lets scripts step through.
+    auto* presentNext = new QAction(tr("Next Presentation Step"), host_.window());
+    presentNext->setObjectName(QStringLiteral("presentationNext"));
+    connect(presentNext, &QAction::triggered, this, [this] { presentation_->next(); });
+    host_.window()->addAction(presentNext);
+
+    // Scripts wait for the comparison's result (and for the race to reach the finish).
+    host_.setCompletion(QStringLiteral("runComparison"), [this](QObject* context, std::function<void()> done) {
+        connect(compareView_, &CompareView::comparisonShown, context, done);
+        connect(compareView_, &CompareView::comparisonFailed, context, done);
+    });
+    host_.setCompletion(QStringLiteral("raceTtft"), [this](QObject* context, std::function<void()> done) {
+        connect(compareView_->race(), &TtftRace::finished, context, done);
+        connect(compareView_, &CompareView::comparisonFailed, context, done);
+    });
+}
+
+void InferenceFeature::runWhenReady()
+{
+    compareDock_->show(); // room is made when it shows (roomWhenShown), never by a minimum size
+    compareDock_->raise();
+    if (!worker_->model() && worker_->isLoading()) {
+        host_.showStatus(tr("The comparison starts once the model is loaded…"), 5000);
+        // Loaded or not (then run() says there is no model), once.
+        auto connections = std::make_shared<std::pair<QMetaObject::Connection, QMetaObject::Connection>>();
+        auto go = [this, connections] {
+            disconnect(connections->first);
+            disconnect(connections->second);
+            compareView_->run();
+        };
+        connections->first = connect(worker_, &InferenceWorker::modelLoaded, this, go);
+        connections->second = connect(worker_, &InferenceWorker::failed, this, [this, go] {
+            if (!worker_->isLoading())
+                go();
+        });
+        return;
+    }
+    compareView_->run();
+}
+
+void InferenceFeature::loadModel(const QString& directory, const QString& device)
+{
+    modelPanel_->setDirectory(directory);
+    modelPanel_->setDevice(device);
+    LoadJob job;
+    job.directory = directory;
+    job.device = device; // even one the panel does not offer: the engine then says why it cannot
+    modelPanel_->load(job);
+}
+
+std::optional<CompareJob> InferenceFeature::currentCompareJob(QString* why) const
+{
+    const auto doc = workbench_.document();
+    if (!doc) {
+        if (why)
+            *why = tr("Open a document first: its blocks are what the comparison runs on.");
+        return std::nullopt;
+    }
+    CompareJob job;
+    job.document = doc;
+    for (const Boundary& b : workbench_.session()->boundaries())
+        job.cuts.push_back(b.offset);
+    return job;
+}
+
+} // namespace blocklens::ui

@@ -1,0 +1,51 @@
+#pragma once
+// The inference feature (issue 7): the Model dock (modelDock), the side-by-side comparison of full
+// and block attention on the document on screen (compareDock, Run Side by Side, TTFT Race) and
+// presentation mode, all driven by one InferenceWorker, which the analysis feature shares. Block
+// sizes follow a loaded model's tokenizer (the segmentation runner is told).
+#include <QObject>
+#include <QString>
+
+#include <optional>
+
+class QDockWidget;
+
+namespace blocklens::ui {
+
+struct CompareJob;
+class CompareView;
+class FeatureHost;
+class InferenceWorker;
+class ModelPanel;
+class PresentationMode;
+class SegmentationFeature;
+class Workbench;
+
+class InferenceFeature : public QObject {
+    Q_OBJECT
+public:
+    InferenceFeature(FeatureHost& host, Workbench& workbench, SegmentationFeature& segmentation);
+
+    InferenceWorker* worker() const { return worker_; }
+    ModelPanel* modelPanel() const { return modelPanel_; }
+    CompareView* compareView() const { return compareView_; }
+    PresentationMode* presentationMode() const { return presentation_; }
+    // Loads a model directory in the background, as the Model panel's Load does.
+    void loadModel(const QString& directory, const QString& device);
+
+private:
+    void buildActions();
+    void runWhenReady(); // the comparison on what is on screen; waits for a model still loading
+    std::optional<CompareJob> currentCompareJob(QString* why) const;
+
+    FeatureHost& host_;
+    Workbench& workbench_;
+    SegmentationFeature& segmentation_;
+    InferenceWorker* worker_;
+    ModelPanel* modelPanel_;
+    CompareView* compareView_;
+    PresentationMode* presentation_ = nullptr;
+    QDockWidget* compareDock_ = nullptr;
+};
+
+} // namespace blocklens::ui
