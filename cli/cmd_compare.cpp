@@ -4,6 +4,8 @@
 #include "cli/command.hpp"
 #include "cli/engine_args.hpp"
 #include "cli/input.hpp"
+#include "cli/compare_sweep.hpp"
+#include "cli/variant_args.hpp"
 #include "cli/segment_args.hpp"
 #include "engine/model_bundle.hpp"
 #include "engine/run_record.hpp"
@@ -74,10 +76,10 @@ Input readInput(const ArgSpec::Parsed& a, const engine::ModelFiles& files, std::
     return in;
 }
 
-json modeJson(engine::AttentionMode mode, const engine::RunResult& r, const std::optional<Tokenizer>& tokenizer)
+json modeJson(const engine::AttentionVariant& mode, const engine::RunResult& r, const std::optional<Tokenizer>& tokenizer)
 {
     json j;
-    j["mode"] = std::string(engine::toString(mode));
+    j["mode"] = engine::variantName(mode);
     j["stats"] = runStatsJson(r.stats);
     j["generated_ids"] = r.generated;
     if (tokenizer)
@@ -90,7 +92,7 @@ json modeJson(engine::AttentionMode mode, const engine::RunResult& r, const std:
 Command compareCommand()
 {
     ArgSpec spec("compare --model DIR (--input FILE | --ids LIST) [--segmenter NAME ... | --block-starts LIST] [--query TEXT] "
-                 "[--max-new-tokens N] [--modes A,B] [--repeats N] [--device cpu|cuda] [--dtype f32|bf16] [--db PATH] [--json]",
+                 "[--max-new-tokens N] [--modes A,B] [--sweep] [--repeats N] [--device cpu|cuda] [--dtype f32|bf16] [--db PATH] [--json]",
                  "Run one input under two attention modes (default full vs block-cached) and compare the query block. "
                  "Timing: one untimed warm-up pass of the model, then the two modes in turn (A B A B ...), --repeats times each "
                  "(TTFT: the median). "
@@ -107,7 +109,10 @@ Command compareCommand()
         .option("max-new-tokens", "N", "continuation length under each mode", "16")
         .option("temperature", "T", "0: greedy; else sample (same seed for both modes)", "0")
         .option("seed", "S", "sampling seed", "0")
-        .option("modes", "A,B", "the reference mode and the compared one", "full,block-cached")
+        .option("modes", "A,B", "the reference mode and the compared one; each one of " + engine::attentionVariantSyntax(),
+                "full,block-cached")
+        .flag("sweep", "compare the reference with a family of repairs of block-cached attention instead of B: sink N in 0,1,4,16, "
+                       "recompute-first k in 0,1,4,16,64, recompute-frac r in 0,0.05,0.15,0.3,1 (with --db each is a run)")
         .option("repeats", "N", "timed runs per mode after the warm-up; TTFT is their median", "1")
         .option("db", "PATH", "record both runs in this experiment store");
     addDeviceOptions(spec)
@@ -119,11 +124,9 @@ Command compareCommand()
                 const auto modes = [&] {
                     const std::string m = a.value("modes");
                     const auto comma = m.find(',');
-                    const auto ma = engine::parseAttentionMode(m.substr(0, comma));
-                    const auto mb = comma == std::string::npos ? std::nullopt : engine::parseAttentionMode(m.substr(comma + 1));
-                    if (!ma || !mb)
-                        throw UsageError{"--modes takes two of full, block, block-cached, e.g. full,block-cached"};
-                    return std::pair{*ma, *mb};
+                    if (comma == std::string::npos)
+                        throw UsageError{"--modes takes two of full, block, block-cached[+REPAIR], e.g. full,block-cached+recompute-first:16"};
+                    return std::pair{variantOption(m.substr(0, comma), "modes"), variantOption(m.substr(comma + 1), "modes")};
                 }();
                 const std::int64_t maxNew = a.integer("max-new-tokens");
                 if (maxNew < 0)
@@ -154,8 +157,10 @@ Command compareCommand()
                 const engine::Runner runner(model);
 
                 usecases::ComparisonOptions options;
-                options.reference = modes.first;
-                options.compared = modes.second;
+                options.reference = modes.first.mode;
+                options.referenceRepair = modes.first.repair;
+                options.compared = modes.second.mode;
+                options.comparedRepair = modes.second.repair;
                 options.maxNewTokens = maxNew;
                 options.temperature = temperature;
                 options.seed = static_cast<std::uint64_t>(a.integer("seed"));
@@ -167,6 +172,32 @@ Command compareCommand()
                 options.timing = engine::TimingProtocol{.warmUps = 1, .repeats = static_cast<int>(repeats)};
                 options.coldCache = true;
                 const usecases::ComparisonReport report = usecases::runComparison(runner, in.tokens, options);
+                if (a.flag("sweep")) { // the repair family instead of the second mode (compare_sweep.cpp)
+                    engine::RunRequest req;
+                    req.ids = in.tokens.ids;
+                    req.blocks = in.tokens.blocks;
+                    req.logits = engine::LogitsWanted::LastBlock;
+                    req.maxNewTokens = options.maxNewTokens;
+                    req.temperature = options.temperature;
+                    req.seed = options.seed;
+                    req.stopToken = options.stopToken;
+                    req.tokenizerHash = options.tokenizerHash;
+                    std::optional<store::Store> store;
+                    engine::RunContext context;
+                    if (a.has("db")) {
+                        store.emplace(store::Store::open(a.value("db")));
+                        if (in.doc)
+                            context.documentId = store->addDocument(*in.doc);
+                        context.tokenizerHash = bundle.tokenizerHash();
+                        context.segmenter = in.segmenter;
+                    }
+                    return compareSweep({runner, req, modes.first, report.reference, report.timing, bundle.tokenizer ? &*bundle.tokenizer : nullptr},
+                                        a.flag("json"), io,
+                                        [&](const engine::AttentionVariant& v, const engine::RunResult& r, const engine::ModeComparison* c) {
+                                            if (store)
+                                                store->recordRun(engine::makeRunRecord(model, v, r, context, c));
+                                        });
+                }
                 const engine::RunResult& ra = report.reference;
                 const engine::RunResult& rb = report.compared;
                 const engine::ModeComparison& cmp = report.comparison;
@@ -211,7 +242,7 @@ Command compareCommand()
                     io.out << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
                     return 0;
                 }
-                const std::string na(engine::toString(modes.first)), nb(engine::toString(modes.second));
+                const std::string na = engine::variantName(modes.first), nb = engine::variantName(modes.second);
                 char buf[512];
                 std::snprintf(buf, sizeof buf, "%lld tokens in %zu blocks (%s), query block %lld tokens, %s %s\n",
                               static_cast<long long>(n), blocks.size(), in.segmenter.c_str(),

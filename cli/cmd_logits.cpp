@@ -2,6 +2,7 @@
 #include "cli/command.hpp"
 #include "cli/json_output.hpp"
 #include "cli/engine_args.hpp"
+#include "cli/variant_args.hpp"
 #include "engine/memory.hpp"
 #include "engine/npy.hpp"
 #include "util/error.hpp"
@@ -12,14 +13,14 @@ namespace blocklens::cli {
 
 Command logitsCommand()
 {
-    ArgSpec spec("logits --model DIR --ids 1,2,3,... [--block-starts 0,17,40] [--mode full|block|block-cached] "
+    ArgSpec spec("logits --model DIR --ids 1,2,3,... [--block-starts 0,17,40] [--mode full|block|block-cached[+REPAIR]] "
                  "[--device cpu|cuda] [--dtype f32|bf16] --out FILE.npy [--json]",
                  "Logits of every position of a token sequence, under full or block attention, as float32 .npy [n_tokens, vocab].");
     spec.option("model", "DIR", "Hugging Face model directory: config.json + model.safetensors (or shards + index)")
         .option("ids", "LIST", "token ids, comma-separated")
         .option("block-starts", "LIST", "token index where each block starts; the last block is the global one (default: one block)")
         .option("blocks", "LIST", "old name of --block-starts (a list; segment and compare take --blocks N, a count)")
-        .option("mode", "MODE", "full, block or block-cached", "full")
+        .option("mode", "MODE", "one of " + engine::attentionVariantSyntax() + "; repairs: README, engine/repair.hpp", "full")
         .option("out", "FILE", "where to write the logits (.npy, float32, [n_tokens, vocab])")
         .option("runs", "N", "run N times sharing the block KV cache and report the last run (warm cache)", "1")
         .option("attention-layers", "LIST", "also capture where these layers' attention goes, per block")
@@ -30,9 +31,7 @@ Command logitsCommand()
                 for (const char* required : {"model", "ids", "out"})
                     if (!a.has(required))
                         throw UsageError{std::string("--") + required + " is required"};
-                const auto mode = engine::parseAttentionMode(a.value("mode"));
-                if (!mode)
-                    throw UsageError{"--mode must be full, block or block-cached, got '" + a.value("mode") + "'"};
+                const engine::AttentionVariant variant = variantOption(a.value("mode"), "mode");
                 const std::int64_t runs = a.integer("runs");
                 if (runs < 1)
                     throw UsageError{"--runs must be at least 1"};
@@ -48,7 +47,8 @@ Command logitsCommand()
                     const std::string name = a.has("block-starts") ? "block-starts" : "blocks";
                     req.blocks = parseIntegerList(a.value(name), name);
                 }
-                req.mode = *mode;
+                req.mode = variant.mode;
+                req.repair = variant.repair;
                 req.logits = engine::LogitsWanted::All;
                 if (a.has("attention-layers") != a.has("attention-out"))
                     throw UsageError{"--attention-layers and --attention-out go together"};
@@ -78,7 +78,9 @@ Command logitsCommand()
                     nlohmann::ordered_json j;
                     j["out"] = a.value("out");
                     j["shape"] = shape;
-                    j["mode"] = std::string(engine::toString(*mode));
+                    j["mode"] = engine::variantName(variant);
+                    if (variant.repair.active())
+                        j["recomputed_slots"] = r.recomputed;
                     j["model"] = a.value("model");
                     j["device"] = model.device();
                     j["dtype"] = std::string(engine::toString(model.dtype()));
@@ -89,11 +91,11 @@ Command logitsCommand()
                 char line[256];
                 std::snprintf(line, sizeof line, "%s: float32 [%lld, %lld], mode %s, %lld block(s), %s %s; TTFT %.2f ms, prefill %.3g FLOPs",
                               a.value("out").c_str(), static_cast<long long>(shape[0]), static_cast<long long>(shape[1]),
-                              std::string(engine::toString(*mode)).c_str(), static_cast<long long>(r.stats.blocks),
+                              engine::variantName(variant).c_str(), static_cast<long long>(r.stats.blocks),
                               model.device().c_str(), std::string(engine::toString(model.dtype())).c_str(), r.stats.ttftMs,
                               r.stats.prefillFlops.total());
                 io.out << line;
-                if (*mode == engine::AttentionMode::BlockCached)
+                if (variant.mode == engine::AttentionMode::BlockCached)
                     io.out << ", cache hits " << r.stats.cacheHits << "/" << (r.stats.cacheHits + r.stats.cacheMisses);
                 io.out << "\n";
                 return 0;

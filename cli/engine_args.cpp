@@ -71,6 +71,7 @@ nlohmann::ordered_json runStatsJson(const engine::RunStats& s)
     j["prefill_flops"] = s.prefillFlops.total();
     j["saved_flops"] = s.savedFlops.total();
     j["full_prefill_flops"] = s.fullFlops.total();
+    j["repair_flops"] = s.repairFlops.total(); // of prefill_flops: the repair's own work (issue 18)
     j["kv_bytes"] = s.kvBytes;
     j["cache_hits"] = s.cacheHits;
     j["cache_misses"] = s.cacheMisses;

@@ -56,8 +56,10 @@ private:
 };
 
 // The cache key of one block: SHA-256 over the model's fingerprint, the compute dtype, the
-// tokenizer's content hash (empty when ids were given directly) and the block's token ids.
+// tokenizer's content hash (empty when ids were given directly) and the block's token ids; a block
+// encoded after a sink (repair.hpp) adds the sink's ids, `after` (empty: the plain block's key).
 std::string blockCacheKey(const std::string& modelFingerprint, const std::string& dtype,
-                          const std::string& tokenizerHash, std::span<const std::int32_t> ids);
+                          const std::string& tokenizerHash, std::span<const std::int32_t> ids,
+                          std::span<const std::int32_t> after = {});
 
 } // namespace blocklens::engine

@@ -45,4 +45,20 @@ store::RunRecord makeRunRecord(const Model& model, AttentionMode mode, const Run
     return rec;
 }
 
+store::RunRecord makeRunRecord(const Model& model, const AttentionVariant& variant, const RunResult& r, const RunContext& context,
+                               const ModeComparison* cmp)
+{
+    store::RunRecord rec = makeRunRecord(model, variant.mode, r, context, cmp);
+    rec.attentionMode = variantName(variant);
+    if (variant.repair.active()) {
+        auto d = nlohmann::ordered_json::parse(rec.divergence);
+        d["repair"] = repairName(variant.repair);
+        d["repair_flops"] = r.stats.repairFlops.total();
+        d["full_prefill_flops"] = r.stats.fullFlops.total();
+        d["recomputed_tokens"] = r.recomputed.size();
+        rec.divergence = d.dump();
+    }
+    return rec;
+}
+
 } // namespace blocklens::engine

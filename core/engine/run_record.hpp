@@ -5,6 +5,7 @@
 // compare --db` and the desktop app's side-by-side view, so runs from both read the same.
 #include "engine/metrics.hpp"
 #include "engine/model.hpp"
+#include "engine/repairs.hpp"
 #include "engine/runner.hpp"
 #include "store/store.hpp"
 
@@ -22,5 +23,9 @@ struct RunContext {
 // `comparison`: set for the compared run of a pair (its divergence from the reference).
 store::RunRecord makeRunRecord(const Model& model, AttentionMode mode, const RunResult& result, const RunContext& context,
                                const ModeComparison* comparison = nullptr);
+// The same for an attention variant: attention_mode is its name ("block-cached+recompute-first:16"),
+// and a repair's work (FLOPs, recomputed tokens) goes into the divergence details.
+store::RunRecord makeRunRecord(const Model& model, const AttentionVariant& variant, const RunResult& result,
+                               const RunContext& context, const ModeComparison* comparison = nullptr);
 
 } // namespace blocklens::engine

@@ -10,10 +10,14 @@
 //                 BlockKvCache), its keys re-rotated by its offset (RoPE rotations compose), and
 //                 concatenated; only the last block is computed now. Equals `block` up to rounding.
 //
+//   block-cached+REPAIR  block-cached with a repair (sink tokens, boundary or selective
+//                 recompute): RunRequest::repair; definitions in repair.hpp.
+//
 // Generated tokens belong to the last block: they attend to everything.
 #include "engine/block_kv_cache.hpp"
 #include "engine/flops.hpp"
 #include "engine/model.hpp"
+#include "engine/repair.hpp"
 #include "util/progress.hpp"
 
 #include <cstdint>
@@ -60,6 +64,7 @@ struct RunRequest {
     std::vector<std::int32_t> ids;
     std::vector<std::int64_t> blocks; // start of each block, ascending, first 0; empty: one block
     AttentionMode mode = AttentionMode::Full;
+    Repair repair;                     // block-cached only (repair.hpp); none by default
     LogitsWanted logits = LogitsWanted::All;
     std::int64_t maxNewTokens = 0;     // generation after the prefill
     double temperature = 0;            // 0: greedy; > 0: sample from softmax(logits / temperature)
@@ -83,6 +88,8 @@ struct RunStats {
     FlopCount prefillFlops;   // work done in this run's prefill (cache hits cost none)
     FlopCount savedFlops;     // work the cached blocks would have cost to compute again
     FlopCount fullFlops;      // what a `full` prefill of the same sequence costs, for comparison
+    FlopCount repairFlops;    // of prefillFlops, the work done only because of the repair (recompute,
+                              // the sink tokens encoded with each missed block)
     std::uint64_t kvBytes = 0; // K/V held for the sequence (prompt + generated)
     std::int64_t tokens = 0;
     std::int64_t blocks = 0;
@@ -109,6 +116,7 @@ struct RunResult {
     HiddenStates hidden;       // when RunRequest::wantHidden
     AttentionMass attention;
     std::vector<std::int32_t> generated;
+    std::vector<std::int64_t> recomputed; // repairs: the slots computed again at query time, ascending
     RunStats stats;
 };
 

@@ -66,6 +66,7 @@ ComparisonReport runComparison(const engine::Runner& runner, const ComparisonInp
         engine::TimedSide s;
         s.request = req;
         s.request.mode = side == ComparisonSide::Reference ? options.reference : options.compared;
+        s.request.repair = side == ComparisonSide::Reference ? options.referenceRepair : options.comparedRepair;
         if (hooks.onToken)
             s.request.onToken = [&hooks, side](std::int32_t token) { hooks.onToken(side, token); };
         if (options.coldCache && s.request.mode == AttentionMode::BlockCached)
@@ -108,8 +109,10 @@ void recordComparison(store::Store& store, const engine::Model& model, const Com
         context.documentId = store.addDocument(*source.document);
     context.tokenizerHash = source.tokenizerHash;
     context.segmenter = source.segmenter;
-    store.recordRun(engine::makeRunRecord(model, options.reference, report.reference, context));
-    store.recordRun(engine::makeRunRecord(model, options.compared, report.compared, context, &report.comparison));
+    // Named by variant: a repair of block-cached is recorded as "block-cached+recompute-first:16".
+    store.recordRun(engine::makeRunRecord(model, engine::AttentionVariant{options.reference, options.referenceRepair}, report.reference, context));
+    store.recordRun(engine::makeRunRecord(model, engine::AttentionVariant{options.compared, options.comparedRepair}, report.compared, context,
+                                          &report.comparison));
 }
 
 } // namespace blocklens::usecases

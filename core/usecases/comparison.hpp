@@ -62,6 +62,7 @@ enum class ComparisonSide { Reference, Compared };
 struct ComparisonOptions {
     engine::AttentionMode reference = engine::AttentionMode::Full;
     engine::AttentionMode compared = engine::AttentionMode::BlockCached;
+    engine::Repair referenceRepair, comparedRepair; // repairs of block-cached (engine/repair.hpp); none by default
     std::int64_t maxNewTokens = 16; // generated under each mode
     double temperature = 0;         // 0: greedy; else sampled, the same seed for both modes
     std::uint64_t seed = 0;

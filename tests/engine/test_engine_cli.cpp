@@ -195,7 +195,7 @@ private Q_SLOTS:
         const QString out = QString::fromStdString((std::filesystem::temp_directory_path() / "blocklens-unused.npy").string());
         QTest::newRow("no ids") << QStringList{"logits", "--model", fixture, "--out", out} << 2 << "--ids is required";
         QTest::newRow("bad mode") << QStringList{"logits", "--model", fixture, "--ids", "1,2", "--mode", "sparse", "--out", out} << 2
-                                  << "--mode must be full, block or block-cached";
+                                  << "--mode: unknown attention mode 'sparse'";
         QTest::newRow("bad id") << QStringList{"logits", "--model", fixture, "--ids", "1,x", "--out", out} << 2 << "'x' is not an integer";
         QTest::newRow("id outside vocab") << QStringList{"logits", "--model", fixture, "--ids", "1,999", "--out", out} << 1
                                           << "token id 999 at index 1 is outside the model's vocabulary of 256";

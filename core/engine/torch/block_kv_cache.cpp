@@ -157,14 +157,24 @@ void BlockKvCache::resetStats()
 }
 
 std::string blockCacheKey(const std::string& modelFingerprint, const std::string& dtype, const std::string& tokenizerHash,
-                          std::span<const std::int32_t> ids)
+                          std::span<const std::int32_t> ids, std::span<const std::int32_t> after)
 {
-    std::string material = modelFingerprint + "\n" + dtype + "\n" + tokenizerHash + "\n";
-    for (const auto id : ids) {
-        const auto u = static_cast<std::uint32_t>(id);
-        for (int b = 0; b < 4; ++b)
-            material += static_cast<char>((u >> (8 * b)) & 0xFF);
+    std::string material;
+    auto append = [&](std::span<const std::int32_t> list) {
+        for (const auto id : list) {
+            const auto u = static_cast<std::uint32_t>(id);
+            for (int b = 0; b < 4; ++b)
+                material += static_cast<char>((u >> (8 * b)) & 0xFF);
+        }
+    };
+    // A sink goes first, tagged and counted: a fingerprint is hex, so no plain key's material
+    // starts with "sink", and the count says where the sink's ids end.
+    if (!after.empty()) {
+        material += "sink " + std::to_string(after.size()) + "\n";
+        append(after);
     }
+    material += modelFingerprint + "\n" + dtype + "\n" + tokenizerHash + "\n";
+    append(ids);
     return Sha256::hex(material);
 }
 

@@ -7,6 +7,7 @@
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
 #include "engine/torch/question_graph.hpp"
 #endif
+#include "engine/torch/recompute.hpp"
 #include "engine/memory.hpp"
 #include "util/error.hpp"
 
@@ -153,6 +154,10 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     const std::vector<std::int64_t> blocks = normalizeBlocks(req.blocks, n);
     const std::int64_t last = blocks.back();
     const auto window = c.slidingWindow;
+    const RepairPlan repair = planRepair(req.repair, req.mode, req.ids, blocks, c); // repair.hpp
+    if (req.repair.active() && !req.attention.layers.empty())
+        throw Error("attention capture is not available with a repair (" + repairName(req.repair) + "); capture plain block-cached",
+                    {.item = "attention layers"});
 
     RunResult result;
     RunStats& st = result.stats;
@@ -291,9 +296,14 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
         st.prefillFlops += forwardFlops(c, n - last, attendedPairs(last, n - last, 0, window), 0);
     } else {
         const std::string dtypeName(toString(impl.dtype));
-        at::Tensor shiftCos, shiftSin; // [blocks, head_dim/2]: rotation by each block's start
+        at::Tensor shiftCos, shiftSin; // [blocks, head_dim/2]: rotation by each block's shift
+        // Blocks after the first are encoded after the sink, if any (repair.hpp): its length.
+        auto sinkOf = [&](std::size_t b) { return b > 0 ? repair.sinkTokens : std::int64_t(0); };
+        std::vector<std::int64_t> shifts; // each block's rotation: from where it was encoded to its start
+        for (std::size_t b = 0; b < blocks.size(); ++b)
+            shifts.push_back(blocks[b] - sinkOf(b));
         if (req.mode == AttentionMode::BlockCached)
-            std::tie(shiftCos, shiftSin) = tf.rope().shiftTables(blocks, tf.dtype(), device);
+            std::tie(shiftCos, shiftSin) = tf.rope().shiftTables(shifts, tf.dtype(), device);
         // Block-cached: every block's entry, looked up first; the misses are then encoded alone
         // (positions 0..len-1), all of them in one pass where batching applies, one pass each
         // otherwise. A block repeated within the request is encoded once.
@@ -308,7 +318,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
             // One kernel reads the cached K once and writes it rotated into the run's buffer.
             if (detail::bridge::ropeShiftSupported(kv.k, entry->k)) {
-                detail::bridge::ropeShiftInto(kv.k, s, entry->k, s, tf.rope().invFreqFloat());
+                detail::bridge::ropeShiftInto(kv.k, s, entry->k, shifts[b], tf.rope().invFreqFloat());
                 done = true;
             }
 #endif
@@ -327,8 +337,9 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
             for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
                 const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
                 const std::span<const std::int32_t> blockIds(req.ids.data() + s, static_cast<std::size_t>(len));
-                keys[b] = blockCacheKey(impl.fingerprint, dtypeName, req.tokenizerHash, blockIds);
-                const FlopCount blockFlops = forwardFlops(c, len, attendedPairs(s, len, s, window), 0);
+                const std::span<const std::int32_t> sinkIds(req.ids.data(), static_cast<std::size_t>(sinkOf(b)));
+                keys[b] = blockCacheKey(impl.fingerprint, dtypeName, req.tokenizerHash, blockIds, sinkIds);
+                const FlopCount blockFlops = detail::sinkBlockFlops(c, sinkOf(b), len); // encoding it: alone, or after the sink
                 if ((entries[b] = state_->cache->impl().lookup(keys[b], device))) {
                     ++st.cacheHits;
                     st.savedFlops += blockFlops;
@@ -340,6 +351,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                 } else {
                     ++st.cacheMisses;
                     st.prefillFlops += blockFlops;
+                    st.repairFlops += detail::sinkExtraFlops(c, sinkOf(b), len);
                     pending.emplace(keys[b], b);
                     misses.push_back(b);
                 }
@@ -353,7 +365,7 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                 state_->cache->impl().insert(keys[b], fresh);
                 entries[b] = fresh;
             };
-            if (batched && misses.size() > 1) {
+            if (batched && misses.size() > 1 && repair.sinkTokens == 0) { // blocks after a sink: one pass each, below
                 // One pass over the misses side by side, each at positions 0..len-1 and attending
                 // to itself only (the kernel's blocks, the last one local too).
                 std::vector<at::Tensor> pieceIds, piecePositions;
@@ -382,6 +394,11 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                 for (const std::size_t b : misses) {
                     checkStop();
                     const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
+                    if (sinkOf(b) > 0) { // encoded after the sink (repair.hpp)
+                        auto fresh = detail::encodeAfterSink(tf, ids, sinkOf(b), s, len);
+                        keep(b, std::move(fresh->hidden), std::move(fresh->k), std::move(fresh->v));
+                        continue;
+                    }
                     detail::KvBuffer alone(c, len, tf.options());
                     at::Tensor h = tf.forward(alone, {ids.narrow(0, s, len), positions(0, len, device), 0, 0});
                     keep(b, std::move(h), std::move(alone.k), std::move(alone.v));
@@ -418,6 +435,12 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
             }
         }
         checkStop();
+        if (req.repair.active()) { // recompute repairs: chosen context tokens again, in place (repair.hpp)
+            detail::Recomputed again = detail::recompute(tf, kv, ids, repair, checkStop);
+            st.prefillFlops += again.flops;
+            st.repairFlops += again.flops;
+            result.recomputed = std::move(again.slots);
+        }
         // The last block: global positions, attends to everything before it. Block-cached on
         // CUDA: a CUDA graph from the second run of a shape on (QuestionGraphs).
         bool done = false;

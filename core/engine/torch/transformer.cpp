@@ -2,6 +2,7 @@
 #include <c10/core/GradMode.h> // c10::NoGradGuard: the same in libtorch 1.13 and 2.x
 
 #include "engine/torch/attention.hpp"
+#include "engine/torch/attention_at_slots.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -69,12 +70,11 @@ at::Tensor Transformer::forward(KvBuffer& kv, const ForwardArgs& a) const
     return rmsNorm(x, weights_.norm, config_.rmsNormEps);           // [n, hidden]
 }
 
-at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
-                              const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& a, MaskCache& masks) const
+Transformer::Qkv Transformer::attentionInputs(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos,
+                                             const at::Tensor& sin) const
 {
     const std::int64_t n = x.size(0), heads = config_.numHeads, kvHeads = config_.numKvHeads, d = config_.headDim;
     const double eps = config_.rmsNormEps;
-
     // On the GPU `sin` is Rope::signedSin's table and rotations take three kernels (applySwapped).
     const bool gpu = x.is_cuda();
     const bool split = gpu && n >= kSplitProjectionRows;
@@ -101,12 +101,27 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
         q = qk.narrow(0, 0, heads);
         k = qk.narrow(0, heads, kvHeads);
     }
-    const at::Tensor v = vPart.transpose(0, 1); // [kv_heads, n, d]
+    return {q, k, vPart.transpose(0, 1)}; // v [kv_heads, n, d]
+}
+
+at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
+                              const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& a, MaskCache& masks) const
+{
+    const std::int64_t n = x.size(0), heads = config_.numHeads, d = config_.headDim;
+    const double eps = config_.rmsNormEps;
+
+    const bool split = x.is_cuda() && n >= kSplitProjectionRows; // see kSplitProjectionRows
+    const auto [q, k, v] = attentionInputs(w, x, cos, sin);
     const auto layerIndex = static_cast<std::int64_t>(index);
     const at::Tensor layerK = kv.k.select(0, layerIndex);                      // [kv_heads, capacity, d]
     const at::Tensor layerV = kv.v.select(0, layerIndex);                      // [kv_heads, capacity, d]
-    layerK.narrow(1, a.writeAt, n).copy_(k);
-    layerV.narrow(1, a.writeAt, n).copy_(v);
+    if (a.slots.defined()) { // tokens at scattered slots (layerAtSlots)
+        layerK.index_copy_(1, a.slots, k);
+        layerV.index_copy_(1, a.slots, v);
+    } else {
+        layerK.narrow(1, a.writeAt, n).copy_(k);
+        layerV.narrow(1, a.writeAt, n).copy_(v);
+    }
     const std::int64_t visible = a.writeAt + n - a.keyBegin;
     const at::Tensor keys = layerK.narrow(1, a.keyBegin, visible);             // [kv_heads, m, d]
     const at::Tensor values = layerV.narrow(1, a.keyBegin, visible);           // [kv_heads, m, d]
@@ -119,8 +134,9 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
         capture.blockStarts = a.capture->blockStarts;
         capture.byQueryBlock = a.capture->byQueryBlock;
     }
-    const at::Tensor attn = a.blockStarts.empty() ? attend(q, keys, values, args, capturing ? &capture : nullptr)
-                                                  : attendBlocks(q, keys, values, a.blockStarts, a.lastBlockGlobal, args); // [heads, n, d]
+    const at::Tensor attn = a.slots.defined()         ? attendAtSlots(q, keys, values, a.slots, args)
+                            : a.blockStarts.empty() ? attend(q, keys, values, args, capturing ? &capture : nullptr)
+                                                    : attendBlocks(q, keys, values, a.blockStarts, a.lastBlockGlobal, args); // [heads, n, d]
     if (capturing && a.mass)
         a.mass->push_back(capture.mass);                                      // [heads, n, blocks]
     const at::Tensor merged = attn.transpose(0, 1).reshape({n, heads * d});   // [n, q_dim]
@@ -140,6 +156,40 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
     }
     return x1 + at::linear(act, w.wDown, w.bDown);                            // [n, hidden]
 }
+
+at::Tensor Transformer::embed(const at::Tensor& ids) const
+{
+    return at::embedding(weights_.embed, ids); // [n, hidden]
+}
+
+at::Tensor Transformer::layerAtSlots(std::int64_t index, const at::Tensor& x, const at::Tensor& slots, KvBuffer& kv) const
+{
+    c10::NoGradGuard noGrad;
+    const std::int64_t n = slots.size(0);
+    const std::int64_t end = slots[n - 1].item<std::int64_t>() + 1; // keys: slots [0, end)
+    TORCH_CHECK(end <= kv.capacity() && index >= 0 && index < config_.numLayers, "layerAtSlots: slot or layer out of range");
+    auto [cos, sin] = rope_.cosSin(slots, dtype_); // positions = slots
+    if (x.is_cuda())
+        sin = Rope::signedSin(sin);
+    ForwardArgs args;
+    args.writeAt = end - n; // keys [keyBegin, writeAt + n) = [0, end)
+    args.keyBegin = 0;
+    args.slots = slots;
+    MaskCache masks;
+    return layer(weights_.layers[static_cast<std::size_t>(index)], static_cast<std::size_t>(index), x, cos, sin, kv, args, masks);
+}
+
+std::pair<at::Tensor, at::Tensor> Transformer::keysValues(std::int64_t index, const at::Tensor& x, const at::Tensor& positions) const
+{
+    c10::NoGradGuard noGrad;
+    auto [cos, sin] = rope_.cosSin(positions, dtype_);
+    if (x.is_cuda())
+        sin = Rope::signedSin(sin);
+    const Qkv qkv = attentionInputs(weights_.layers[static_cast<std::size_t>(index)], x, cos, sin);
+    return {qkv.k, qkv.v};
+}
+
+at::Tensor Transformer::finalNorm(const at::Tensor& x) const { return rmsNorm(x, weights_.norm, config_.rmsNormEps); }
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const
 {

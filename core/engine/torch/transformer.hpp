@@ -60,6 +60,10 @@ struct ForwardArgs {
     // lastBlockGlobal) to every token of the call. Needs keyBegin == writeAt and no capture.
     std::vector<std::int64_t> blockStarts;
     bool lastBlockGlobal = true;
+    // Defined (repairs, recompute.hpp): the new tokens sit at these slots, ascending but not
+    // necessarily contiguous, instead of [writeAt, writeAt + n); each attends to every slot up to
+    // its own (causal and window rule). Used through layerAtSlots only.
+    at::Tensor slots; // [n] int64 on the device
 };
 
 class Transformer {
@@ -71,6 +75,16 @@ public:
     // hidden [rows, hidden] -> logits [rows, vocab] float32
     at::Tensor logits(const at::Tensor& hidden) const;
 
+    // Layer by layer, for the repairs that compute some tokens again (recompute.hpp):
+    at::Tensor embed(const at::Tensor& ids) const; // [n] int64 -> x [n, hidden]
+    // Layer `index` for tokens at `slots` [n] (ascending; their RoPE positions): x [n, hidden] is
+    // the layer's input; writes their K/V into those slots of `kv`, attends each to every slot up
+    // to its own; -> the layer's output [n, hidden].
+    at::Tensor layerAtSlots(std::int64_t index, const at::Tensor& x, const at::Tensor& slots, KvBuffer& kv) const;
+    // The K and V [kv_heads, n, head_dim] layer `index` would write for input x at `positions`.
+    std::pair<at::Tensor, at::Tensor> keysValues(std::int64_t index, const at::Tensor& x, const at::Tensor& positions) const;
+    at::Tensor finalNorm(const at::Tensor& x) const; // [n, hidden] -> after the final RMSNorm
+
     const ModelConfig& config() const { return config_; }
     const Rope& rope() const { return rope_; }
     const at::Device& device() const { return device_; }
@@ -78,6 +92,13 @@ public:
     at::TensorOptions options() const { return at::TensorOptions().dtype(dtype_).device(device_); }
 
 private:
+    struct Qkv {
+        at::Tensor q; // [heads, n, d], RoPE applied
+        at::Tensor k; // [kv_heads, n, d], RoPE applied
+        at::Tensor v; // [kv_heads, n, d]
+    };
+    // The attention block's inputs: norm, q/k/v projections, [qk norm], RoPE.
+    Qkv attentionInputs(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
     at::Tensor layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
                      const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& args, MaskCache& masks) const;
 

@@ -1,0 +1,47 @@
+#include "engine/torch/attention_at_slots.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace blocklens::engine::detail {
+
+at::Tensor attendAtSlots(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& querySlots,
+                         const AttentionArgs& a)
+{
+    const std::int64_t heads = q.size(0), n = q.size(1), d = q.size(2);
+    const std::int64_t kvHeads = k.size(0), m = k.size(1), group = heads / kvHeads;
+    TORCH_CHECK(heads % kvHeads == 0 && k.sizes() == v.sizes() && k.size(2) == d && querySlots.size(0) == n,
+                "attendAtSlots: shapes do not match");
+    const at::Tensor qs = q * a.scale;                        // [heads, n, d]
+    const at::Tensor slotsHost = querySlots.to(at::kCPU);     // chunk bounds are read on the host
+    const std::int64_t* slot = slotsHost.data_ptr<std::int64_t>();
+    const std::int64_t budget = q.is_cuda() ? std::int64_t(1) << 27 : std::int64_t(1) << 20; // score values per chunk
+    const std::int64_t chunk = std::clamp<std::int64_t>(budget / std::max<std::int64_t>(1, heads * m), 16, 512);
+    at::Tensor out = at::empty({heads, n, d}, q.options());
+    const auto longs = at::TensorOptions().dtype(at::kLong).device(q.device());
+    for (std::int64_t c0 = 0; c0 < n; c0 += chunk) {
+        const std::int64_t c = std::min(chunk, n - c0);
+        // The chunk's last query is its latest slot: no key after it is ever seen.
+        const std::int64_t kEnd = std::clamp<std::int64_t>(slot[c0 + c - 1] + 1 - a.kStart, 0, m);
+        const std::int64_t kBegin = a.window ? std::clamp<std::int64_t>(slot[c0] - *a.window + 1 - a.kStart, 0, kEnd) : 0;
+        const std::int64_t mc = kEnd - kBegin;
+        // Without a window only keys after the chunk's first query can be blocked: the mask covers
+        // those columns [tail, mc) alone (with small heads the masking costs as much as the products).
+        const std::int64_t tail = a.window ? 0 : std::clamp<std::int64_t>(slot[c0] + 1 - (a.kStart + kBegin), 0, mc);
+        const at::Tensor qi = querySlots.narrow(0, c0, c).unsqueeze(1);                           // [c, 1]
+        const at::Tensor kj = at::arange(a.kStart + kBegin + tail, a.kStart + kEnd, longs).unsqueeze(0); // [1, mc - tail]
+        at::Tensor blocked = kj > qi;                                                               // [c, mc - tail]
+        if (a.window)
+            blocked = blocked.logical_or((qi - kj) >= *a.window);
+        const at::Tensor kc = k.narrow(1, kBegin, mc), vc = v.narrow(1, kBegin, mc);    // [kv_heads, mc, d]
+        const at::Tensor qg = qs.narrow(1, c0, c).reshape({kvHeads, group * c, d});     // query heads of a KV head as rows
+        const at::Tensor scores = at::matmul(qg, kc.transpose(1, 2)).view({kvHeads, group, c, mc});
+        if (tail < mc)
+            scores.narrow(3, tail, mc - tail).masked_fill_(blocked, -std::numeric_limits<double>::infinity());
+        const at::Tensor probs = at::softmax(scores, -1);                                 // fp32 accumulation, as attend()
+        out.narrow(1, c0, c).copy_(at::matmul(probs.view({kvHeads, group * c, mc}), vc).view({heads, c, d}));
+    }
+    return out;
+}
+
+} // namespace blocklens::engine::detail
