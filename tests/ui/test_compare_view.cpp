@@ -329,7 +329,9 @@ private Q_SLOTS:
         QCOMPARE(pm->step(), static_cast<int>(expected.size()) - 1);
         QVERIFY(shown.wait(60000)); // the race step runs the comparison
         QVERIFY(window.findChild<QDockWidget*>(QStringLiteral("compareDock"))->isVisible());
-        QVERIFY(window.compareView()->race()->isRunning());
+        // The race started with the measured times (on a busy machine its 2.5 s animation may
+        // already be over when the wait returns, so not isRunning()).
+        QVERIFY(window.compareView()->race()->fullMs() > 0 && window.compareView()->race()->blockMs() > 0);
         QTest::keyClick(&window, Qt::Key_Escape);
         QVERIFY(!pm->isActive());
         QCOMPARE(QApplication::font().pointSizeF(), before.pointSizeF());
