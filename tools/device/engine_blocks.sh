@@ -11,7 +11,8 @@
 #   5. a table last (summary.md); logs in $OUT/logs.tgz (what comes back is capped at 8 files).
 # From the repository root there, after `source .deps/setup.sh` (or the carried copy, see
 # pack_overlay.sh):   bash tools/device/engine_blocks.sh
-# LENGTHS (bench-ttft, default 2k,8k,32k), TF_LENGTHS (transformers, default 32k), SKIP_BENCH=1.
+# LENGTHS (bench-ttft, default 2k,8k,32k), TF_LENGTHS (transformers, default 32k), SKIP_BENCH=1 (no
+# timings), QUICK=1 (checks and the kernel's timings only: no 8B model, no bench-ttft).
 set -uo pipefail
 t0=$(date +%s)
 elapsed() { echo $(( $(date +%s) - t0 )); }
@@ -35,7 +36,7 @@ grep -A2 -E 'Compiling entry function .*prefillSm90Kernel' "$OUT/build.log" | gr
 echo "built in $(elapsed) s"
 cli="$build/app/cli/blocklens-cli"
 model=/tmp/llama3-8b-random
-if [ "${SKIP_BENCH:-0}" != 1 ]; then
+if [ "${SKIP_BENCH:-0}" != 1 ] && [ "${QUICK:-0}" != 1 ]; then
   # Random weights (make-model's seeded streams) with the Llama 3 tokenizer; CPU and disk only, so
   # it runs while the GPU checks run.
   ("$cli" make-model --arch llama --layers 32 --hidden 4096 --heads 32 --kv-heads 8 --intermediate 14336 --vocab 128256 \
@@ -64,6 +65,7 @@ if [ "${SKIP_BENCH:-0}" != 1 ]; then
     > "$OUT/ceilings.txt" 2>&1
   echo "rc $?"; grep -E "SDPA dense causal|varlen" "$OUT/ceilings.txt"
 
+  if [ "${QUICK:-0}" != 1 ]; then
   wait "$maker"; tail -1 "$OUT/make-model.log"
   # The call has 600 s: late, only the acceptance length.
   lengths=${LENGTHS:-2k,8k,32k}; [ "$(elapsed)" -gt 330 ] && lengths=32k
@@ -85,6 +87,7 @@ if [ "${SKIP_BENCH:-0}" != 1 ]; then
       --repeats 5 --skip-full --json > "$OUT/bench-ttft-nographs.json" 2> "$OUT/bench-ttft-nographs.err"
     echo "rc $?"
   fi
+  fi # QUICK
 fi
 
 {
