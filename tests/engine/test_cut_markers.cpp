@@ -179,7 +179,11 @@ private Q_SLOTS:
         // The segmenter: the threshold decides the number of blocks.
         const segment::Segmenter seg = cutMarkerSegmenter(std::make_shared<const CutMarkerScorer>(shared, tok, CutMarkerOptions{}));
         const auto none = seg.segment(doc, grid, {segment::Granularity::thresholdDepth(1.01, 0), {}});
-        const auto all = seg.segment(doc, grid, {segment::Granularity::thresholdDepth(0.0, 0), {}});
+        // Every candidate cut at threshold 0 once the minimum block size allows one-line blocks
+        // (these lines are ~12 tokens, under the default minimum of 16).
+        auto everyCut = segment::Granularity::thresholdDepth(0.0, 0);
+        everyCut.minTokens = 1;
+        const auto all = seg.segment(doc, grid, {everyCut, {}});
         QCOMPARE(none.blocks.size(), std::size_t(1));
         QCOMPARE(all.blocks.size(), candidates.size() + 1);
     }
