@@ -112,6 +112,28 @@ struct Runner::State {
     detail::KvBuffer runKv;
     detail::QuestionGraphs graphs;
 #endif
+
+    // The run's KV buffer of `capacity` slots: `own`, allocated now; on CUDA the one kept from the
+    // last run (replaced when the size differs), with `cudaLock` holding cudaRun for the run.
+    detail::KvBuffer& runBuffer(const detail::Transformer& tf, std::int64_t capacity, detail::KvBuffer& own,
+                                [[maybe_unused]] std::unique_lock<std::mutex>& cudaLock)
+    {
+        const ModelConfig& c = model.impl().config;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+        if (tf.device().is_cuda()) {
+            cudaLock = std::unique_lock<std::mutex>(cudaRun);
+            detail::KvBuffer& keep = runKv;
+            if (keep.capacity() != capacity) {
+                graphs.clear(); // they read the buffer being replaced
+                keep = detail::KvBuffer();
+                keep = detail::KvBuffer(c, capacity, tf.options());
+            }
+            return keep;
+        }
+#endif
+        own = detail::KvBuffer(c, capacity, tf.options());
+        return own;
+    }
 };
 
 Runner::Runner(Model model, BlockKvCache* cache) : state_(std::make_unique<State>(std::move(model), cache))
@@ -128,13 +150,11 @@ Runner& Runner::operator=(Runner&&) noexcept = default;
 const Model& Runner::model() const { return state_->model; }
 BlockKvCache& Runner::cache() const { return *state_->cache; }
 
-RunResult Runner::run(const RunRequest& req, const Progress& progress) const
+namespace {
+
+// The request's own rules: tokens in the vocabulary, the new tokens' count, the temperature.
+void checkRequest(const RunRequest& req, const ModelConfig& c)
 {
-    c10::NoGradGuard noGrad;
-    const Model::Impl& impl = state_->model.impl();
-    const detail::Transformer& tf = *impl.transformer;
-    const ModelConfig& c = impl.config;
-    const at::Device device = tf.device();
     const auto n = static_cast<std::int64_t>(req.ids.size());
     if (n == 0)
         throw Error("no tokens to run", {.item = "ids"});
@@ -145,16 +165,550 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
                         {.item = "ids"});
     if (req.maxNewTokens < 0)
         throw Error("must not be negative", {.item = "max-new-tokens"});
-    if (req.maxNewTokens > kMaxRunTokens - n) // n + maxNewTokens sizes the KV buffer below
+    if (req.maxNewTokens > kMaxRunTokens - n) // n + maxNewTokens sizes the KV buffer
         throw Error(std::to_string(req.maxNewTokens) + " new tokens after " + std::to_string(n) +
                         " prompt tokens exceed the " + std::to_string(kMaxRunTokens) + " tokens a run can hold",
                     {.item = "max-new-tokens"});
     if (!std::isfinite(req.temperature) || req.temperature < 0)
         throw Error("must be a finite number, 0 or more", {.item = "temperature"});
+}
+
+// The attention capture of one run: which layers, the block of every slot (generated tokens: the
+// last), and the mass collected, as rows or (byBlock) summed per query block.
+class RunCapture {
+public:
+    RunCapture(const RunRequest& req, const ModelConfig& c, const std::vector<std::int64_t>& blocks, std::int64_t n,
+               const at::Device& device)
+        : active_(!req.attention.layers.empty()), heads_(c.numHeads), device_(device)
+    {
+        if (!active_)
+            return;
+        capture_.layers = req.attention.layers;
+        std::sort(capture_.layers.begin(), capture_.layers.end());
+        capture_.layers.erase(std::unique(capture_.layers.begin(), capture_.layers.end()), capture_.layers.end());
+        for (const auto l : capture_.layers)
+            if (l < 0 || l >= c.numLayers)
+                throw Error("layer " + std::to_string(l) + " does not exist (the model has " + std::to_string(c.numLayers) + ")",
+                            {.item = "attention layers"});
+        std::vector<std::int64_t> blockOf(static_cast<std::size_t>(n + std::max<std::int64_t>(req.maxNewTokens, 1)));
+        for (std::size_t b = 0; b < blocks.size(); ++b)
+            std::fill(blockOf.begin() + blocks[b], b + 1 < blocks.size() ? blockOf.begin() + blocks[b + 1] : blockOf.end(),
+                      static_cast<std::int64_t>(b));
+        capture_.blockOfSlot = at::tensor(blockOf, at::TensorOptions().dtype(at::kLong)).to(device);
+        capture_.blocks = static_cast<std::int64_t>(blocks.size());
+        capture_.blockStarts = blocks;
+        capture_.byQueryBlock = req.attention.byBlock;
+        // What the capture holds is bounded before any of it is allocated (see estimateAttentionCapture).
+        const AttentionCaptureEstimate need = estimateAttentionCapture(c, n, capture_.blocks,
+                                                                       static_cast<std::int64_t>(capture_.layers.size()),
+                                                                       capture_.byQueryBlock);
+        checkAttentionCaptureFits(need, attentionCaptureLimit());
+    }
+
+    bool active() const { return active_; }
+
+    // One forward pass, its captured mass kept: [captured layers, heads, rows, blocks].
+    at::Tensor forward(const detail::Transformer& tf, detail::KvBuffer& buffer, detail::ForwardArgs args)
+    {
+        std::vector<at::Tensor> mass;
+        if (active_) {
+            args.capture = &capture_;
+            args.mass = &mass;
+        }
+        at::Tensor h = tf.forward(buffer, args);
+        if (active_)
+            keep(at::stack(mass));
+        return h;
+    }
+
+    // Rows of a block that saw only itself: all mass on block b.
+    void oneHotRows(std::size_t b, std::int64_t len)
+    {
+        if (!active_)
+            return;
+        const std::int64_t rows = capture_.byQueryBlock ? capture_.blocks : len;
+        at::Tensor m = at::zeros({static_cast<std::int64_t>(capture_.layers.size()), heads_, rows, capture_.blocks},
+                                 at::TensorOptions().dtype(at::kFloat).device(device_));
+        if (capture_.byQueryBlock) // the block's len rows, summed: len on (b, b)
+            m.select(2, static_cast<std::int64_t>(b)).select(2, static_cast<std::int64_t>(b)).fill_(static_cast<float>(len));
+        else
+            m.select(3, static_cast<std::int64_t>(b)).fill_(1.0f);
+        keep(m);
+    }
+
+    // The mass of the whole prompt into `am` (nothing when no layer was asked for).
+    void finish(AttentionMass& am, const std::vector<std::int64_t>& blocks, std::int64_t n)
+    {
+        if (!active_)
+            return;
+        am.layers = capture_.layers;
+        am.heads = heads_;
+        am.blocks = capture_.blocks;
+        am.byBlock = capture_.byQueryBlock;
+        at::Tensor mass;
+        if (am.byBlock) { // the sums over each query block's tokens, divided: the mean
+            std::vector<float> lengths;
+            for (std::size_t b = 0; b < blocks.size(); ++b)
+                lengths.push_back(static_cast<float>((b + 1 < blocks.size() ? blocks[b + 1] : n) - blocks[b]));
+            mass = sums_.div_(at::tensor(lengths).to(device_).view({1, 1, capture_.blocks, 1})); // [layers, heads, blocks, blocks]
+        } else {
+            mass = rows_.size() == 1 ? rows_.front() : at::cat(rows_, 2); // [layers, heads, n, blocks]
+            rows_.clear();
+        }
+        am.rows = mass.size(2);
+        am.values = toVector(mass);
+    }
+
+private:
+    // Adds one forward's (or one block's) mass: rows appended, or byBlock summed.
+    void keep(at::Tensor m)
+    {
+        if (!capture_.byQueryBlock)
+            rows_.push_back(std::move(m));
+        else if (!sums_.defined())
+            sums_ = std::move(m);
+        else
+            sums_.add_(m);
+    }
+
+    bool active_;
+    std::int64_t heads_;
+    at::Device device_;
+    detail::CaptureRequest capture_;
+    std::vector<at::Tensor> rows_; // each [captured layers, heads, rows, blocks], in sequence order
+    at::Tensor sums_;              // byBlock: [captured layers, heads, blocks, blocks] sums over query tokens
+};
+
+// The prefill's times: on the host from the start, and on CUDA also on the device's stream (a host
+// synchronization between the assembly and the last block would leave the GPU idle while the host
+// enqueues the last block).
+class PhaseClock {
+public:
+    explicit PhaseClock(const at::Device& device) : device_(device), t0_(Clock::now())
+    {
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+        if (device.is_cuda())
+            startMark_.emplace(device);
+#endif
+    }
+
+    double ms() const { return msSince(t0_); }
+
+    // Block-cached: every context block is in the run's buffer.
+    void assembled(RunStats& st)
+    {
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+        if (startMark_) {
+            assembledMark_.emplace(device_);
+            return;
+        }
+#endif
+        detail::synchronize(device_);
+        st.assembleMs = ms();
+    }
+
+    // The whole prompt is in: waits for the device.
+    void prefilled(RunStats& st)
+    {
+        detail::synchronize(device_);
+        st.prefillMs = ms();
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+        if (startMark_ && assembledMark_)
+            st.assembleMs = assembledMark_->msSince(*startMark_);
+#endif
+    }
+
+private:
+    at::Device device_;
+    Clock::time_point t0_;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    std::optional<detail::bridge::DeviceMark> startMark_, assembledMark_;
+#endif
+};
+
+// What the phases of one run share: the request, the model, the blocks, the repair, the KV buffer
+// and the hidden states of the prompt (per block [len, hidden]; one piece in full and batched block mode).
+struct Pass {
+    const RunRequest& req;
+    const Progress& progress;
+    const Model::Impl& impl;
+    const detail::Transformer& tf;
+    const ModelConfig& c;
+    at::Device device;
+    const std::vector<std::int64_t>& blocks;
+    std::int64_t n = 0, last = 0;
+    const RepairPlan& repair;
+    BlockKvCache& cache;
+    RunResult& result;
+    RunStats& st;
+    RunCapture& mass;
+    PhaseClock& clock;
+    const at::Tensor& ids; // [n] on the device
+    detail::KvBuffer& kv;
+    std::vector<at::Tensor> hidden{};
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    detail::QuestionGraphs* graphs = nullptr; // the question pass's CUDA graphs (Runner::State)
+#endif
+
+    void checkStop() const
+    {
+        if (progress.stopRequested())
+            throw Error("run cancelled");
+    }
+    // Many blocks in one forward pass (block mode, and the misses of block-cached mode): one set of
+    // launches per layer instead of one per block and layer, and on CUDA bf16 the block-prefill
+    // kernel for all blocks' attention at once. Elsewhere (the CPU, fp32) attention inside the pass
+    // stays SDPA per block (attendBlocks). Captures keep a pass per block (mass rows per forward).
+    bool batched() const { return !mass.active(); }
+    // Blocks after the first are encoded after the sink, if any (repairs.hpp): its length.
+    std::int64_t sinkOf(std::size_t b) const { return b > 0 ? repair.sinkTokens : std::int64_t(0); }
+};
+
+// Full attention: one forward pass, progress and cancel per layer (a long document's capture takes minutes).
+void prefillFull(Pass& p)
+{
+    detail::ForwardArgs args{p.ids, positions(0, p.n, p.device), 0, 0};
+    args.afterLayer = [&](std::int64_t done) {
+        p.checkStop();
+        p.progress(done, p.c.numLayers, "layer");
+    };
+    p.hidden.push_back(p.mass.forward(p.tf, p.kv, std::move(args)));
+    p.st.prefillFlops += forwardFlops(p.c, p.n, attendedPairs(0, p.n, 0, p.c.slidingWindow), 0);
+}
+
+// Block mode, every block in one pass: global positions, each block attending to itself and the
+// last block to everything (the block-prefill kernel on CUDA bf16: one launch per layer).
+void prefillBlocksBatched(Pass& p)
+{
+    const auto window = p.c.slidingWindow;
+    detail::ForwardArgs args{p.ids, positions(0, p.n, p.device), 0, 0};
+    args.blockStarts = p.blocks;
+    args.afterLayer = [&](std::int64_t done) {
+        p.checkStop();
+        p.progress(done, p.c.numLayers, "layer");
+    };
+    p.hidden.push_back(p.tf.forward(p.kv, args)); // [n, hidden]
+    for (std::size_t b = 0; b + 1 < p.blocks.size(); ++b) {
+        const std::int64_t s = p.blocks[b], len = p.blocks[b + 1] - s;
+        p.st.prefillFlops += forwardFlops(p.c, len, attendedPairs(s, len, s, window), 0);
+    }
+    p.st.prefillFlops += forwardFlops(p.c, p.n - p.last, attendedPairs(p.last, p.n - p.last, 0, window), 0);
+}
+
+// Block-cached: each context block's cache entry and key, and its placement into the run's buffer.
+class CachedBlocks {
+public:
+    explicit CachedBlocks(const Pass& p)
+        : entries(p.blocks.size() - 1), keys(p.blocks.size() - 1), sameAs(p.blocks.size() - 1, SIZE_MAX),
+          placed_(p.blocks.size() - 1, false)
+    {
+        for (std::size_t b = 0; b < p.blocks.size(); ++b) // each block's rotation: from where it was encoded to its start
+            shifts_.push_back(p.blocks[b] - p.sinkOf(b));
+        if (p.req.mode == AttentionMode::BlockCached)
+            std::tie(shiftCos_, shiftSin_) = p.tf.rope().shiftTables(shifts_, p.tf.dtype(), p.device);
+    }
+
+    // Writes block b's cached K (rotated from positions 0..len-1 to s..e-1: rotations compose)
+    // and V into the run's buffer.
+    void place(Pass& p, std::size_t b)
+    {
+        const std::int64_t s = p.blocks[b], len = p.blocks[b + 1] - s;
+        const detail::EntryPtr& entry = entries[b];
+        bool done = false;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+        // One kernel reads the cached K once and writes it rotated into the run's buffer.
+        if (detail::bridge::ropeShiftSupported(p.kv.k, entry->k)) {
+            detail::bridge::ropeShiftInto(p.kv.k, s, entry->k, shifts_[b], p.tf.rope().invFreqFloat());
+            done = true;
+        }
+#endif
+        if (!done) {
+            const auto row = static_cast<std::int64_t>(b);
+            detail::Rope::placeShifted(p.kv.k.narrow(2, s, len), entry->k, shiftCos_.select(0, row), shiftSin_.select(0, row));
+        }
+        p.kv.v.narrow(2, s, len).copy_(entry->v);
+        placed_[b] = true;
+    }
+    bool placed(std::size_t b) const { return placed_[b]; }
+
+    // A block encoded by this run becomes its entry, in the cache too (an entry may be evicted or
+    // demoted on its own: it owns its tensors).
+    void keep(Pass& p, std::size_t b, at::Tensor h, at::Tensor k, at::Tensor v)
+    {
+        auto fresh = std::make_shared<detail::BlockKvEntry>();
+        fresh->hidden = std::move(h);
+        fresh->k = std::move(k);
+        fresh->v = std::move(v);
+        fresh->tokens = p.blocks[b + 1] - p.blocks[b];
+        p.cache.impl().insert(keys[b], fresh);
+        entries[b] = fresh;
+    }
+
+    std::vector<detail::EntryPtr> entries;
+    std::vector<std::string> keys;
+    std::vector<std::size_t> sameAs; // a block repeated within the request: the earlier block that encodes it
+
+private:
+    std::vector<std::int64_t> shifts_; // each block's rotation: from where it was encoded to its start
+    at::Tensor shiftCos_, shiftSin_;   // [blocks, head_dim/2]: rotation by each block's shift
+    std::vector<bool> placed_;
+};
+
+// Block-cached: every block's entry, looked up first (hits placed at once: the device works while
+// the next keys are hashed). Returns the misses, each to encode alone (positions 0..len-1, after
+// the sink if any); a block repeated within the request is encoded once.
+std::vector<std::size_t> lookupCached(Pass& p, CachedBlocks& cached)
+{
+    const std::string dtypeName(toString(p.impl.dtype));
+    std::vector<std::size_t> misses;
+    std::unordered_map<std::string, std::size_t> pending; // key -> the block that encodes it
+    for (std::size_t b = 0; b + 1 < p.blocks.size(); ++b) {
+        const std::int64_t s = p.blocks[b], len = p.blocks[b + 1] - s;
+        const std::span<const std::int32_t> blockIds(p.req.ids.data() + s, static_cast<std::size_t>(len));
+        const std::span<const std::int32_t> sinkIds(p.req.ids.data(), static_cast<std::size_t>(p.sinkOf(b)));
+        cached.keys[b] = blockCacheKey(p.impl.fingerprint, dtypeName, p.req.tokenizerHash, blockIds, sinkIds);
+        const FlopCount blockFlops = detail::sinkBlockFlops(p.c, p.sinkOf(b), len); // encoding it: alone, or after the sink
+        if ((cached.entries[b] = p.cache.impl().lookup(cached.keys[b], p.device))) {
+            ++p.st.cacheHits;
+            p.st.savedFlops += blockFlops;
+            cached.place(p, b); // enqueued now: the device works while the next keys are hashed
+        } else if (const auto it = pending.find(cached.keys[b]); it != pending.end()) {
+            ++p.st.cacheHits; // encoded by this run, earlier in the request
+            p.st.savedFlops += blockFlops;
+            cached.sameAs[b] = it->second;
+        } else {
+            ++p.st.cacheMisses;
+            p.st.prefillFlops += blockFlops;
+            p.st.repairFlops += detail::sinkExtraFlops(p.c, p.sinkOf(b), len);
+            pending.emplace(cached.keys[b], b);
+            misses.push_back(b);
+        }
+    }
+    return misses;
+}
+
+// The misses in one pass, side by side, each at positions 0..len-1 and attending to itself only
+// (the kernel's blocks, the last one local too).
+void encodeMissesTogether(Pass& p, CachedBlocks& cached, const std::vector<std::size_t>& misses)
+{
+    std::vector<at::Tensor> pieceIds, piecePositions;
+    std::vector<std::int64_t> starts;
+    std::int64_t total = 0;
+    for (const std::size_t b : misses) {
+        const std::int64_t s = p.blocks[b], len = p.blocks[b + 1] - s;
+        pieceIds.push_back(p.ids.narrow(0, s, len));
+        piecePositions.push_back(positions(0, len, p.device));
+        starts.push_back(total);
+        total += len;
+    }
+    detail::KvBuffer alone(p.c, total, p.tf.options());
+    detail::ForwardArgs args{at::cat(pieceIds), at::cat(piecePositions), 0, 0};
+    args.blockStarts = starts;
+    args.lastBlockGlobal = false;
+    args.afterLayer = [&](std::int64_t) { p.checkStop(); };
+    const at::Tensor h = p.tf.forward(alone, args); // [total, hidden]
+    // Each entry owns its rows (an entry may be evicted or demoted on its own).
+    for (std::size_t i = 0; i < misses.size(); ++i) {
+        const std::int64_t len = p.blocks[misses[i] + 1] - p.blocks[misses[i]];
+        cached.keep(p, misses[i], h.narrow(0, starts[i], len).clone(), alone.k.narrow(2, starts[i], len).contiguous(),
+                    alone.v.narrow(2, starts[i], len).contiguous());
+    }
+}
+
+// The misses one pass each: alone at positions 0..len-1, or after the sink (repairs.hpp).
+void encodeMissesEach(Pass& p, CachedBlocks& cached, const std::vector<std::size_t>& misses)
+{
+    for (const std::size_t b : misses) {
+        p.checkStop();
+        const std::int64_t s = p.blocks[b], len = p.blocks[b + 1] - s;
+        if (p.sinkOf(b) > 0) { // encoded after the sink (repairs.hpp)
+            auto fresh = detail::encodeAfterSink(p.tf, p.ids, p.sinkOf(b), s, len);
+            cached.keep(p, b, std::move(fresh->hidden), std::move(fresh->k), std::move(fresh->v));
+            continue;
+        }
+        detail::KvBuffer alone(p.c, len, p.tf.options());
+        at::Tensor h = p.tf.forward(alone, {p.ids.narrow(0, s, len), positions(0, len, p.device), 0, 0});
+        cached.keep(p, b, std::move(h), std::move(alone.k), std::move(alone.v));
+    }
+}
+
+// Block-cached: the entries of all context blocks, from the cache or encoded now.
+void lookupAndEncode(Pass& p, CachedBlocks& cached)
+{
+    const std::vector<std::size_t> misses = lookupCached(p, cached);
+    if (p.batched() && misses.size() > 1 && p.repair.sinkTokens == 0) // blocks after a sink: one pass each
+        encodeMissesTogether(p, cached, misses);
+    else
+        encodeMissesEach(p, cached, misses);
+    for (std::size_t b = 0; b + 1 < p.blocks.size(); ++b)
+        if (cached.sameAs[b] != SIZE_MAX)
+            cached.entries[b] = cached.entries[cached.sameAs[b]];
+}
+
+// The context blocks into the run's buffer, in order: block mode encodes each in place (global
+// positions, attending only to itself); block-cached places the entries not placed yet.
+void assembleContext(Pass& p, CachedBlocks& cached)
+{
+    const auto window = p.c.slidingWindow;
+    for (std::size_t b = 0; b + 1 < p.blocks.size(); ++b) {
+        p.checkStop();
+        const std::int64_t s = p.blocks[b], e = p.blocks[b + 1], len = e - s;
+        if (p.req.mode == AttentionMode::Block) {
+            p.hidden.push_back(p.mass.forward(p.tf, p.kv, {p.ids.narrow(0, s, len), positions(s, e, p.device), s, s}));
+            p.st.prefillFlops += forwardFlops(p.c, len, attendedPairs(s, len, s, window), 0);
+        } else {
+            if (!cached.placed(b))
+                cached.place(p, b);
+            p.hidden.push_back(cached.entries[b]->hidden);
+            p.mass.oneHotRows(b, len);
+        }
+        p.progress(static_cast<std::int64_t>(b + 1), p.st.blocks, "block");
+    }
+}
+
+// Recompute repairs: chosen context tokens again, in place (repairs.hpp).
+void recomputeRepair(Pass& p)
+{
+    if (!p.req.repair.active())
+        return;
+    detail::Recomputed again = detail::recompute(p.tf, p.kv, p.ids, p.repair, [&p] { p.checkStop(); });
+    p.st.prefillFlops += again.flops;
+    p.st.repairFlops += again.flops;
+    p.result.recomputed = std::move(again.slots);
+}
+
+// The last block (the question): global positions, attends to everything before it. Block-cached
+// on CUDA: a CUDA graph from the second run of a shape on (QuestionGraphs).
+void questionPass(Pass& p)
+{
+    const std::int64_t last = p.last, n = p.n;
+    bool done = false;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    if (p.req.mode == AttentionMode::BlockCached && p.device.is_cuda() && !p.mass.active()) {
+        p.hidden.push_back(p.graphs->forward(p.tf, p.kv, p.ids.narrow(0, last, n - last), last));
+        done = true;
+    }
+#endif
+    if (!done)
+        p.hidden.push_back(p.mass.forward(p.tf, p.kv, {p.ids.narrow(0, last, n - last), positions(last, n, p.device), last, 0}));
+    p.st.prefillFlops += forwardFlops(p.c, n - last, attendedPairs(last, n - last, 0, p.c.slidingWindow), 0);
+}
+
+// Block mode a pass per block (captures), and block-cached: the context blocks, the repair, the question.
+void prefillBlocks(Pass& p)
+{
+    CachedBlocks cached(p);
+    if (p.req.mode == AttentionMode::BlockCached)
+        lookupAndEncode(p, cached);
+    assembleContext(p, cached);
+    if (p.req.mode == AttentionMode::BlockCached)
+        p.clock.assembled(p.st);
+    p.checkStop();
+    recomputeRepair(p);
+    questionPass(p);
+}
+
+// The next token from a logits row [1, vocab]: argmax, or a draw at the temperature.
+class TokenPicker {
+public:
+    explicit TokenPicker(const RunRequest& req) : temperature_(req.temperature), rng_(req.seed) {}
+    std::int32_t operator()(const at::Tensor& row)
+    {
+        if (temperature_ == 0)
+            return static_cast<std::int32_t>(row.argmax(-1).item<std::int64_t>());
+        const at::Tensor p = at::softmax(row.to(at::kDouble) / temperature_, -1).contiguous().cpu();
+        const double* probs = p.data_ptr<double>();
+        double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+        for (std::int64_t i = 0; i < p.numel(); ++i)
+            if ((u -= probs[i]) <= 0)
+                return static_cast<std::int32_t>(i);
+        return static_cast<std::int32_t>(p.numel() - 1);
+    }
+
+private:
+    double temperature_;
+    std::mt19937_64 rng_;
+};
+
+// The logits asked for (lastLogits: the last prompt position's, [1, vocab]) and the hidden states.
+void collectOutputs(const Pass& p, const at::Tensor& lastLogits, RunResult& result)
+{
+    Logits& out = result.logits;
+    out.vocab = p.c.vocabSize;
+    switch (p.req.logits) {
+    case LogitsWanted::None:
+        break;
+    case LogitsWanted::LastToken:
+        out.firstRow = p.n - 1;
+        out.rows = 1;
+        out.values = toVector(lastLogits);
+        break;
+    case LogitsWanted::LastBlock: {
+        const at::Tensor h = p.hidden.size() == 1 ? p.hidden.back().narrow(0, p.last, p.n - p.last) : p.hidden.back(); // one piece: all n rows
+        out.firstRow = p.last;
+        out.rows = p.n - p.last;
+        out.values = toVector(p.tf.logits(h));
+        requireFinite(out.values, "the logits asked for", p.impl.directory);
+        break;
+    }
+    case LogitsWanted::All:
+        out.firstRow = 0;
+        out.rows = p.n;
+        out.values = toVector(p.tf.logits(p.hidden.size() == 1 ? p.hidden.front() : at::cat(p.hidden, 0)));
+        requireFinite(out.values, "the logits asked for", p.impl.directory);
+        break;
+    }
+    if (p.req.wantHidden) {
+        const at::Tensor all = p.hidden.size() == 1 ? p.hidden.front() : at::cat(p.hidden, 0); // [n, hidden]
+        result.hidden.rows = all.size(0);
+        result.hidden.width = all.size(1);
+        result.hidden.values = toVector(all);
+    }
+}
+
+// Generation after the first token `next`: each new token attends to everything. Returns the
+// number of slots of the KV buffer filled.
+std::int64_t generate(Pass& p, TokenPicker& pick, std::int32_t next, RunResult& result)
+{
+    const RunRequest& req = p.req;
+    const auto t1 = Clock::now();
+    std::int64_t fed = p.n;
+    if (req.maxNewTokens <= 0)
+        return fed;
+    result.generated.push_back(next);
+    if (req.onToken)
+        req.onToken(next);
+    while (static_cast<std::int64_t>(result.generated.size()) < req.maxNewTokens && !(req.stopToken && next == *req.stopToken)) {
+        p.checkStop();
+        if (fed >= p.kv.capacity())
+            break;
+        const at::Tensor one = at::tensor(std::vector<std::int64_t>{next}, at::TensorOptions().dtype(at::kLong)).to(p.device);
+        const at::Tensor h = p.tf.forward(p.kv, {one, positions(fed, fed + 1, p.device), fed, 0});
+        ++fed;
+        const at::Tensor logits = p.tf.logits(h);
+        requireFinite(logits, "generated token " + std::to_string(result.generated.size() + 1), p.impl.directory);
+        next = pick(logits);
+        result.generated.push_back(next);
+        if (req.onToken)
+            req.onToken(next);
+    }
+    p.st.decodeMs = msSince(t1);
+    return fed;
+}
+
+} // namespace
+
+RunResult Runner::run(const RunRequest& req, const Progress& progress) const
+{
+    c10::NoGradGuard noGrad;
+    const Model::Impl& impl = state_->model.impl();
+    const detail::Transformer& tf = *impl.transformer;
+    const ModelConfig& c = impl.config;
+    const at::Device device = tf.device();
+    checkRequest(req, c);
+    const auto n = static_cast<std::int64_t>(req.ids.size());
     const std::vector<std::int64_t> blocks = normalizeBlocks(req.blocks, n);
-    const std::int64_t last = blocks.back();
-    const auto window = c.slidingWindow;
-    const RepairPlan repair = planRepair(req.repair, req.mode, req.ids, blocks, c); // repair.hpp
+    const RepairPlan repair = planRepair(req.repair, req.mode, req.ids, blocks, c); // repairs.hpp
     if (req.repair.active() && !req.attention.layers.empty())
         throw Error("attention capture is not available with a repair (" + repairName(req.repair) + "); capture plain block-cached",
                     {.item = "attention layers"});
@@ -163,402 +717,40 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     RunStats& st = result.stats;
     st.tokens = n;
     st.blocks = static_cast<std::int64_t>(blocks.size());
-    st.fullFlops = forwardFlops(c, n, attendedPairs(0, n, 0, window), 1);
+    st.fullFlops = forwardFlops(c, n, attendedPairs(0, n, 0, c.slidingWindow), 1);
+    RunCapture mass(req, c, blocks, n, device);
 
-    // Attention capture: which layers, and the block of every slot (generated tokens: the last).
-    detail::CaptureRequest capture;
-    std::vector<at::Tensor> massRows; // each [captured layers, heads, rows, blocks], in sequence order
-    at::Tensor massSums;              // byBlock: [captured layers, heads, blocks, blocks] sums over query tokens
-    const bool capturing = !req.attention.layers.empty();
-    if (capturing) {
-        capture.layers = req.attention.layers;
-        std::sort(capture.layers.begin(), capture.layers.end());
-        capture.layers.erase(std::unique(capture.layers.begin(), capture.layers.end()), capture.layers.end());
-        for (const auto l : capture.layers)
-            if (l < 0 || l >= c.numLayers)
-                throw Error("layer " + std::to_string(l) + " does not exist (the model has " + std::to_string(c.numLayers) + ")",
-                            {.item = "attention layers"});
-        std::vector<std::int64_t> blockOf(static_cast<std::size_t>(n + std::max<std::int64_t>(req.maxNewTokens, 1)));
-        for (std::size_t b = 0; b < blocks.size(); ++b)
-            std::fill(blockOf.begin() + blocks[b], b + 1 < blocks.size() ? blockOf.begin() + blocks[b + 1] : blockOf.end(),
-                      static_cast<std::int64_t>(b));
-        capture.blockOfSlot = at::tensor(blockOf, at::TensorOptions().dtype(at::kLong)).to(device);
-        capture.blocks = static_cast<std::int64_t>(blocks.size());
-        capture.blockStarts = blocks;
-        capture.byQueryBlock = req.attention.byBlock;
-        // What the capture holds is bounded before any of it is allocated (see estimateAttentionCapture).
-        const AttentionCaptureEstimate need = estimateAttentionCapture(c, n,
-                                                                       capture.blocks,
-                                                                       static_cast<std::int64_t>(capture.layers.size()),
-                                                                       capture.byQueryBlock);
-        checkAttentionCaptureFits(need, attentionCaptureLimit());
-    }
-    // Adds one forward's (or one block's) mass: rows appended, or byBlock summed into massSums.
-    auto keepMass = [&](at::Tensor m) {
-        if (!capture.byQueryBlock)
-            massRows.push_back(std::move(m));
-        else if (!massSums.defined())
-            massSums = std::move(m);
-        else
-            massSums.add_(m);
-    };
-    // One forward's captured mass, stacked over layers: [captured layers, heads, rows, blocks].
-    auto forwardCaptured = [&](detail::KvBuffer& buffer, detail::ForwardArgs args) {
-        std::vector<at::Tensor> mass;
-        if (capturing) {
-            args.capture = &capture;
-            args.mass = &mass;
-        }
-        at::Tensor h = tf.forward(buffer, args);
-        if (capturing)
-            keepMass(at::stack(mass));
-        return h;
-    };
-    // Rows of a block that saw only itself: all mass on block b.
-    auto oneHotRows = [&](std::size_t b, std::int64_t len) {
-        if (!capturing)
-            return;
-        const std::int64_t rows = capture.byQueryBlock ? capture.blocks : len;
-        at::Tensor m = at::zeros({static_cast<std::int64_t>(capture.layers.size()), c.numHeads, rows, capture.blocks},
-                                 at::TensorOptions().dtype(at::kFloat).device(device));
-        if (capture.byQueryBlock) // the block's len rows, summed: len on (b, b)
-            m.select(2, static_cast<std::int64_t>(b)).select(2, static_cast<std::int64_t>(b)).fill_(static_cast<float>(len));
-        else
-            m.select(3, static_cast<std::int64_t>(b)).fill_(1.0f);
-        keepMass(m);
-    };
-
-    // Many blocks in one forward pass (block mode, and the misses of block-cached mode): one set of
-    // launches per layer instead of one per block and layer, and on CUDA bf16 the block-prefill
-    // kernel for all blocks' attention at once. Elsewhere (the CPU, fp32) attention inside the pass
-    // stays SDPA per block (attendBlocks). Captures keep a pass per block (mass rows per forward).
-    const bool batched = !capturing;
-
-    const auto t0 = Clock::now();
-#if BLOCKLENS_HAVE_KERNELS_BRIDGE
-    // Phases are timed on the device's stream: a host synchronization between the assembly and
-    // the last block would leave the GPU idle while the host enqueues the last block.
-    std::optional<detail::bridge::DeviceMark> startMark, assembledMark;
-    if (device.is_cuda())
-        startMark.emplace(device);
-#endif
+    PhaseClock clock(device);
     std::vector<std::int64_t> ids64(req.ids.begin(), req.ids.end());
     const at::Tensor ids = at::tensor(ids64, at::TensorOptions().dtype(at::kLong)).to(device); // [n]
-    const std::int64_t capacity = n + std::max<std::int64_t>(req.maxNewTokens, 1);
     detail::KvBuffer ownKv;
-    detail::KvBuffer* kvp = &ownKv;
+    std::unique_lock<std::mutex> cudaLock; // on CUDA: held for the run (State::cudaRun)
+    detail::KvBuffer& kv = state_->runBuffer(tf, n + std::max<std::int64_t>(req.maxNewTokens, 1), ownKv, cudaLock);
+    Pass p{req, progress, impl, tf, c, device, blocks, n, blocks.back(), repair, *state_->cache, result, st, mass, clock, ids, kv};
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
-    std::unique_lock<std::mutex> cudaLock(state_->cudaRun, std::defer_lock);
-    if (device.is_cuda()) {
-        cudaLock.lock();
-        detail::KvBuffer& keep = state_->runKv;
-        if (keep.capacity() != capacity) {
-            state_->graphs.clear(); // they read the buffer being replaced
-            keep = detail::KvBuffer();
-            keep = detail::KvBuffer(c, capacity, tf.options());
-        }
-        kvp = &keep;
-    }
+    p.graphs = &state_->graphs;
 #endif
-    if (kvp == &ownKv)
-        ownKv = detail::KvBuffer(c, capacity, tf.options());
-    detail::KvBuffer& kv = *kvp;
-    std::vector<at::Tensor> hidden; // per block [len, hidden] (one piece in full mode)
 
-    auto checkStop = [&] {
-        if (progress.stopRequested())
-            throw Error("run cancelled");
-    };
-
-    if (req.mode == AttentionMode::Full) {
-        // One forward pass: progress and cancel per layer (a long document's capture takes minutes).
-        detail::ForwardArgs args{ids, positions(0, n, device), 0, 0};
-        args.afterLayer = [&](std::int64_t done) {
-            checkStop();
-            progress(done, c.numLayers, "layer");
-        };
-        hidden.push_back(forwardCaptured(kv, std::move(args)));
-        st.prefillFlops += forwardFlops(c, n, attendedPairs(0, n, 0, window), 0);
-    } else if (req.mode == AttentionMode::Block && batched) {
-        // Every block in one pass: global positions, each block attending to itself and the last
-        // block to everything (the block-prefill kernel on CUDA bf16: one launch per layer).
-        detail::ForwardArgs args{ids, positions(0, n, device), 0, 0};
-        args.blockStarts = blocks;
-        args.afterLayer = [&](std::int64_t done) {
-            checkStop();
-            progress(done, c.numLayers, "layer");
-        };
-        hidden.push_back(tf.forward(kv, args)); // [n, hidden]
-        for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
-            const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
-            st.prefillFlops += forwardFlops(c, len, attendedPairs(s, len, s, window), 0);
-        }
-        st.prefillFlops += forwardFlops(c, n - last, attendedPairs(last, n - last, 0, window), 0);
-    } else {
-        const std::string dtypeName(toString(impl.dtype));
-        at::Tensor shiftCos, shiftSin; // [blocks, head_dim/2]: rotation by each block's shift
-        // Blocks after the first are encoded after the sink, if any (repair.hpp): its length.
-        auto sinkOf = [&](std::size_t b) { return b > 0 ? repair.sinkTokens : std::int64_t(0); };
-        std::vector<std::int64_t> shifts; // each block's rotation: from where it was encoded to its start
-        for (std::size_t b = 0; b < blocks.size(); ++b)
-            shifts.push_back(blocks[b] - sinkOf(b));
-        if (req.mode == AttentionMode::BlockCached)
-            std::tie(shiftCos, shiftSin) = tf.rope().shiftTables(shifts, tf.dtype(), device);
-        // Block-cached: every block's entry, looked up first; the misses are then encoded alone
-        // (positions 0..len-1), all of them in one pass where batching applies, one pass each
-        // otherwise. A block repeated within the request is encoded once.
-        std::vector<detail::EntryPtr> entries(blocks.size() - 1);
-        std::vector<bool> placed(blocks.size() - 1, false);
-        // Writes block b's cached K (rotated from positions 0..len-1 to s..e-1: rotations compose)
-        // and V into the run's buffer.
-        auto place = [&](std::size_t b) {
-            const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
-            const detail::EntryPtr& entry = entries[b];
-            bool done = false;
-#if BLOCKLENS_HAVE_KERNELS_BRIDGE
-            // One kernel reads the cached K once and writes it rotated into the run's buffer.
-            if (detail::bridge::ropeShiftSupported(kv.k, entry->k)) {
-                detail::bridge::ropeShiftInto(kv.k, s, entry->k, shifts[b], tf.rope().invFreqFloat());
-                done = true;
-            }
-#endif
-            if (!done) {
-                const auto row = static_cast<std::int64_t>(b);
-                detail::Rope::placeShifted(kv.k.narrow(2, s, len), entry->k, shiftCos.select(0, row), shiftSin.select(0, row));
-            }
-            kv.v.narrow(2, s, len).copy_(entry->v);
-            placed[b] = true;
-        };
-        if (req.mode == AttentionMode::BlockCached) {
-            std::vector<std::size_t> misses;             // block indices to encode
-            std::vector<std::string> keys(blocks.size() - 1);
-            std::unordered_map<std::string, std::size_t> pending; // key -> the block that encodes it
-            std::vector<std::size_t> sameAs(blocks.size() - 1, SIZE_MAX);
-            for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
-                const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
-                const std::span<const std::int32_t> blockIds(req.ids.data() + s, static_cast<std::size_t>(len));
-                const std::span<const std::int32_t> sinkIds(req.ids.data(), static_cast<std::size_t>(sinkOf(b)));
-                keys[b] = blockCacheKey(impl.fingerprint, dtypeName, req.tokenizerHash, blockIds, sinkIds);
-                const FlopCount blockFlops = detail::sinkBlockFlops(c, sinkOf(b), len); // encoding it: alone, or after the sink
-                if ((entries[b] = state_->cache->impl().lookup(keys[b], device))) {
-                    ++st.cacheHits;
-                    st.savedFlops += blockFlops;
-                    place(b); // enqueued now: the device works while the next keys are hashed
-                } else if (const auto it = pending.find(keys[b]); it != pending.end()) {
-                    ++st.cacheHits; // encoded by this run, earlier in the request
-                    st.savedFlops += blockFlops;
-                    sameAs[b] = it->second;
-                } else {
-                    ++st.cacheMisses;
-                    st.prefillFlops += blockFlops;
-                    st.repairFlops += detail::sinkExtraFlops(c, sinkOf(b), len);
-                    pending.emplace(keys[b], b);
-                    misses.push_back(b);
-                }
-            }
-            auto keep = [&](std::size_t b, at::Tensor h, at::Tensor k, at::Tensor v) {
-                auto fresh = std::make_shared<detail::BlockKvEntry>();
-                fresh->hidden = std::move(h);
-                fresh->k = std::move(k);
-                fresh->v = std::move(v);
-                fresh->tokens = blocks[b + 1] - blocks[b];
-                state_->cache->impl().insert(keys[b], fresh);
-                entries[b] = fresh;
-            };
-            if (batched && misses.size() > 1 && repair.sinkTokens == 0) { // blocks after a sink: one pass each, below
-                // One pass over the misses side by side, each at positions 0..len-1 and attending
-                // to itself only (the kernel's blocks, the last one local too).
-                std::vector<at::Tensor> pieceIds, piecePositions;
-                std::vector<std::int64_t> starts;
-                std::int64_t total = 0;
-                for (const std::size_t b : misses) {
-                    const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
-                    pieceIds.push_back(ids.narrow(0, s, len));
-                    piecePositions.push_back(positions(0, len, device));
-                    starts.push_back(total);
-                    total += len;
-                }
-                detail::KvBuffer alone(c, total, tf.options());
-                detail::ForwardArgs args{at::cat(pieceIds), at::cat(piecePositions), 0, 0};
-                args.blockStarts = starts;
-                args.lastBlockGlobal = false;
-                args.afterLayer = [&](std::int64_t) { checkStop(); };
-                const at::Tensor h = tf.forward(alone, args); // [total, hidden]
-                // Each entry owns its rows (an entry may be evicted or demoted on its own).
-                for (std::size_t i = 0; i < misses.size(); ++i) {
-                    const std::int64_t len = blocks[misses[i] + 1] - blocks[misses[i]];
-                    keep(misses[i], h.narrow(0, starts[i], len).clone(), alone.k.narrow(2, starts[i], len).contiguous(),
-                         alone.v.narrow(2, starts[i], len).contiguous());
-                }
-            } else {
-                for (const std::size_t b : misses) {
-                    checkStop();
-                    const std::int64_t s = blocks[b], len = blocks[b + 1] - s;
-                    if (sinkOf(b) > 0) { // encoded after the sink (repair.hpp)
-                        auto fresh = detail::encodeAfterSink(tf, ids, sinkOf(b), s, len);
-                        keep(b, std::move(fresh->hidden), std::move(fresh->k), std::move(fresh->v));
-                        continue;
-                    }
-                    detail::KvBuffer alone(c, len, tf.options());
-                    at::Tensor h = tf.forward(alone, {ids.narrow(0, s, len), positions(0, len, device), 0, 0});
-                    keep(b, std::move(h), std::move(alone.k), std::move(alone.v));
-                }
-            }
-            for (std::size_t b = 0; b + 1 < blocks.size(); ++b)
-                if (sameAs[b] != SIZE_MAX)
-                    entries[b] = entries[sameAs[b]];
-        }
-        for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
-            checkStop();
-            const std::int64_t s = blocks[b], e = blocks[b + 1], len = e - s;
-            if (req.mode == AttentionMode::Block) {
-                // In place, global positions, attending only to itself.
-                hidden.push_back(forwardCaptured(kv, {ids.narrow(0, s, len), positions(s, e, device), s, s}));
-                st.prefillFlops += forwardFlops(c, len, attendedPairs(s, len, s, window), 0);
-            } else {
-                if (!placed[b])
-                    place(b);
-                hidden.push_back(entries[b]->hidden);
-                oneHotRows(b, len);
-            }
-            progress(static_cast<std::int64_t>(b + 1), st.blocks, "block");
-        }
-        if (req.mode == AttentionMode::BlockCached) {
-#if BLOCKLENS_HAVE_KERNELS_BRIDGE
-            if (startMark)
-                assembledMark.emplace(device);
-            else
-#endif
-            {
-                detail::synchronize(device);
-                st.assembleMs = msSince(t0);
-            }
-        }
-        checkStop();
-        if (req.repair.active()) { // recompute repairs: chosen context tokens again, in place (repair.hpp)
-            detail::Recomputed again = detail::recompute(tf, kv, ids, repair, checkStop);
-            st.prefillFlops += again.flops;
-            st.repairFlops += again.flops;
-            result.recomputed = std::move(again.slots);
-        }
-        // The last block: global positions, attends to everything before it. Block-cached on
-        // CUDA: a CUDA graph from the second run of a shape on (QuestionGraphs).
-        bool done = false;
-#if BLOCKLENS_HAVE_KERNELS_BRIDGE
-        if (req.mode == AttentionMode::BlockCached && device.is_cuda() && !capturing) {
-            hidden.push_back(state_->graphs.forward(tf, kv, ids.narrow(0, last, n - last), last));
-            done = true;
-        }
-#endif
-        if (!done)
-            hidden.push_back(forwardCaptured(kv, {ids.narrow(0, last, n - last), positions(last, n, device), last, 0}));
-        st.prefillFlops += forwardFlops(c, n - last, attendedPairs(last, n - last, 0, window), 0);
-    }
-    detail::synchronize(device);
-    st.prefillMs = msSince(t0);
-#if BLOCKLENS_HAVE_KERNELS_BRIDGE
-    if (startMark && assembledMark)
-        st.assembleMs = assembledMark->msSince(*startMark);
-#endif
+    if (req.mode == AttentionMode::Full)
+        prefillFull(p);
+    else if (req.mode == AttentionMode::Block && p.batched())
+        prefillBlocksBatched(p);
+    else
+        prefillBlocks(p);
+    clock.prefilled(st);
 
     // The first generated token: the last position's logits.
-    const at::Tensor& tail = hidden.back();                              // [rows, hidden]
-    at::Tensor lastLogits = tf.logits(tail.narrow(0, tail.size(0) - 1, 1)); // [1, vocab]
+    const at::Tensor& tail = p.hidden.back();                                // [rows, hidden]
+    const at::Tensor lastLogits = tf.logits(tail.narrow(0, tail.size(0) - 1, 1)); // [1, vocab]
     requireFinite(lastLogits, "the last prompt position", impl.directory);
-    std::mt19937_64 rng(req.seed);
-    // The next token from a logits row [1, vocab]: argmax, or a draw at the temperature.
-    auto pick = [&](const at::Tensor& row) {
-        if (req.temperature == 0)
-            return static_cast<std::int32_t>(row.argmax(-1).item<std::int64_t>());
-        const at::Tensor p = at::softmax(row.to(at::kDouble) / req.temperature, -1).contiguous().cpu();
-        const double* probs = p.data_ptr<double>();
-        double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-        for (std::int64_t i = 0; i < p.numel(); ++i)
-            if ((u -= probs[i]) <= 0)
-                return static_cast<std::int32_t>(i);
-        return static_cast<std::int32_t>(p.numel() - 1);
-    };
-    auto next = pick(lastLogits);
-    st.ttftMs = msSince(t0);
+    TokenPicker pick(req);
+    const std::int32_t next = pick(lastLogits);
+    st.ttftMs = clock.ms();
     st.prefillFlops.lmHead += forwardFlops(c, 0, 0, 1).lmHead;
 
-    // Logits asked for.
-    Logits& out = result.logits;
-    out.vocab = c.vocabSize;
-    switch (req.logits) {
-    case LogitsWanted::None:
-        break;
-    case LogitsWanted::LastToken:
-        out.firstRow = n - 1;
-        out.rows = 1;
-        out.values = toVector(lastLogits);
-        break;
-    case LogitsWanted::LastBlock: {
-        const at::Tensor h = hidden.size() == 1 ? hidden.back().narrow(0, last, n - last) : hidden.back(); // one piece: all n rows
-        out.firstRow = last;
-        out.rows = n - last;
-        out.values = toVector(tf.logits(h));
-        requireFinite(out.values, "the logits asked for", impl.directory);
-        break;
-    }
-    case LogitsWanted::All:
-        out.firstRow = 0;
-        out.rows = n;
-        out.values = toVector(tf.logits(hidden.size() == 1 ? hidden.front() : at::cat(hidden, 0)));
-        requireFinite(out.values, "the logits asked for", impl.directory);
-        break;
-    }
-
-    if (req.wantHidden) {
-        const at::Tensor all = hidden.size() == 1 ? hidden.front() : at::cat(hidden, 0); // [n, hidden]
-        result.hidden.rows = all.size(0);
-        result.hidden.width = all.size(1);
-        result.hidden.values = toVector(all);
-    }
-
-    if (capturing) {
-        AttentionMass& am = result.attention;
-        am.layers = capture.layers;
-        am.heads = c.numHeads;
-        am.blocks = capture.blocks;
-        am.byBlock = req.attention.byBlock;
-        at::Tensor mass;
-        if (am.byBlock) { // the sums over each query block's tokens, divided: the mean
-            std::vector<float> lengths;
-            for (std::size_t b = 0; b < blocks.size(); ++b)
-                lengths.push_back(static_cast<float>((b + 1 < blocks.size() ? blocks[b + 1] : n) - blocks[b]));
-            mass = massSums.div_(at::tensor(lengths).to(device).view({1, 1, capture.blocks, 1})); // [layers, heads, blocks, blocks]
-        } else {
-            mass = massRows.size() == 1 ? massRows.front() : at::cat(massRows, 2); // [layers, heads, n, blocks]
-            massRows.clear();
-        }
-        am.rows = mass.size(2);
-        am.values = toVector(mass);
-    }
-
-    // Generation: each new token attends to everything.
-    const auto t1 = Clock::now();
-    std::int64_t fed = n;
-    if (req.maxNewTokens > 0) {
-        result.generated.push_back(next);
-        if (req.onToken)
-            req.onToken(next);
-        while (static_cast<std::int64_t>(result.generated.size()) < req.maxNewTokens && !(req.stopToken && next == *req.stopToken)) {
-            checkStop();
-            if (fed >= kv.capacity())
-                break;
-            const at::Tensor one = at::tensor(std::vector<std::int64_t>{next}, at::TensorOptions().dtype(at::kLong)).to(device);
-            const at::Tensor h = tf.forward(kv, {one, positions(fed, fed + 1, device), fed, 0});
-            ++fed;
-            const at::Tensor logits = tf.logits(h);
-            requireFinite(logits, "generated token " + std::to_string(result.generated.size() + 1), impl.directory);
-            next = pick(logits);
-            result.generated.push_back(next);
-            if (req.onToken)
-                req.onToken(next);
-        }
-        st.decodeMs = msSince(t1);
-    }
+    collectOutputs(p, lastLogits, result);
+    mass.finish(result.attention, blocks, n);
+    const std::int64_t fed = generate(p, pick, next, result);
     st.generatedTokens = static_cast<std::int64_t>(result.generated.size());
     st.kvBytes = kv.bytesPerToken() * static_cast<std::uint64_t>(fed);
     return result;
