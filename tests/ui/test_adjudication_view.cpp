@@ -3,6 +3,8 @@
 // adjudication view; a new window on the same file finds every decision (who, when, undone); and
 // `db export --adjudicated` writes the adjudicated version.
 #include "adjudication/adjudication_view.hpp"
+#include "annotation/annotation_session.hpp"
+#include "dataset_browser.hpp"
 #include "main_window.hpp"
 #include "store/store.hpp"
 #include "support/cli_capture.hpp"
@@ -150,6 +152,41 @@ private Q_SLOTS:
         QCOMPARE(line["id"], nlohmann::json("d1"));
         QCOMPARE(line["boundaries"],
                  nlohmann::json::parse(R"([{"offset":11,"level":1},{"offset":43,"level":1}])"));
+    }
+
+    // Item 3 of issue 21: a dataset with an assignment opens on the first row assigned to the
+    // annotator named in the settings ("rev") that they have not done.
+    void opensOnMyNextDocument()
+    {
+        QTemporaryDir dir;
+        const auto data = QString::fromStdString(test::writeFile(dir, "set.jsonl", kDataset).string());
+        const QString db = dir.filePath(QStringLiteral("workspace.db"));
+        {
+            ui::MainWindow w(db);
+            QSignalSpy shownSpy(&w, &ui::MainWindow::inputShown);
+            w.openPath(data);
+            QVERIFY(shownSpy.wait(10000));
+            QCOMPARE(w.datasetBrowser()->currentRow(), 0); // no assignment: the first row
+            QTest::qWait(200);
+            QCOMPARE(w.datasetBrowser()->currentRow(), 0);
+            w.storeWriter()->flush();
+        }
+        {
+            auto st = store::Store::open(db.toStdString());
+            const auto dataset = st.listDatasets().at(0).id;
+            store::AssignmentPlan plan;
+            plan.annotators = {"rev", "other"};
+            plan.rows = {{"other"}, {"rev"}, {"rev", "other"}};
+            st.setAssignmentPlan(dataset, plan);
+            st.setReviewed(dataset, 1, true, "rev"); // rev has done row 1: the next is row 2
+        }
+        ui::MainWindow w(db);
+        w.show();
+        QSignalSpy shownSpy(&w, &ui::MainWindow::inputShown);
+        w.openPath(data);
+        QVERIFY(shownSpy.wait(10000));
+        QTRY_COMPARE_WITH_TIMEOUT(w.datasetBrowser()->currentRow(), 2, 10000);
+        QCOMPARE(w.annotation()->document()->meta().id, std::string("d3"));
     }
 };
 

@@ -9,18 +9,8 @@
 #include <QDockWidget>
 #include <QMainWindow>
 #include <QMenu>
-#include <QSettings>
 
 namespace blocklens::ui {
-
-QString settingsAnnotator()
-{
-    const QString named = QSettings().value(QStringLiteral("annotator")).toString().trimmed();
-    if (!named.isEmpty())
-        return named;
-    const QString user = qEnvironmentVariable("USER");
-    return user.isEmpty() ? QStringLiteral("annotator") : user;
-}
 
 AdjudicationFeature::AdjudicationFeature(FeatureHost& host, Workbench& workbench)
     : QObject(host.window()), host_(host), workbench_(workbench)

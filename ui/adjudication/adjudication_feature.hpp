@@ -2,7 +2,7 @@
 // The adjudication feature (issue 21): Segment > Adjudicate Dataset (Ctrl+Shift+J) shows the
 // adjudication view (adjudicationDock) over the dataset on screen: its documents that several
 // annotators segmented, most disagreed first, and their contested boundaries to accept or reject.
-// The reviewer is the annotator named in the settings (key "annotator"), else $USER.
+// The reviewer is settingsAnnotator() (workspace_gateway.hpp).
 #include <QObject>
 
 namespace blocklens::ui {
@@ -25,8 +25,5 @@ private:
     Workbench& workbench_;
     AdjudicationView* view_ = nullptr;
 };
-
-// The annotator named in the settings ("annotator"), else $USER, else "annotator".
-QString settingsAnnotator();
 
 } // namespace blocklens::ui
