@@ -207,10 +207,14 @@ void AdjudicationView::show(const AdjudicationState& state)
 
 bool AdjudicationView::event(QEvent* event)
 {
-    // Ctrl+Z here undoes a decision, not the document's last edit (the window's Undo).
+    // The view's keys are its own while it has the focus: A and R here decide a contested
+    // boundary, not the segmenter's suggestion, and Ctrl+Z undoes a decision, not the
+    // document's last edit (the window's shortcuts).
     if (event->type() == QEvent::ShortcutOverride) {
         auto* key = static_cast<QKeyEvent*>(event);
-        if (key->matches(QKeySequence::Undo)) {
+        static const int keys[] = {Qt::Key_A, Qt::Key_R, Qt::Key_U, Qt::Key_J, Qt::Key_K, Qt::Key_Up, Qt::Key_Down};
+        const bool plain = (key->modifiers() & ~Qt::KeypadModifier) == Qt::NoModifier;
+        if (key->matches(QKeySequence::Undo) || (plain && std::find(std::begin(keys), std::end(keys), key->key()) != std::end(keys))) {
             event->accept();
             return true;
         }
