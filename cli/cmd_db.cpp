@@ -211,15 +211,18 @@ int runExport(const ArgSpec::Parsed& a, Io& io)
         if (!id)
             throw Error("no dataset named '" + a.value("dataset") + "' in this workspace (see 'blocklens-cli db info')",
                         {.file = st.path().string()});
+        if (a.flag("adjudicated") && (a.flag("original") || a.flag("reviewed-only")))
+            throw UsageError{"--adjudicated writes the adjudicated versions: give it without --original or --reviewed-only"};
+        const auto formatter = [&](const Document& doc, const std::vector<Boundary>& boundaries) {
+            return formatExchangeRecord(doc, boundaries, format, exchange);
+        };
         std::size_t rows = 0;
         writeOutput(a, io, [&](std::ostream& out) {
-            rows = st.exportDataset(
-                *id, out,
-                [&](const Document& doc, const std::vector<Boundary>& boundaries) {
-                    return formatExchangeRecord(doc, boundaries, format, exchange);
-                },
-                a.flag("original"), a.flag("reviewed-only"));
+            rows = a.flag("adjudicated") ? st.exportAdjudicated(*id, out, formatter)
+                                         : st.exportDataset(*id, out, formatter, a.flag("original"), a.flag("reviewed-only"));
         });
+        if (a.flag("adjudicated"))
+            summary["adjudicated"] = true;
         summary["dataset_id"] = *id;
         summary["rows"] = rows;
         summary["form"] = form;
@@ -256,7 +259,8 @@ Command dbCommand()
                                   + "info    schema version, sizes and counts\n" + indent
                                   + "check   integrity_check + foreign_key_check (exit 1 on problems)\n" + indent
                                   + "export  --dataset NAME|ID [--format F] [--original]\n" + indent
-                                  + "        [--reviewed-only], or --query NAME / --sql Q\n" + indent
+                                  + "        [--reviewed-only | --adjudicated], or --query NAME /\n" + indent
+                                  + "        --sql Q\n" + indent
                                   + "        [--format F]\n"
                                   + indent + "The workspace is --db PATH, else $BLOCKLENS_DB, else\n" + indent
                                   + "$XDG_DATA_HOME/blocklens/workspace.db (~/.local/share/...).")
@@ -265,6 +269,7 @@ Command dbCommand()
         .option("form", "FORM", "export --dataset: record or chunks (older name of --format)", "record")
         .flag("original", "export --dataset: the boundaries as imported, not the corrected ones")
         .flag("reviewed-only", "export --dataset: only the rows marked as reviewed")
+        .flag("adjudicated", "export --dataset: only the adjudicated rows, with their adjudicated boundaries")
         .option("query", "NAME", "export: runs, evaluations, segmentations, documents, datasets, rows, events or metrics")
         .option("sql", "QUERY", "export: any read-only SQL query")
         .option("format", "FORMAT",

@@ -5,6 +5,7 @@
 #include "banner.hpp"
 #include "dock_scroll.hpp"
 #include "experiments/experiments_feature.hpp"
+#include "adjudication/adjudication_feature.hpp"
 #include "segmentation/segmentation_feature.hpp"
 #include "shortcut_overlay.hpp"
 #include "theme.hpp"
@@ -82,7 +83,7 @@ void MainWindow::addFeatures()
 #endif
     analysis_ = new AnalysisFeature(*this, *workbench_, *segmentation_, inferenceWorker());
     experiments_ = new ExperimentsFeature(*this);
-    features_.insert(features_.end(), {analysis_, experiments_});
+    features_.insert(features_.end(), {analysis_, experiments_, new AdjudicationFeature(*this, *workbench_)});
 
     // The window's signals, after the features' own handlers (scripts react last).
     connect(workbench_, &Workbench::inputShown, this, &MainWindow::inputShown);

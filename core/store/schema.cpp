@@ -203,10 +203,32 @@ CREATE TABLE assignments (
 CREATE INDEX assignments_by_annotator ON assignments(dataset_id, annotator, row_index);
 )SQL";
 
+// Version 4: adjudication (issue 21). A reviewer accepts or rejects each boundary the annotators
+// disagree on; every decision is kept with who and when, and an undone one stays as 'undone'.
+// The adjudicated version itself is a segmentation (segmenter 'adjudicated') whose boundaries are
+// its initial ones (the majority) with the active decisions applied in order.
+constexpr const char* kV4 = R"SQL(
+CREATE TABLE adjudication_decisions (
+    id              INTEGER PRIMARY KEY,
+    segmentation_id INTEGER NOT NULL REFERENCES segmentations(id) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL,
+    offset          INTEGER NOT NULL CHECK (offset > 0),
+    level           INTEGER NOT NULL CHECK (level BETWEEN 1 AND 9),
+    decision        TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),
+    author          TEXT NOT NULL DEFAULT '',
+    created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    state           TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'undone')),
+    undone_at       TEXT,
+    undone_by       TEXT,
+    UNIQUE (segmentation_id, seq)
+);
+)SQL";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema: documents, datasets, segmentations, annotation events, evaluations, runs, tags, notes", kV1},
     {2, "review status of dataset rows and segmentations (reviewed, reviewed_by, reviewed_at)", kV2},
     {3, "assignment of dataset rows to annotators (assignment_plans, assignments)", kV3},
+    {4, "adjudication decisions (adjudication_decisions)", kV4},
 };
 
 } // namespace

@@ -40,7 +40,7 @@ class WriteTransaction;
 using Id = std::int64_t;
 
 // The schema this build reads and writes. Migration N turns a version N-1 file into version N.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 // PRAGMA application_id of a BlockLens workspace ("BLKL").
 inline constexpr std::int32_t kApplicationId = 0x424C4B4C;
 
@@ -236,6 +236,18 @@ struct AssignmentPlan {
     std::vector<std::vector<std::string>> rows; // per row (import order): its annotators (read back by name)
 };
 
+// A reviewer's decision on one contested boundary of an adjudicated version (schema v4).
+struct AdjudicationDecision {
+    Id id = 0;
+    Id segmentationId = 0;
+    std::int64_t seq = 0;  // 1, 2, ... per adjudicated version
+    Boundary boundary;     // accepted: kept at this level; rejected: no boundary at this offset
+    bool accepted = false;
+    std::string author, createdAt;
+    bool undone = false;
+    std::string undoneAt;
+};
+
 struct StoreInfo {
     std::string path;
     int schemaVersion = 0;    // of the file (older than kSchemaVersion only with allowOlderSchema)
@@ -333,6 +345,22 @@ public:
     // The first row assigned to `annotator` that is not done: done means the row is marked
     // reviewed by them, or they made a manual version of its document that is marked reviewed.
     std::optional<std::size_t> nextAssignedRow(Id datasetId, const std::string& annotator);
+
+    // -- adjudication (schema v4): segmentations with segmenter "adjudicated"
+    // Records a reviewer's decision on a boundary of an adjudicated version and applies it to the
+    // version's boundaries (accept: a boundary at that offset and level; reject: none there), in
+    // one transaction. Throws Error if the segmentation is not an adjudicated one or the offset is
+    // outside the document. Returns the decision's id.
+    Id recordAdjudicationDecision(Id segmentationId, Boundary boundary, bool accept, const std::string& author);
+    // Undoes the latest decision in effect (it stays stored as undone, by `author`, now) and
+    // rebuilds the boundaries; false when there is none.
+    bool undoAdjudicationDecision(Id segmentationId, const std::string& author);
+    std::vector<AdjudicationDecision> adjudicationDecisions(Id segmentationId); // every one, in order
+    // The newest adjudicated version of a document, if any.
+    std::optional<Id> latestAdjudicated(Id documentId);
+    // Writes, in import order, the rows of a dataset whose document has an adjudicated version,
+    // with that version's boundaries. Returns the number of rows written.
+    std::size_t exportAdjudicated(Id datasetId, std::ostream& out, const RecordFormatter& format);
 
     // -- annotation (only "manual" segmentations are editable)
     // Validates the edit against the current boundaries, then writes the event and the new

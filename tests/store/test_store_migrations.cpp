@@ -69,6 +69,12 @@ private Q_SLOTS:
             QVERIFY(st.check(true).ok);
             QVERIFY(info.documents >= 3);
             QVERIFY(info.annotationEvents >= 4);
+            if (version >= 3) { // the v3 fixture's assignment plan (tests/fixtures/store/README.md)
+                const auto plan = st.assignmentPlan(*st.findDataset("fixture"));
+                QVERIFY(plan.has_value());
+                QCOMPARE(plan->annotators, (std::vector<std::string>{"alice", "carol"}));
+                QCOMPARE(plan->rows.size(), std::size_t(3));
+            }
         }
         // The backup is the old file, still at the old version.
         const fs::path backup = path.string() + ".v" + std::to_string(version) + ".bak";

@@ -82,6 +82,7 @@ private Q_SLOTS:
             {"experimentsTtftChart", "experimentsDock"},
             {"experimentsMetricsChart", "experimentsDock"},
             {"modelDock", "modelDock"},
+            {"adjudicationDock", "adjudicationDock"}, // View > Adjudication (issue 21)
             {"compareSegmenters", nullptr},          // comparison tracks beside the text
             {"shortcuts", nullptr},
         };

@@ -27,17 +27,11 @@ namespace {
 constexpr int kMaxRecent = 10;
 const QString kRecentKey = QStringLiteral("recentFiles");
 
-QString userName()
-{
-    const QString user = qEnvironmentVariable("USER");
-    return user.isEmpty() ? QStringLiteral("annotator") : user;
-}
-
 } // namespace
 
 Workbench::Workbench(FeatureHost& host)
     : QObject(host.window()), host_(host),
-      session_(new AnnotationSession(host.workspace()->writer(), userName(), host.window())), pane_(host.documentPane()),
+      session_(new AnnotationSession(host.workspace()->writer(), settingsAnnotator(), host.window())), pane_(host.documentPane()),
       stats_(new StatsPanel), browser_(new DatasetBrowser)
 {
     buildFileMenu();
@@ -139,6 +133,7 @@ void Workbench::showLoaded(const LoadedInput& input)
         if (browser_->currentRow() < 0)
             showDatasetRow(0);
         host_.showStatus(tr("%1 documents").arg(input.dataset->documents.size()));
+        showNextAssignedRow(input.path, input.datasetId);
     } else {
         browser_->model()->setDataset(nullptr);
         datasetDock_->hide();
@@ -150,6 +145,25 @@ void Workbench::showLoaded(const LoadedInput& input)
         refresh();
     }
     Q_EMIT inputShown(input.path);
+}
+
+void Workbench::showNextAssignedRow(const QString& path, qint64 datasetId)
+{
+    // "My next document": the first row assigned to this annotator that they have not done. It
+    // is read in the background; the dataset shows its first row meanwhile, and the jump is made
+    // only if that dataset is still open at its first row (the user has not moved on).
+    const QString annotator = session_->author();
+    auto* watcher = new QFutureWatcher<std::optional<std::size_t>>(this);
+    connect(watcher, &QFutureWatcher<std::optional<std::size_t>>::finished, this, [this, watcher, path, annotator] {
+        const auto row = watcher->result();
+        watcher->deleteLater();
+        if (!row || current_.path != path || !current_.dataset || currentRow_ != 0)
+            return;
+        browser_->selectRow(static_cast<int>(*row));
+        showDatasetRow(static_cast<int>(*row));
+        host_.showStatus(tr("Your next document (assigned to %1): row %2").arg(annotator).arg(*row + 1), 8000);
+    });
+    watcher->setFuture(host_.workspace()->nextAssignedRow(datasetId, annotator));
 }
 
 void Workbench::showDatasetRow(int row)

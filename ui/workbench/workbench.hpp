@@ -75,6 +75,7 @@ private:
     void buildToolViews();
     void showLoaded(const LoadedInput& input);
     void showDatasetRow(int row);
+    void showNextAssignedRow(const QString& path, qint64 datasetId); // assignment's next for this annotator
     void keepCurrentRowEdits();
     void exportView();
     void exportDataset();

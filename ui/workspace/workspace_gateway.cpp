@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 
 #include <QFileInfo>
+#include <QSettings>
 #include <QtConcurrent>
 
 namespace blocklens::ui {
@@ -77,6 +78,29 @@ QFuture<std::vector<AnnotatorVersion>> WorkspaceGateway::otherAnnotators(std::sh
     if (path_.isEmpty() || !document)
         return QtFuture::makeReadyFuture(std::vector<AnnotatorVersion>{});
     return QtConcurrent::run([workspace = path_, document, author] { return readOtherAnnotators(workspace, *document, author); });
+}
+
+QFuture<std::optional<std::size_t>> WorkspaceGateway::nextAssignedRow(qint64 datasetId, const QString& annotator) const
+{
+    if (path_.isEmpty() || datasetId <= 0 || annotator.isEmpty())
+        return QtFuture::makeReadyFuture(std::optional<std::size_t>{});
+    return QtConcurrent::run([workspace = path_, datasetId, annotator]() -> std::optional<std::size_t> {
+        try {
+            auto db = store::Store::open(workspace.toStdString(), {.mode = store::OpenMode::ReadOnly, .quickCheck = false});
+            return db.nextAssignedRow(datasetId, annotator.toStdString());
+        } catch (const Error&) {
+            return std::nullopt; // a convenience: the dataset opens at its first row
+        }
+    });
+}
+
+QString settingsAnnotator()
+{
+    const QString named = QSettings().value(QStringLiteral("annotator")).toString().trimmed();
+    if (!named.isEmpty())
+        return named;
+    const QString user = qEnvironmentVariable("USER");
+    return user.isEmpty() ? QStringLiteral("annotator") : user;
 }
 
 } // namespace blocklens::ui

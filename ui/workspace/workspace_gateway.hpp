@@ -11,6 +11,7 @@
 #include <QString>
 
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -41,10 +42,18 @@ public:
     // The manual versions of `document` saved by annotators other than `author`, newest last.
     // Empty without a workspace or on a read error (the comparison is a convenience).
     QFuture<std::vector<AnnotatorVersion>> otherAnnotators(std::shared_ptr<const Document> document, const QString& author) const;
+    // The first row of a dataset assigned to `annotator` that they have not done yet
+    // (Store::nextAssignedRow): "my next document". None without a workspace, without an
+    // assignment of the dataset, or on a read error (the row opened first is then the first).
+    QFuture<std::optional<std::size_t>> nextAssignedRow(qint64 datasetId, const QString& annotator) const;
 
 private:
     QString path_;
     StoreWriter* writer_ = nullptr;
 };
+
+// The annotator this app works for: the settings' "annotator" (QSettings), else $USER, else
+// "annotator". Edits, review marks and adjudication decisions are stored under this name.
+QString settingsAnnotator();
 
 } // namespace blocklens::ui

@@ -1,0 +1,176 @@
+// Adjudication decisions on "adjudicated" segmentations (schema v4, issue 21).
+#include "store/store_impl.hpp"
+
+#include <algorithm>
+#include <ostream>
+
+namespace blocklens::store {
+
+namespace {
+
+// The segmentation's document length, after checking that it is an adjudicated version.
+std::size_t adjudicatedLength(Store::Impl& d, Id segmentationId, const ErrorContext& ctx)
+{
+    sql::Query q(d.db, "SELECT s.segmenter, doc.length_cp FROM segmentations s JOIN documents doc ON doc.id = s.document_id "
+                       "WHERE s.id = ?");
+    q.bind(1, segmentationId);
+    if (!q.step())
+        throw Error("there is no segmentation with id " + std::to_string(segmentationId), ctx);
+    if (q.text(0) != "adjudicated")
+        throw Error("segmentation " + std::to_string(segmentationId) + " was made by '" + q.text(0)
+                        + "', not by adjudication: decisions apply only to an adjudicated version",
+                    ctx);
+    return static_cast<std::size_t>(q.integer(1));
+}
+
+// Accept puts a boundary at the offset (at the decision's level), reject removes any there.
+void applyDecision(std::vector<Boundary>& bs, Boundary b, bool accept)
+{
+    const auto at = std::lower_bound(bs.begin(), bs.end(), b.offset,
+                                     [](const Boundary& x, std::size_t offset) { return x.offset < offset; });
+    const bool present = at != bs.end() && at->offset == b.offset;
+    if (accept && present)
+        at->level = b.level;
+    else if (accept)
+        bs.insert(at, b);
+    else if (present)
+        bs.erase(at);
+}
+
+// The initial boundaries with every active decision applied in order.
+std::vector<Boundary> replayDecisions(Store::Impl& d, Id segmentationId)
+{
+    std::vector<Boundary> bs;
+    {
+        sql::Query q(d.db, "SELECT initial_boundaries FROM segmentations WHERE id = ?");
+        q.bind(1, segmentationId);
+        if (!q.step())
+            d.fail("there is no segmentation with id " + std::to_string(segmentationId));
+        bs = boundariesFromJson(q.text(0), d.context());
+    }
+    sql::Query q(d.db, "SELECT offset, level, decision FROM adjudication_decisions WHERE segmentation_id = ? "
+                       "AND state = 'active' ORDER BY seq");
+    q.bind(1, segmentationId);
+    while (q.step())
+        applyDecision(bs, {static_cast<std::size_t>(q.integer(0)), static_cast<int>(q.integer(1))}, q.text(2) == "accept");
+    return bs;
+}
+
+} // namespace
+
+Id Store::recordAdjudicationDecision(Id segmentationId, Boundary boundary, bool accept, const std::string& author)
+{
+    ErrorContext ctx = d->context();
+    ctx.item = "segmentation " + std::to_string(segmentationId);
+    sql::WriteTransaction tx(d->db, "saving an adjudication decision");
+    const std::size_t length = adjudicatedLength(*d, segmentationId, ctx);
+    if (boundary.offset == 0 || boundary.offset >= length)
+        throw Error("the decided boundary's offset " + std::to_string(boundary.offset) + " is outside 1.."
+                        + std::to_string(length == 0 ? 0 : length - 1) + " (the document has " + std::to_string(length)
+                        + " code points)",
+                    ctx);
+    if (boundary.level < 1 || boundary.level > 9)
+        throw Error("the decided boundary's level " + std::to_string(boundary.level) + " is outside 1..9", ctx);
+    {
+        sql::Query q(d->db, "INSERT INTO adjudication_decisions (segmentation_id, seq, offset, level, decision, author) "
+                            "VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM adjudication_decisions WHERE "
+                            "segmentation_id = ?1), ?2, ?3, ?4, ?5)");
+        q.bind(1, segmentationId).bind(2, boundary.offset).bind(3, boundary.level);
+        q.bind(4, std::string(accept ? "accept" : "reject")).bind(5, author).run();
+    }
+    const Id id = d->db.lastInsertId();
+    auto bs = d->loadBoundaries(segmentationId);
+    applyDecision(bs, boundary, accept);
+    d->writeBoundaries(segmentationId, bs);
+    tx.commit();
+    return id;
+}
+
+bool Store::undoAdjudicationDecision(Id segmentationId, const std::string& author)
+{
+    ErrorContext ctx = d->context();
+    ctx.item = "segmentation " + std::to_string(segmentationId);
+    sql::WriteTransaction tx(d->db, "undoing an adjudication decision");
+    adjudicatedLength(*d, segmentationId, ctx);
+    Id decisionId = 0;
+    {
+        sql::Query q(d->db, "SELECT id FROM adjudication_decisions WHERE segmentation_id = ? AND state = 'active' "
+                            "ORDER BY seq DESC LIMIT 1");
+        q.bind(1, segmentationId);
+        if (!q.step())
+            return false;
+        decisionId = q.integer(0);
+    }
+    {
+        sql::Query q(d->db, "UPDATE adjudication_decisions SET state = 'undone', "
+                            "undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), undone_by = ? WHERE id = ?");
+        q.bind(1, author).bind(2, decisionId).run();
+    }
+    d->writeBoundaries(segmentationId, replayDecisions(*d, segmentationId));
+    tx.commit();
+    return true;
+}
+
+std::vector<AdjudicationDecision> Store::adjudicationDecisions(Id segmentationId)
+{
+    sql::ReadTransaction snapshot(d->db);
+    d->requireExists("segmentations", segmentationId, "segmentation");
+    std::vector<AdjudicationDecision> out;
+    sql::Query q(d->db, "SELECT id, seq, offset, level, decision, author, created_at, state, coalesce(undone_at, '') "
+                        "FROM adjudication_decisions WHERE segmentation_id = ? ORDER BY seq");
+    q.bind(1, segmentationId);
+    while (q.step()) {
+        AdjudicationDecision a;
+        a.id = q.integer(0);
+        a.segmentationId = segmentationId;
+        a.seq = q.integer(1);
+        a.boundary = {static_cast<std::size_t>(q.integer(2)), static_cast<int>(q.integer(3))};
+        a.accepted = q.text(4) == "accept";
+        a.author = q.text(5);
+        a.createdAt = q.text(6);
+        a.undone = q.text(7) == "undone";
+        a.undoneAt = q.text(8);
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+std::optional<Id> Store::latestAdjudicated(Id documentId)
+{
+    sql::Query q(d->db, "SELECT max(id) FROM segmentations WHERE document_id = ? AND segmenter = 'adjudicated'");
+    q.bind(1, documentId);
+    if (!q.step() || q.isNull(0))
+        return std::nullopt;
+    return q.integer(0);
+}
+
+std::size_t Store::exportAdjudicated(Id datasetId, std::ostream& out, const RecordFormatter& format)
+{
+    sql::ReadTransaction snapshot(d->db);
+    d->requireExists("datasets", datasetId, "dataset");
+    sql::Query q(d->db, "SELECT r.record_id, r.category, r.variant, r.lang, r.source, "
+                        "(SELECT max(s.id) FROM segmentations s WHERE s.document_id = r.document_id "
+                        "AND s.segmenter = 'adjudicated'), doc.text FROM dataset_rows r "
+                        "JOIN documents doc ON doc.id = r.document_id WHERE r.dataset_id = ? ORDER BY r.row_index");
+    q.bind(1, datasetId);
+    std::size_t written = 0;
+    while (q.step()) {
+        if (q.isNull(5))
+            continue; // not adjudicated (yet)
+        DocumentMeta m;
+        m.id = q.text(0);
+        m.category = q.text(1);
+        m.variant = q.text(2);
+        m.lang = q.text(3);
+        m.source = q.text(4);
+        const Id segmentation = q.integer(5);
+        const Document doc(q.text(6), std::move(m));
+        out << format(doc, d->loadBoundaries(segmentation)) << '\n';
+        ++written;
+    }
+    if (!out)
+        d->fail("writing the exported dataset failed");
+    return written;
+}
+
+} // namespace blocklens::store
