@@ -1,7 +1,7 @@
 #pragma once
 // The inference feature (issue 7): the Model dock (modelDock), the side-by-side comparison of full
 // and block attention on the document on screen (compareDock, Run Side by Side, TTFT Race) and
-// presentation mode, all driven by one InferenceWorker, which the analysis feature shares. Block
+// presentation mode, the repair chart (repairDock, Repair Chart; issue 18), all driven by one InferenceWorker, which the analysis feature shares. Block
 // sizes follow a loaded model's tokenizer (the segmentation runner is told).
 #include <QObject>
 #include <QString>
@@ -18,6 +18,7 @@ class FeatureHost;
 class InferenceWorker;
 class ModelPanel;
 class PresentationMode;
+class RepairPanel;
 class SegmentationFeature;
 class Workbench;
 
@@ -30,6 +31,7 @@ public:
     ModelPanel* modelPanel() const { return modelPanel_; }
     CompareView* compareView() const { return compareView_; }
     PresentationMode* presentationMode() const { return presentation_; }
+    RepairPanel* repairPanel() const { return repairPanel_; }
     // Loads a model directory in the background, as the Model panel's Load does.
     void loadModel(const QString& directory, const QString& device);
 
@@ -46,6 +48,8 @@ private:
     CompareView* compareView_;
     PresentationMode* presentation_ = nullptr;
     QDockWidget* compareDock_ = nullptr;
+    RepairPanel* repairPanel_ = nullptr; // the repair chart (issue 18), a tab beside the side by side
+    QDockWidget* repairDock_ = nullptr;
 };
 
 } // namespace blocklens::ui
