@@ -122,7 +122,7 @@ void InferenceFeature::buildActions()
     connect(repairs, &QAction::triggered, this, [this] {
         repairDock_->show();
         repairDock_->raise();
-        repairPanel_->run();
+        whenModelReady([this] { repairPanel_->run(); });
     });
     host_.setCompletion(QStringLiteral("repairChart"), [this](QObject* context, std::function<void()> done) {
         connect(repairPanel_, &RepairPanel::sweepShown, context, done);
@@ -154,14 +154,19 @@ void InferenceFeature::runWhenReady()
 {
     compareDock_->show(); // room is made when it shows (roomWhenShown), never by a minimum size
     compareDock_->raise();
+    whenModelReady([this] { compareView_->run(); });
+}
+
+void InferenceFeature::whenModelReady(std::function<void()> run)
+{
     if (!worker_->model() && worker_->isLoading()) {
         host_.showStatus(tr("The comparison starts once the model is loaded…"), 5000);
         // Loaded or not (then run() says there is no model), once.
         auto connections = std::make_shared<std::pair<QMetaObject::Connection, QMetaObject::Connection>>();
-        auto go = [this, connections] {
+        auto go = [connections, run] {
             disconnect(connections->first);
             disconnect(connections->second);
-            compareView_->run();
+            run();
         };
         connections->first = connect(worker_, &InferenceWorker::modelLoaded, this, go);
         connections->second = connect(worker_, &InferenceWorker::failed, this, [this, go] {
@@ -170,7 +175,7 @@ void InferenceFeature::runWhenReady()
         });
         return;
     }
-    compareView_->run();
+    run();
 }
 
 void InferenceFeature::loadModel(const QString& directory, const QString& device)

@@ -6,6 +6,7 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
 #include <optional>
 
 class QDockWidget;
@@ -38,6 +39,7 @@ public:
 private:
     void buildActions();
     void runWhenReady(); // the comparison on what is on screen; waits for a model still loading
+    void whenModelReady(std::function<void()> run); // now, or once a model still loading is loaded (or failed)
     std::optional<CompareJob> currentCompareJob(QString* why) const;
 
     FeatureHost& host_;
