@@ -34,7 +34,7 @@ void RepairChart::plot(const SweepReport& report, Cost cost)
     cost_ = cost;
     auto* chart = new QChart;
     chart->setTitle(tr("Repairs of block attention: divergence against cost"));
-    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->legend()->setAlignment(Qt::AlignRight); // beside the plot: a short dock keeps it in view
     auto* x = new QValueAxis;
     x->setTitleText(cost == Cost::Warm ? tr("Extra prefill FLOPs, share of full (blocks cached)")
                                        : tr("Extra prefill FLOPs, share of full (empty cache)"));

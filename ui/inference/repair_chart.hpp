@@ -25,6 +25,8 @@ public:
     QString nearestSetting(const QString& family, const QPointF& value) const;
     // Where a setting's point is drawn, in viewport coordinates (tests click there).
     std::optional<QPoint> pointPosition(const QString& setting) const;
+    // Small: the dock's scroll area gives the panel its hint, and the chart fills what is left.
+    QSize sizeHint() const override { return {480, 260}; }
 
 Q_SIGNALS:
     void pointChosen(const QString& setting); // engine::variantName of the point clicked
