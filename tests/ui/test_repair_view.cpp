@@ -3,11 +3,13 @@
 // block-cached is one click away, and a bad setting is a one-line error naming it while the
 // previous result stays on screen; the repair chart plots core's sweep of the document on screen
 // (engine::runRepairSweep, compared here with a direct call), reports progress, cancels keeping
-// the previous chart, exports, and a click on a point shows that setting side by side.
+// the previous chart, exports, and a click on a point shows that setting side by side; the
+// Experiments browser filters the recorded runs by variant; presentation mode shows the chart.
 #include "annotation/annotation_session.hpp"
 #include "engine/model_bundle.hpp"
 #include "engine/repair_sweep.hpp"
 #include "engine/repairs.hpp"
+#include "experiments/experiments_browser.hpp"
 #include "inference/compare_view.hpp"
 #include "inference/inference_worker.hpp"
 #include "inference/presentation_mode.hpp"
@@ -17,6 +19,7 @@
 #include "inference/variant_picker.hpp"
 #include "inference_fixture.hpp"
 #include "main_window.hpp"
+#include "models/runs_model.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
 
@@ -145,6 +148,16 @@ private Q_SLOTS:
             modes.insert(r.attentionMode);
         QVERIFY2(modes.count(repair) == 1, qPrintable(QString::number(modes.size())));
         QVERIFY(modes.count("block-cached") == 1);
+
+        // The Experiments browser filters the runs by variant: the repair alone.
+        ExperimentsBrowser browser;
+        QSignalSpy loaded(&browser, &ExperimentsBrowser::loaded);
+        browser.openStore(workspace);
+        QVERIFY(loaded.wait(60000));
+        QVERIFY(browser.runsModel()->distinctValues(RunsModel::Mode).contains(QString::fromStdString(repair)));
+        browser.setRunFilter(RunsModel::Mode, QString::fromStdString(repair));
+        QCOMPARE(browser.runsProxy()->rowCount(), 1);
+        QCOMPARE(browser.runsProxy()->index(0, RunsModel::Mode).data().toString(), QString::fromStdString(repair));
     }
 
     void badSettingIsOneLineAndKeepsTheResult_data()
