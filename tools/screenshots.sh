@@ -35,6 +35,8 @@ if [ -f "$model/config.json" ]; then
   shot --light --model "$model" --action runComparison --screenshot "$out/side-by-side.png" "$demo"
   shot --dark --model "$model" --action raceTtft --screenshot "$out/ttft-race.png" "$demo"
   shot --light --model "$model" --action presentationMode,presentationNext --screenshot "$out/presentation-blocks.png" "$demo"
+  # The repair chart (issue 18): core's repair sweep of the demo document.
+  shot --light --model "$model" --action repairChart --screenshot "$out/repair-chart.png" "$demo"
   # Heatmap and experiments: runs and evaluations recorded by the CLI into the throwaway
   # workspace for the experiments browser.
   cli=$(dirname "$app")/../cli/blocklens-cli

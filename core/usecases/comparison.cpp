@@ -38,20 +38,26 @@ ComparisonInput comparisonInput(const DocumentTokens& tokens, std::vector<std::i
     return in;
 }
 
-ComparisonReport runComparison(const engine::Runner& runner, const ComparisonInput& input, const ComparisonOptions& options,
-                               const ComparisonHooks& hooks)
+engine::RunRequest comparisonRequest(const ComparisonInput& input, const ComparisonOptions& options)
 {
-    using engine::AttentionMode;
-    const auto n = static_cast<std::int64_t>(input.ids.size());
     engine::RunRequest req;
     req.ids = input.ids;
-    req.blocks = engine::normalizeBlocks(input.blocks, n);
+    req.blocks = engine::normalizeBlocks(input.blocks, static_cast<std::int64_t>(input.ids.size()));
     req.logits = engine::LogitsWanted::LastBlock;
     req.maxNewTokens = options.maxNewTokens;
     req.temperature = options.temperature;
     req.seed = options.seed;
     req.stopToken = options.stopToken;
     req.tokenizerHash = options.tokenizerHash;
+    return req;
+}
+
+ComparisonReport runComparison(const engine::Runner& runner, const ComparisonInput& input, const ComparisonOptions& options,
+                               const ComparisonHooks& hooks)
+{
+    using engine::AttentionMode;
+    const auto n = static_cast<std::int64_t>(input.ids.size());
+    const engine::RunRequest req = comparisonRequest(input, options);
 
     ComparisonReport report;
     report.timing = options.timing;

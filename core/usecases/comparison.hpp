@@ -92,6 +92,10 @@ struct ComparisonReport {
     engine::TimingProtocol timing;
 };
 
+// The run request both sides start from (ids, blocks, the query block's logits, generation
+// settings; no mode): also the base of a repair sweep over the same input (engine/repair_sweep.hpp).
+engine::RunRequest comparisonRequest(const ComparisonInput& input, const ComparisonOptions& options);
+
 // One untimed warm-up, then the two modes interleaved for the repeats, then the warm-cache TTFT.
 // Throws Error (a bad input, a stop requested through a hook's Progress).
 ComparisonReport runComparison(const engine::Runner& runner, const ComparisonInput& input, const ComparisonOptions& options,

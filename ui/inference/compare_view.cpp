@@ -4,6 +4,7 @@
 #include "inference/kl_sparkline.hpp"
 #include "inference/run_format.hpp"
 #include "inference/ttft_race.hpp"
+#include "inference/variant_picker.hpp"
 #include "theme.hpp"
 
 #include <QCheckBox>
@@ -105,6 +106,8 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     cold_->setToolTip(tr("Drop every cached block before the block-attention run (a cold start). Unchecked, blocks "
                          "cached by earlier runs are reused: after a boundary edit only the touched blocks are encoded."));
     controls->addWidget(cold_);
+    variant_ = new VariantPicker;
+    controls->addWidget(variant_);
     runButton_ = new QPushButton(tr("Run ▶"));
     runButton_->setObjectName(QStringLiteral("compareRun"));
     runButton_->setDefault(true);
@@ -320,19 +323,18 @@ void CompareView::run()
         Q_EMIT comparisonFailed(statusText());
         return;
     }
+    // A bad variant is said on one line and nothing runs: the previous result stays on screen.
+    const std::optional<engine::AttentionVariant> variant = variant_->variant(&why);
+    if (!variant) {
+        setStatus(why, true);
+        Q_EMIT comparisonFailed(why);
+        return;
+    }
+    job->variant = *variant;
+    runVariant_ = QString::fromStdString(engine::variantName(*variant));
     job->query = query_->text();
     job->maxNewTokens = maxTokens_->value();
     job->coldCache = cold_->isChecked();
-    for (Column* c : {&full_, &block_}) {
-        for (QLabel* l : {c->ttft, c->warm, c->flops, c->kv, c->cache})
-            l->setText(QStringLiteral("…"));
-        c->text->clear();
-        c->raw.clear();
-    }
-    for (QLabel* l : {meanKl_, top1_, divergent_})
-        l->setText(QStringLiteral("…"));
-    sparkline_->clear();
-    race_->clear();
     lastDocument_ = job->document;
     runId_ = worker_->requestComparison(*job);
     setRunning(true);
@@ -393,6 +395,19 @@ void CompareView::setRunning(bool running)
 
 void CompareView::started(const CompareInput& input)
 {
+    // Cleared only now that the run has started: a run that fails before it (a repair that does
+    // not fit the input) leaves the previous result on screen.
+    for (Column* c : {&full_, &block_}) {
+        for (QLabel* l : {c->ttft, c->warm, c->flops, c->kv, c->cache})
+            l->setText(QStringLiteral("…"));
+        c->text->clear();
+        c->raw.clear();
+    }
+    for (QLabel* l : {meanKl_, top1_, divergent_})
+        l->setText(QStringLiteral("…"));
+    sparkline_->clear();
+    race_->clear();
+    block_.box->setTitle(tr("Block attention (%1)").arg(runVariant_));
     const auto blocks = input.blocks.size();
     queryInfo_->setText(tr("%1 tokens in %2 blocks; the query block has %3 tokens").arg(input.ids.size()).arg(blocks).arg(input.queryTokens));
     setStatus(tr("Running full attention, then block attention…"));
@@ -417,6 +432,7 @@ void CompareView::columnDone(CompareColumn column, const engine::RunStats& s)
 void CompareView::showReport(const CompareReport& r)
 {
     report_ = r;
+    block_.box->setTitle(tr("Block attention (%1)").arg(r.blockVariant));
     columnDone(CompareColumn::Full, r.full.stats);
     columnDone(CompareColumn::Block, r.block.stats);
     block_.warm->setText(formatMs(r.blockWarm.ttftMs));

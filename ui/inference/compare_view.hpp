@@ -26,6 +26,7 @@ namespace blocklens::ui {
 class InferenceWorker;
 class KlSparkline;
 class TtftRace;
+class VariantPicker;
 
 class CompareView : public QWidget {
     Q_OBJECT
@@ -53,6 +54,7 @@ public:
     const std::optional<CompareReport>& lastReport() const { return report_; }
     QString statusText() const;
     TtftRace* race() const { return race_; }
+    VariantPicker* variantPicker() const { return variant_; } // the block column's variant (issue 18)
     QString labelText(const QString& objectName) const; // a shown number, by object name (tests)
     QString streamedText(CompareColumn column) const; // the continuation as decoded so far
 
@@ -82,6 +84,8 @@ private:
     QLineEdit* query_;
     QSpinBox* maxTokens_;
     QCheckBox* cold_;
+    VariantPicker* variant_;
+    QString runVariant_; // the variant of the run in flight (the block column's title once it starts)
     QPushButton* runButton_;
     QPushButton* cancel_;
     QProgressBar* progress_;

@@ -4,6 +4,8 @@
 #include "engine/memory.hpp"
 #include "engine/model.hpp"
 #include "engine/model_bundle.hpp"
+#include "engine/repair_sweep.hpp"
+#include "engine/repairs.hpp"
 #include "engine/runner.hpp"
 #include "engine/trained_context.hpp"
 #include "inference/inference_worker.hpp"
@@ -202,7 +204,14 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
         if (!job.document)
             throw Error("no document is open");
         const usecases::ComparisonInput input = tokenize(*job.document, job.cuts, job.query);
+        // A repair that does not fit this input (a sink longer than the context...) fails here,
+        // before compareStarted, so the view keeps the previous result on screen.
+        if (job.variant.mode != engine::AttentionMode::BlockCached)
+            throw Error("the block column runs block-cached or one of its repairs, not " + engine::variantName(job.variant));
+        if (job.variant.repair.active())
+            engine::planRepair(job.variant.repair, job.variant.mode, input.ids, input.blocks, model_->config());
         CompareReport report;
+        report.blockVariant = QString::fromStdString(engine::variantName(job.variant));
         report.input = {input.ids, input.blocks, input.spans, input.queryTokens};
         post([f = front_, id, input = report.input] {
             if (f && f->wanted(id))
@@ -212,6 +221,8 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
         // The comparison is core's (usecases/comparison.hpp); here its hooks become signals.
         usecases::ComparisonOptions options;
         options.maxNewTokens = job.maxNewTokens;
+        options.compared = job.variant.mode;
+        options.comparedRepair = job.variant.repair;
         if (model_->config().eosTokenId)
             options.stopToken = static_cast<std::int32_t>(*model_->config().eosTokenId);
         options.tokenizerHash = tokenizer_->contentHash();
@@ -349,6 +360,74 @@ void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_
         post([f = front_, id, report = std::move(report)] {
             if (f && f->finish(id))
                 Q_EMIT f->attentionReady(id, report);
+        });
+    } catch (...) {
+        postFailure(id, stop, std::current_exception());
+    }
+}
+
+void InferenceBackend::sweep(quint64 id, const SweepJob& job, std::stop_token stop)
+{
+    try {
+        if (stop.stop_requested())
+            throw Cancelled{};
+        if (!runner_)
+            throw Error("no model is loaded: choose one in the Model panel");
+        if (!job.document)
+            throw Error("no document is open");
+        const usecases::ComparisonInput input = tokenize(*job.document, job.cuts, job.query);
+        usecases::ComparisonOptions options;
+        options.maxNewTokens = 0; // the chart is the query block's KL: nothing to generate
+        options.tokenizerHash = tokenizer_->contentHash();
+        engine::RunRequest base = usecases::comparisonRequest(input, options);
+        const std::vector<engine::AttentionVariant> family = engine::repairSweepFamily();
+        // Settings done of all, plus the reference run first.
+        const auto total = static_cast<std::int64_t>(family.size()) + 1;
+        auto report = [this, id, stop, total](std::int64_t done, std::string_view what) {
+            if (stop.stop_requested())
+                throw Cancelled{};
+            post([f = front_, id, done, total, w = QString::fromUtf8(what.data(), static_cast<qsizetype>(what.size()))] {
+                if (f && f->wanted(id))
+                    Q_EMIT f->runProgress(id, done, total, w);
+            });
+        };
+        report(0, "full attention");
+        engine::RunRequest fullReq = base;
+        fullReq.mode = engine::AttentionMode::Full;
+        Progress runProgress;
+        runProgress.stop = stop;
+        const engine::RunResult reference = runner_->run(fullReq, runProgress);
+        report(1, "settings");
+        Progress progress;
+        progress.stop = stop;
+        progress.report = [&report](std::int64_t done, std::int64_t, std::string_view what) { report(done + 1, what); };
+        // Core's sweep, as `compare --sweep` runs it; one timed repeat (the chart plots FLOPs and KL).
+        const std::vector<engine::RepairSweepRow> rows =
+            engine::runRepairSweep(*runner_, base, reference, family, engine::TimingProtocol{.warmUps = 0, .repeats = 1}, progress);
+        SweepReport out;
+        out.document = job.document;
+        out.tokens = static_cast<qint64>(input.ids.size());
+        out.blocks = static_cast<qint64>(input.blocks.size());
+        for (const engine::RepairSweepRow& row : rows) {
+            SweepPoint p;
+            p.variant = row.variant;
+            p.name = QString::fromStdString(engine::variantName(row.variant));
+            p.family = QString::fromStdString(engine::repairName(row.variant.repair)).section(QLatin1Char(':'), 0, 0);
+            if (row.skipped) {
+                p.skipped = QString::fromStdString(*row.skipped);
+            } else {
+                p.extraWarm = row.extraWarm;
+                p.extraCold = row.extraCold;
+                p.meanKl = row.comparison.meanKl;
+                p.maxKl = row.comparison.maxKl;
+                p.top1Agreement = row.comparison.top1Agreement;
+                p.warmTtftMs = row.warmTtftMs;
+            }
+            out.points.push_back(std::move(p));
+        }
+        post([f = front_, id, out = std::move(out)] {
+            if (f && f->finish(id))
+                Q_EMIT f->sweepReady(id, out);
         });
     } catch (...) {
         postFailure(id, stop, std::current_exception());

@@ -39,6 +39,7 @@ public:
     void load(quint64 id, const LoadJob& job, std::stop_token stop);
     void compare(quint64 id, const CompareJob& job, std::stop_token stop);
     void attention(quint64 id, const AttentionJob& job, std::stop_token stop);
+    void sweep(quint64 id, const SweepJob& job, std::stop_token stop);
     void unload();
     void setWorkspace(const QString& path);
 

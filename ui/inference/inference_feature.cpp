@@ -6,6 +6,8 @@
 #include "inference/inference_worker.hpp"
 #include "inference/model_panel.hpp"
 #include "inference/presentation_mode.hpp"
+#include "inference/repair_panel.hpp"
+#include "inference/variant_picker.hpp"
 #include "inference/ttft_race.hpp"
 #include "segmentation/segmentation_feature.hpp"
 #include "workbench/workbench.hpp"
@@ -37,6 +39,20 @@ InferenceFeature::InferenceFeature(FeatureHost& host, Workbench& workbench, Segm
     compareDock_ = host_.addToolView(QStringLiteral("compareDock"), tr("Side by side: full vs block attention"), compareView_,
                                      Qt::BottomDockWidgetArea,
                                      {.hidden = true, .tabWith = QStringLiteral("chartDock"), .roomWhenShown = true});
+    // The repair chart: a tab beside the side by side, whose column a click on a point sets.
+    repairPanel_ = new RepairPanel(worker_);
+    repairPanel_->setJobSource([this](QString* why) -> std::optional<SweepJob> {
+        const std::optional<CompareJob> job = currentCompareJob(why);
+        if (!job)
+            return std::nullopt;
+        return SweepJob{job->document, job->cuts, compareView_->query()};
+    });
+    repairDock_ = host_.addToolView(QStringLiteral("repairDock"), tr("Repair chart"), repairPanel_, Qt::BottomDockWidgetArea,
+                                    {.hidden = true, .tabWith = QStringLiteral("compareDock"), .roomWhenShown = true});
+    connect(repairPanel_, &RepairPanel::settingChosen, this, [this](const QString& setting) {
+        compareView_->variantPicker()->setText(setting);
+        runWhenReady();
+    });
     QMenu* view = host_.menu(FeatureHost::Menu::View);
     view->addSeparator();
     view->addAction(modelDock->toggleViewAction());
@@ -100,6 +116,19 @@ void InferenceFeature::buildActions()
         runWhenReady();
     });
 
+    // The repair chart: shows its tab and sweeps the document on screen.
+    QAction* repairs = addMenuAction(host_, FeatureHost::Menu::View, "repairChart", tr("Repair Chart"),
+                                     {QKeySequence(tr("Ctrl+Shift+K"))}, false);
+    connect(repairs, &QAction::triggered, this, [this] {
+        repairDock_->show();
+        repairDock_->raise();
+        whenModelReady([this] { repairPanel_->run(); });
+    });
+    host_.setCompletion(QStringLiteral("repairChart"), [this](QObject* context, std::function<void()> done) {
+        connect(repairPanel_, &RepairPanel::sweepShown, context, done);
+        connect(repairPanel_, &RepairPanel::sweepFailed, context, done);
+    });
+
     presentation_ = new PresentationMode(host_.window(), workbench_.session(), workbench_.pane()->view());
     QAction* present = addMenuAction(host_, FeatureHost::Menu::View, "presentationMode", tr("Presentation Mode"),
                                      {QKeySequence(Qt::Key_F11)}, false);
@@ -125,14 +154,19 @@ void InferenceFeature::runWhenReady()
 {
     compareDock_->show(); // room is made when it shows (roomWhenShown), never by a minimum size
     compareDock_->raise();
+    whenModelReady([this] { compareView_->run(); });
+}
+
+void InferenceFeature::whenModelReady(std::function<void()> run)
+{
     if (!worker_->model() && worker_->isLoading()) {
         host_.showStatus(tr("The comparison starts once the model is loaded…"), 5000);
         // Loaded or not (then run() says there is no model), once.
         auto connections = std::make_shared<std::pair<QMetaObject::Connection, QMetaObject::Connection>>();
-        auto go = [this, connections] {
+        auto go = [connections, run] {
             disconnect(connections->first);
             disconnect(connections->second);
-            compareView_->run();
+            run();
         };
         connections->first = connect(worker_, &InferenceWorker::modelLoaded, this, go);
         connections->second = connect(worker_, &InferenceWorker::failed, this, [this, go] {
@@ -141,7 +175,7 @@ void InferenceFeature::runWhenReady()
         });
         return;
     }
-    compareView_->run();
+    run();
 }
 
 void InferenceFeature::loadModel(const QString& directory, const QString& device)

@@ -1,11 +1,12 @@
 #pragma once
 // The inference feature (issue 7): the Model dock (modelDock), the side-by-side comparison of full
 // and block attention on the document on screen (compareDock, Run Side by Side, TTFT Race) and
-// presentation mode, all driven by one InferenceWorker, which the analysis feature shares. Block
+// presentation mode, the repair chart (repairDock, Repair Chart; issue 18), all driven by one InferenceWorker, which the analysis feature shares. Block
 // sizes follow a loaded model's tokenizer (the segmentation runner is told).
 #include <QObject>
 #include <QString>
 
+#include <functional>
 #include <optional>
 
 class QDockWidget;
@@ -18,6 +19,7 @@ class FeatureHost;
 class InferenceWorker;
 class ModelPanel;
 class PresentationMode;
+class RepairPanel;
 class SegmentationFeature;
 class Workbench;
 
@@ -30,12 +32,14 @@ public:
     ModelPanel* modelPanel() const { return modelPanel_; }
     CompareView* compareView() const { return compareView_; }
     PresentationMode* presentationMode() const { return presentation_; }
+    RepairPanel* repairPanel() const { return repairPanel_; }
     // Loads a model directory in the background, as the Model panel's Load does.
     void loadModel(const QString& directory, const QString& device);
 
 private:
     void buildActions();
     void runWhenReady(); // the comparison on what is on screen; waits for a model still loading
+    void whenModelReady(std::function<void()> run); // now, or once a model still loading is loaded (or failed)
     std::optional<CompareJob> currentCompareJob(QString* why) const;
 
     FeatureHost& host_;
@@ -46,6 +50,8 @@ private:
     CompareView* compareView_;
     PresentationMode* presentation_ = nullptr;
     QDockWidget* compareDock_ = nullptr;
+    RepairPanel* repairPanel_ = nullptr; // the repair chart (issue 18), a tab beside the side by side
+    QDockWidget* repairDock_ = nullptr;
 };
 
 } // namespace blocklens::ui

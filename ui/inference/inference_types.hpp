@@ -5,6 +5,7 @@
 #include "document/document.hpp"
 #include "engine/memory.hpp"
 #include "engine/metrics.hpp"
+#include "engine/repairs.hpp"
 #include "engine/runner.hpp"
 #include "tokenizer/tokenizer.hpp"
 
@@ -55,6 +56,8 @@ struct CompareJob {
     qint64 maxNewTokens = 16;      // greedy continuation under each mode
     bool coldCache = false;        // empty the block KV cache before the block-attention run
     QString segmenter = QStringLiteral("workbench"); // how the cuts were made (recorded with the runs)
+    // The right column's attention: block-cached or one of its repairs (engine/repairs.hpp).
+    engine::AttentionVariant variant{engine::AttentionMode::BlockCached, {}};
 };
 
 // Which column a streamed token or a run belongs to.
@@ -71,7 +74,8 @@ struct CompareInput {
 struct CompareReport {
     CompareInput input;
     engine::RunResult full;          // mode full (logits: the query block's rows)
-    engine::RunResult block;         // mode block-cached, with the cache as it was (hits/misses as run)
+    engine::RunResult block;         // mode block-cached (or its repair), with the cache as it was (hits/misses as run)
+    QString blockVariant;            // what the block column ran ("block-cached+recompute-first:16")
     engine::RunStats blockWarm;      // block-cached again with every block cached (TTFT as the paper measures it)
     engine::ModeComparison comparison; // full (reference) vs block-cached on the query block
     QString fullText, blockText;     // the decoded continuations
@@ -84,6 +88,34 @@ struct CompareReport {
     QString recordError;             // why recording failed (the comparison itself succeeded)
     QString timing;                  // how the TTFTs were measured (engine::describeTiming)
     QString contextWarning;          // non-empty past the model's trained context: what the numbers then mean
+};
+
+// ---- Repair chart: a sweep of block-cached's repairs (issue 18) -------------------------------
+
+// The document on screen (as CompareJob: cuts, query) run under full attention once and under each
+// setting of engine::repairSweepFamily() by engine::runRepairSweep. No generated tokens: the chart
+// shows the query block's KL.
+struct SweepJob {
+    std::shared_ptr<const Document> document;
+    std::vector<std::size_t> cuts; // code points, ascending
+    QString query;
+};
+
+// One setting of the sweep, as the chart plots it.
+struct SweepPoint {
+    engine::AttentionVariant variant;
+    QString name;    // engine::variantName ("block-cached+recompute-first:16")
+    QString family;  // the repair's name without its setting ("recompute-first")
+    QString skipped; // why the setting does not fit the input (then no numbers)
+    double extraWarm = 0, extraCold = 0; // the repair's FLOPs / a full prefill (blocks cached; from an empty cache)
+    double meanKl = 0, maxKl = 0, top1Agreement = 0; // against full attention on the query block
+    double warmTtftMs = 0;
+};
+
+struct SweepReport {
+    std::vector<SweepPoint> points; // in engine::repairSweepFamily()'s order
+    qint64 tokens = 0, blocks = 0;
+    std::shared_ptr<const Document> document; // what it ran on
 };
 
 // ---- Attention capture for heatmaps -----------------------------------------------------------
@@ -119,4 +151,5 @@ Q_DECLARE_METATYPE(blocklens::ui::ModelInfo)
 Q_DECLARE_METATYPE(blocklens::ui::CompareInput)
 Q_DECLARE_METATYPE(blocklens::ui::CompareReport)
 Q_DECLARE_METATYPE(blocklens::ui::AttentionReport)
+Q_DECLARE_METATYPE(blocklens::ui::SweepReport)
 Q_DECLARE_METATYPE(blocklens::ui::CompareColumn)

@@ -12,6 +12,7 @@ InferenceWorker::InferenceWorker(QObject* parent) : QObject(parent), backend_(ne
     qRegisterMetaType<CompareInput>();
     qRegisterMetaType<CompareReport>();
     qRegisterMetaType<AttentionReport>();
+    qRegisterMetaType<SweepReport>();
     qRegisterMetaType<CompareColumn>();
     thread_.setObjectName(QStringLiteral("inference"));
     backend_->moveToThread(&thread_);
@@ -50,7 +51,7 @@ bool InferenceWorker::finish(quint64 id)
 quint64 InferenceWorker::requestLoad(const LoadJob& job)
 {
     // Runs queued for the old model would start on the new one with stale inputs: stop them too.
-    for (Kind k : {Compare, Attention})
+    for (Kind k : {Compare, Attention, Sweep})
         if (current_[k] != 0)
             cancel(current_[k]);
     const quint64 id = start(Load);
@@ -72,6 +73,14 @@ quint64 InferenceWorker::requestAttention(const AttentionJob& job)
     const quint64 id = start(Attention);
     const std::stop_token stop = pending_.at(id).get_token();
     QMetaObject::invokeMethod(backend_, [b = backend_, id, job, stop] { b->attention(id, job, stop); }, Qt::QueuedConnection);
+    return id;
+}
+
+quint64 InferenceWorker::requestSweep(const SweepJob& job)
+{
+    const quint64 id = start(Sweep);
+    const std::stop_token stop = pending_.at(id).get_token();
+    QMetaObject::invokeMethod(backend_, [b = backend_, id, job, stop] { b->sweep(id, job, stop); }, Qt::QueuedConnection);
     return id;
 }
 

@@ -11,7 +11,7 @@
 //
 // Requests:
 //   - Each request*() returns at once with an id; its outcome is exactly one of the signals
-//     modelLoaded / comparisonReady / attentionReady, failed(id, message) or cancelled(id).
+//     modelLoaded / comparisonReady / attentionReady / sweepReady, failed(id, message) or cancelled(id).
 //   - Latest wins, per kind: a new load supersedes an unfinished load (and the runs queued for the
 //     old model); a new comparison supersedes an unfinished comparison; a new attention request an
 //     unfinished attention request. The superseded request is stopped through a std::stop_source
@@ -43,6 +43,8 @@ public:
     quint64 requestLoad(const LoadJob& job);
     quint64 requestComparison(const CompareJob& job);
     quint64 requestAttention(const AttentionJob& job);
+    // The repair chart's sweep (issue 18); latest wins among sweeps. Empties the block cache.
+    quint64 requestSweep(const SweepJob& job);
     void cancel(quint64 id);  // no-op for an id already answered
     void cancelAll();
     void unload();            // frees the model and the block cache (queued behind running work)
@@ -67,12 +69,13 @@ Q_SIGNALS:
     void runFinished(quint64 id, blocklens::ui::CompareColumn column, const blocklens::engine::RunStats& stats);
     void comparisonReady(quint64 id, const blocklens::ui::CompareReport& report);
     void attentionReady(quint64 id, const blocklens::ui::AttentionReport& report);
+    void sweepReady(quint64 id, const blocklens::ui::SweepReport& report);
     void failed(quint64 id, const QString& message);
     void cancelled(quint64 id);
 
 private:
     friend class InferenceBackend;
-    enum Kind { Load = 0, Compare = 1, Attention = 2, Kinds = 3 };
+    enum Kind { Load = 0, Compare = 1, Attention = 2, Sweep = 3, Kinds = 4 };
     quint64 start(Kind kind);     // new id; supersedes the kind's current request
     bool finish(quint64 id);      // true when the id was still wanted (its outcome is emitted)
     bool wanted(quint64 id) const { return pending_.count(id) != 0; }
@@ -80,7 +83,7 @@ private:
     QThread thread_;
     InferenceBackend* backend_; // lives in thread_
     quint64 next_ = 1;
-    quint64 current_[Kinds] = {0, 0, 0};
+    quint64 current_[Kinds] = {0, 0, 0, 0};
     std::map<quint64, std::stop_source> pending_; // requests not yet answered
     std::optional<ModelInfo> model_;
 };

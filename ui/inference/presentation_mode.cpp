@@ -55,6 +55,10 @@ void PresentationMode::enter()
                        tr("Block × block attention mass under full attention: what each cut takes away.")});
     steps_.append({QStringLiteral("race"), tr("Time to first token"),
                    tr("Full attention against block attention with the blocks cached: same input, same model.")});
+    // The repair chart (issue 18), where the app has one.
+    if (dock("repairDock"))
+        steps_.append({QStringLiteral("repairs"), tr("Repairing block attention"),
+                       tr("How close each repair gets to full attention (mean KL) for the extra work it costs.")});
 
     savedState_ = window_->saveState();
     savedWindowState_ = window_->windowState();
@@ -153,6 +157,12 @@ void PresentationMode::show(int index)
         }
         if (QAction* race = window_->findChild<QAction*>(QStringLiteral("raceTtft")))
             race->trigger();
+    } else if (s.name == QLatin1String("repairs")) {
+        if (QDockWidget* d = dock("repairDock"))
+            window_->resizeDocks({d}, {window_->height() * 2 / 3}, Qt::Vertical);
+        // Shows the chart's tab and sweeps the document on screen.
+        if (QAction* repairs = window_->findChild<QAction*>(QStringLiteral("repairChart")))
+            repairs->trigger();
     }
     captionLabel_->setText(tr("<b>%1/%2 · %3</b> — %4 <span style=\"opacity:0.7\">(Space: next · Left: back · Esc: leave)</span>")
                                .arg(index + 1)

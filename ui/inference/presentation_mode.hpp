@@ -2,7 +2,8 @@
 // Presentation mode (F11): the window full screen without its menu bar, with larger type
 // (including the views that set their own font: the document, the continuations) and a guided sequence for
 // demos — the document, then its blocks, then the attention heatmap (the analysis dock named
-// "heatmapDock", skipped when the app has none), then the TTFT race of full vs block attention.
+// "heatmapDock", skipped when the app has none), then the TTFT race of full vs block attention,
+// then the repair chart (the dock "repairDock" and its action "repairChart", which sweeps).
 // Space or Right advances, Left goes back, Esc leaves and restores the window as it was.
 #include <QByteArray>
 #include <QFont>
@@ -30,7 +31,7 @@ public:
 
     bool isActive() const { return active_; }
     int step() const { return step_; }
-    QStringList steps() const; // names of this run's steps ("document", "blocks", "heatmap", "race")
+    QStringList steps() const; // names of this run's steps ("document", "blocks", "heatmap", "race", "repairs")
     QString caption() const;   // the text over the current step
 
     void enter();
