@@ -175,6 +175,7 @@ private Q_SLOTS:
         spec.scorer = std::make_shared<MarkerScorer>();
         spec.freeDecoder = DecoderKind::Threshold;
         spec.threshold = 0.5;
+        spec.minTokens = 1; // one-line blocks, under the default minimum of 16 tokens
         const Segmenter seg(spec);
         const Document doc(std::string("x\ny\n@@ one\nz\n@@ two\n"));
         const auto s = seg.segment(doc, TokenGrid::approximate(doc));

@@ -19,6 +19,9 @@ ExperimentsSnapshot readExperiments(const QString& path)
         store::OpenOptions options;
         options.mode = store::OpenMode::ReadOnly;
         options.quickCheck = false; // reading only; `db check` is the place for integrity checks
+        // A store of an older schema is shown as it is (viewing must not require an upgrade): the
+        // tables read here are those of schema 2, which the later versions only added tables to.
+        options.allowOlderSchema = true;
         auto st = store::Store::open(path.toStdString(), options);
         s.runs = st.listRuns();
         std::reverse(s.runs.begin(), s.runs.end()); // listRuns is newest first
