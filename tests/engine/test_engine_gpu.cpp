@@ -109,29 +109,39 @@ private Q_SLOTS:
             }
         }
 
-        // bf16 on CUDA: the kernel for block mode and the block-cached misses.
+        // bf16 on CUDA: the kernel for block mode and the block-cached misses. bf16 keeps 8 bits of
+        // mantissa, so through the layers its logits are ~8% off the fp32 ones whatever computes
+        // the attention; the bound is set by the library's own bf16 path on this model (full
+        // attention through SDPA, no kernel): the kernel's paths may be at most 1.5x as far off.
+        // The kernel itself is checked tightly against a reference in test_kernels_gpu.
         const Runner gpu(Model::load(model_, {.device = "cuda", .dtype = DType::BF16}));
+        const double bf16Scale = [&] {
+            RunRequest full = req;
+            full.mode = AttentionMode::Full;
+            return agreement(gpu.run(full).logits, cpu.run(full).logits).worstRelError;
+        }();
         for (int pass = 0; pass < (req.mode == AttentionMode::BlockCached ? 3 : 1); ++pass) {
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
-            const std::int64_t before = detail::bridge::blockPrefillLaunches();
-            const std::int64_t replaysBefore = detail::questionGraphReplays();
+            const std::int64_t before = blocklens::engine::detail::bridge::blockPrefillLaunches();
+            const std::int64_t replaysBefore = blocklens::engine::detail::questionGraphReplays();
 #endif
             const RunResult r = gpu.run(req);
             const Agreement a = agreement(r.logits, ref.logits);
             qInfo("%s cuda bf16 (%s) vs cpu fp32: max relative error %.3g, top-1 agreement %lld/%lld", qPrintable(mode),
                   pass == 0 ? "cold" : pass == 1 ? "warm, graph captured" : "warm, graph replayed", a.worstRelError, static_cast<long long>(a.top1Same), static_cast<long long>(a.rows));
-            QVERIFY2(a.worstRelError < 5e-2, qPrintable(QString::number(a.worstRelError)));
+            qInfo("  bf16 full attention through SDPA vs cpu fp32 on this model: %.3g (bound %.3g)", bf16Scale, 1.5 * bf16Scale);
+            QVERIFY2(a.worstRelError <= 1.5 * bf16Scale, qPrintable(QString::number(a.worstRelError)));
             QVERIFY2(a.top1Same * 10 >= a.rows * 9, "bf16 picks another top-1 token in more than 1 row of 10");
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
             // One launch per layer when blocks are encoded (block mode, a cold block-cached run's
             // misses); none in full mode or a warm run.
-            const std::int64_t launches = detail::bridge::blockPrefillLaunches() - before;
+            const std::int64_t launches = blocklens::engine::detail::bridge::blockPrefillLaunches() - before;
             const bool encodes = req.mode == AttentionMode::Block || (req.mode == AttentionMode::BlockCached && pass == 0);
             QCOMPARE(launches, encodes ? gpu.model().config().numLayers : std::int64_t(0));
             if (req.mode == AttentionMode::BlockCached) {
                 QCOMPARE(r.stats.cacheHits, pass == 0 ? std::int64_t(1) : std::int64_t(6)); // the repeated block, then all
-                if (detail::questionGraphsEnabled()) // third run: the question pass replayed from its graph
-                    QCOMPARE(detail::questionGraphReplays() - replaysBefore, std::int64_t(pass == 2 ? 1 : 0));
+                if (blocklens::engine::detail::questionGraphsEnabled()) // third run: the question pass replayed from its graph
+                    QCOMPARE(blocklens::engine::detail::questionGraphReplays() - replaysBefore, std::int64_t(pass == 2 ? 1 : 0));
             }
 #endif
         }
