@@ -21,11 +21,13 @@
 #include "store/store.hpp"
 #include "util/error.hpp"
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -52,6 +54,10 @@ int edits(const std::string& db, store::Id segmentation, std::size_t n)
         st.applyAnnotationEdit(segmentation, test::scriptedEdit(i), "helper");
         std::printf("committed %zu\n", i + 1);
         std::fflush(stdout);
+        // A person's edits come apart. Back to back, this process would take the write lock again
+        // within microseconds of releasing it, and on a loaded machine the other connection's
+        // busy handler (polling every 1-100 ms) could miss every gap for its 5 s timeout.
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return 0;
 }

@@ -28,6 +28,8 @@
 #include "support/temp_files.hpp"
 #include <QtTest>
 
+#include <fstream>
+
 #include <set>
 
 using namespace blocklens;
@@ -49,7 +51,19 @@ Direct runDirect(const std::filesystem::path& modelDir, const Document& doc, con
     return test::runDirectComparison(modelDir, doc, cuts, kQuery, maxNew);
 }
 
-// Records the longest gap between 5 ms ticks of the UI thread's event loop.
+// Nanoseconds this thread has spent runnable but waiting for a CPU (the kernel's schedstat), or -1
+// where the file is missing.
+qint64 runQueueWaitNs()
+{
+    std::ifstream in("/proc/thread-self/schedstat");
+    long long onCpu = 0, waiting = -1;
+    return in >> onCpu >> waiting ? waiting : -1;
+}
+
+// Records the longest gap between 5 ms ticks of the UI thread's event loop, less the time the
+// thread sat ready in the run queue: on a loaded machine the scheduler may hold a ready thread
+// back for hundreds of milliseconds, which is the machine's stall, not the app's. What is left is
+// the thread running or blocked (computing, waiting on a lock or on I/O): the app's stalls.
 class StallMeter : public QObject {
 public:
     StallMeter()
@@ -57,23 +71,32 @@ public:
         timer_.setInterval(5);
         connect(&timer_, &QTimer::timeout, this, [this] {
             const qint64 now = clock_.nsecsElapsed();
-            const double gap = static_cast<double>(now - last_) / 1e6;
-            if (gap > 25 && qEnvironmentVariableIsSet("BLOCKLENS_STALL_LOG"))
-                qInfo("stall %.1f ms ending at %.1f ms", gap, static_cast<double>(now) / 1e6);
+            const qint64 wait = runQueueWaitNs();
+            const double queuedMs = wait >= 0 && lastWait_ >= 0 ? static_cast<double>(wait - lastWait_) / 1e6 : 0.0;
+            const double wallGap = static_cast<double>(now - last_) / 1e6;
+            const double gap = wallGap - queuedMs;
+            if (wallGap > 25 && qEnvironmentVariableIsSet("BLOCKLENS_STALL_LOG"))
+                qInfo("stall %.1f ms (%.1f ms of it waiting for a CPU) ending at %.1f ms", wallGap, queuedMs, static_cast<double>(now) / 1e6);
             maxGapMs_ = std::max(maxGapMs_, gap);
+            maxWallGapMs_ = std::max(maxWallGapMs_, wallGap);
             last_ = now;
+            lastWait_ = wait;
         });
         clock_.start();
         last_ = clock_.nsecsElapsed();
+        lastWait_ = runQueueWaitNs();
         timer_.start();
     }
     double maxGapMs() const { return maxGapMs_; }
+    double maxWallGapMs() const { return maxWallGapMs_; }
 
 private:
     QTimer timer_;
     QElapsedTimer clock_;
     qint64 last_ = 0;
+    qint64 lastWait_ = -1;
     double maxGapMs_ = 0;
+    double maxWallGapMs_ = 0;
 };
 
 } // namespace
@@ -294,7 +317,8 @@ private Q_SLOTS:
             qInfo("loadModel() took %lld ms, trigger %lld ms", static_cast<long long>(loadCallMs), static_cast<long long>(call.elapsed()));
         QVERIFY(shown.wait(60000));
         QVERIFY(window.compareView()->lastReport()->full.generated.size() == 48);
-        qInfo("longest event-loop stall during load + run + generation: %.1f ms", meter.maxGapMs());
+        qInfo("longest event-loop stall during load + run + generation: %.1f ms (%.1f ms wall clock, with the time the machine kept the thread waiting for a CPU)",
+              meter.maxGapMs(), meter.maxWallGapMs());
         QVERIFY2(meter.maxGapMs() < 50, qPrintable(QString::number(meter.maxGapMs())));
     }
 

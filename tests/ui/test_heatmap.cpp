@@ -365,10 +365,10 @@ private Q_SLOTS:
         QSignalSpy shown(&window, &MainWindow::attentionShown);
         window.action(QStringLiteral("analyseAttention"))->trigger();
         QVERIFY(panel->isRunning());
-        QVERIFY(progress.wait(120000)); // layer 1 of 2 done
+        QVERIFY(progress.wait(300000)); // layer 1 of 2 done (72 s here on a machine at load 19)
         QVERIFY2(panel->status().contains(QStringLiteral("layer 1 of 2")), qPrintable(panel->status()));
         stop->click();
-        QVERIFY(cancelled.wait(120000));
+        QVERIFY(cancelled.wait(300000));
         QVERIFY(!panel->isRunning());
         QCOMPARE(panel->status(), QStringLiteral("Capture stopped."));
         QCOMPARE(shown.count(), 0);
