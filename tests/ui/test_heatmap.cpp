@@ -17,6 +17,7 @@
 #include "support/temp_files.hpp"
 
 #include <QAbstractItemModelTester>
+#include <QHeaderView>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
@@ -280,6 +281,41 @@ private Q_SLOTS:
         QVERIFY(panel.setCurrentStarts(merged));
         QCOMPARE(panel.leakage().a.boundaries.size(), std::size_t(1));
         QVERIFY(!panel.setCurrentStarts({0, analysis_.proposal.starts[1] + 1}));
+    }
+
+    // Issue 15 item 8: every leakage column in view, even in a narrow dock with presentation
+    // mode's larger type (at 1366 px the last two columns lay beyond the scroll bar).
+    void leakageColumnsFitTheTable_data()
+    {
+        QTest::addColumn<int>("width");
+        QTest::addColumn<double>("fontScale");
+        QTest::newRow("wide") << 900 << 1.0;
+        QTest::newRow("narrow, presentation type") << 420 << 1.45;
+        QTest::newRow("very narrow, presentation type") << 300 << 1.45;
+    }
+    void leakageColumnsFitTheTable()
+    {
+        QFETCH(int, width);
+        QFETCH(double, fontScale);
+        AttentionPanel panel;
+        QFont font = panel.font();
+        font.setPointSizeF(font.pointSizeF() * fontScale);
+        panel.setFont(font);
+        panel.resize(width, 700);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        panel.setAnalysis(analysis_);
+        panel.showProposal(true);
+        auto* table = panel.findChild<QTableView*>(QStringLiteral("leakageTable"));
+        QVERIFY(table && table->isVisible());
+        QHeaderView* header = table->horizontalHeader();
+        QTRY_VERIFY2(header->length() <= table->viewport()->width(),
+                     qPrintable(QStringLiteral("columns %1 px in a %2 px table").arg(header->length()).arg(table->viewport()->width())));
+        // Each column readable: a percentage whole, the text column a word at least.
+        for (int c = 0; c < LeakageModel::ColumnCount; ++c)
+            QVERIFY2(header->sectionSize(c) >= table->fontMetrics().horizontalAdvance(QStringLiteral("100.0%")), qPrintable(QString::number(c)));
+        QVERIFY(header->sectionSize(LeakageModel::Text) >= table->fontMetrics().horizontalAdvance(QStringLiteral("Text after")));
+        QVERIFY(header->sectionSize(LeakageModel::Text) >= header->sectionSizeHint(LeakageModel::Text)); // its header whole
     }
 
     // The whole path in the window: model on the inference worker, Analyse, marks on the document.
