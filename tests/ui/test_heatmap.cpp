@@ -3,6 +3,7 @@
 // attention weights themselves, summed by hand here) and once as the app captures it (bins = the
 // common refinement of the two segmentations). What the panel shows (cells, hover readout,
 // token view, leakage table, document marks, click-to-jump) must equal the reference.
+#include "analysis/analysis_feature.hpp"
 #include "analysis/attention_panel.hpp"
 #include "analysis/heatmap_view.hpp"
 #include "analysis/leakage_marks.hpp"
@@ -374,6 +375,37 @@ private Q_SLOTS:
         QCOMPARE(panel->analysis().current.starts, merged);
         QVERIFY(std::fabs(after[0].value - direct(starts[2], n_, 0, starts[2], std::nullopt, std::nullopt)) < 2e-5);
         QCOMPARE(panel->leakageModel()->rowCount(), int(panel->leakage().rows.size()));
+    }
+
+    // A document of thousands of lines (issue 15: the 108k-character document): the capture
+    // keeps the cuts and only as many spare line starts as keep layers x heads x bins^2 floats
+    // within AnalysisFeature::kSpareBinsBudget, which bounds the panel's sums on the UI thread at
+    // every edit (at 256 MiB they froze the window for seconds per edit).
+    void aManyLineDocumentKeepsTheCaptureSmall()
+    {
+        std::string text;
+        for (int i = 0; i < 2000; ++i)
+            text += std::to_string(i) + "\n";
+        const auto file = test::writeFile(dir_, "lines.txt", text);
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
+        window.openPath(QString::fromStdString(file.string()));
+        QVERIFY(segmented.wait(60000));
+        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
+        window.loadModel(QString::fromStdString(modelDir_.string()));
+        QVERIFY(loaded.wait(60000));
+        QSignalSpy shown(&window, &MainWindow::attentionShown);
+        window.action(QStringLiteral("analyseAttention"))->trigger();
+        QVERIFY(shown.wait(300000));
+        const AttentionAnalysis& a = window.attentionPanel()->analysis();
+        const auto& mass = a.capture.mass();
+        const std::uint64_t kept = mass.values.size() * sizeof(float);
+        QVERIFY2(kept <= AnalysisFeature::kSpareBinsBudget,
+                 qPrintable(QStringLiteral("%1 bytes kept for %2 bins").arg(kept).arg(a.capture.bins())));
+        QVERIFY2(a.capture.bins() < 2000, "line starts thinned");
+        QCOMPARE(shown.count(), 1);
     }
 
     // A long capture (issue 15, item 4) shows the layer it has reached and stops on Stop: the
