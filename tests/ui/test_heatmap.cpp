@@ -89,6 +89,20 @@ class TestHeatmap : public QObject {
     }
     std::int64_t end(const std::vector<std::int64_t>& starts, std::size_t b) const { return b + 1 < starts.size() ? starts[b + 1] : n_; }
 
+    // Shows `window`, opens `file` and loads the test model: false when either did not finish.
+    bool openWithModel(MainWindow& window, const std::filesystem::path& file) const
+    {
+        window.resize(1400, 900);
+        window.show();
+        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
+        window.openPath(QString::fromStdString(file.string()));
+        if (!segmented.wait(60000))
+            return false;
+        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
+        window.loadModel(QString::fromStdString(modelDir_.string()));
+        return loaded.wait(60000);
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -324,14 +338,7 @@ private Q_SLOTS:
     {
         const auto file = test::writeFile(dir_, "doc.md", kText);
         MainWindow window;
-        window.resize(1400, 900);
-        window.show();
-        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
-        window.openPath(QString::fromStdString(file.string()));
-        QVERIFY(segmented.wait(30000));
-        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
-        window.loadModel(QString::fromStdString(modelDir_.string()));
-        QVERIFY(loaded.wait(60000));
+        QVERIFY(openWithModel(window, file));
         // The annotator's boundaries: the two paragraph starts.
         const std::string& text = doc_->text();
         std::vector<std::size_t> paragraphs;
@@ -388,14 +395,7 @@ private Q_SLOTS:
             text += std::to_string(i) + "\n";
         const auto file = test::writeFile(dir_, "lines.txt", text);
         MainWindow window;
-        window.resize(1400, 900);
-        window.show();
-        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
-        window.openPath(QString::fromStdString(file.string()));
-        QVERIFY(segmented.wait(60000));
-        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
-        window.loadModel(QString::fromStdString(modelDir_.string()));
-        QVERIFY(loaded.wait(60000));
+        QVERIFY(openWithModel(window, file));
         QSignalSpy shown(&window, &MainWindow::attentionShown);
         window.action(QStringLiteral("analyseAttention"))->trigger();
         QVERIFY(shown.wait(300000));
@@ -417,14 +417,7 @@ private Q_SLOTS:
             text += kText;
         const auto file = test::writeFile(dir_, "long.md", text);
         MainWindow window;
-        window.resize(1400, 900);
-        window.show();
-        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
-        window.openPath(QString::fromStdString(file.string()));
-        QVERIFY(segmented.wait(60000));
-        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
-        window.loadModel(QString::fromStdString(modelDir_.string()));
-        QVERIFY(loaded.wait(60000));
+        QVERIFY(openWithModel(window, file));
         AttentionPanel* panel = window.attentionPanel();
         auto* stop = panel->findChild<QPushButton*>(QStringLiteral("heatmapStop"));
         QVERIFY(stop);
