@@ -35,6 +35,9 @@ if [ -f "$model/config.json" ]; then
   shot --light --model "$model" --action runComparison --screenshot "$out/side-by-side.png" "$demo"
   shot --dark --model "$model" --action raceTtft --screenshot "$out/ttft-race.png" "$demo"
   shot --light --model "$model" --action presentationMode,presentationNext --screenshot "$out/presentation-blocks.png" "$demo"
+  # Presentation step 3 (the heatmap) on a 1366x768 screen: every leakage column in view, a one-line caption (issue 15 item 8).
+  xvfb-run -a -s "-screen 0 1366x768x24" timeout 240 "$app" --size 1366x768 --light --model "$model" \
+    --action presentationMode,presentationNext,presentationNext,analyseAttention --screenshot "$out/presentation-heatmap-1366x768-light.png" "$demo" 2>/dev/null
   # The repair chart (issue 18): core's repair sweep of the demo document.
   shot --light --model "$model" --action repairChart --screenshot "$out/repair-chart.png" "$demo"
   # Heatmap and experiments: runs and evaluations recorded by the CLI into the throwaway

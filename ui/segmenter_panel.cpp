@@ -105,6 +105,7 @@ SegmenterPanel::SegmenterPanel(QWidget* parent)
     pages_->addWidget(thresholdPage);
     layout->addWidget(pages_);
     status_->setForegroundRole(QPalette::PlaceholderText);
+    status_->setWordWrap(true);
     layout->addWidget(status_);
     layout->addStretch(1);
 
@@ -213,6 +214,11 @@ void SegmenterPanel::setTargetTokens(int tokens)
 void SegmenterPanel::setStatus(const QString& text)
 {
     status_->setText(text);
+}
+
+QString SegmenterPanel::status() const
+{
+    return status_->text();
 }
 
 void SegmenterPanel::emitRequest()

@@ -25,6 +25,7 @@ public:
     SegmentRequest currentRequest() const;
     void setThreshold(double threshold); // switches to threshold mode (the score chart's handle)
     void setStatus(const QString& text);  // e.g. "42 blocks in 3.1 ms"
+    QString status() const;
     void setSegmenter(const QString& name);
     void setTargetTokens(int tokens);     // switches to target mode
     // The minimum block size on every page (0: the segmenter's own, e.g. segment::kDefaultMinTokens).

@@ -7,6 +7,7 @@
 #include "document_pane.hpp"
 #include "main_window.hpp"
 #include "metrics_panel.hpp"
+#include "segmenter_panel.hpp"
 #include "document/dataset.hpp"
 #include "shortcut_overlay.hpp"
 #include "store/store.hpp"
@@ -172,6 +173,27 @@ private Q_SLOTS:
         const QString all = w.shortcutOverlay()->lines().join(QLatin1Char('\n'));
         for (const char* expected : {"Split Block at Caret", "Merge with Next Block", "Next Boundary", "Undo", "Mark Reviewed"})
             QVERIFY2(all.contains(QLatin1String(expected)), qPrintable(all));
+    }
+
+    void segmenterStatusSaysWhenItIsOnlyASuggestion()
+    {
+        // A dataset row keeps its reference blocks; the segmenter's count is of its proposal, and
+        // the panel says so (issue 15: "3 blocks" beside ten blocks on screen read as a wrong count).
+        QTemporaryDir dir;
+        const auto data = test::writeFile(dir, "set.jsonl", kDataset);
+        ui::MainWindow w(dir.filePath(QStringLiteral("workspace.db")));
+        w.show();
+        QSignalSpy shownSpy(&w, &ui::MainWindow::inputShown);
+        w.openPath(QString::fromStdString(data.string()));
+        QVERIFY(shownSpy.wait(10000));
+        QTRY_VERIFY(w.segmenterPanel()->status().contains(QLatin1String(" ms ")));
+        const QString status = w.segmenterPanel()->status();
+        QVERIFY2(status.contains(QLatin1String("proposes")) && status.contains(QLatin1String("keeps its own blocks")), qPrintable(status));
+        // A plain document takes the segmenter's blocks as its own: just the count.
+        const auto doc = test::writeFile(dir, "a.md", "# A\n\ntext one\n\n# B\n\ntext two\n");
+        w.openPath(QString::fromStdString(doc.string()));
+        QTRY_VERIFY(!w.segmenterPanel()->status().contains(QLatin1String("proposes")));
+        QTRY_VERIFY2(w.segmenterPanel()->status().contains(QLatin1String(" ms ")), qPrintable(w.segmenterPanel()->status()));
     }
 
     void editsWithoutWorkspaceStayInMemory()

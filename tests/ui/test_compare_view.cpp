@@ -25,6 +25,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include "support/temp_files.hpp"
 #include <QtTest>
 
@@ -341,6 +342,13 @@ private Q_SLOTS:
         expected << QStringLiteral("race") << QStringLiteral("repairs");
         QCOMPARE(pm->steps(), expected);
         QCOMPARE(pm->step(), 0);
+        // The caption is one thin line (issue 15: it was about 140 px tall at 1366x768).
+        auto* caption = window.findChild<QLabel*>(QStringLiteral("presentationCaption"));
+        QVERIFY(caption);
+        QTRY_VERIFY(caption->isVisible() && caption->height() > 0);
+        QVERIFY2(window.statusBar()->height() <= caption->fontMetrics().height() + 16,
+                 qPrintable(QStringLiteral("status bar %1 px for a %2 px line").arg(window.statusBar()->height()).arg(caption->fontMetrics().height())));
+        QVERIFY(window.statusBar()->minimumSizeHint().width() < 1366); // and it never widens the window
         QVERIFY(window.documentView()->boundaries().empty()); // one sequence first
         QTest::keyClick(&window, Qt::Key_Space);
         QCOMPARE(pm->step(), 1);

@@ -3,6 +3,7 @@
 // attention weights themselves, summed by hand here) and once as the app captures it (bins = the
 // common refinement of the two segmentations). What the panel shows (cells, hover readout,
 // token view, leakage table, document marks, click-to-jump) must equal the reference.
+#include "analysis/analysis_feature.hpp"
 #include "analysis/attention_panel.hpp"
 #include "analysis/heatmap_view.hpp"
 #include "analysis/leakage_marks.hpp"
@@ -17,6 +18,7 @@
 #include "support/temp_files.hpp"
 
 #include <QAbstractItemModelTester>
+#include <QHeaderView>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
@@ -86,6 +88,20 @@ class TestHeatmap : public QObject {
         return sum / pairs;
     }
     std::int64_t end(const std::vector<std::int64_t>& starts, std::size_t b) const { return b + 1 < starts.size() ? starts[b + 1] : n_; }
+
+    // Shows `window`, opens `file` and loads the test model: false when either did not finish.
+    bool openWithModel(MainWindow& window, const std::filesystem::path& file) const
+    {
+        window.resize(1400, 900);
+        window.show();
+        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
+        window.openPath(QString::fromStdString(file.string()));
+        if (!segmented.wait(60000))
+            return false;
+        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
+        window.loadModel(QString::fromStdString(modelDir_.string()));
+        return loaded.wait(60000);
+    }
 
 private Q_SLOTS:
     void initTestCase()
@@ -282,19 +298,47 @@ private Q_SLOTS:
         QVERIFY(!panel.setCurrentStarts({0, analysis_.proposal.starts[1] + 1}));
     }
 
+    // Issue 15 item 8: every leakage column in view, even in a narrow dock with presentation
+    // mode's larger type (at 1366 px the last two columns lay beyond the scroll bar).
+    void leakageColumnsFitTheTable_data()
+    {
+        QTest::addColumn<int>("width");
+        QTest::addColumn<double>("fontScale");
+        QTest::newRow("wide") << 900 << 1.0;
+        QTest::newRow("narrow, presentation type") << 420 << 1.45;
+        QTest::newRow("very narrow, presentation type") << 300 << 1.45;
+    }
+    void leakageColumnsFitTheTable()
+    {
+        QFETCH(int, width);
+        QFETCH(double, fontScale);
+        AttentionPanel panel;
+        QFont font = panel.font();
+        font.setPointSizeF(font.pointSizeF() * fontScale);
+        panel.setFont(font);
+        panel.resize(width, 700);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        panel.setAnalysis(analysis_);
+        panel.showProposal(true);
+        auto* table = panel.findChild<QTableView*>(QStringLiteral("leakageTable"));
+        QVERIFY(table && table->isVisible());
+        QHeaderView* header = table->horizontalHeader();
+        QTRY_VERIFY2(header->length() <= table->viewport()->width(),
+                     qPrintable(QStringLiteral("columns %1 px in a %2 px table").arg(header->length()).arg(table->viewport()->width())));
+        // Each column readable: a percentage whole, the text column a word at least.
+        for (int c = 0; c < LeakageModel::ColumnCount; ++c)
+            QVERIFY2(header->sectionSize(c) >= table->fontMetrics().horizontalAdvance(QStringLiteral("100.0%")), qPrintable(QString::number(c)));
+        QVERIFY(header->sectionSize(LeakageModel::Text) >= table->fontMetrics().horizontalAdvance(QStringLiteral("Text after")));
+        QVERIFY(header->sectionSize(LeakageModel::Text) >= header->sectionSizeHint(LeakageModel::Text)); // its header whole
+    }
+
     // The whole path in the window: model on the inference worker, Analyse, marks on the document.
     void mainWindowHeatmapAndMarks()
     {
         const auto file = test::writeFile(dir_, "doc.md", kText);
         MainWindow window;
-        window.resize(1400, 900);
-        window.show();
-        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
-        window.openPath(QString::fromStdString(file.string()));
-        QVERIFY(segmented.wait(30000));
-        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
-        window.loadModel(QString::fromStdString(modelDir_.string()));
-        QVERIFY(loaded.wait(60000));
+        QVERIFY(openWithModel(window, file));
         // The annotator's boundaries: the two paragraph starts.
         const std::string& text = doc_->text();
         std::vector<std::size_t> paragraphs;
@@ -340,6 +384,30 @@ private Q_SLOTS:
         QCOMPARE(panel->leakageModel()->rowCount(), int(panel->leakage().rows.size()));
     }
 
+    // A document of thousands of lines (issue 15: the 108k-character document): the capture
+    // keeps the cuts and only as many spare line starts as keep layers x heads x bins^2 floats
+    // within AnalysisFeature::kSpareBinsBudget, which bounds the panel's sums on the UI thread at
+    // every edit (at 256 MiB they froze the window for seconds per edit).
+    void aManyLineDocumentKeepsTheCaptureSmall()
+    {
+        std::string text;
+        for (int i = 0; i < 2000; ++i)
+            text += std::to_string(i) + "\n";
+        const auto file = test::writeFile(dir_, "lines.txt", text);
+        MainWindow window;
+        QVERIFY(openWithModel(window, file));
+        QSignalSpy shown(&window, &MainWindow::attentionShown);
+        window.action(QStringLiteral("analyseAttention"))->trigger();
+        QVERIFY(shown.wait(300000));
+        const AttentionAnalysis& a = window.attentionPanel()->analysis();
+        const auto& mass = a.capture.mass();
+        const std::uint64_t kept = mass.values.size() * sizeof(float);
+        QVERIFY2(kept <= AnalysisFeature::kSpareBinsBudget,
+                 qPrintable(QStringLiteral("%1 bytes kept for %2 bins").arg(kept).arg(a.capture.bins())));
+        QVERIFY2(a.capture.bins() < 2000, "line starts thinned");
+        QCOMPARE(shown.count(), 1);
+    }
+
     // A long capture (issue 15, item 4) shows the layer it has reached and stops on Stop: the
     // worker answers cancelled, the panel says so and no heatmap appears.
     void stopEndsALongCapture()
@@ -349,14 +417,7 @@ private Q_SLOTS:
             text += kText;
         const auto file = test::writeFile(dir_, "long.md", text);
         MainWindow window;
-        window.resize(1400, 900);
-        window.show();
-        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
-        window.openPath(QString::fromStdString(file.string()));
-        QVERIFY(segmented.wait(60000));
-        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
-        window.loadModel(QString::fromStdString(modelDir_.string()));
-        QVERIFY(loaded.wait(60000));
+        QVERIFY(openWithModel(window, file));
         AttentionPanel* panel = window.attentionPanel();
         auto* stop = panel->findChild<QPushButton*>(QStringLiteral("heatmapStop"));
         QVERIFY(stop);

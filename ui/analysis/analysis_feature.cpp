@@ -180,8 +180,7 @@ void AnalysisFeature::requestAttention()
     // Bins: the current and the proposed cuts (always), plus line starts so that a boundary later
     // moved to a line start is measured exactly without a new run. A capture holds
     // layers x heads x bins^2 floats however long the document, so the line starts are thinned
-    // evenly to keep that under kHeatmapBinsBudget; a cut moved elsewhere measures again.
-    constexpr std::uint64_t kHeatmapBinsBudget = 256ull << 20;
+    // evenly to keep that under kSpareBinsBudget (see there); a cut moved elsewhere measures again.
     std::vector<std::size_t> required = offsetsOf(workbench_.session()->boundaries());
     const SegmentResult& last = segmentation_.lastResult();
     if (last.document == doc) {
@@ -189,7 +188,7 @@ void AnalysisFeature::requestAttention()
         required.insert(required.end(), proposal.begin(), proposal.end());
     }
     const auto maxBins = static_cast<std::size_t>(engine::maxAttentionCaptureBlocks(
-        worker_->model()->config, static_cast<std::int64_t>(job.layers.size()), kHeatmapBinsBudget));
+        worker_->model()->config, static_cast<std::int64_t>(job.layers.size()), kSpareBinsBudget));
     const std::vector<std::size_t>& lines = doc->lineStarts();
     const std::size_t room = maxBins > required.size() + 1 ? maxBins - required.size() - 1 : 0;
     const std::size_t step = room == 0 ? lines.size() + 1 : (lines.size() + room - 1) / room;

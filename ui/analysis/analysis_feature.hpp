@@ -5,6 +5,7 @@
 #include <QObject>
 #include <QString>
 
+#include <cstdint>
 #include <memory>
 
 namespace blocklens {
@@ -27,6 +28,13 @@ public:
     AnalysisFeature(FeatureHost& host, Workbench& workbench, SegmentationFeature& segmentation, InferenceWorker* worker);
 
     AttentionPanel* panel() const { return panel_; }
+
+    // The most a capture's layers x heads x bins^2 floats may take when line starts are added as
+    // spare bins. The panel recomputes over the whole capture on the UI thread at every edit and
+    // every layer or head chosen (three passes), so this bounds that work, not only the memory:
+    // at 256 MiB a 108k-character document (demo model: 6 layers x 8 heads, 1,155 bins) froze the
+    // window for seconds after the capture and again at every edit (issue 15).
+    static constexpr std::uint64_t kSpareBinsBudget = 16ull << 20;
 
 Q_SIGNALS:
     void attentionShown(); // a heatmap of the document on screen is ready

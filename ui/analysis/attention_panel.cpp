@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QResizeEvent>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -92,7 +93,8 @@ AttentionPanel::AttentionPanel(QWidget* parent)
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->verticalHeader()->hide();
-    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Sized by fitLeakageColumns: every column in view at any width (no horizontal scrolling).
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     table_->horizontalHeader()->setSectionResizeMode(LeakageModel::Text, QHeaderView::Stretch);
     // The numbers next to the cut they belong to; the text (stretching, elided) last.
     table_->horizontalHeader()->moveSection(table_->horizontalHeader()->visualIndex(LeakageModel::Text), LeakageModel::ColumnCount - 1);
@@ -105,7 +107,13 @@ AttentionPanel::AttentionPanel(QWidget* parent)
     // No result, no table: an empty grid of headers reads as cells that failed to show (issue 15
     // item 8, presentation step 3 while the capture runs).
     table_->hide();
-    connect(leakageModel_, &QAbstractItemModel::modelReset, this, [this] { table_->setVisible(leakageModel_->rowCount() > 0); });
+    connect(leakageModel_, &QAbstractItemModel::modelReset, this, [this] {
+        table_->setVisible(leakageModel_->rowCount() > 0);
+        fitLeakageColumns();
+    });
+    connect(leakageModel_, &QAbstractItemModel::headerDataChanged, this, &AttentionPanel::fitLeakageColumns);
+    table_->installEventFilter(this);           // font changes (presentation mode's larger type)
+    table_->viewport()->installEventFilter(this); // the width it has
     status_->setWordWrap(true);
     bottomLayout->addWidget(status_);
     split->addWidget(bottom);
@@ -151,6 +159,41 @@ void AttentionPanel::resizeEvent(QResizeEvent* event)
     QWidget::resizeEvent(event);
     // Wide and low (a bottom dock): heatmap beside the table; otherwise above it.
     split_->setOrientation(width() > height() * 8 / 5 ? Qt::Horizontal : Qt::Vertical);
+}
+
+bool AttentionPanel::eventFilter(QObject* watched, QEvent* event)
+{
+    if ((watched == table_ && event->type() == QEvent::FontChange) || (watched == table_->viewport() && event->type() == QEvent::Resize))
+        fitLeakageColumns();
+    return QWidget::eventFilter(watched, event);
+}
+
+void AttentionPanel::fitLeakageColumns()
+{
+    // Every column in view (issue 15 item 8: at 1366 px in presentation mode the last two
+    // columns lay beyond the scroll bar). The cut and value columns take their contents' width,
+    // up to a dozen characters (past that they elide; the tooltip explains each column), and the
+    // text after the cut the rest. The table asks for that much width, so the heatmap beside it
+    // (a wide dock) leaves it; in a still narrower place the columns share what there is.
+    QHeaderView* header = table_->horizontalHeader();
+    const QAbstractItemView* view = table_; // sizeHintForColumn is public here, protected in QTableView
+    const QFontMetrics fm = table_->fontMetrics();
+    const int widest = fm.horizontalAdvance(QStringLiteral("token 000000")) + 12;
+    const int textMinimum = std::max(header->sectionSizeHint(LeakageModel::Text), fm.horizontalAdvance(QStringLiteral("Text after")) + 12);
+    std::vector<std::pair<int, int>> columns; // (column, width it wants)
+    int wanted = 0;
+    for (int c = 0; c < LeakageModel::ColumnCount; ++c) {
+        if (c == LeakageModel::Text || header->isSectionHidden(c))
+            continue;
+        const int w = std::min(std::max(view->sizeHintForColumn(c), header->sectionSizeHint(c)), widest);
+        columns.emplace_back(c, w);
+        wanted += w;
+    }
+    const int chrome = 2 * table_->frameWidth() + table_->verticalScrollBar()->sizeHint().width();
+    table_->setMinimumWidth(wanted + textMinimum + chrome);
+    const int available = table_->viewport()->width() - textMinimum;
+    for (const auto& [c, w] : columns)
+        header->resizeSection(c, wanted <= available ? w : std::max(1, w * available / wanted));
 }
 
 void AttentionPanel::clear(const QString& message)

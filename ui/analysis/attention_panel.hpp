@@ -65,8 +65,10 @@ Q_SIGNALS:
 
 protected:
     void resizeEvent(QResizeEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
+    void fitLeakageColumns();
     void recompute();
     void rebuildSelectors();
     void updateHeatmap();

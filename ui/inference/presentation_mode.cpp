@@ -80,9 +80,15 @@ void PresentationMode::enter()
 
     captionLabel_ = new QLabel(window_);
     captionLabel_->setObjectName(QStringLiteral("presentationCaption"));
-    captionLabel_->setWordWrap(true);
     captionLabel_->setAutoFillBackground(true);
-    captionLabel_->setMargin(14);
+    // One thin line: the steps' views need the height more (issue 15: a 140-pixel caption at
+    // 1366x768; a word-wrapped label in the status bar asks for several lines' height). It fits
+    // 1366 px at presentation size; a narrower window cuts its end, the keys (also the tooltip).
+    captionLabel_->setWordWrap(false);
+    captionLabel_->setContentsMargins(10, 2, 10, 2);
+    captionLabel_->setMinimumWidth(1); // never widens the window
+    captionLabel_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+    captionLabel_->setToolTip(tr("Space or Right: next step · Left: back · Esc or F11: leave presentation mode"));
     QPalette p = captionLabel_->palette();
     p.setColor(QPalette::Window, window_->palette().color(QPalette::Highlight));
     p.setColor(QPalette::WindowText, window_->palette().color(QPalette::HighlightedText));
@@ -164,7 +170,7 @@ void PresentationMode::show(int index)
         if (QAction* repairs = window_->findChild<QAction*>(QStringLiteral("repairChart")))
             repairs->trigger();
     }
-    captionLabel_->setText(tr("<b>%1/%2 · %3</b> — %4 <span style=\"opacity:0.7\">(Space: next · Left: back · Esc: leave)</span>")
+    captionLabel_->setText(tr("<b>%1/%2 · %3</b> — %4 <small>(Space ▸ · Left ◂ · Esc)</small>")
                                .arg(index + 1)
                                .arg(steps_.size())
                                .arg(s.title, s.hint));

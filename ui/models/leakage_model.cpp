@@ -123,7 +123,7 @@ QVariant LeakageModel::headerData(int section, Qt::Orientation orientation, int 
         return {};
     switch (section) {
     case Position: return tr("Cut");
-    case Text: return tr("Text after the cut");
+    case Text: return tr("Text after\nthe cut"); // two short lines, as the value columns: the column may be narrow
     case CurrentDropped: return tr("%1\ndropped").arg(shortName(current));
     case CurrentAdjacent: return tr("%1\nadjacent").arg(shortName(current));
     case ProposalDropped: return tr("%1\ndropped").arg(shortName(proposal));

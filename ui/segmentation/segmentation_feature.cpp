@@ -193,10 +193,17 @@ void SegmentationFeature::showSegmentation(const SegmentResult& result)
     if (runner_.grid() && runner_.grid()->textLength() == result.document->length())
         workbench_.pane()->view()->setTokenGrid(runner_.grid());
     const auto& blocks = result.segmentation.blocks;
-    panel_->setStatus(tr("%1 blocks in %2 ms (%3)")
-                          .arg(blocks.size())
-                          .arg(result.milliseconds, 0, 'f', 1)
-                          .arg(QString::fromStdString(result.segmentation.provenance.tokenUnit)));
+    const QString ms = QString::number(result.milliseconds, 'f', 1);
+    const QString unit = QString::fromStdString(result.segmentation.provenance.tokenUnit);
+    const QString measured = blocks.size() == 1 ? tr("1 block in %1 ms (%2)").arg(ms, unit)
+                                                : tr("%1 blocks in %2 ms (%3)").arg(blocks.size()).arg(ms, unit);
+    // A dataset row or an edited document keeps its own blocks and shows the segmenter's as a
+    // track and dashed suggestions: say so, or "3 blocks" reads as a count of the ten on screen.
+    panel_->setStatus(workbench_.adoptsSegmenterOutput()
+                          ? measured
+                          : tr("%1 proposes %2. A suggestion: the document keeps its own blocks; the proposal is the "
+                               "\"%1\" track and the dashed + marks in the gutter (A accepts one, R rejects it).")
+                                .arg(result.what.segmenter, measured));
     // A single document without corrections takes the segmenter's blocks as its own; once the
     // user has edited, or for a dataset (which has its reference), the result is a suggestion.
     if (workbench_.adoptsSegmenterOutput()) {
