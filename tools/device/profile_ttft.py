@@ -237,7 +237,7 @@ def part_prefill(layers):
         else:
             g = F.linear(h2, w["wgu"][:INTER])
             u = F.linear(h2, w["wgu"][INTER:])
-            act = F.silu_(g).mul_(u)
+            act = F.silu(g, inplace=True).mul_(u)
         return torch.addmm(x1, act, w["wdown"].t()) if fuse_res else x1 + F.linear(act, w["wdown"])
 
     t0 = bench(layer_big, reps=5, warm=2)
