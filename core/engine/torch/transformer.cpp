@@ -163,19 +163,30 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
         capture.blockStarts = a.capture->blockStarts;
         capture.byQueryBlock = a.capture->byQueryBlock;
     }
-    const at::Tensor attn = a.slots.defined()         ? attendAtSlots(q, keys, values, a.slots, args)
-                            : a.blockStarts.empty() ? attend(q, keys, values, args, capturing ? &capture : nullptr)
-                                                    : attendBlocks(q, keys, values, a.blockStarts, a.lastBlockGlobal, args); // [heads, n, d]
+    // The last layer of a pass whose caller needs only its last rows: every row's K/V is written
+    // (above), but queries, attention, output projection and MLP run for those rows alone.
+    const bool lastRowsOnly = a.outputRows > 0 && a.outputRows < n && index + 1 == weights_.layers.size() && !a.slots.defined()
+                              && a.blockStarts.empty() && !capturing;
+    const std::int64_t rows = lastRowsOnly ? a.outputRows : n;
+    at::Tensor attn; // [heads, rows, d]
+    if (lastRowsOnly) {
+        const AttentionArgs lastArgs{a.writeAt + n - rows, a.keyBegin, config_.slidingWindow, args.scale, nullptr}; // other rows: other masks
+        attn = attend(q.narrow(1, n - rows, rows), keys, values, lastArgs);
+    } else {
+        attn = a.slots.defined()         ? attendAtSlots(q, keys, values, a.slots, args)
+               : a.blockStarts.empty() ? attend(q, keys, values, args, capturing ? &capture : nullptr)
+                                       : attendBlocks(q, keys, values, a.blockStarts, a.lastBlockGlobal, args);
+    }
     if (capturing && a.mass)
         a.mass->push_back(capture.mass);                                      // [heads, n, blocks]
-    const at::Tensor merged = attn.transpose(0, 1).reshape({n, heads * d});   // [n, q_dim]
-    const at::Tensor x1 = residualLinear(x, merged, w.wo, w.bo);               // [n, hidden]
+    const at::Tensor merged = attn.transpose(0, 1).reshape({rows, heads * d}); // [rows, q_dim]
+    const at::Tensor x1 = residualLinear(lastRowsOnly ? x.narrow(0, n - rows, rows) : x, merged, w.wo, w.bo); // [rows, hidden]
 
     // MLP
-    const at::Tensor h2 = rmsNorm(x1, w.postNorm, eps);                       // [n, hidden]
+    const at::Tensor h2 = rmsNorm(x1, w.postNorm, eps);                       // [rows, hidden]
     const std::int64_t inter = config_.intermediateSize;
-    at::Tensor act; // [n, intermediate]
-    if (split) {
+    at::Tensor act; // [rows, intermediate]
+    if (split && rows >= kSplitProjectionRows) {
         at::Tensor gate = at::linear(h2, w.wGateUp.narrow(0, 0, inter), rowsOf(w.bGateUp, 0, inter));    // [n, intermediate]
         const at::Tensor up = at::linear(h2, w.wGateUp.narrow(0, inter, inter), rowsOf(w.bGateUp, inter, inter));
         act = siluTimes(gate, up); // in place: no extra buffers
@@ -183,7 +194,7 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
         const at::Tensor gateUp = at::linear(h2, w.wGateUp, w.bGateUp);      // [n, 2 intermediate]
         act = siluTimes(gateUp.narrow(1, 0, inter), gateUp.narrow(1, inter, inter));
     }
-    return residualLinear(x1, act, w.wDown, w.bDown);                         // [n, hidden]
+    return residualLinear(x1, act, w.wDown, w.bDown);                         // [rows, hidden]
 }
 
 at::Tensor Transformer::embed(const at::Tensor& ids) const
