@@ -135,6 +135,7 @@ Command benchTtftCommand()
                     const auto [cachedMs, cached] = timeMode(engine::AttentionMode::BlockCached);
                     row["block_cached_ttft_ms"] = cachedMs;
                     row["block_cached_assemble_ms"] = cached.assembleMs; // of the last timed run
+                    row["blocks_in_place"] = cached.blocksInPlace;       // found placed by the run before (CUDA)
                     row["block_cached_flops"] = cached.prefillFlops.total();
                     row["cache_hits"] = cached.cacheHits;
                     row["cache_misses"] = cached.cacheMisses;

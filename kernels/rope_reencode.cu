@@ -14,8 +14,10 @@
 #include "rope_reencode.cuh"
 
 #include "detail/device.cuh"
+#include "detail/vec16.cuh"
 #include "detail/launch.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace blocklens::kernels {
@@ -45,32 +47,8 @@ struct RopeBatch {
     std::int32_t cta_prefix[kBatch + 1];    // first CTA of each block; [n] = total CTAs
 };
 
-template <typename T>
-__device__ __forceinline__ float2 toFloat2(std::uint32_t w);
-template <>
-__device__ __forceinline__ float2 toFloat2<__nv_bfloat16>(std::uint32_t w)
-{
-    return __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w));
-}
-template <>
-__device__ __forceinline__ float2 toFloat2<__half>(std::uint32_t w)
-{
-    return __half22float2(*reinterpret_cast<const __half2*>(&w));
-}
-template <typename T>
-__device__ __forceinline__ std::uint32_t fromFloat2(float a, float b);
-template <>
-__device__ __forceinline__ std::uint32_t fromFloat2<__nv_bfloat16>(float a, float b)
-{
-    const __nv_bfloat162 v = __floats2bfloat162_rn(a, b);
-    return *reinterpret_cast<const std::uint32_t*>(&v);
-}
-template <>
-__device__ __forceinline__ std::uint32_t fromFloat2<__half>(float a, float b)
-{
-    const __half2 v = __floats2half2_rn(a, b);
-    return *reinterpret_cast<const std::uint32_t*>(&v);
-}
+using detail::fromFloat2;
+using detail::toFloat2;
 
 template <typename T, int VEC>
 struct Access;
@@ -265,6 +243,185 @@ void rope_reencode_cuda(const RopeReencodeParams& p, cudaStream_t stream)
         else
             launchAll<__half, 1>(p, args, stream);
     }
+}
+
+namespace {
+
+constexpr int kPlaceBatch = 64; // blocks per launch of place_blocks (they travel by value: ~2.6 KB)
+
+struct PlaceArgs {
+    void* k_dst;
+    void* v_dst;
+    int n_heads;
+    int head_dim;
+    std::int64_t dst_layer_stride, dst_head_stride, dst_token_stride; // elements
+    float inv_freq[128];                                              // [head_dim/2]
+};
+
+struct PlaceBatch {
+    int n;
+    const void* k[kPlaceBatch];
+    const void* v[kPlaceBatch];
+    std::int32_t dst_start[kPlaceBatch];
+    std::int32_t length[kPlaceBatch];
+    std::int32_t delta[kPlaceBatch];
+    std::int32_t cta_prefix[kPlaceBatch + 1]; // first CTA of each block; [n] = total CTAs
+};
+
+// grid: x = CTAs of the batch's blocks (cta_prefix, kTokensPerCta tokens each), y = layer. Each
+// CTA rotates the keys and copies the values of its tokens, all heads: one read and one write of
+// every byte, 16-byte streaming accesses, kUnroll steps' loads in flight.
+template <typename T>
+__global__ void __launch_bounds__(kThreads) placeBlocksKernel(const PlaceArgs a, const PlaceBatch batch)
+{
+    using A = Access<T, 8>;
+    __shared__ float sCos[128];
+    __shared__ float sSin[128];
+
+    const int cta = static_cast<int>(blockIdx.x);
+    int lo = 0, hi = batch.n - 1;
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) >> 1;
+        if (batch.cta_prefix[mid] <= cta)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const int b = lo;
+    const int len = batch.length[b];
+    const int t0 = (cta - batch.cta_prefix[b]) * kTokensPerCta;
+    const int nt = min(kTokensPerCta, len - t0);
+    const int half = a.head_dim >> 1;
+
+    for (int i = threadIdx.x; i < half; i += kThreads) {
+        double s, c;
+        sincos(static_cast<double>(batch.delta[b]) * static_cast<double>(a.inv_freq[i]), &s, &c);
+        sCos[i] = static_cast<float>(c);
+        sSin[i] = static_cast<float>(s);
+    }
+    __syncthreads();
+
+    const int vecs = half / 8;
+    const int work = a.n_heads * nt * vecs;
+    const std::int64_t layer = blockIdx.y;
+    const std::int64_t srcHead = static_cast<std::int64_t>(len) * a.head_dim; // contiguous sources
+    const std::int64_t src0 = layer * a.n_heads * srcHead + static_cast<std::int64_t>(t0) * a.head_dim;
+    const T* ks = static_cast<const T*>(batch.k[b]) + src0;
+    const T* vs = static_cast<const T*>(batch.v[b]) + src0;
+    const std::int64_t dst0 = layer * a.dst_layer_stride + static_cast<std::int64_t>(batch.dst_start[b] + t0) * a.dst_token_stride;
+    T* kd = static_cast<T*>(a.k_dst) + dst0;
+    T* vd = static_cast<T*>(a.v_dst) + dst0;
+
+    for (int base = threadIdx.x; base < work; base += kUnroll * kThreads) {
+        uint4 k1[kUnroll], k2[kUnroll], v1[kUnroll], v2[kUnroll];
+        std::int64_t dOff[kUnroll];
+        int col[kUnroll];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) {
+            const int w = base + u * kThreads;
+            if (w < work) {
+                const int v = w % vecs;
+                const int r = w / vecs;
+                const int t = r % nt;
+                const int h = r / nt;
+                col[u] = v * 8;
+                const std::int64_t so = h * srcHead + static_cast<std::int64_t>(t) * a.head_dim + col[u];
+                dOff[u] = h * a.dst_head_stride + t * a.dst_token_stride + col[u];
+                k1[u] = A::load(ks + so);
+                k2[u] = A::load(ks + so + half);
+                v1[u] = A::load(vs + so);
+                v2[u] = A::load(vs + so + half);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) {
+            const int w = base + u * kThreads;
+            if (w < work) {
+                float f1[8], f2[8], o1[8], o2[8];
+                A::unpack(k1[u], f1);
+                A::unpack(k2[u], f2);
+#pragma unroll
+                for (int e = 0; e < 8; ++e) {
+                    const float c = sCos[col[u] + e], s = sSin[col[u] + e];
+                    o1[e] = fmaf(f1[e], c, -f2[e] * s);
+                    o2[e] = fmaf(f2[e], c, f1[e] * s);
+                }
+                A::store(kd + dOff[u], A::pack(o1));
+                A::store(kd + dOff[u] + half, A::pack(o2));
+                A::store(vd + dOff[u], v1[u]);
+                A::store(vd + dOff[u] + half, v2[u]);
+            }
+        }
+    }
+}
+
+template <typename T>
+void launchPlace(const PlaceBlocksParams& p, const PlaceArgs& args, cudaStream_t stream)
+{
+    PlaceBatch batch;
+    for (int first = 0; first < p.n_blocks; first += kPlaceBatch) {
+        batch.n = 0;
+        int ctas = 0;
+        for (int i = first; i < std::min(first + kPlaceBatch, p.n_blocks); ++i) {
+            const PlaceBlock& blk = p.blocks[i];
+            if (blk.length == 0)
+                continue;
+            const int j = batch.n++;
+            batch.k[j] = blk.k;
+            batch.v[j] = blk.v;
+            batch.dst_start[j] = blk.dst_start;
+            batch.length[j] = blk.length;
+            batch.delta[j] = blk.delta;
+            batch.cta_prefix[j] = ctas;
+            ctas += (blk.length + kTokensPerCta - 1) / kTokensPerCta;
+        }
+        batch.cta_prefix[batch.n] = ctas;
+        if (ctas == 0)
+            continue;
+        placeBlocksKernel<T><<<dim3(static_cast<unsigned>(ctas), static_cast<unsigned>(p.n_layers)), kThreads, 0, stream>>>(args, batch);
+        detail::checkLaunch("place_blocks", "placeBlocksKernel");
+    }
+}
+
+} // namespace
+
+void place_blocks_cuda(const PlaceBlocksParams& p, cudaStream_t stream)
+{
+    using detail::aligned16;
+    using detail::require;
+    const char* op = "place_blocks";
+    require(p.k_dst != nullptr && p.v_dst != nullptr && p.k_dst != p.v_dst, op, "k_dst and v_dst must be set and distinct");
+    require(p.n_layers >= 1 && p.n_layers <= 65535, op, "n_layers must be in 1..65535");
+    require(p.n_heads >= 1, op, "n_heads must be >= 1");
+    require(p.head_dim >= 16 && p.head_dim <= 256 && p.head_dim % 16 == 0, op,
+            "head_dim must be a multiple of 16 in 16..256, got " + std::to_string(p.head_dim));
+    require(aligned16(p.k_dst) && aligned16(p.v_dst) && p.dst_layer_stride % 8 == 0 && p.dst_head_stride % 8 == 0
+                && p.dst_token_stride % 8 == 0,
+            op, "the destinations need 16-byte aligned pointers and strides that are multiples of 8");
+    require(p.inv_freq != nullptr, op, "inv_freq (host, head_dim/2 values) must be set");
+    require(p.n_blocks >= 0 && (p.n_blocks == 0 || p.blocks != nullptr), op, "blocks (host) must be set");
+    for (int i = 0; i < p.n_blocks; ++i) {
+        const PlaceBlock& b = p.blocks[i];
+        const std::string which = "block " + std::to_string(i);
+        require(b.length >= 0 && b.dst_start >= 0 && static_cast<std::int64_t>(b.dst_start) + b.length <= p.dst_tokens, op,
+                which + " does not fit in the destinations' " + std::to_string(p.dst_tokens) + " token rows");
+        require(b.length == 0 || (b.k != nullptr && b.v != nullptr && aligned16(b.k) && aligned16(b.v)), op,
+                which + " needs 16-byte aligned k and v sources");
+    }
+    PlaceArgs args{};
+    args.k_dst = p.k_dst;
+    args.v_dst = p.v_dst;
+    args.n_heads = p.n_heads;
+    args.head_dim = p.head_dim;
+    args.dst_layer_stride = p.dst_layer_stride;
+    args.dst_head_stride = p.dst_head_stride;
+    args.dst_token_stride = p.dst_token_stride;
+    for (int i = 0; i < p.head_dim / 2; ++i)
+        args.inv_freq[i] = p.inv_freq[i];
+    if (p.dtype == DType::bf16)
+        launchPlace<__nv_bfloat16>(p, args, stream);
+    else
+        launchPlace<__half>(p, args, stream);
 }
 
 } // namespace blocklens::kernels

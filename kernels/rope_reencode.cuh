@@ -57,4 +57,38 @@ struct RopeReencodeParams {
 // Enqueues the re-encoding on `stream`. Throws KernelError on invalid parameters or launch errors.
 void rope_reencode_cuda(const RopeReencodeParams& params, cudaStream_t stream);
 
+// The placement of cached blocks into a run's buffers in one launch (the engine's block-cached
+// assembly): each block's keys rotated by its delta into k_dst (as rope_reencode) and its values
+// copied unchanged into v_dst, at rows [dst_start, dst_start + length). Every block has its own
+// source arrays (a cache entry each), contiguous [n_layers, n_heads, length, head_dim].
+struct PlaceBlock {
+    const void* k = nullptr;    // device, contiguous [n_layers, n_heads, length, head_dim]
+    const void* v = nullptr;    // device, the same shape
+    std::int32_t dst_start = 0; // first destination token row
+    std::int32_t length = 0;    // tokens (0 does nothing)
+    std::int32_t delta = 0;     // positions the keys are rotated by
+};
+
+struct PlaceBlocksParams {
+    // Element (layer l, head h, token t, dim i) of k_dst (and of v_dst, same strides) is at
+    // l * dst_layer_stride + h * dst_head_stride + t * dst_token_stride + i.
+    void* k_dst = nullptr;
+    void* v_dst = nullptr;
+    DType dtype = DType::bf16;
+    int n_layers = 1;
+    int n_heads = 1;
+    int head_dim = 128;                // multiple of 16, <= 256 (16-byte accesses)
+    std::int64_t dst_layer_stride = 0; // elements
+    std::int64_t dst_head_stride = 0;
+    std::int64_t dst_token_stride = 0;
+    int dst_tokens = 0;                // token rows of the destinations (every block must fit)
+    const PlaceBlock* blocks = nullptr; // HOST array [n_blocks]; sources 16-byte aligned, never overlapping the destinations
+    int n_blocks = 0;                   // any number; launched in batches of 64 blocks
+    const float* inv_freq = nullptr;    // HOST array [head_dim/2]
+};
+
+// Enqueues the placement on `stream`: one launch per 64 blocks. Throws KernelError on invalid
+// parameters or launch errors.
+void place_blocks_cuda(const PlaceBlocksParams& params, cudaStream_t stream);
+
 } // namespace blocklens::kernels

@@ -95,6 +95,8 @@ struct RunStats {
     std::int64_t blocks = 0;
     std::int64_t cacheHits = 0;
     std::int64_t cacheMisses = 0;
+    std::int64_t blocksInPlace = 0; // block-cached on CUDA: cached blocks the kept KV buffer already held at their
+                                    // slots (placed there by the run before, nothing written since): not copied again
     std::int64_t generatedTokens = 0;
 };
 

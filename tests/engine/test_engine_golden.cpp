@@ -116,6 +116,36 @@ private Q_SLOTS:
         QCOMPARE(r.generated, attention == AttentionMode::Full ? g.greedyFull : g.greedyBlock);
     }
 
+    // Full attention with only the last position's logits asked for: the last layer computes that
+    // row alone (runner.cpp, prefillFull) and must still write every row's K/V, which the greedy
+    // tokens generated after it read.
+    void fullLastTokenOnly_data()
+    {
+        QTest::addColumn<QString>("fixture");
+        for (const char* f : {"llama3_gqa", "llama_tied_bias", "mistral_window", "qwen2_bias", "qwen3_headdim"})
+            QTest::newRow(f) << QString(f);
+    }
+    void fullLastTokenOnly()
+    {
+        QFETCH(QString, fixture);
+        const Golden g = loadGolden(fixture.toStdString());
+        Runner runner(Model::load(g.dir));
+        RunRequest req;
+        req.ids = g.ids;
+        req.blocks = g.blocks;
+        req.mode = AttentionMode::Full;
+        req.logits = LogitsWanted::LastToken;
+        req.maxNewTokens = static_cast<std::int64_t>(g.greedyFull.size());
+        const RunResult r = runner.run(req);
+        QCOMPARE(r.logits.rows, std::int64_t(1));
+        QCOMPARE(r.logits.firstRow, std::int64_t(g.ids.size()) - 1);
+        const std::size_t v = static_cast<std::size_t>(g.full.shape[1]);
+        const double e = relativeError(std::span(r.logits.values), std::span(g.full.data).subspan((g.ids.size() - 1) * v, v));
+        qInfo("%s: last row %.3g", qPrintable(fixture), e);
+        QVERIFY2(e < kTolerance, qPrintable(QString::number(e)));
+        QCOMPARE(r.generated, g.greedyFull);
+    }
+
     // The goldens tell the modes apart (a test that cannot fail proves nothing).
     void goldensAreDiscriminative()
     {

@@ -4,7 +4,8 @@
 // (the kernel's) is run on the CPU in fp32 (per-block SDPA inside the pass: the reference), on
 // CUDA in fp32 (same routing, SDPA per block: must agree to 1e-4) and on CUDA in bf16 (the kernel:
 // relative error and top-1 agreement reported, bounded). Block-cached runs three times (cold, warm,
-// warm): the question pass is captured as a CUDA graph at the second and replayed at the third.
+// warm): the question pass is captured as a CUDA graph at the second and replayed at the third, and
+// the warm runs find the context blocks already placed in the runner's kept buffer.
 // Label gpu: skipped where there is no CUDA.
 #include "engine/make_model.hpp"
 #include "engine/metrics.hpp"
@@ -19,7 +20,9 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <string>
 
 using namespace blocklens;
 using namespace blocklens::engine;
@@ -142,6 +145,24 @@ private Q_SLOTS:
                 QCOMPARE(r.stats.cacheHits, pass == 0 ? std::int64_t(1) : std::int64_t(6)); // the repeated block, then all
                 if (blocklens::engine::detail::questionGraphsEnabled()) // third run: the question pass replayed from its graph
                     QCOMPARE(blocklens::engine::detail::questionGraphReplays() - replaysBefore, std::int64_t(pass == 2 ? 1 : 0));
+                // Warm runs find every context block where the run before placed it (unless
+                // BLOCKLENS_REUSE_PLACED=0): nothing is copied again, and the logits are those of
+                // a runner that places every block anew from the same cache entries.
+                const char* reuse = std::getenv("BLOCKLENS_REUSE_PLACED");
+                const bool reuses = pass > 0 && !(reuse && std::string(reuse) == "0");
+                QCOMPARE(r.stats.blocksInPlace, reuses ? std::int64_t(6) : std::int64_t(0));
+                if (pass == 2) {
+                    const Runner anew(gpu.model(), &gpu.cache());
+                    const RunResult placed = anew.run(req);
+                    QCOMPARE(placed.stats.blocksInPlace, std::int64_t(0));
+                    QCOMPARE(placed.stats.cacheHits, std::int64_t(6));
+                    const Agreement same = agreement(r.logits, placed.logits);
+                    qInfo("  kept placement vs placed anew: max relative error %.3g, top-1 %lld/%lld", same.worstRelError,
+                          static_cast<long long>(same.top1Same), static_cast<long long>(same.rows));
+                    QVERIFY2(same.worstRelError < 1e-3, qPrintable(QString::number(same.worstRelError)));
+                    QCOMPARE(same.top1Same, same.rows);
+                    QCOMPARE(placed.generated, r.generated);
+                }
             }
 #endif
         }

@@ -6,7 +6,9 @@
 // blocks, one-token blocks, a single block, GQA, strided layouts and split-KV plans.
 #include "attention_mass.cuh"
 #include "block_prefill.cuh"
+#include "rope_apply.cuh"
 #include "rope_reencode.cuh"
+#include "silu_mul.cuh"
 
 #include "kernels/gpu_test_util.hpp"
 #include "reference/attention.hpp"
@@ -140,6 +142,15 @@ AttnData makeAttnData(const AttnCase& c, std::mt19937& rng, double qScale)
     return d;
 }
 
+// |got - want| in units of the storage type's last place at want's magnitude, with an allowance of
+// a few 2^-24 of `mag` for fp32 arithmetic (cancellation between two products).
+double ulpsOff(double got, double want, double mag, DType dtype)
+{
+    const double ulp = std::max(std::ldexp(1.0, std::ilogb(std::max(std::fabs(want), 1e-30)) - (dtype == DType::bf16 ? 7 : 10)),
+                                dtype == DType::f16 ? std::ldexp(1.0, -24) : 0.0);
+    return std::fabs(got - want) / (ulp + std::ldexp(mag, -22));
+}
+
 } // namespace
 
 class TestKernelsGpu : public QObject {
@@ -256,6 +267,237 @@ private Q_SLOTS:
             else
                 QCOMPARE(outBits[i], std::uint16_t(0xffff));
         }
+    }
+
+    void placeBlocks_data()
+    {
+        QTest::addColumn<int>("dtype");
+        QTest::addColumn<int>("headDim");
+        QTest::newRow("bf16, head_dim 128") << static_cast<int>(DType::bf16) << 128;
+        QTest::newRow("fp16, head_dim 64") << static_cast<int>(DType::f16) << 64;
+    }
+
+    // Blocks of their own allocations placed into one buffer: K rotated (as rope_reencode), V
+    // copied bit for bit, every other row left alone; more blocks than one launch takes.
+    void placeBlocks()
+    {
+        QFETCH(int, dtype);
+        QFETCH(int, headDim);
+        const auto dt = static_cast<DType>(dtype);
+        const int layers = 3, heads = 2;
+        std::mt19937 rng(77 + headDim);
+        const auto invFreq = ref::ropeInvFreq(headDim, 500000.0, ref::RopeScaling{"llama3", 8.0, 1.0, 4.0, 8192});
+        std::vector<int> lengths{1, 37, 5, 64, 0, 3};
+        for (int i = 0; i < 70; ++i) // 76 blocks: two launches
+            lengths.push_back(1 + i % 4);
+        std::vector<PlaceBlock> blocks;
+        std::vector<DeviceBuffer> kSrc, vSrc;
+        std::vector<std::vector<double>> kVals, vVals;
+        std::vector<std::vector<std::uint16_t>> vBits;
+        int start = 3; // rows [0, 3) and a gap after each block stay untouched
+        for (std::size_t b = 0; b < lengths.size(); ++b) {
+            const std::size_t n = static_cast<std::size_t>(layers) * heads * lengths[b] * headDim;
+            std::vector<double> kv, vv;
+            const auto kb = randomHalf(n, rng, 2.0, dt, kv);
+            vBits.push_back(randomHalf(n, rng, 2.0, dt, vv));
+            kSrc.emplace_back(std::max<std::size_t>(n * 2, 16));
+            vSrc.emplace_back(std::max<std::size_t>(n * 2, 16));
+            if (n > 0) {
+                kSrc.back().upload(kb.data(), n * 2);
+                vSrc.back().upload(vBits.back().data(), n * 2);
+            }
+            kVals.push_back(std::move(kv));
+            vVals.push_back(std::move(vv));
+            const int delta = b % 3 == 0 ? 0 : start + static_cast<int>(b) * 997; // 0, and up to ~75k positions
+            blocks.push_back({kSrc.back().get(), vSrc.back().get(), start, lengths[b], delta});
+            start += lengths[b] + static_cast<int>(b % 2);
+        }
+        const int tokens = start + 2;
+        const std::size_t dstN = static_cast<std::size_t>(layers) * heads * tokens * headDim;
+        DeviceBuffer kDst(dstN * 2), vDst(dstN * 2);
+        kDst.poison();
+        vDst.poison();
+        PlaceBlocksParams p;
+        p.k_dst = kDst.get();
+        p.v_dst = vDst.get();
+        p.dtype = dt;
+        p.n_layers = layers;
+        p.n_heads = heads;
+        p.head_dim = headDim;
+        p.dst_layer_stride = static_cast<std::int64_t>(heads) * tokens * headDim;
+        p.dst_head_stride = static_cast<std::int64_t>(tokens) * headDim;
+        p.dst_token_stride = headDim;
+        p.dst_tokens = tokens;
+        p.blocks = blocks.data();
+        p.n_blocks = static_cast<int>(blocks.size());
+        p.inv_freq = invFreq.data();
+        place_blocks_cuda(p, nullptr);
+        cudaCheck(cudaDeviceSynchronize(), "place_blocks");
+        std::vector<std::uint16_t> kOut(dstN), vOut(dstN);
+        kDst.download(kOut.data(), dstN * 2);
+        vDst.download(vOut.data(), dstN * 2);
+        const auto kGot = halfToDouble(kOut, dt);
+        std::vector<char> covered(dstN, 0);
+        std::vector<double> got, want, row(static_cast<std::size_t>(headDim));
+        double maxUlps = 0;
+        const int half = headDim / 2;
+        for (std::size_t b = 0; b < blocks.size(); ++b)
+            for (int l = 0; l < layers; ++l)
+                for (int h = 0; h < heads; ++h)
+                    for (int t = 0; t < lengths[b]; ++t) {
+                        const std::size_t so = ((static_cast<std::size_t>(l) * heads + h) * lengths[b] + t) * headDim;
+                        const std::size_t dOff = static_cast<std::size_t>(l * p.dst_layer_stride + h * p.dst_head_stride
+                                                                          + (blocks[b].dst_start + t) * p.dst_token_stride);
+                        row.assign(kVals[b].begin() + static_cast<std::ptrdiff_t>(so), kVals[b].begin() + static_cast<std::ptrdiff_t>(so) + headDim);
+                        ref::ropeRotate(row, invFreq, blocks[b].delta);
+                        for (int i = 0; i < headDim; ++i) {
+                            const double mag = std::fabs(kVals[b][so + i]) + std::fabs(kVals[b][so + (i < half ? i + half : i - half)]);
+                            got.push_back(kGot[dOff + i]);
+                            want.push_back(row[static_cast<std::size_t>(i)]);
+                            maxUlps = std::max(maxUlps, ulpsOff(kGot[dOff + i], row[static_cast<std::size_t>(i)], mag, dt));
+                            QCOMPARE(vOut[dOff + i], vBits[b][so + i]); // values: copied unchanged
+                            covered[dOff + i] = 1;
+                        }
+                    }
+        QCOMPARE(ref::countNonFinite(got), std::size_t(0));
+        const double err = ref::relativeError(got, want);
+        qInfo("place_blocks: %zu blocks, keys rel err %.3g, max %.2f ulp (+ fp32 allowance); values exact", blocks.size(), err, maxUlps);
+        QVERIFY2(maxUlps <= 1.0, qPrintable(QString("max error %1 ulp").arg(maxUlps)));
+        for (std::size_t i = 0; i < dstN; ++i)
+            if (!covered[i]) {
+                QCOMPARE(kOut[i], std::uint16_t(0xffff));
+                QCOMPARE(vOut[i], std::uint16_t(0xffff));
+            }
+        // A block that does not fit the destinations is refused before anything runs.
+        blocks.back().dst_start = tokens - blocks.back().length + 1;
+        QVERIFY_THROWS_EXCEPTION(KernelError, place_blocks_cuda(p, nullptr));
+    }
+
+    void ropeApply_data()
+    {
+        QTest::addColumn<int>("dtype");
+        QTest::addColumn<bool>("inPlace");
+        QTest::newRow("bf16") << static_cast<int>(DType::bf16) << false;
+        QTest::newRow("bf16 in place") << static_cast<int>(DType::bf16) << true;
+        QTest::newRow("fp16") << static_cast<int>(DType::f16) << false;
+    }
+
+    // x [heads, n, d] inside a token-major [n, heads + 1, d] projection (as the engine's Q|K part
+    // of its fused QKV product) rotated with per-token cos and signed-sin tables.
+    void ropeApply()
+    {
+        QFETCH(int, dtype);
+        QFETCH(bool, inPlace);
+        const auto dt = static_cast<DType>(dtype);
+        const int heads = 5, tokens = 33, d = 128, half = d / 2, width = heads + 1;
+        std::mt19937 rng(5 + dtype);
+        std::vector<double> xv, cv(static_cast<std::size_t>(tokens) * d), sv(static_cast<std::size_t>(tokens) * d);
+        const std::size_t xn = static_cast<std::size_t>(tokens) * width * d;
+        const auto xb = randomHalf(xn, rng, 2.0, dt, xv);
+        // the tables as the engine builds them: cos(p f_i) twice, (-sin, +sin), rounded to the storage type
+        const auto invFreq = ref::ropeInvFreq(d, 500000.0);
+        std::vector<double> raw(2 * cv.size());
+        for (int t = 0; t < tokens; ++t)
+            for (int i = 0; i < d; ++i) {
+                const double a = (1000.0 + 37.0 * t) * invFreq[static_cast<std::size_t>(i % half)];
+                raw[static_cast<std::size_t>(t * d + i)] = std::cos(a);
+                raw[cv.size() + static_cast<std::size_t>(t * d + i)] = i < half ? -std::sin(a) : std::sin(a);
+            }
+        std::vector<std::uint16_t> tableBits(raw.size());
+        for (std::size_t i = 0; i < raw.size(); ++i)
+            tableBits[i] = dt == DType::bf16 ? ref::floatToBf16(static_cast<float>(raw[i])) : ref::floatToF16(static_cast<float>(raw[i]));
+        const auto tables = halfToDouble(tableBits, dt);
+        DeviceBuffer x(xn * 2), cs(tableBits.size() * 2), out(xn * 2);
+        x.upload(xb.data(), xn * 2);
+        cs.upload(tableBits.data(), tableBits.size() * 2);
+        out.poison();
+        RopeApplyParams p;
+        p.x = x.get();
+        p.out = inPlace ? x.get() : out.get();
+        p.dtype = dt;
+        p.n_heads = heads;
+        p.n_tokens = tokens;
+        p.head_dim = d;
+        p.x_head_stride = p.out_head_stride = d;
+        p.x_token_stride = p.out_token_stride = static_cast<std::int64_t>(width) * d;
+        p.cos = cs.get();
+        p.sin = static_cast<const std::uint16_t*>(cs.get()) + cv.size();
+        rope_apply_cuda(p, nullptr);
+        cudaCheck(cudaDeviceSynchronize(), "rope_apply");
+        std::vector<std::uint16_t> ob(xn);
+        (inPlace ? x : out).download(ob.data(), xn * 2);
+        const auto ov = halfToDouble(ob, dt);
+        double maxUlps = 0;
+        for (int t = 0; t < tokens; ++t)
+            for (int h = 0; h < width; ++h)
+                for (int i = 0; i < d; ++i) {
+                    const std::size_t at = (static_cast<std::size_t>(t) * width + h) * d + i;
+                    if (h == heads) { // the extra head: not part of x
+                        QCOMPARE(ob[at], inPlace ? xb[at] : std::uint16_t(0xffff));
+                        continue;
+                    }
+                    const std::size_t pair = i < half ? at + half : at - half;
+                    const double c = tables[static_cast<std::size_t>(t * d + i)], s = tables[cv.size() + static_cast<std::size_t>(t * d + i)];
+                    const double want = xv[at] * c + xv[pair] * s;
+                    QVERIFY(std::isfinite(ov[at]));
+                    maxUlps = std::max(maxUlps, ulpsOff(ov[at], want, std::fabs(xv[at] * c) + std::fabs(xv[pair] * s), dt));
+                }
+        qInfo("rope_apply: max %.2f ulp (+ fp32 allowance)", maxUlps);
+        QVERIFY2(maxUlps <= 1.0, qPrintable(QString("max error %1 ulp").arg(maxUlps)));
+    }
+
+    void siluMul_data()
+    {
+        QTest::addColumn<int>("dtype");
+        QTest::addColumn<bool>("inPlace");
+        QTest::newRow("bf16") << static_cast<int>(DType::bf16) << false;
+        QTest::newRow("bf16 into gate") << static_cast<int>(DType::bf16) << true;
+        QTest::newRow("fp16") << static_cast<int>(DType::f16) << false;
+    }
+
+    // gate and up as the two halves of one fused product's rows; out with a gap after each row.
+    void siluMul()
+    {
+        QFETCH(int, dtype);
+        QFETCH(bool, inPlace);
+        const auto dt = static_cast<DType>(dtype);
+        const std::int64_t rows = 7, cols = 136, outStride = cols + 8;
+        std::mt19937 rng(9 + dtype);
+        std::vector<double> gu;
+        const auto gub = randomHalf(static_cast<std::size_t>(rows * 2 * cols), rng, 3.0, dt, gu);
+        DeviceBuffer in(gub.size() * 2), out(static_cast<std::size_t>(rows * outStride) * 2);
+        in.upload(gub.data(), gub.size() * 2);
+        out.poison();
+        SiluMulParams p;
+        p.gate = in.get();
+        p.up = static_cast<const std::uint16_t*>(in.get()) + cols;
+        p.out = inPlace ? in.get() : out.get();
+        p.dtype = dt;
+        p.rows = rows;
+        p.cols = cols;
+        p.gate_row_stride = p.up_row_stride = 2 * cols;
+        p.out_row_stride = inPlace ? 2 * cols : outStride;
+        silu_mul_cuda(p, nullptr);
+        cudaCheck(cudaDeviceSynchronize(), "silu_mul");
+        const std::int64_t stride = p.out_row_stride;
+        std::vector<std::uint16_t> ob(static_cast<std::size_t>(rows * stride));
+        (inPlace ? in : out).download(ob.data(), ob.size() * 2);
+        const auto ov = halfToDouble(ob, dt);
+        double maxUlps = 0;
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t c = 0; c < stride; ++c) {
+                const std::size_t at = static_cast<std::size_t>(r * stride + c);
+                if (c >= cols) { // the gap (or, in place, the up half): untouched
+                    QCOMPARE(ob[at], inPlace ? gub[at] : std::uint16_t(0xffff));
+                    continue;
+                }
+                const double g = gu[static_cast<std::size_t>(r * 2 * cols + c)], u = gu[static_cast<std::size_t>(r * 2 * cols + cols + c)];
+                const double want = g / (1.0 + std::exp(-g)) * u;
+                QVERIFY(std::isfinite(ov[at]));
+                maxUlps = std::max(maxUlps, ulpsOff(ov[at], want, std::fabs(want), dt));
+            }
+        qInfo("silu_mul: max %.2f ulp (+ fp32 allowance)", maxUlps);
+        QVERIFY2(maxUlps <= 1.0, qPrintable(QString("max error %1 ulp").arg(maxUlps)));
     }
 
     void blockPrefill_data()

@@ -160,6 +160,7 @@ std::string blockCacheKey(const std::string& modelFingerprint, const std::string
                           std::span<const std::int32_t> ids, std::span<const std::int32_t> after)
 {
     std::string material;
+    material.reserve(4 * (ids.size() + after.size()) + modelFingerprint.size() + dtype.size() + tokenizerHash.size() + 32);
     auto append = [&](std::span<const std::int32_t> list) {
         for (const auto id : list) {
             const auto u = static_cast<std::uint32_t>(id);

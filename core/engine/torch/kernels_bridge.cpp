@@ -4,7 +4,9 @@
 
 #include "attention_mass.cuh"
 #include "block_prefill.cuh"
+#include "rope_apply.cuh"
 #include "rope_reencode.cuh"
+#include "silu_mul.cuh"
 
 #include <c10/cuda/CUDAStream.h> // the current stream of a device
 
@@ -84,6 +86,117 @@ void ropeShiftInto(at::Tensor& dst, std::int64_t dstStart, const at::Tensor& src
     p.n_blocks = 1;
     p.inv_freq = invFreq.data();
     kernels::rope_reencode_cuda(p, currentStream(src));
+}
+
+bool placeBlocksSupported(const at::Tensor& kDst, const at::Tensor& vDst, const PlacedBlock& b)
+{
+    const auto t = kDst.scalar_type();
+    const auto fits = [&](const at::Tensor& src) {
+        return src.is_cuda() && src.device() == kDst.device() && src.scalar_type() == t && src.dim() == 4 && src.is_contiguous()
+               && src.size(0) == kDst.size(0) && src.size(1) == kDst.size(1) && src.size(3) == kDst.size(3)
+               && reinterpret_cast<std::uintptr_t>(src.data_ptr()) % 16 == 0;
+    };
+    return kDst.is_cuda() && vDst.device() == kDst.device() && (t == at::kBFloat16 || t == at::kHalf) && vDst.scalar_type() == t
+           && kDst.dim() == 4 && kDst.sizes() == vDst.sizes() && kDst.strides() == vDst.strides() && kDst.stride(3) == 1
+           && kDst.size(3) % 16 == 0 && kDst.size(3) <= 256 && kDst.stride(0) % 8 == 0 && kDst.stride(1) % 8 == 0
+           && kDst.stride(2) % 8 == 0 && reinterpret_cast<std::uintptr_t>(kDst.data_ptr()) % 16 == 0
+           && reinterpret_cast<std::uintptr_t>(vDst.data_ptr()) % 16 == 0 && kDst.size(2) <= INT32_MAX && fits(b.k) && fits(b.v)
+           && b.k.sizes() == b.v.sizes() && b.start >= 0 && b.start + b.k.size(2) <= kDst.size(2) && b.delta >= INT32_MIN
+           && b.delta <= INT32_MAX;
+}
+
+void placeBlocks(at::Tensor& kDst, at::Tensor& vDst, const std::vector<PlacedBlock>& blocks, const std::vector<float>& invFreq)
+{
+    std::vector<kernels::PlaceBlock> list;
+    list.reserve(blocks.size());
+    for (const PlacedBlock& b : blocks) {
+        check(placeBlocksSupported(kDst, vDst, b), "placeBlocks needs CUDA bf16/fp16 buffers and contiguous blocks that fit them");
+        kernels::PlaceBlock pb;
+        pb.k = b.k.data_ptr();
+        pb.v = b.v.data_ptr();
+        pb.dst_start = static_cast<std::int32_t>(b.start);
+        pb.length = static_cast<std::int32_t>(b.k.size(2));
+        pb.delta = static_cast<std::int32_t>(b.delta);
+        list.push_back(pb);
+    }
+    check(static_cast<std::int64_t>(invFreq.size()) == kDst.size(3) / 2, "placeBlocks: inv_freq must hold head_dim/2 values");
+    if (list.empty())
+        return;
+    kernels::PlaceBlocksParams p;
+    p.k_dst = kDst.data_ptr();
+    p.v_dst = vDst.data_ptr();
+    p.dtype = kDst.scalar_type() == at::kBFloat16 ? kernels::DType::bf16 : kernels::DType::f16;
+    p.n_layers = static_cast<int>(kDst.size(0));
+    p.n_heads = static_cast<int>(kDst.size(1));
+    p.head_dim = static_cast<int>(kDst.size(3));
+    p.dst_layer_stride = kDst.stride(0);
+    p.dst_head_stride = kDst.stride(1);
+    p.dst_token_stride = kDst.stride(2);
+    p.dst_tokens = static_cast<int>(kDst.size(2));
+    p.blocks = list.data();
+    p.n_blocks = static_cast<int>(list.size());
+    p.inv_freq = invFreq.data();
+    kernels::place_blocks_cuda(p, currentStream(kDst));
+}
+
+bool ropeApplySupported(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& signedSin)
+{
+    const auto t = x.scalar_type();
+    const auto table = [&](const at::Tensor& c) {
+        return c.device() == x.device() && c.scalar_type() == t && c.dim() == 2 && c.size(0) == x.size(1) && c.size(1) == x.size(2)
+               && c.is_contiguous() && reinterpret_cast<std::uintptr_t>(c.data_ptr()) % 16 == 0;
+    };
+    return x.is_cuda() && (t == at::kBFloat16 || t == at::kHalf) && x.dim() == 3 && x.size(2) % 16 == 0 && x.size(2) <= 256
+           && x.stride(2) == 1 && aligned16(x) && x.size(0) <= INT32_MAX && x.size(1) <= INT32_MAX && table(cos) && table(signedSin);
+}
+
+at::Tensor ropeApply(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& signedSin)
+{
+    check(ropeApplySupported(x, cos, signedSin), "ropeApply needs CUDA bf16/fp16 x [heads, n, d] (d % 16 == 0) and [n, d] tables");
+    const std::int64_t heads = x.size(0), n = x.size(1), d = x.size(2);
+    const at::Tensor out = at::empty({n, heads, d}, x.options()); // [n, heads, d]: the projections' own layout
+    kernels::RopeApplyParams p;
+    p.x = x.data_ptr();
+    p.out = out.data_ptr();
+    p.dtype = x.scalar_type() == at::kBFloat16 ? kernels::DType::bf16 : kernels::DType::f16;
+    p.n_heads = static_cast<int>(heads);
+    p.n_tokens = static_cast<int>(n);
+    p.head_dim = static_cast<int>(d);
+    p.x_head_stride = x.stride(0);
+    p.x_token_stride = x.stride(1);
+    p.out_head_stride = d;
+    p.out_token_stride = heads * d;
+    p.cos = cos.data_ptr();
+    p.sin = signedSin.data_ptr();
+    kernels::rope_apply_cuda(p, currentStream(x));
+    return out.transpose(0, 1); // [heads, n, d]
+}
+
+bool siluMulSupported(const at::Tensor& gate, const at::Tensor& up, const at::Tensor& out)
+{
+    const auto t = gate.scalar_type();
+    const auto fits = [&](const at::Tensor& a) {
+        return a.device() == gate.device() && a.scalar_type() == t && a.dim() == 2 && a.sizes() == gate.sizes() && a.stride(1) == 1
+               && a.stride(0) % 8 == 0 && reinterpret_cast<std::uintptr_t>(a.data_ptr()) % 16 == 0;
+    };
+    return gate.is_cuda() && (t == at::kBFloat16 || t == at::kHalf) && gate.dim() == 2 && gate.size(1) % 8 == 0 && fits(gate)
+           && fits(up) && fits(out);
+}
+
+void siluMulInto(const at::Tensor& gate, const at::Tensor& up, at::Tensor& out)
+{
+    check(siluMulSupported(gate, up, out), "siluMulInto needs CUDA bf16/fp16 [rows, cols] tensors of one shape with contiguous, aligned rows");
+    kernels::SiluMulParams p;
+    p.gate = gate.data_ptr();
+    p.up = up.data_ptr();
+    p.out = out.data_ptr();
+    p.dtype = gate.scalar_type() == at::kBFloat16 ? kernels::DType::bf16 : kernels::DType::f16;
+    p.rows = gate.size(0);
+    p.cols = gate.size(1);
+    p.gate_row_stride = gate.stride(0);
+    p.up_row_stride = up.stride(0);
+    p.out_row_stride = out.stride(0);
+    kernels::silu_mul_cuda(p, currentStream(gate));
 }
 
 bool attentionMassSupported(const at::Tensor& q, const at::Tensor& k, std::int64_t blocks)

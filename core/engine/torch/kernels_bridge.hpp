@@ -35,6 +35,39 @@ bool ropeShiftSupported(const at::Tensor& dst, const at::Tensor& src);
 void ropeShiftInto(at::Tensor& dst, std::int64_t dstStart, const at::Tensor& src, std::int64_t delta,
                    const std::vector<float>& invFreq);
 
+// One cached block to place (placeBlocks): its K and V [layers, kv_heads, len, head_dim]
+// (contiguous, encoded at positions 0..len-1), the first slot of the run's buffer it goes to, and
+// the rotation of its keys (from where they were encoded to that slot).
+struct PlacedBlock {
+    at::Tensor k, v;
+    std::int64_t start = 0;
+    std::int64_t delta = 0;
+};
+
+// Whether placeBlocks() takes these buffers and this block: CUDA bf16/fp16, head_dim a multiple of
+// 16, contiguous 16-byte aligned sources of the buffers' dtype, device, layers, heads and head_dim.
+bool placeBlocksSupported(const at::Tensor& kDst, const at::Tensor& vDst, const PlacedBlock& block);
+
+// Every block's keys rotated into kDst and its values copied into vDst at slots [start, start +
+// len) (kDst/vDst: the run's buffers [layers, kv_heads, capacity, head_dim]): one launch per 64
+// blocks (place_blocks_cuda) on the current stream, no host synchronisation.
+void placeBlocks(at::Tensor& kDst, at::Tensor& vDst, const std::vector<PlacedBlock>& blocks, const std::vector<float>& invFreq);
+
+// Whether ropeApply() takes x [heads, n, d] with these tables: CUDA bf16/fp16, d a multiple of 16
+// up to 256, 16-byte aligned rows; cos/sin contiguous [n, d] of x's dtype.
+bool ropeApplySupported(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& signedSin);
+
+// x rotated by RoPE in one kernel (rope_apply_cuda): x * cos + swap_halves(x) * signedSin with
+// Rope::signedSin's table. Returns [heads, n, d], a view of [n, heads, d] memory.
+at::Tensor ropeApply(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& signedSin);
+
+// Whether siluMulInto() takes these: CUDA bf16/fp16 [rows, cols] of one shape, contiguous rows,
+// cols a multiple of 8, 16-byte aligned.
+bool siluMulSupported(const at::Tensor& gate, const at::Tensor& up, const at::Tensor& out);
+
+// out = silu(gate) * up in one kernel (silu_mul_cuda); out may be gate or up.
+void siluMulInto(const at::Tensor& gate, const at::Tensor& up, at::Tensor& out);
+
 // Whether attentionMassInto() takes these tensors: CUDA, bf16, head_dim 128 (the tensor-core
 // path), at most kernels' kMaxBlocks blocks.
 bool attentionMassSupported(const at::Tensor& q, const at::Tensor& k, std::int64_t blocks);

@@ -15,8 +15,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <random>
+#include <string>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -61,6 +66,25 @@ void requireFinite(const std::vector<float>& logits, const std::string& where, c
 {
     if (!std::all_of(logits.begin(), logits.end(), [](float v) { return std::isfinite(v); }))
         throw nonFiniteLogits(where, model);
+}
+
+// A cached block the run's kept KV buffer holds (CUDA): its first slot, length and entry. The
+// entry is watched, not owned: once the cache drops it, the slot no longer counts as in place.
+struct PlacedSlot {
+    std::int64_t length = 0;
+    std::weak_ptr<const detail::BlockKvEntry> entry;
+};
+using PlacedSlots = std::unordered_map<std::int64_t, PlacedSlot>; // by first slot
+
+// BLOCKLENS_REUSE_PLACED=0: every cached block is placed again in every run (A/B timings of the
+// placement itself).
+bool reusePlacedEnabled()
+{
+    static const bool off = [] {
+        const char* v = std::getenv("BLOCKLENS_REUSE_PLACED");
+        return v && std::string(v) == "0";
+    }();
+    return !off;
 }
 
 } // namespace
@@ -111,6 +135,9 @@ struct Runner::State {
     std::mutex cudaRun;
     detail::KvBuffer runKv;
     detail::QuestionGraphs graphs;
+    // The cached blocks runKv holds at their slots since the last block-cached run (emptied when a
+    // run of another kind, a repair or a new buffer may have written there).
+    PlacedSlots inPlace;
 #endif
 
     // The run's KV buffer of `capacity` slots: `own`, allocated now; on CUDA the one kept from the
@@ -125,6 +152,7 @@ struct Runner::State {
             detail::KvBuffer& keep = runKv;
             if (keep.capacity() != capacity) {
                 graphs.clear(); // they read the buffer being replaced
+                inPlace.clear();
                 keep = detail::KvBuffer();
                 keep = detail::KvBuffer(c, capacity, tf.options());
             }
@@ -349,6 +377,8 @@ struct Pass {
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
     detail::QuestionGraphs* graphs = nullptr; // the question pass's CUDA graphs (Runner::State)
 #endif
+    PlacedSlots inPlaceBefore{};        // CUDA: the cached blocks the kept buffer held at the start of this run
+    PlacedSlots* inPlaceAfter = nullptr; // CUDA: where this run records what it leaves in place (Runner::State)
 
     void checkStop() const
     {
@@ -372,6 +402,10 @@ void prefillFull(Pass& p)
         p.checkStop();
         p.progress(done, p.c.numLayers, "layer");
     };
+    // Only the last position's logits asked for: the last layer finishes that row alone (every
+    // row's K/V is still written for the tokens generated next).
+    if ((p.req.logits == LogitsWanted::None || p.req.logits == LogitsWanted::LastToken) && !p.req.wantHidden && !p.mass.active())
+        args.outputRows = 1;
     p.hidden.push_back(p.mass.forward(p.tf, p.kv, std::move(args)));
     p.st.prefillFlops += forwardFlops(p.c, p.n, attendedPairs(0, p.n, 0, p.c.slidingWindow), 0);
 }
@@ -404,32 +438,55 @@ public:
     {
         for (std::size_t b = 0; b < p.blocks.size(); ++b) // each block's rotation: from where it was encoded to its start
             shifts_.push_back(p.blocks[b] - p.sinkOf(b));
-        if (p.req.mode == AttentionMode::BlockCached)
-            std::tie(shiftCos_, shiftSin_) = p.tf.rope().shiftTables(shifts_, p.tf.dtype(), p.device);
     }
 
-    // Writes block b's cached K (rotated from positions 0..len-1 to s..e-1: rotations compose)
-    // and V into the run's buffer.
+    // Block b's cached K (rotated from positions 0..len-1 to s..e-1: rotations compose) and V into
+    // the run's buffer: queued, and written by flush() (on CUDA one launch for all queued blocks).
+    // Nothing to write when the kept buffer already holds this very entry at these slots (the run
+    // before placed it and nothing has written there since).
     void place(Pass& p, std::size_t b)
     {
-        const std::int64_t s = p.blocks[b], len = p.blocks[b + 1] - s;
-        const detail::EntryPtr& entry = entries[b];
-        bool done = false;
-#if BLOCKLENS_HAVE_KERNELS_BRIDGE
-        // One kernel reads the cached K once and writes it rotated into the run's buffer.
-        if (detail::bridge::ropeShiftSupported(p.kv.k, entry->k)) {
-            detail::bridge::ropeShiftInto(p.kv.k, s, entry->k, shifts_[b], p.tf.rope().invFreqFloat());
-            done = true;
-        }
-#endif
-        if (!done) {
-            const auto row = static_cast<std::int64_t>(b);
-            detail::Rope::placeShifted(p.kv.k.narrow(2, s, len), entry->k, shiftCos_.select(0, row), shiftSin_.select(0, row));
-        }
-        p.kv.v.narrow(2, s, len).copy_(entry->v);
         placed_[b] = true;
+        const std::int64_t s = p.blocks[b], len = p.blocks[b + 1] - s;
+        if (const auto it = p.inPlaceBefore.find(s);
+            it != p.inPlaceBefore.end() && it->second.length == len && it->second.entry.lock() == entries[b]) {
+            ++p.st.blocksInPlace;
+            return;
+        }
+        queued_.push_back(b);
     }
     bool placed(std::size_t b) const { return placed_[b]; }
+    std::size_t queued() const { return queued_.size(); }
+
+    // Writes the queued blocks. Enqueued only: no host synchronisation.
+    void flush(Pass& p)
+    {
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+        std::vector<detail::bridge::PlacedBlock> together;
+        for (const std::size_t b : queued_) {
+            detail::bridge::PlacedBlock one{entries[b]->k, entries[b]->v, p.blocks[b], shifts_[b]};
+            if (detail::bridge::placeBlocksSupported(p.kv.k, p.kv.v, one))
+                together.push_back(std::move(one));
+            else
+                placeOne(p, b);
+        }
+        detail::bridge::placeBlocks(p.kv.k, p.kv.v, together, p.tf.rope().invFreqFloat());
+#else
+        for (const std::size_t b : queued_)
+            placeOne(p, b);
+#endif
+        queued_.clear();
+    }
+
+    // What the run's buffer holds once every block is placed (for the next run).
+    PlacedSlots inPlace(const Pass& p) const
+    {
+        PlacedSlots out;
+        for (std::size_t b = 0; b < entries.size(); ++b)
+            if (placed_[b] && entries[b])
+                out[p.blocks[b]] = {p.blocks[b + 1] - p.blocks[b], entries[b]};
+        return out;
+    }
 
     // A block encoded by this run becomes its entry, in the cache too (an entry may be evicted or
     // demoted on its own: it owns its tensors).
@@ -449,29 +506,84 @@ public:
     std::vector<std::size_t> sameAs; // a block repeated within the request: the earlier block that encodes it
 
 private:
+    // One block by itself: the rotation kernel for K where it applies, else ATen; V copied.
+    void placeOne(Pass& p, std::size_t b)
+    {
+        const std::int64_t s = p.blocks[b], len = p.blocks[b + 1] - s;
+        const detail::EntryPtr& entry = entries[b];
+        bool done = false;
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+        if (detail::bridge::ropeShiftSupported(p.kv.k, entry->k)) {
+            detail::bridge::ropeShiftInto(p.kv.k, s, entry->k, shifts_[b], p.tf.rope().invFreqFloat());
+            done = true;
+        }
+#endif
+        if (!done) {
+            if (!shiftCos_.defined()) // one host-to-device copy for all blocks, made when first needed
+                std::tie(shiftCos_, shiftSin_) = p.tf.rope().shiftTables(shifts_, p.tf.dtype(), p.device);
+            const auto row = static_cast<std::int64_t>(b);
+            detail::Rope::placeShifted(p.kv.k.narrow(2, s, len), entry->k, shiftCos_.select(0, row), shiftSin_.select(0, row));
+        }
+        p.kv.v.narrow(2, s, len).copy_(entry->v);
+    }
+
     std::vector<std::int64_t> shifts_; // each block's rotation: from where it was encoded to its start
-    at::Tensor shiftCos_, shiftSin_;   // [blocks, head_dim/2]: rotation by each block's shift
+    at::Tensor shiftCos_, shiftSin_;   // [blocks, head_dim/2]: rotation by each block's shift (ATen path only)
     std::vector<bool> placed_;
+    std::vector<std::size_t> queued_;  // placed but not yet written (flush)
 };
 
-// Block-cached: every block's entry, looked up first (hits placed at once: the device works while
-// the next keys are hashed). Returns the misses, each to encode alone (positions 0..len-1, after
+// Hits placed per launch while the lookup goes on.
+constexpr std::size_t kPlaceBatch = 16;
+
+// Block-cached: every block's entry, looked up first (hits placed in batches as they come: the
+// device works while the next ones are looked up). Returns the misses, each to encode alone (positions 0..len-1, after
 // the sink if any); a block repeated within the request is encoded once.
-std::vector<std::size_t> lookupCached(Pass& p, CachedBlocks& cached)
+// The cache keys of all context blocks: SHA-256 of ~2 KB each, ~10 us a block on one core, all
+// of it before the question can start (0.6 ms at 64 blocks), so long requests hash on a few threads.
+std::vector<std::string> blockKeys(const Pass& p)
 {
     const std::string dtypeName(toString(p.impl.dtype));
+    const std::size_t blocks = p.blocks.size() - 1;
+    std::vector<std::string> keys(blocks);
+    auto hash = [&](std::size_t first, std::size_t end) {
+        for (std::size_t b = first; b < end; ++b) {
+            const std::int64_t s = p.blocks[b], len = p.blocks[b + 1] - s;
+            const std::span<const std::int32_t> blockIds(p.req.ids.data() + s, static_cast<std::size_t>(len));
+            const std::span<const std::int32_t> sinkIds(p.req.ids.data(), static_cast<std::size_t>(p.sinkOf(b)));
+            keys[b] = blockCacheKey(p.impl.fingerprint, dtypeName, p.req.tokenizerHash, blockIds, sinkIds);
+        }
+    };
+    constexpr std::size_t kBlocksPerThread = 8;
+    const std::size_t threads = std::min<std::size_t>({blocks / kBlocksPerThread, std::max(1u, std::thread::hardware_concurrency()), 8});
+    if (threads <= 1) {
+        hash(0, blocks);
+        return keys;
+    }
+    const std::size_t per = (blocks + threads - 1) / threads;
+    std::vector<std::future<void>> others;
+    for (std::size_t t = 1; t < threads; ++t)
+        others.push_back(std::async(std::launch::async, hash, std::min(blocks, t * per), std::min(blocks, (t + 1) * per)));
+    hash(0, std::min(blocks, per));
+    for (auto& f : others)
+        f.get();
+    return keys;
+}
+
+std::vector<std::size_t> lookupCached(Pass& p, CachedBlocks& cached)
+{
     std::vector<std::size_t> misses;
     std::unordered_map<std::string, std::size_t> pending; // key -> the block that encodes it
+    cached.keys = blockKeys(p);
     for (std::size_t b = 0; b + 1 < p.blocks.size(); ++b) {
         const std::int64_t s = p.blocks[b], len = p.blocks[b + 1] - s;
-        const std::span<const std::int32_t> blockIds(p.req.ids.data() + s, static_cast<std::size_t>(len));
-        const std::span<const std::int32_t> sinkIds(p.req.ids.data(), static_cast<std::size_t>(p.sinkOf(b)));
-        cached.keys[b] = blockCacheKey(p.impl.fingerprint, dtypeName, p.req.tokenizerHash, blockIds, sinkIds);
         const FlopCount blockFlops = detail::sinkBlockFlops(p.c, p.sinkOf(b), len); // encoding it: alone, or after the sink
         if ((cached.entries[b] = p.cache.impl().lookup(cached.keys[b], p.device))) {
             ++p.st.cacheHits;
             p.st.savedFlops += blockFlops;
-            cached.place(p, b); // enqueued now: the device works while the next keys are hashed
+            cached.place(p, b);
+            if (cached.queued() >= kPlaceBatch)
+                cached.flush(p); // enqueued now: the device works while the next ones are looked up
         } else if (const auto it = pending.find(cached.keys[b]); it != pending.end()) {
             ++p.st.cacheHits; // encoded by this run, earlier in the request
             p.st.savedFlops += blockFlops;
@@ -484,6 +596,7 @@ std::vector<std::size_t> lookupCached(Pass& p, CachedBlocks& cached)
             misses.push_back(b);
         }
     }
+    cached.flush(p);
     return misses;
 }
 
@@ -564,6 +677,7 @@ void assembleContext(Pass& p, CachedBlocks& cached)
         }
         p.progress(static_cast<std::int64_t>(b + 1), p.st.blocks, "block");
     }
+    cached.flush(p);
 }
 
 // Recompute repairs: chosen context tokens again, in place (repairs.hpp).
@@ -601,8 +715,12 @@ void prefillBlocks(Pass& p)
     if (p.req.mode == AttentionMode::BlockCached)
         lookupAndEncode(p, cached);
     assembleContext(p, cached);
-    if (p.req.mode == AttentionMode::BlockCached)
+    if (p.req.mode == AttentionMode::BlockCached) {
         p.clock.assembled(p.st);
+        // Only context slots were written so far; a repair would write some again.
+        if (p.inPlaceAfter && !p.req.repair.active() && reusePlacedEnabled())
+            *p.inPlaceAfter = cached.inPlace(p);
+    }
     p.checkStop();
     recomputeRepair(p);
     questionPass(p);
@@ -729,6 +847,12 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     Pass p{req, progress, impl, tf, c, device, blocks, n, blocks.back(), repair, *state_->cache, result, st, mass, clock, ids, kv};
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
     p.graphs = &state_->graphs;
+    if (device.is_cuda()) { // what the kept buffer holds; this run may write anywhere, so it is forgotten until recorded again
+        if (req.mode == AttentionMode::BlockCached && reusePlacedEnabled())
+            p.inPlaceBefore = std::move(state_->inPlace);
+        state_->inPlace.clear();
+        p.inPlaceAfter = &state_->inPlace;
+    }
 #endif
 
     if (req.mode == AttentionMode::Full)

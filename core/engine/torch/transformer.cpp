@@ -3,6 +3,7 @@
 
 #include "engine/torch/attention.hpp"
 #include "engine/torch/attention_at_slots.hpp"
+#include "engine/torch/kernels_bridge.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,6 +21,28 @@ constexpr std::int64_t kSplitProjectionRows = 256;
 at::Tensor rowsOf(const at::Tensor& t, std::int64_t begin, std::int64_t count)
 {
     return t.defined() ? t.narrow(0, begin, count) : at::Tensor();
+}
+
+// x + h W^T (+ b): without a bias, one GEMM whose epilogue adds the residual (cuBLAS reads x once
+// instead of writing h W^T and reading it back: ~4% of a 32k-token prefill layer on an H100).
+at::Tensor residualLinear(const at::Tensor& x, const at::Tensor& h, const at::Tensor& w, const at::Tensor& b)
+{
+    if (b.defined())
+        return x + at::linear(h, w, b);
+    return at::addmm(x, h, w.t());
+}
+
+// silu(gate) * up: on CUDA bf16/fp16 one kernel (written into `gate`, which the caller gives up),
+// else two ATen kernels in place.
+at::Tensor siluTimes(at::Tensor gate, const at::Tensor& up)
+{
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    if (bridge::siluMulSupported(gate, up, gate)) {
+        bridge::siluMulInto(gate, up, gate);
+        return gate;
+    }
+#endif
+    return at::silu_(gate).mul_(up); // same roundings as silu(g) * u
 }
 
 } // namespace
@@ -78,7 +101,13 @@ Transformer::Qkv Transformer::attentionInputs(const LayerWeights& w, const at::T
     // On the GPU `sin` is Rope::signedSin's table and rotations take three kernels (applySwapped).
     const bool gpu = x.is_cuda();
     const bool split = gpu && n >= kSplitProjectionRows;
-    auto rotate = [&](const at::Tensor& t) { return gpu ? Rope::applySwapped(t, cos, sin) : Rope::apply(t, cos, sin); };
+    auto rotate = [&](const at::Tensor& t) {
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+        if (bridge::ropeApplySupported(t, cos, sin)) // bf16/fp16: one kernel, one rounding
+            return bridge::ropeApply(t, cos, sin);
+#endif
+        return gpu ? Rope::applySwapped(t, cos, sin) : Rope::apply(t, cos, sin);
+    };
 
     // Attention
     const at::Tensor h = rmsNorm(x, w.inputNorm, eps);                       // [n, hidden]
@@ -134,27 +163,38 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
         capture.blockStarts = a.capture->blockStarts;
         capture.byQueryBlock = a.capture->byQueryBlock;
     }
-    const at::Tensor attn = a.slots.defined()         ? attendAtSlots(q, keys, values, a.slots, args)
-                            : a.blockStarts.empty() ? attend(q, keys, values, args, capturing ? &capture : nullptr)
-                                                    : attendBlocks(q, keys, values, a.blockStarts, a.lastBlockGlobal, args); // [heads, n, d]
+    // The last layer of a pass whose caller needs only its last rows: every row's K/V is written
+    // (above), but queries, attention, output projection and MLP run for those rows alone.
+    const bool lastRowsOnly = a.outputRows > 0 && a.outputRows < n && index + 1 == weights_.layers.size() && !a.slots.defined()
+                              && a.blockStarts.empty() && !capturing;
+    const std::int64_t rows = lastRowsOnly ? a.outputRows : n;
+    at::Tensor attn; // [heads, rows, d]
+    if (lastRowsOnly) {
+        const AttentionArgs lastArgs{a.writeAt + n - rows, a.keyBegin, config_.slidingWindow, args.scale, nullptr}; // other rows: other masks
+        attn = attend(q.narrow(1, n - rows, rows), keys, values, lastArgs);
+    } else {
+        attn = a.slots.defined()         ? attendAtSlots(q, keys, values, a.slots, args)
+               : a.blockStarts.empty() ? attend(q, keys, values, args, capturing ? &capture : nullptr)
+                                       : attendBlocks(q, keys, values, a.blockStarts, a.lastBlockGlobal, args);
+    }
     if (capturing && a.mass)
         a.mass->push_back(capture.mass);                                      // [heads, n, blocks]
-    const at::Tensor merged = attn.transpose(0, 1).reshape({n, heads * d});   // [n, q_dim]
-    const at::Tensor x1 = x + at::linear(merged, w.wo, w.bo);                 // [n, hidden]
+    const at::Tensor merged = attn.transpose(0, 1).reshape({rows, heads * d}); // [rows, q_dim]
+    const at::Tensor x1 = residualLinear(lastRowsOnly ? x.narrow(0, n - rows, rows) : x, merged, w.wo, w.bo); // [rows, hidden]
 
     // MLP
-    const at::Tensor h2 = rmsNorm(x1, w.postNorm, eps);                       // [n, hidden]
+    const at::Tensor h2 = rmsNorm(x1, w.postNorm, eps);                       // [rows, hidden]
     const std::int64_t inter = config_.intermediateSize;
-    at::Tensor act; // [n, intermediate]
-    if (split) {
+    at::Tensor act; // [rows, intermediate]
+    if (split && rows >= kSplitProjectionRows) {
         at::Tensor gate = at::linear(h2, w.wGateUp.narrow(0, 0, inter), rowsOf(w.bGateUp, 0, inter));    // [n, intermediate]
         const at::Tensor up = at::linear(h2, w.wGateUp.narrow(0, inter, inter), rowsOf(w.bGateUp, inter, inter));
-        act = at::silu_(gate).mul_(up); // in place: two kernels, no extra buffers (same roundings as silu(g) * u)
+        act = siluTimes(gate, up); // in place: no extra buffers
     } else {
         const at::Tensor gateUp = at::linear(h2, w.wGateUp, w.bGateUp);      // [n, 2 intermediate]
-        act = at::silu(gateUp.narrow(1, 0, inter)) * gateUp.narrow(1, inter, inter);
+        act = siluTimes(gateUp.narrow(1, 0, inter), gateUp.narrow(1, inter, inter));
     }
-    return x1 + at::linear(act, w.wDown, w.bDown);                            // [n, hidden]
+    return residualLinear(x1, act, w.wDown, w.bDown);                         // [rows, hidden]
 }
 
 at::Tensor Transformer::embed(const at::Tensor& ids) const

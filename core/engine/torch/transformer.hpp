@@ -60,6 +60,10 @@ struct ForwardArgs {
     // lastBlockGlobal) to every token of the call. Needs keyBegin == writeAt and no capture.
     std::vector<std::int64_t> blockStarts;
     bool lastBlockGlobal = true;
+    // > 0: the last layer computes only the last `outputRows` rows past its K/V (their queries,
+    // attention, output projection and MLP), and forward() returns just those rows: for a prefill
+    // whose caller needs the last position's logits alone. Ignored with blockStarts, slots or a capture.
+    std::int64_t outputRows = 0;
     // Defined (repairs, recompute.hpp): the new tokens sit at these slots, ascending but not
     // necessarily contiguous, instead of [writeAt, writeAt + n); each attends to every slot up to
     // its own (causal and window rule). Used through layerAtSlots only.
@@ -70,7 +74,8 @@ class Transformer {
 public:
     Transformer(const ModelConfig& config, Weights weights, const at::Device& device, at::ScalarType dtype);
 
-    // -> hidden [n, hidden] after the final norm, in the compute dtype. Writes K/V into `kv`.
+    // -> hidden [n, hidden] (or the last args.outputRows rows) after the final norm, in the compute
+    // dtype. Writes K/V of all n tokens into `kv`.
     at::Tensor forward(KvBuffer& kv, const ForwardArgs& args) const;
     // hidden [rows, hidden] -> logits [rows, vocab] float32
     at::Tensor logits(const at::Tensor& hidden) const;
