@@ -2,6 +2,7 @@
 // default): divergence of the query block's logits, perplexity, greedy continuations, TTFT.
 // The comparison itself is core's (usecases/comparison.hpp); this file parses and prints.
 #include "cli/command.hpp"
+#include "cli/compare_output.hpp"
 #include "cli/engine_args.hpp"
 #include "cli/input.hpp"
 #include "cli/compare_sweep.hpp"
@@ -14,6 +15,8 @@
 #include "store/store.hpp"
 #include "usecases/comparison.hpp"
 #include "usecases/segmenters.hpp"
+#include "net/client.hpp"
+#include "net/server.hpp"
 #include "util/error.hpp"
 
 #include <cmath>
@@ -76,22 +79,83 @@ Input readInput(const ArgSpec::Parsed& a, const engine::ModelFiles& files, std::
     return in;
 }
 
-json modeJson(const engine::AttentionVariant& mode, const engine::RunResult& r, const std::optional<Tokenizer>& tokenizer)
+// compare --server URL: the same comparison run by `blocklens-cli serve` (issue 22); the server
+// encodes and segments a document with its model's tokenizer, so only what it can do is sent.
+int compareOnServer(const ArgSpec::Parsed& a, const std::pair<engine::AttentionVariant, engine::AttentionVariant>& modes,
+                    std::int64_t maxNew, double temperature, std::int64_t repeats, Io& io)
 {
-    json j;
-    j["mode"] = engine::variantName(mode);
-    j["stats"] = runStatsJson(r.stats);
-    j["generated_ids"] = r.generated;
-    if (tokenizer)
-        j["generated_text"] = tokenizer->decode(r.generated, true);
-    return j;
+    for (const char* local : {"tokenizer", "db"})
+        if (a.has(local))
+            throw UsageError{std::string("--") + local + " goes with --model (a comparison in this process), not with --server"};
+    if (a.flag("sweep"))
+        throw UsageError{"--sweep runs in this process only: give --model DIR instead of --server"};
+    if (a.has("input") == a.has("ids"))
+        throw UsageError{"give either --input FILE or --ids LIST"};
+    remote::CompareRequest r;
+    if (a.has("ids")) {
+        if (a.has("query"))
+            throw UsageError{"--query needs --input (text); with --ids the last block is the query"};
+        if (a.has("segmenter") || hasSegmentOptions(a))
+            throw UsageError{"token ids cannot be segmented: with --ids give --block-starts LIST (or nothing: one block)"};
+        r.prompt.ids = parseTokenIds(a.value("ids"), "ids");
+        if (a.has("block-starts"))
+            r.prompt.blockStarts = parseIntegerList(a.value("block-starts"), "block-starts");
+    } else {
+        if (a.has("block-starts"))
+            throw UsageError{"with --server, --block-starts goes with --ids (the server encodes --input; give a segmenter)"};
+        const segment::SegmentOptions so = readSegmentOptions(a);
+        if (!so.regex.empty())
+            throw UsageError{"--regex runs in this process only: give --model DIR instead of --server"};
+        r.prompt.text = loadInputDocument(a.value("input"), {a.flag("replace-invalid")}, io.err).text();
+        r.prompt.segmenter = a.has("segmenter") ? a.value("segmenter") : std::string();
+        r.prompt.granularity = so.granularity;
+        if (a.has("query")) {
+            if (a.value("query").empty())
+                throw UsageError{"--query encodes to no tokens"};
+            r.prompt.query = a.value("query");
+        }
+    }
+    r.reference = modes.first;
+    r.compared = modes.second;
+    r.maxNewTokens = maxNew;
+    r.temperature = temperature;
+    r.seed = static_cast<std::uint64_t>(a.integer("seed"));
+    r.repeats = static_cast<int>(repeats);
+    r.coldCache = true;
+    const net::RemoteClient client({a.value("server"), a.has("token-file") ? net::readTokenFile(a.value("token-file")) : std::string()});
+    const net::ServerInfo info = client.info();
+    if (!info.blocklens)
+        throw Error(client.url() + " answers the OpenAI API but is not a BlockLens server: block attention needs `blocklens-cli serve` "
+                                   "(with its extensions)");
+    const remote::ComparisonResult result = client.compare(r);
+    if (result.report.contextWarning)
+        io.err << "warning: " << *result.report.contextWarning << "\n";
+    ComparisonOutput out;
+    out.model = client.url();
+    out.fingerprint = info.model.fingerprint;
+    out.device = info.model.device;
+    out.dtype = info.model.dtype;
+    out.trainedContext = info.model.maxPositions;
+    out.segmenter = result.segmenter;
+    out.reference = result.reference;
+    out.compared = result.compared;
+    out.input = &result.input;
+    out.report = &result.report;
+    if (!info.model.tokenizerHash.empty()) {
+        out.referenceText = result.referenceText;
+        out.comparedText = result.comparedText;
+    }
+    out.temperature = temperature;
+    out.maxNewTokens = maxNew;
+    printComparison(out, a.flag("json"), io);
+    return 0;
 }
 
 } // namespace
 
 Command compareCommand()
 {
-    ArgSpec spec("compare --model DIR (--input FILE | --ids LIST) [--segmenter NAME ... | --block-starts LIST] [--query TEXT] "
+    ArgSpec spec("compare (--model DIR | --server URL [--token-file F]) (--input FILE | --ids LIST) [--segmenter NAME ... | --block-starts LIST] [--query TEXT] "
                  "[--max-new-tokens N] [--modes A,B] [--sweep] [--repeats N] [--device cpu|cuda] [--dtype f32|bf16] [--db PATH] [--json]",
                  "Run one input under two attention modes (default full vs block-cached) and compare the query block. "
                  "Timing: one untimed warm-up pass of the model, then the two modes in turn (A B A B ...), --repeats times each "
@@ -114,13 +178,15 @@ Command compareCommand()
         .flag("sweep", "compare the reference with a family of repairs of block-cached attention instead of B: sink N in 0,1,4,16, "
                        "recompute-first k in 0,1,4,16,64, recompute-frac r in 0,0.05,0.15,0.3,1 (with --db each is a run)")
         .option("repeats", "N", "timed runs per mode after the warm-up; TTFT is their median", "1")
-        .option("db", "PATH", "record both runs in this experiment store");
+        .option("db", "PATH", "record both runs in this experiment store")
+        .option("server", "URL", "run it on `blocklens-cli serve` at URL (http://HOST:PORT) instead of loading --model here")
+        .option("token-file", "F", "with --server: file holding the server's bearer token");
     addDeviceOptions(spec)
         .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing")
         .flag("json", "print JSON");
     return {"compare", spec, [](const ArgSpec::Parsed& a, Io& io) {
-                if (!a.has("model"))
-                    throw UsageError{"--model DIR is required"};
+                if (a.has("model") == a.has("server"))
+                    throw UsageError{"give either --model DIR or --server URL"};
                 const auto modes = [&] {
                     const std::string m = a.value("modes");
                     const auto comma = m.find(',');
@@ -140,6 +206,8 @@ Command compareCommand()
                 const std::int64_t repeats = a.integer("repeats");
                 if (repeats < 1 || repeats > 1000)
                     throw UsageError{"--repeats must be between 1 and 1000, got " + std::to_string(repeats)};
+                if (a.has("server"))
+                    return compareOnServer(a, modes, maxNew, temperature, repeats, io);
                 engine::ModelFiles files = engine::readModelFiles(a.value("model"), a.optional("tokenizer"));
                 const engine::ModelConfig config = files.config;
                 const Input in = readInput(a, files, io.err);
@@ -198,81 +266,28 @@ Command compareCommand()
                                                 store->recordRun(engine::makeRunRecord(model, v, r, context, c));
                                         });
                 }
-                const engine::RunResult& ra = report.reference;
-                const engine::RunResult& rb = report.compared;
-                const engine::ModeComparison& cmp = report.comparison;
-                const engine::TimingProtocol& timing = report.timing;
-                const std::vector<std::int64_t>& blocks = in.tokens.blocks;
-                std::optional<double> warmTtft;
-                if (report.comparedWarm)
-                    warmTtft = report.comparedWarm->ttftMs;
                 if (a.has("db")) {
                     auto store = store::Store::open(a.value("db"));
                     usecases::recordComparison(store, model, {in.doc ? &*in.doc : nullptr, bundle.tokenizerHash(), in.segmenter}, options,
                                                report);
                 }
-
-                json j;
-                j["model"] = a.value("model");
-                j["device"] = model.device();
-                j["dtype"] = std::string(engine::toString(model.dtype()));
-                j["tokens"] = n;
-                j["blocks"] = blocks.size();
-                j["segmenter"] = in.segmenter;
-                j["query_tokens"] = n - blocks.back();
-                j["block_numbering"] = "from 1";
-                j["timing"] = {{"warm_ups", timing.warmUps}, {"repeats", timing.repeats}, {"note", engine::describeTiming(timing)}};
-                j["trained_context"] = config.maxPositions > 0 ? json(config.maxPositions) : json(nullptr);
-                j["beyond_trained_context"] = contextWarning.has_value();
-                j["reference"] = modeJson(modes.first, ra, bundle.tokenizer);
-                j["compared"] = modeJson(modes.second, rb, bundle.tokenizer);
-                if (warmTtft)
-                    j["compared"]["ttft_warm_cache_ms"] = *warmTtft;
-                json c;
-                c["rows"] = cmp.kl.size();
-                c["mean_kl"] = cmp.meanKl;
-                c["max_kl"] = cmp.maxKl;
-                c["kl_per_token"] = cmp.kl;
-                c["top1_agreement"] = cmp.top1Agreement;
-                c["perplexity_reference"] = cmp.perplexityA ? json(*cmp.perplexityA) : json(nullptr);
-                c["perplexity_compared"] = cmp.perplexityB ? json(*cmp.perplexityB) : json(nullptr);
-                c["first_divergent_generated_token"] = cmp.firstDivergentToken ? json(*cmp.firstDivergentToken) : json(nullptr);
-                j["comparison"] = c;
-                if (a.flag("json")) {
-                    io.out << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-                    return 0;
+                ComparisonOutput out;
+                out.model = a.value("model");
+                out.device = model.device();
+                out.dtype = std::string(engine::toString(model.dtype()));
+                out.trainedContext = config.maxPositions;
+                out.segmenter = in.segmenter;
+                out.reference = modes.first;
+                out.compared = modes.second;
+                out.input = &in.tokens;
+                out.report = &report;
+                if (bundle.tokenizer) {
+                    out.referenceText = bundle.tokenizer->decode(report.reference.generated, true);
+                    out.comparedText = bundle.tokenizer->decode(report.compared.generated, true);
                 }
-                const std::string na = engine::variantName(modes.first), nb = engine::variantName(modes.second);
-                char buf[512];
-                std::snprintf(buf, sizeof buf, "%lld tokens in %zu blocks (%s), query block %lld tokens, %s %s\n",
-                              static_cast<long long>(n), blocks.size(), in.segmenter.c_str(),
-                              static_cast<long long>(n - blocks.back()), model.device().c_str(),
-                              std::string(engine::toString(model.dtype())).c_str());
-                io.out << buf;
-                auto line = [&](const std::string& name, const engine::RunResult& r, std::optional<double> warm) {
-                    std::snprintf(buf, sizeof buf, "  %-13s TTFT %8.2f ms%s  prefill %.3g FLOPs  KV %s  cache %lld/%lld\n",
-                                  name.c_str(), r.stats.ttftMs,
-                                  warm ? (" (warm " + std::to_string(*warm).substr(0, std::to_string(*warm).find('.') + 3) + " ms)").c_str() : "",
-                                  r.stats.prefillFlops.total(), engine::formatBytes(r.stats.kvBytes).c_str(),
-                                  static_cast<long long>(r.stats.cacheHits), static_cast<long long>(r.stats.cacheHits + r.stats.cacheMisses));
-                    io.out << buf;
-                };
-                line(na, ra, std::nullopt);
-                line(nb, rb, warmTtft);
-                io.out << "  (" << engine::describeTiming(timing) << ")\n";
-                std::snprintf(buf, sizeof buf, "  query block: mean KL %.4g (max %.4g) nats, top-1 agreement %.1f%%", cmp.meanKl, cmp.maxKl,
-                              100 * cmp.top1Agreement);
-                io.out << buf;
-                if (cmp.perplexityA)
-                    io.out << ", perplexity " << *cmp.perplexityA << " vs " << *cmp.perplexityB;
-                io.out << "\n  " << (temperature > 0 ? "sampled" : "greedy") << " continuations "
-                       << (cmp.firstDivergentToken ? "diverge at token " + std::to_string(*cmp.firstDivergentToken)
-                                                   : std::string("agree on all ") + std::to_string(cmp.comparedGenerated) + " tokens")
-                       << "\n";
-                if (bundle.tokenizer && maxNew > 0) {
-                    io.out << "  " << na << ": " << json(bundle.tokenizer->decode(ra.generated, true)).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
-                    io.out << "  " << nb << ": " << json(bundle.tokenizer->decode(rb.generated, true)).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
-                }
+                out.temperature = temperature;
+                out.maxNewTokens = maxNew;
+                printComparison(out, a.flag("json"), io);
                 return 0;
             }};
 }

@@ -5,6 +5,8 @@
 #include "cli/variant_args.hpp"
 #include "engine/memory.hpp"
 #include "engine/npy.hpp"
+#include "net/client.hpp"
+#include "net/server.hpp"
 #include "util/error.hpp"
 
 #include <ostream>
@@ -13,7 +15,7 @@ namespace blocklens::cli {
 
 Command logitsCommand()
 {
-    ArgSpec spec("logits --model DIR --ids 1,2,3,... [--block-starts 0,17,40] [--mode full|block|block-cached[+REPAIR]] "
+    ArgSpec spec("logits (--model DIR | --server URL) --ids 1,2,3,... [--block-starts 0,17,40] [--mode full|block|block-cached[+REPAIR]] "
                  "[--device cpu|cuda] [--dtype f32|bf16] --out FILE.npy [--json]",
                  "Logits of every position of a token sequence, under full or block attention, as float32 .npy [n_tokens, vocab].");
     spec.option("model", "DIR", "Hugging Face model directory: config.json + model.safetensors (or shards + index)")
@@ -26,11 +28,15 @@ Command logitsCommand()
         .option("attention-layers", "LIST", "also capture where these layers' attention goes, per block")
         .option("attention-out", "FILE", "with --attention-layers: float32 .npy [layers, heads, tokens, blocks] of attention mass")
         .flag("attention-by-block", "with --attention-layers: rows are query blocks (mean over their tokens)");
+    spec.option("server", "URL", "run on `blocklens-cli serve` at URL (http://HOST:PORT) instead of loading --model here")
+        .option("token-file", "F", "with --server: file holding the server's bearer token");
     addDeviceOptions(spec).flag("json", "print the run's statistics as JSON");
     return {"logits", spec, [](const ArgSpec::Parsed& a, Io& io) {
-                for (const char* required : {"model", "ids", "out"})
+                for (const char* required : {"ids", "out"})
                     if (!a.has(required))
                         throw UsageError{std::string("--") + required + " is required"};
+                if (a.has("model") == a.has("server"))
+                    throw UsageError{"give either --model DIR or --server URL"};
                 const engine::AttentionVariant variant = variantOption(a.value("mode"), "mode");
                 const std::int64_t runs = a.integer("runs");
                 if (runs < 1)
@@ -58,14 +64,35 @@ Command logitsCommand()
                 }
                 const auto n = static_cast<std::int64_t>(req.ids.size());
 
-                // Every position's logits are kept: [n, vocab] floats count in the memory check.
-                auto load = readLoadOptions(a, n);
-                load.logitRows = n;
-                const auto model = engine::Model::load(a.value("model"), load);
-                const engine::Runner runner(model);
                 engine::RunResult r;
-                for (std::int64_t i = 0; i < runs; ++i)
-                    r = runner.run(req);
+                std::string device, dtype;
+                if (a.has("server")) { // the same run on `blocklens-cli serve` (issue 22)
+                    const net::RemoteClient client(
+                        {a.value("server"), a.has("token-file") ? net::readTokenFile(a.value("token-file")) : std::string()});
+                    const net::ServerInfo info = client.info();
+                    if (!info.blocklens)
+                        throw Error(client.url() + " answers the OpenAI API but is not a BlockLens server: logits need `blocklens-cli serve`");
+                    remote::RunSpec spec;
+                    spec.prompt.ids = req.ids;
+                    spec.prompt.blockStarts = req.blocks;
+                    spec.variant = variant;
+                    spec.logits = req.logits;
+                    spec.attention = req.attention;
+                    spec.runs = static_cast<int>(runs);
+                    r = client.run(spec).result;
+                    device = info.model.device;
+                    dtype = info.model.dtype;
+                } else {
+                    // Every position's logits are kept: [n, vocab] floats count in the memory check.
+                    auto load = readLoadOptions(a, n);
+                    load.logitRows = n;
+                    const auto model = engine::Model::load(a.value("model"), load);
+                    const engine::Runner runner(model);
+                    for (std::int64_t i = 0; i < runs; ++i)
+                        r = runner.run(req);
+                    device = model.device();
+                    dtype = std::string(engine::toString(model.dtype()));
+                }
                 const std::vector<std::int64_t> shape = {r.logits.rows, r.logits.vocab};
                 engine::writeNpy(a.value("out"), r.logits.values, shape);
                 if (a.has("attention-out")) {
@@ -81,9 +108,9 @@ Command logitsCommand()
                     j["mode"] = engine::variantName(variant);
                     if (variant.repair.active())
                         j["recomputed_slots"] = r.recomputed;
-                    j["model"] = a.value("model");
-                    j["device"] = model.device();
-                    j["dtype"] = std::string(engine::toString(model.dtype()));
+                    j["model"] = a.has("server") ? a.value("server") : a.value("model");
+                    j["device"] = device;
+                    j["dtype"] = dtype;
                     j["stats"] = runStatsJson(r.stats);
                     io.out << jsonText(j) << "\n";
                     return 0;
@@ -92,7 +119,7 @@ Command logitsCommand()
                 std::snprintf(line, sizeof line, "%s: float32 [%lld, %lld], mode %s, %lld block(s), %s %s; TTFT %.2f ms, prefill %.3g FLOPs",
                               a.value("out").c_str(), static_cast<long long>(shape[0]), static_cast<long long>(shape[1]),
                               engine::variantName(variant).c_str(), static_cast<long long>(r.stats.blocks),
-                              model.device().c_str(), std::string(engine::toString(model.dtype())).c_str(), r.stats.ttftMs,
+                              device.c_str(), dtype.c_str(), r.stats.ttftMs,
                               r.stats.prefillFlops.total());
                 io.out << line;
                 if (variant.mode == engine::AttentionMode::BlockCached)

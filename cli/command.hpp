@@ -46,5 +46,6 @@ Command trainSegmenterCommand(); // cmd_train_segmenter.cpp (core/learn)
 Command benchTtftCommand(); // cmd_bench_ttft.cpp
 Command trainLmCommand();   // cmd_train_lm.cpp (core/learn/lm, demo model)
 Command lmEvalCommand();    // cmd_lm_eval.cpp
+Command serveCommand();     // cmd_serve.cpp (net/server: the model behind HTTP, issue 22)
 
 } // namespace blocklens::cli

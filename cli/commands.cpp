@@ -29,6 +29,7 @@ std::span<const Command> allCommands()
         benchTtftCommand(),
         trainLmCommand(),
         lmEvalCommand(),
+        serveCommand(),
 #endif
     };
     return commands;

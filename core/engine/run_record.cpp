@@ -6,20 +6,34 @@
 
 namespace blocklens::engine {
 
-store::RunRecord makeRunRecord(const Model& model, AttentionMode mode, const RunResult& r, const RunContext& context,
-                               const ModeComparison* cmp)
+RunModelIdentity identityOf(const Model& model)
+{
+    RunModelIdentity id;
+    id.name = model.directory().filename().string();
+    id.fingerprint = model.fingerprint();
+    id.config = model.config().toJson();
+    id.device = model.device();
+    id.dtype = std::string(toString(model.dtype()));
+    id.software = nlohmann::ordered_json{{"blocklens", std::string(kVersion)}, {"libtorch", torchVersion()}}.dump();
+    return id;
+}
+
+namespace {
+
+store::RunRecord recordOf(const RunModelIdentity& model, AttentionMode mode, const RunResult& r, const RunContext& context,
+                          const ModeComparison* cmp)
 {
     using json = nlohmann::ordered_json;
     store::RunRecord rec;
     rec.documentId = context.documentId;
-    rec.modelName = model.directory().filename().string();
-    rec.modelHash = model.fingerprint();
-    rec.modelConfig = model.config().toJson();
+    rec.modelName = model.name;
+    rec.modelHash = model.fingerprint;
+    rec.modelConfig = model.config;
     rec.tokenizerHash = context.tokenizerHash;
     rec.attentionMode = std::string(toString(mode));
-    rec.device = model.device();
-    rec.dtype = std::string(toString(model.dtype()));
-    rec.software = json{{"blocklens", std::string(kVersion)}, {"libtorch", torchVersion()}}.dump();
+    rec.device = model.device;
+    rec.dtype = model.dtype;
+    rec.software = model.software;
     rec.tokens = r.stats.tokens;
     rec.blocks = r.stats.blocks;
     rec.ttftMs = r.stats.ttftMs;
@@ -45,10 +59,24 @@ store::RunRecord makeRunRecord(const Model& model, AttentionMode mode, const Run
     return rec;
 }
 
+} // namespace
+
+store::RunRecord makeRunRecord(const Model& model, AttentionMode mode, const RunResult& r, const RunContext& context,
+                               const ModeComparison* cmp)
+{
+    return recordOf(identityOf(model), mode, r, context, cmp);
+}
+
 store::RunRecord makeRunRecord(const Model& model, const AttentionVariant& variant, const RunResult& r, const RunContext& context,
                                const ModeComparison* cmp)
 {
-    store::RunRecord rec = makeRunRecord(model, variant.mode, r, context, cmp);
+    return makeRunRecord(identityOf(model), variant, r, context, cmp);
+}
+
+store::RunRecord makeRunRecord(const RunModelIdentity& model, const AttentionVariant& variant, const RunResult& r, const RunContext& context,
+                               const ModeComparison* cmp)
+{
+    store::RunRecord rec = recordOf(model, variant.mode, r, context, cmp);
     rec.attentionMode = variantName(variant);
     if (variant.repair.active()) {
         auto d = nlohmann::ordered_json::parse(rec.divergence);

@@ -20,7 +20,20 @@ struct RunContext {
     std::string segmenter;               // how the blocks were chosen ("hybrid", "given", "workbench")
 };
 
+// Which model ran, as a record names it: a model loaded here (identityOf), or one that a server ran
+// (issue 22: its name and fingerprint from the server, the server's address in `software`).
+struct RunModelIdentity {
+    std::string name;        // the model directory's name
+    std::string fingerprint; // Model::fingerprint
+    std::string config = "{}";
+    std::string device, dtype;
+    std::string software = "{}"; // JSON
+};
+RunModelIdentity identityOf(const Model& model);
+
 // `comparison`: set for the compared run of a pair (its divergence from the reference).
+store::RunRecord makeRunRecord(const RunModelIdentity& model, const AttentionVariant& variant, const RunResult& result,
+                               const RunContext& context, const ModeComparison* comparison = nullptr);
 store::RunRecord makeRunRecord(const Model& model, AttentionMode mode, const RunResult& result, const RunContext& context,
                                const ModeComparison* comparison = nullptr);
 // The same for an attention variant: attention_mode is its name ("block-cached+recompute-first:16"),

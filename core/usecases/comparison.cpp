@@ -110,6 +110,12 @@ ComparisonReport runComparison(const engine::Runner& runner, const ComparisonInp
 void recordComparison(store::Store& store, const engine::Model& model, const ComparisonSource& source,
                       const ComparisonOptions& options, const ComparisonReport& report)
 {
+    recordComparison(store, engine::identityOf(model), source, options, report);
+}
+
+void recordComparison(store::Store& store, const engine::RunModelIdentity& model, const ComparisonSource& source,
+                      const ComparisonOptions& options, const ComparisonReport& report)
+{
     engine::RunContext context;
     if (source.document)
         context.documentId = store.addDocument(*source.document);

@@ -26,6 +26,9 @@
 namespace blocklens::store {
 class Store;
 }
+namespace blocklens::engine {
+struct RunModelIdentity; // engine/run_record.hpp
+}
 
 namespace blocklens::usecases {
 
@@ -110,6 +113,9 @@ struct ComparisonSource {
 
 // Records both runs: the reference alone, the compared one with its divergence from the reference.
 void recordComparison(store::Store& store, const engine::Model& model, const ComparisonSource& source,
+                      const ComparisonOptions& options, const ComparisonReport& report);
+// The same for a comparison a server ran (issue 22): the model as the server named it.
+void recordComparison(store::Store& store, const engine::RunModelIdentity& model, const ComparisonSource& source,
                       const ComparisonOptions& options, const ComparisonReport& report);
 
 } // namespace blocklens::usecases

@@ -10,6 +10,8 @@ BLOCKLENS_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git xz-utils
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libqt6sql6-sqlite libgl-dev
   libtorch-dev libopenblas0-pthread libsqlite3-dev nlohmann-json3-dev libpcre2-dev
+  # blocklens-cli serve and its client (net/, issue 22): cpp-httplib, a compiled library in Debian.
+  libcpp-httplib-dev
   xvfb xauth fonts-dejavu-core
   # scripts/fuzz (run by .ci/run): clang's libFuzzer and sanitizer runtimes are only recommended by
   # clang, so they are named here.

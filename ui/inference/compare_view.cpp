@@ -432,6 +432,22 @@ void CompareView::columnDone(CompareColumn column, const engine::RunStats& s)
 void CompareView::showReport(const CompareReport& r)
 {
     report_ = r;
+    if (!r.blockUnavailable.isEmpty()) { // a server without block attention (issue 22): the full column only
+        columnDone(CompareColumn::Full, r.full.stats);
+        full_.raw = r.fullText;
+        full_.text->setHtml(visibleWhitespace(r.fullText, palette().color(QPalette::PlaceholderText)));
+        block_.raw.clear();
+        block_.text->setPlainText(r.blockUnavailable);
+        for (QLabel* l : {block_.ttft, block_.warm, block_.flops, block_.kv, block_.cache, meanKl_, top1_, divergent_})
+            l->setText(QStringLiteral("—"));
+        full_.flops->setText(QStringLiteral("—"));
+        full_.kv->setText(QStringLiteral("—"));
+        sparkline_->clear();
+        race_->clear();
+        setStatus(r.blockUnavailable + QLatin1Char(' ') + tr("Full attention's first text after %1 (%2).").arg(formatMs(r.full.stats.ttftMs), r.timing));
+        Q_EMIT comparisonShown();
+        return;
+    }
     block_.box->setTitle(tr("Block attention (%1)").arg(r.blockVariant));
     columnDone(CompareColumn::Full, r.full.stats);
     columnDone(CompareColumn::Block, r.block.stats);

@@ -1,4 +1,5 @@
 #include "inference/inference_backend.hpp"
+#include "inference/inference_backend_post.hpp"
 
 #include "engine/block_kv_cache.hpp"
 #include "engine/memory.hpp"
@@ -6,12 +7,16 @@
 #include "engine/model_bundle.hpp"
 #include "engine/repair_sweep.hpp"
 #include "engine/repairs.hpp"
+#include "engine/run_record.hpp"
 #include "engine/runner.hpp"
 #include "engine/trained_context.hpp"
 #include "inference/inference_worker.hpp"
+#include "net/client.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -40,12 +45,6 @@ InferenceBackend::InferenceBackend(InferenceWorker* front)
 
 InferenceBackend::~InferenceBackend() = default;
 
-template <class Fn> void InferenceBackend::post(Fn&& fn)
-{
-    if (InferenceWorker* f = front_.data())
-        QMetaObject::invokeMethod(f, std::forward<Fn>(fn), Qt::QueuedConnection);
-}
-
 void InferenceBackend::postFailure(quint64 id, const std::stop_token& stop, std::exception_ptr error)
 {
     // A stop shows up as Cancelled (from our callbacks) or as the engine's own "run cancelled"
@@ -73,6 +72,8 @@ void InferenceBackend::postFailure(quint64 id, const std::stop_token& stop, std:
 
 void InferenceBackend::load(quint64 id, const LoadJob& job, std::stop_token stop)
 {
+    if (!job.server.isEmpty())
+        return loadRemote(id, job, stop);
     QElapsedTimer timer;
     timer.start();
     try {
@@ -106,6 +107,8 @@ void InferenceBackend::load(quint64 id, const LoadJob& job, std::stop_token stop
             throw Cancelled{};
 
         // Swap in the new model only now: a failed or cancelled load keeps the previous one.
+        remote_.reset();
+        remoteInfo_.reset();
         runner_.reset();
         cache_->clear();
         model_ = std::make_unique<engine::Model>(std::move(bundle->model));
@@ -143,6 +146,8 @@ void InferenceBackend::load(quint64 id, const LoadJob& job, std::stop_token stop
 
 void InferenceBackend::unload()
 {
+    remote_.reset();
+    remoteInfo_.reset();
     runner_.reset();
     model_.reset();
     tokenizer_.reset();
@@ -196,6 +201,8 @@ std::vector<QString> InferenceBackend::pieces(const std::vector<std::int32_t>& i
 
 void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_token stop)
 {
+    if (remote_)
+        return compareRemote(id, job, stop);
     try {
         if (stop.stop_requested())
             throw Cancelled{};
@@ -285,17 +292,7 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
         for (std::int64_t i = report.input.blocks.back(); i < static_cast<std::int64_t>(report.input.ids.size()); ++i)
             report.queryTokenText.push_back(decode({report.input.ids[static_cast<std::size_t>(i)]}));
         report.cache = cache_->stats();
-        if (!workspace_.isEmpty()) {
-            try {
-                if (!store_)
-                    store_ = std::make_unique<store::Store>(store::Store::open(utf8(workspace_)));
-                usecases::recordComparison(*store_, *model_, {job.document.get(), tokenizer_->contentHash(), utf8(job.segmenter)},
-                                           options, result);
-                report.recorded = true;
-            } catch (const std::exception& e) {
-                report.recordError = messageOf(e);
-            }
-        }
+        record(result, options, job, report);
         post([f = front_, id, report = std::move(report)] {
             if (f && f->finish(id))
                 Q_EMIT f->comparisonReady(id, report);
@@ -305,8 +302,37 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
     }
 }
 
+void InferenceBackend::record(const usecases::ComparisonReport& result, const usecases::ComparisonOptions& options, const CompareJob& job,
+                              CompareReport& report)
+{
+    if (workspace_.isEmpty())
+        return;
+    try {
+        if (!store_)
+            store_ = std::make_unique<store::Store>(store::Store::open(utf8(workspace_)));
+        const usecases::ComparisonSource source{job.document.get(), utf8(info_.tokenizerHash), utf8(job.segmenter)};
+        if (remote_) {
+            // The model as the server names it, with the server's address (issue 22).
+            engine::RunModelIdentity model;
+            model.name = utf8(info_.name);
+            model.fingerprint = utf8(info_.fingerprint);
+            model.device = utf8(info_.device);
+            model.dtype = utf8(info_.dtype);
+            model.software = nlohmann::ordered_json{{"server", utf8(info_.server)}}.dump();
+            usecases::recordComparison(*store_, model, source, options, result);
+        } else {
+            usecases::recordComparison(*store_, *model_, source, options, result);
+        }
+        report.recorded = true;
+    } catch (const std::exception& e) {
+        report.recordError = messageOf(e);
+    }
+}
+
 void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_token stop)
 {
+    if (remote_)
+        return attentionRemote(id, job, stop);
     try {
         if (stop.stop_requested())
             throw Cancelled{};
@@ -371,6 +397,8 @@ void InferenceBackend::sweep(quint64 id, const SweepJob& job, std::stop_token st
     try {
         if (stop.stop_requested())
             throw Cancelled{};
+        if (remote_)
+            throw Error("the repair chart runs on a model loaded in this app, not yet on a server: load a model directory");
         if (!runner_)
             throw Error("no model is loaded: choose one in the Model panel");
         if (!job.document)

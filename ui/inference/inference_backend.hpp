@@ -26,6 +26,11 @@ namespace blocklens::store {
 class Store;
 }
 
+namespace blocklens::net {
+class RemoteClient;
+struct ServerInfo;
+} // namespace blocklens::net
+
 namespace blocklens::ui {
 
 class InferenceWorker;
@@ -44,6 +49,14 @@ public:
     void setWorkspace(const QString& path);
 
 private:
+    // The same requests on a model server (inference_backend_remote.cpp, issue 22).
+    void loadRemote(quint64 id, const LoadJob& job, std::stop_token stop);
+    void compareRemote(quint64 id, const CompareJob& job, std::stop_token stop);
+    void attentionRemote(quint64 id, const AttentionJob& job, std::stop_token stop);
+    // Records a comparison in the workspace (when one is set); the error text when that fails.
+    void record(const usecases::ComparisonReport& result, const usecases::ComparisonOptions& options, const CompareJob& job,
+                CompareReport& report);
+
     // The document's tokens (encoded once for the last document), cut at `cuts`, plus the query block.
     usecases::ComparisonInput tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query);
     QString decode(const std::vector<std::int32_t>& ids) const;
@@ -64,6 +77,9 @@ private:
     std::optional<usecases::DocumentTokens> tokens_;
     QString workspace_;
     std::unique_ptr<store::Store> store_;
+    // Set while the model is a server's (then model_ and runner_ are empty).
+    std::unique_ptr<net::RemoteClient> remote_;
+    std::unique_ptr<net::ServerInfo> remoteInfo_;
 };
 
 } // namespace blocklens::ui

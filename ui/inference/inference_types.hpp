@@ -23,6 +23,10 @@ namespace blocklens::ui {
 
 struct LoadJob {
     QString directory;        // a Hugging Face model directory (config.json, safetensors, tokenizer.json)
+    // Or a model server (issue 22): `blocklens-cli serve`, or any OpenAI-compatible server (then
+    // only full attention runs there). Set: directory, device, dtype and maxTokens are not used.
+    QString server;           // "http://host:port"
+    QString token;            // the server's bearer token; empty: none
     QString device = QStringLiteral("cpu"); // "cpu", "cuda", "cuda:N"
     QString dtype;            // "f32", "bf16", "f16"; empty: the engine's default for the device
     qint64 maxTokens = 8192;  // longest sequence planned (memory check before loading)
@@ -30,6 +34,8 @@ struct LoadJob {
 
 // What is loaded, for the model panel and for run records.
 struct ModelInfo {
+    QString server;           // the server's address when the model runs there (issue 22); empty: in this app
+    bool blockAttention = true; // false: an OpenAI-compatible server that is not BlockLens (full attention only)
     QString directory;
     QString name;             // the directory's name
     QString architecture;     // "llama", "qwen3", ...
@@ -88,6 +94,9 @@ struct CompareReport {
     QString recordError;             // why recording failed (the comparison itself succeeded)
     QString timing;                  // how the TTFTs were measured (engine::describeTiming)
     QString contextWarning;          // non-empty past the model's trained context: what the numbers then mean
+    // Non-empty when the block column did not run, and why (a server that speaks only the OpenAI
+    // API: its full-attention column is the continuation and the TTFT measured from the stream).
+    QString blockUnavailable;
 };
 
 // ---- Repair chart: a sweep of block-cached's repairs (issue 18) -------------------------------

@@ -74,6 +74,20 @@ ModelPanel::ModelPanel(InferenceWorker* worker, QWidget* parent) : QWidget(paren
     dtype_->addItem(QStringLiteral("bf16"), QStringLiteral("bf16"));
     dtype_->addItem(QStringLiteral("f16"), QStringLiteral("f16"));
     form->addRow(tr("Precision"), dtype_);
+    auto* serverRow = new QHBoxLayout;
+    server_ = new QLineEdit;
+    server_->setObjectName(QStringLiteral("modelServer"));
+    server_->setPlaceholderText(tr("http://host:port (blocklens-cli serve, or an OpenAI-compatible server)"));
+    token_ = new QLineEdit;
+    token_->setObjectName(QStringLiteral("modelServerToken"));
+    token_->setEchoMode(QLineEdit::Password);
+    token_->setPlaceholderText(tr("token, if it needs one"));
+    connect_ = new QPushButton(tr("Connect"));
+    connect_->setObjectName(QStringLiteral("connectServer"));
+    serverRow->addWidget(server_, 2);
+    serverRow->addWidget(token_, 1);
+    serverRow->addWidget(connect_);
+    form->addRow(tr("Or a server"), serverRow);
     layout->addLayout(form);
 
     details_ = new QLabel;
@@ -129,6 +143,7 @@ ModelPanel::ModelPanel(InferenceWorker* worker, QWidget* parent) : QWidget(paren
     connect(device_, &QComboBox::currentIndexChanged, this, &ModelPanel::reprobe);
     connect(dtype_, &QComboBox::currentIndexChanged, this, &ModelPanel::reprobe);
     connect(loadButton_, &QPushButton::clicked, this, [this] { load(); });
+    connect(connect_, &QPushButton::clicked, this, [this] { connectToServer(server_->text().trimmed(), token_->text().trimmed()); });
     connect(cancel_, &QPushButton::clicked, this, [this] {
         if (loadId_)
             worker_->cancel(loadId_);
@@ -153,6 +168,7 @@ ModelPanel::ModelPanel(InferenceWorker* worker, QWidget* parent) : QWidget(paren
         progress_->hide();
         cancel_->setEnabled(false);
         loadButton_->setEnabled(true);
+        connect_->setEnabled(true);
         return true;
     };
     connect(worker_, &InferenceWorker::modelLoaded, this, [this, finished](quint64 id, const ModelInfo& info) {
@@ -284,6 +300,20 @@ void ModelPanel::load()
     load(job);
 }
 
+void ModelPanel::connectToServer(const QString& url, const QString& token)
+{
+    if (url.isEmpty()) {
+        setStatus(tr("Type the server's address first (http://host:port)."), true);
+        return;
+    }
+    server_->setText(url);
+    token_->setText(token);
+    LoadJob job;
+    job.server = url;
+    job.token = token;
+    load(job);
+}
+
 void ModelPanel::load(const LoadJob& job)
 {
     loadId_ = worker_->requestLoad(job);
@@ -292,11 +322,22 @@ void ModelPanel::load(const LoadJob& job)
     progress_->show();
     cancel_->setEnabled(true);
     loadButton_->setEnabled(false);
-    setStatus(tr("Loading %1…").arg(job.directory), false);
+    loadButton_->setEnabled(false);
+    connect_->setEnabled(false);
+    setStatus(job.server.isEmpty() ? tr("Loading %1…").arg(job.directory) : tr("Connecting to %1…").arg(job.server), false);
 }
 
 void ModelPanel::showLoaded(const ModelInfo& info)
 {
+    if (!info.server.isEmpty()) {
+        loaded_->setText(info.blockAttention
+                             ? tr("<b>Connected:</b> %1 (%2) on %3, %4 %5: a BlockLens server; runs are recorded here with its address.")
+                                   .arg(info.name, info.architecture, info.server, info.device, info.dtype)
+                             : tr("<b>Connected:</b> %1 on %2, an OpenAI-compatible server that is not BlockLens: the side by side runs "
+                                  "full attention only there. Block attention needs a BlockLens server (blocklens-cli serve).")
+                                   .arg(info.name, info.server));
+        return;
+    }
     loaded_->setText(tr("<b>Loaded:</b> %1 (%2, %3 parameters) on %4 in %5%6")
                          .arg(info.name, info.architecture, parameterCount(info.parameters), info.device, info.dtype,
                               info.tokenizerDescription.isEmpty() ? tr(", no tokenizer")

@@ -1,6 +1,6 @@
 #pragma once
 // The Model dock: choose a Hugging Face model directory (or the bundled demo model), a device
-// and a dtype; see the architecture, parameter count and memory estimate before loading; load
+// and a dtype, or a model server's address (+ token); see the architecture, parameter count and memory estimate before loading; load
 // with progress and cancel. Loading happens on the InferenceWorker's thread; errors (missing
 // files, does not fit, CUDA missing) are shown in the panel and the previous model stays loaded.
 #include "inference/inference_types.hpp"
@@ -30,6 +30,9 @@ public:
     void setDevice(const QString& device);       // "cpu" or "cuda"; ignored when not offered
     void load();                                 // what the Load button does: the form's choices
     void load(const LoadJob& job);               // loads `job`, with progress and cancel here
+    // A model on a server instead (issue 22): `blocklens-cli serve` at `url`, or any
+    // OpenAI-compatible server (full attention only); what the Connect button does.
+    void connectToServer(const QString& url, const QString& token = {});
     QString statusText() const;                  // the status line (errors included)
     // The open document's length in tokens (0: none open): the memory estimate and the load's
     // memory check plan for it plus room for a query and a continuation, not a fixed length.
@@ -52,6 +55,9 @@ private:
     QPushButton* browse_;
     QComboBox* device_;
     QComboBox* dtype_;
+    QLineEdit* server_;
+    QLineEdit* token_;
+    QPushButton* connect_;
     QLabel* details_;
     QLabel* loaded_;
     QProgressBar* progress_;
