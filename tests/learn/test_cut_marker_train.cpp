@@ -5,6 +5,7 @@
 #include "document/dataset.hpp"
 #include "engine/cut_marker_scorer.hpp"
 #include "learn/cut_marker_trainer.hpp"
+#include "support/error_of.hpp"
 #include "support/temp_files.hpp"
 #include "synthetic.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -56,16 +57,6 @@ CutMarkerTrainOptions tinyOptions()
     o.logEvery = 10;
     o.threads = 1;
     return o;
-}
-
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return {};
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
@@ -172,11 +163,11 @@ private Q_SLOTS:
         // No boundary to learn from.
         Dataset none;
         none.documents.push_back(Document("a line\nanother line\nand more\n"));
-        QVERIFY(contains(errorOf([&] { trainCutMarkerModel(none, tinyOptions(), dir); }), "nothing to learn"));
+        QVERIFY(contains(test::errorOf([&] { trainCutMarkerModel(none, tinyOptions(), dir); }), "nothing to learn"));
         // A start checkpoint that is not there.
         CutMarkerTrainOptions o = tinyOptions();
         o.init = tmp_.path().toStdString() + "/missing";
-        QVERIFY(contains(errorOf([&] { trainCutMarkerModel(syntheticSet(1), o, dir); }), "config.json"));
+        QVERIFY(contains(test::errorOf([&] { trainCutMarkerModel(syntheticSet(1), o, dir); }), "config.json"));
         // A text that holds a marker itself cannot be marked.
         Dataset marked;
         marked.documents.push_back(test::syntheticDocument(3, 3));
@@ -184,7 +175,7 @@ private Q_SLOTS:
                             marked.documents[0].reference());
         Dataset m2;
         m2.documents.push_back(withMarker);
-        QVERIFY(contains(errorOf([&] { trainCutMarkerModel(m2, tinyOptions(), dir); }), "<cut 2>"));
+        QVERIFY(contains(test::errorOf([&] { trainCutMarkerModel(m2, tinyOptions(), dir); }), "<cut 2>"));
         // A checkpoint whose cut_markers.json has no usable window.
         const fs::path good = tmp_.path().toStdString() + "/tiny";
         if (fs::exists(good / "config.json")) {
@@ -195,7 +186,7 @@ private Q_SLOTS:
             std::ofstream(broken / "cut_markers.json") << "{\"window_tokens\": \"wide\"}";
             engine::CutMarkerOptions co;
             co.windowTokens = 0;
-            const std::string e = errorOf([&] { engine::loadCutMarkerScorer(broken, {}, co); });
+            const std::string e = test::errorOf([&] { engine::loadCutMarkerScorer(broken, {}, co); });
             QVERIFY2(contains(e, "cut_markers.json") && contains(e, "window_tokens"), e.c_str());
         }
         // The CLI: an unknown form, and a cut-marker run without a model to start from.
