@@ -33,7 +33,8 @@ Command cutMarkersCommand()
         .option("regex", "P", "segmenter: also a candidate at each match start of this pattern")
         .option("threshold", "T", "segmenter: cut where P(cut) >= T", "0.5")
         .option("depth", "D", "segmenter: recursion depth (split blocks still over the size limit at their likeliest cut)", "0")
-        .option("window-tokens", "N", "segmenter: tokens per model pass (approximate)", "8192")
+        .option("window-tokens", "N", "segmenter: tokens per model pass (approximate; default: the checkpoint's "
+                                      "cut_markers.json, else 8192)")
         .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing");
     addDeviceOptions(spec).flag("json", "print the result as JSON");
     return {"cut-markers", spec, [](const ArgSpec::Parsed& a, Io& io) {
@@ -42,15 +43,15 @@ Command cutMarkersCommand()
                         throw UsageError{std::string("--") + required + " is required"};
                 if (a.has("logits-out") && !a.has("cuts-after"))
                     throw UsageError{"--logits-out goes with --cuts-after"};
-                const std::int64_t windowTokens = a.integer("window-tokens");
-                if (windowTokens < 16)
+                const std::int64_t windowTokens = a.has("window-tokens") ? a.integer("window-tokens") : 0;
+                if (a.has("window-tokens") && windowTokens < 16)
                     throw UsageError{"--window-tokens must be at least 16"};
                 const Document doc = loadInputDocument(a.value("input"), {a.flag("replace-invalid")}, io.err);
                 engine::CutMarkerOptions options;
                 options.windowTokens = static_cast<std::size_t>(windowTokens);
                 using clock = std::chrono::steady_clock;
                 const auto t0 = clock::now();
-                const auto scorer = engine::loadCutMarkerScorer(a.value("model"), readLoadOptions(a, std::max<std::int64_t>(windowTokens, 4096)), options);
+                const auto scorer = engine::loadCutMarkerScorer(a.value("model"), readLoadOptions(a, std::max<std::int64_t>(windowTokens, 8192)), options);
                 const auto t1 = clock::now();
                 nlohmann::ordered_json j;
                 j["model"] = a.value("model");

@@ -6,6 +6,7 @@
 #include "cli/json_output.hpp"
 #include "cli/input.hpp"
 #include "cli/progress_printer.hpp"
+#include "cli/train_cut_markers.hpp"
 #include "learn/examples.hpp"
 #include "learn/learned_scorer.hpp"
 #include "cli/engine_args.hpp"
@@ -73,9 +74,14 @@ void printComparison(std::ostream& out, const Comparison& c)
 
 Command trainSegmenterCommand()
 {
-    ArgSpec spec("train-segmenter --data DATASET.jsonl [--db PATH] [--split F] [--seed S] --out DIR [--json]",
-                 "Train the learned segmenter on a dataset (and on corrections stored in a workspace); write DIR/learned.json.");
-    spec.option("data", "DATASET.jsonl", "documents with reference boundaries (record or chunks form)")
+    ArgSpec spec("train-segmenter --data DATASET.jsonl [--db PATH] [--split F] [--seed S] --out DIR [--json]\n"
+                 "       train-segmenter --form cut-markers --data DATASET.jsonl [--extra-data FILE,...] [--init DIR] "
+                 "[--time-budget S] --out DIR",
+                 "Train the learned segmenter on a dataset (and on corrections stored in a workspace); write DIR/learned.json. "
+                 "With --form cut-markers: train the paper's segmenter form, a token classifier over <cut j> markers "
+                 "(a checkpoint for `cut-markers`).");
+    spec.option("form", "NAME", "learned (features + small network) or cut-markers (token-classification transformer)", "learned")
+        .option("data", "DATASET.jsonl", "documents with reference boundaries (record or chunks form)")
         .option("db", "PATH", "also train on the workspace's corrected or reviewed dataset rows")
         .option("split", "F", "share of the dataset's source texts to train on; the rest is held out and reported "
                               "(1: train on everything)", "0.5")
@@ -98,8 +104,13 @@ Command trainSegmenterCommand()
         .option("lm-window", "N", "with --lm: tokens per model pass", "1024")
         .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing")
         .flag("json", "print the report as JSON");
+    addCutMarkerTrainOptions(spec);
     addDeviceOptions(spec);
     return {"train-segmenter", spec, [](const ArgSpec::Parsed& a, Io& io) {
+                if (a.value("form") == "cut-markers")
+                    return trainCutMarkers(a, io);
+                if (a.value("form") != "learned")
+                    throw UsageError{"--form must be learned or cut-markers, got " + a.value("form")};
                 using clock = std::chrono::steady_clock;
                 const auto start = clock::now();
                 if (!a.has("data") && !a.has("db"))

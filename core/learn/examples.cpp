@@ -38,18 +38,6 @@ DocumentExamples documentExamples(const Document& doc, int level, const LmStateS
     e.x = lm ? computeFeatures(ctx, candidates, lm->states(doc)) : computeFeatures(ctx, candidates);
     e.label.assign(candidates.size(), 0.0f);
     e.referenceLines = refLines.size();
-    // The candidate starting each line, if any.
-    std::vector<std::size_t> atLine(layout.size(), static_cast<std::size_t>(-1));
-    for (std::size_t i = 0; i < candidates.size(); ++i)
-        if (candidates[i].offset == layout[candidates[i].line].begin)
-            atLine[candidates[i].line] = i;
-    // The candidate that carries a boundary on line r: its own, or the first after a blank run.
-    auto carrier = [&](std::size_t r) {
-        std::size_t line = r;
-        while (line < layout.size() && layout[line].blank && atLine[line] == static_cast<std::size_t>(-1))
-            ++line;
-        return line < layout.size() ? atLine[line] : static_cast<std::size_t>(-1);
-    };
     // A finer boundary is marked only where its line has no heading shape: there, nothing but the
     // source's habits tells its level apart (a text whose headings were removed), so the trainer
     // may weigh it less as a negative; where a heading shows its level, it stays a plain negative.
@@ -58,17 +46,36 @@ DocumentExamples documentExamples(const Document& doc, int level, const LmStateS
         if (names[headingColumn] == "heading_strength")
             break;
     e.finer.assign(candidates.size(), 0);
-    for (std::size_t r : finerLines)
-        if (const std::size_t c = carrier(r); c != static_cast<std::size_t>(-1))
+    for (std::size_t c : lineCarriers(layout, candidates, finerLines))
+        if (c != static_cast<std::size_t>(-1))
             e.finer[c] = e.x.at(c, headingColumn) < 0.35f ? 1 : 0;
-    for (std::size_t r : refLines) {
-        if (const std::size_t c = carrier(r); c != static_cast<std::size_t>(-1)) {
+    for (std::size_t c : lineCarriers(layout, candidates, refLines)) {
+        if (c != static_cast<std::size_t>(-1)) {
             e.label[c] = 1.0f;
             e.finer[c] = 0;
             ++e.carried;
         }
     }
     return e;
+}
+
+std::vector<std::size_t> lineCarriers(const segment::TextLayout& layout, std::span<const segment::Candidate> candidates,
+                                      std::span<const std::size_t> lines)
+{
+    constexpr std::size_t none = static_cast<std::size_t>(-1);
+    // The candidate starting each line, if any.
+    std::vector<std::size_t> atLine(layout.size(), none);
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        if (candidates[i].offset == layout[candidates[i].line].begin)
+            atLine[candidates[i].line] = i;
+    std::vector<std::size_t> out;
+    out.reserve(lines.size());
+    for (std::size_t line : lines) {
+        while (line < layout.size() && layout[line].blank && atLine[line] == none)
+            ++line;
+        out.push_back(line < layout.size() ? atLine[line] : none);
+    }
+    return out;
 }
 
 void TrainingSet::append(const DocumentExamples& e, double documentWeight)

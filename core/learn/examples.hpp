@@ -10,9 +10,12 @@
 // length (Pk is a mean over documents); the trainer then balances the two classes.
 #include "document/document.hpp"
 #include "learn/features.hpp"
+#include "segment/candidates.hpp"
+#include "segment/text_layout.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +34,13 @@ struct DocumentExamples {
 // Throws Error when the document has no reference boundaries at level <= `level` (nothing to learn).
 // With `lm`, the features include the language-model columns (learn::lmFeatureNames()).
 DocumentExamples documentExamples(const Document& doc, int level, const LmStateSource* lm = nullptr);
+
+// Which of `candidates` (sorted, one per offset) carry a reference boundary line of `lines`: the
+// candidate starting that line, or the first one after the blank run the line begins (see above).
+// Also what the cut-marker trainer labels (learn/cut_marker_trainer.hpp). One entry per line:
+// the candidate's index, or npos when no candidate carries it.
+std::vector<std::size_t> lineCarriers(const segment::TextLayout& layout, std::span<const segment::Candidate> candidates,
+                                      std::span<const std::size_t> lines);
 
 struct TrainingSet {
     std::size_t cols = 0;

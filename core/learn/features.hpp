@@ -15,7 +15,8 @@
 //  - style shift: how much line width, indentation and the shares of digits, capitals and
 //    punctuation change between the lines just before and just after the candidate;
 //  - relative position in the document and a few whole-document shares (blank lines, headings,
-//    code lines) so the small model can weigh cues per kind of document.
+//    definition lines of source code, lines in Markdown code fences) so the small model can weigh
+//    cues per kind of document.
 //
 // Values are finite (never NaN/inf) and deterministic; the cost is linear in the text length
 // plus the number of candidates. Candidates that do not start a line get the features of their
@@ -45,6 +46,11 @@ struct FeatureMatrix {
 std::span<const std::string_view> featureNames();
 
 FeatureMatrix computeFeatures(const segment::SegmentContext& ctx, std::span<const segment::Candidate> candidates);
+
+// A feature still computed so that models trained before it was replaced keep loading, but never
+// used by new training (learn::trainModel): doc_code_share, which counted Markdown fence lines
+// and source-code definitions as one share (replaced by doc_definition_share and doc_fence_share).
+bool isLegacyFeature(std::string_view name);
 
 // ---- language-model features (optional; see learn/lm_features.cpp) -----------------------------
 // Hidden states of a language model over a document: one row per token of the model's tokenizer,

@@ -103,12 +103,12 @@ void checkOptions(const TrainingSet& data, const TrainOptions& o)
         throw Error("the ensemble needs at least one member");
 }
 
-// The columns the model uses: every feature but the excluded ones.
+// The columns the model uses: every feature but the excluded and the legacy ones.
 std::vector<std::int64_t> keptColumns(const std::vector<std::string_view>& names, const std::vector<std::string>& excluded)
 {
     std::vector<std::int64_t> kept;
     for (std::size_t c = 0; c < names.size(); ++c)
-        if (std::find(excluded.begin(), excluded.end(), names[c]) == excluded.end())
+        if (std::find(excluded.begin(), excluded.end(), names[c]) == excluded.end() && !isLegacyFeature(names[c]))
             kept.push_back(static_cast<std::int64_t>(c));
     for (const auto& e : excluded)
         if (std::find(names.begin(), names.end(), e) == names.end())

@@ -30,13 +30,6 @@ std::string utcNow()
 
 json number(double v) { return std::isnan(v) ? json(nullptr) : json(std::round(v * 1e4) / 1e4); }
 
-bool hasLevel(const Document& d, int level)
-{
-    for (const auto& b : d.reference())
-        if (b.level <= level)
-            return true;
-    return false;
-}
 
 } // namespace
 
@@ -66,6 +59,14 @@ std::vector<Document> workspaceCorrections(const fs::path& db, std::size_t& rows
         }
     }
     return out;
+}
+
+bool hasLevel(const Document& d, int level)
+{
+    for (const auto& b : d.reference())
+        if (b.level <= level)
+            return true;
+    return false;
 }
 
 SegmenterComparison compareWithBaseline(const Dataset& docs, const segment::Segmenter& learned, int level,

@@ -55,6 +55,9 @@ struct TrainingRunResult {
 // dataset; the newest version of a text wins when several hold it); rowsSeen counts all rows.
 std::vector<Document> workspaceCorrections(const std::filesystem::path& db, std::size_t& rowsSeen);
 
+// Whether the document has a reference boundary of level <= `level` (something to learn from).
+bool hasLevel(const Document& doc, int level);
+
 // Evaluates `learned` and the default segmenter on `docs` (oracle-count, level).
 SegmenterComparison compareWithBaseline(const Dataset& docs, const segment::Segmenter& learned, int level,
                                         const Progress& learnedProgress = {}, const Progress& baselineProgress = {});

@@ -13,6 +13,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <set>
@@ -121,6 +122,25 @@ private Q_SLOTS:
             for (std::size_t c = 0; c < a.cols; ++c)
                 QVERIFY2(std::isfinite(a.at(r, c)),
                          qPrintable(QStringLiteral("row %1, %2").arg(r).arg(QString::fromUtf8(featureNames()[c].data()))));
+    }
+
+    // Source code and Markdown code fences are told apart: a `# comment` of a Python file and a
+    // `## Title` between fenced examples must not share one "code" share (the markdown fold).
+    void definitionAndFenceSharesAreApart()
+    {
+        auto share = [](const char* text, std::string_view name) {
+            const FeatureMatrix m = featuresOf(Document(text));
+            const auto names = featureNames();
+            const auto col = static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+            return col < m.cols && m.rows > 0 ? static_cast<double>(m.at(0, col)) : -1.0;
+        };
+        const char* markdown = "## Build\n\nRun it:\n\n```python\n# set up\ndef main():\n    pass\n```\n\n"
+                               "## Test\n\nThen:\n\n```sh\n# run\nmake test\n```\n";
+        const char* python = "# set up\nimport os\n\n\ndef main():\n    pass\n\n\n# run\nclass Test:\n    pass\n";
+        QCOMPARE(share(markdown, "doc_definition_share"), 0.0); // the def is inside a fence
+        QVERIFY(share(markdown, "doc_fence_share") > 0.5);
+        QVERIFY(share(python, "doc_definition_share") > 0.2);
+        QCOMPARE(share(python, "doc_fence_share"), 0.0);
     }
 
     void devSetFeaturesAreFinite()

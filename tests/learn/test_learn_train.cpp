@@ -14,6 +14,8 @@
 
 #include <QtTest>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <sstream>
@@ -66,6 +68,9 @@ private Q_SLOTS:
         TrainStats stats;
         const BoundaryModel m = trainModel(ts, o, &stats);
         QCOMPARE(stats.rows, ts.rows());
+        // A legacy feature (kept only so old models load) is never trained on; its replacements are.
+        QVERIFY(std::find(m.features.begin(), m.features.end(), "doc_code_share") == m.features.end());
+        QVERIFY(std::find(m.features.begin(), m.features.end(), "doc_fence_share") != m.features.end());
         QVERIFY2(stats.finalLoss < 0.5, qPrintable(QString::number(stats.finalLoss))); // well below chance (0.69)
         // Every boundary of a fresh document scores above every other candidate.
         const auto e = documentExamples(test::syntheticDocument(900, 6), 2);

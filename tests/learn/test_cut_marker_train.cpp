@@ -1,0 +1,206 @@
+// The cut-marker segmenter trained here (issue 20, item 3): a few steps on a tiny model lower the
+// loss, the checkpoint loads in `cut-markers` and scores what training computed, labels sit at the
+// marker after each candidate, and bad input is refused with a message naming what is wrong.
+#include "cli/cli.hpp"
+#include "document/dataset.hpp"
+#include "engine/cut_marker_scorer.hpp"
+#include "learn/cut_marker_trainer.hpp"
+#include "support/error_of.hpp"
+#include "support/temp_files.hpp"
+#include "synthetic.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "util/error.hpp"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+using namespace blocklens;
+using namespace blocklens::learn;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fixtureTokenizer() { return test::fixturesDir() / "cut_markers" / "qwen3_cut_markers" / "tokenizer.json"; }
+
+Dataset syntheticSet(int documents)
+{
+    Dataset ds;
+    for (int i = 0; i < documents; ++i)
+        ds.documents.push_back(test::syntheticDocument(static_cast<std::uint32_t>(11 + i), 4));
+    return ds;
+}
+
+CutMarkerTrainOptions tinyOptions()
+{
+    CutMarkerTrainOptions o;
+    o.tokenizer = fixtureTokenizer();
+    engine::ModelConfig& c = o.config;
+    c.arch = engine::Architecture::Llama;
+    c.tieWordEmbeddings = true;
+    c.numLayers = 1;
+    c.hiddenSize = 32;
+    c.numHeads = 2;
+    c.numKvHeads = 1;
+    c.headDim = 16;
+    c.intermediateSize = 64;
+    c.rmsNormEps = 1e-5;
+    c.maxPositions = 4096;
+    o.windowTokens = 128;
+    o.steps = 40;
+    o.batch = 2;
+    o.warmup = 2;
+    o.learningRate = 1e-2;
+    o.logEvery = 10;
+    o.threads = 1;
+    return o;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+} // namespace
+
+class TestCutMarkerTrain : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(tmp_.isValid());
+        QVERIFY2(fs::exists(fixtureTokenizer()), "fixture tokenizer missing");
+    }
+
+    void fewStepsLowerTheLossAndTheCheckpointScoresAsTrained()
+    {
+        const fs::path dir = tmp_.path().toStdString() + "/tiny";
+        const CutMarkerTrainResult r = trainCutMarkerModel(syntheticSet(3), tinyOptions(), dir);
+        QCOMPARE(r.steps, std::int64_t{40});
+        QVERIFY(r.positives > 0 && r.labelled > r.positives);
+        QVERIFY2(r.finalLoss < 0.8 * r.firstLoss,
+                 qPrintable(QStringLiteral("loss %1 -> %2").arg(r.firstLoss).arg(r.finalLoss)));
+
+        // The engine loads it as the cut-marker segmenter, with the trained window, and gives the
+        // probabilities the training code computes on the same marked text.
+        engine::CutMarkerOptions co;
+        co.windowTokens = 0;
+        const auto scorer = engine::loadCutMarkerScorer(dir, {}, co);
+        QCOMPARE(scorer->options().windowTokens, std::size_t{128});
+        const Document doc = test::syntheticDocument(99, 4);
+        std::vector<std::size_t> cuts;
+        for (std::size_t s : doc.lineStarts())
+            if (s > 0 && s < doc.length() && cuts.size() < 20)
+                cuts.push_back(doc.byteOffset(s));
+        const engine::CutMarkerPass pass = scorer->run(doc.text(), cuts);
+        const std::vector<double> trained = trainerCutProbabilities(dir, doc.text(), cuts);
+        QCOMPARE(trained.size(), pass.cutProbability.size());
+        double spread = 0;
+        for (std::size_t j = 0; j < trained.size(); ++j) {
+            QVERIFY2(std::abs(trained[j] - pass.cutProbability[j]) < 1e-4,
+                     qPrintable(QStringLiteral("marker %1: trainer %2, engine %3").arg(j).arg(trained[j]).arg(pass.cutProbability[j])));
+            spread = std::max(spread, std::abs(trained[j] - trained[0]));
+        }
+        QVERIFY(spread > 1e-3); // not a constant model
+
+        // The whole segmenter runs on a document with it.
+        const auto seg = engine::cutMarkerSegmenter(scorer);
+        const auto scored = seg.score(doc, segment::TokenGrid::approximate(doc));
+        QVERIFY(!scored.candidates.empty());
+    }
+
+    void windowsDecideEveryCandidateOnceWithTheLabelAtTheNextMarker()
+    {
+        // What the trainer labels is what the scorer reads: each candidate is decided by one window,
+        // and marker j's decision is read at marker j + 1.
+        const Document doc = test::syntheticDocument(5, 6);
+        const auto grid = segment::TokenGrid::approximate(doc);
+        std::vector<std::size_t> offsets;
+        for (std::size_t s : doc.lineStarts())
+            if (s > 0 && s < doc.length())
+                offsets.push_back(s);
+        const auto windows = engine::cutMarkerWindows(doc, grid, offsets, 8, 64);
+        QVERIFY(windows.size() > 2);
+        std::vector<std::size_t> decided;
+        for (const auto& w : windows) {
+            QVERIFY(w.cutBytes.size() + 2 <= 8);
+            for (std::size_t o : w.decided)
+                if (o != engine::kNoCandidate)
+                    decided.push_back(o);
+        }
+        QVERIFY(decided == offsets);
+        QCOMPARE(windows.front().decided.front(), engine::kNoCandidate); // the text start is no candidate
+        QCOMPARE(windows[1].decided.front(), windows[1].begin);          // later windows start at their marker 0
+    }
+
+    void startsFromACausalLmCheckpointThroughTheCli()
+    {
+        const std::string base = tmp_.path().toStdString() + "/lm";
+        std::ostringstream out, err;
+        QVERIFY2(cli::runCli({"make-model", "--arch", "llama", "--layers", "2", "--hidden", "32", "--heads", "2", "--tie",
+                              "--tokenizer", fixtureTokenizer().string(), "--out", base}, out, err) == 0,
+                 err.str().c_str());
+        const std::string data = tmp_.path().toStdString() + "/data.jsonl";
+        {
+            std::ofstream f(data);
+            f << test::syntheticDataset(31, 4);
+        }
+        const std::string ck = tmp_.path().toStdString() + "/from-lm";
+        std::ostringstream out2, err2;
+        const int code = cli::runCli({"train-segmenter", "--form", "cut-markers", "--data", data, "--split", "0.6",
+                                      "--init", base, "--init-layers", "1", "--window-tokens", "128", "--steps", "3",
+                                      "--batch", "1", "--threads", "1", "--out", ck, "--json"}, out2, err2);
+        QVERIFY2(code == 0, err2.str().c_str());
+        QVERIFY(contains(out2.str(), "\"held_out_groups\""));
+        const auto c = engine::ModelConfig::fromFile(fs::path(ck) / "config.json");
+        QCOMPARE(c.numLayers, std::int64_t{1});
+        QCOMPARE(c.numLabels, std::int64_t{2});
+    }
+
+    void badInputIsRefused()
+    {
+        const fs::path dir = tmp_.path().toStdString() + "/bad";
+        // No boundary to learn from.
+        Dataset none;
+        none.documents.push_back(Document("a line\nanother line\nand more\n"));
+        QVERIFY(contains(test::errorOf([&] { trainCutMarkerModel(none, tinyOptions(), dir); }), "nothing to learn"));
+        // A start checkpoint that is not there.
+        CutMarkerTrainOptions o = tinyOptions();
+        o.init = tmp_.path().toStdString() + "/missing";
+        QVERIFY(contains(test::errorOf([&] { trainCutMarkerModel(syntheticSet(1), o, dir); }), "config.json"));
+        // A text that holds a marker itself cannot be marked.
+        Dataset marked;
+        marked.documents.push_back(test::syntheticDocument(3, 3));
+        Document withMarker(marked.documents[0].text() + "\nsee <cut 2> here\n", marked.documents[0].meta(),
+                            marked.documents[0].reference());
+        Dataset m2;
+        m2.documents.push_back(withMarker);
+        QVERIFY(contains(test::errorOf([&] { trainCutMarkerModel(m2, tinyOptions(), dir); }), "<cut 2>"));
+        // A checkpoint whose cut_markers.json has no usable window.
+        const fs::path good = tmp_.path().toStdString() + "/tiny";
+        if (fs::exists(good / "config.json")) {
+            const fs::path broken = tmp_.path().toStdString() + "/broken";
+            fs::create_directories(broken);
+            for (const char* f : {"config.json", "model.safetensors", "tokenizer.json"})
+                fs::copy_file(good / f, broken / f, fs::copy_options::overwrite_existing);
+            std::ofstream(broken / "cut_markers.json") << "{\"window_tokens\": \"wide\"}";
+            engine::CutMarkerOptions co;
+            co.windowTokens = 0;
+            const std::string e = test::errorOf([&] { engine::loadCutMarkerScorer(broken, {}, co); });
+            QVERIFY2(contains(e, "cut_markers.json") && contains(e, "window_tokens"), e.c_str());
+        }
+        // The CLI: an unknown form, and a cut-marker run without a model to start from.
+        std::ostringstream out, err;
+        QVERIFY(cli::runCli({"train-segmenter", "--form", "bogus", "--data", "x.jsonl", "--out", "y"}, out, err) != 0);
+        QVERIFY(contains(err.str(), "--form"));
+        std::ostringstream out2, err2;
+        QVERIFY(cli::runCli({"train-segmenter", "--form", "cut-markers", "--data", "x.jsonl", "--out", "y"}, out2, err2) != 0);
+        QVERIFY(contains(err2.str(), "--init"));
+    }
+
+private:
+    QTemporaryDir tmp_;
+};
+
+QTEST_MAIN(TestCutMarkerTrain)
+#include "test_cut_marker_train.moc"
