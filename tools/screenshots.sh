@@ -37,6 +37,11 @@ if [ -f "$model/config.json" ]; then
   shot --light --model "$model" --action presentationMode,presentationNext --screenshot "$out/presentation-blocks.png" "$demo"
   # The repair chart (issue 18): core's repair sweep of the demo document.
   shot --light --model "$model" --action repairChart --screenshot "$out/repair-chart.png" "$demo"
+  # Block distillation (issue 19): the block-distilled model's block attention beside the base
+  # model's, when there is one (the directory named <model>-block-distilled beside it).
+  if [ -f "$model-block-distilled/config.json" ]; then
+    shot --light --model "$model" --action compareDistilled --screenshot "$out/side-by-side-distilled.png" "$demo"
+  fi
   # Heatmap and experiments: runs and evaluations recorded by the CLI into the throwaway
   # workspace for the experiments browser.
   cli=$(dirname "$app")/../cli/blocklens-cli

@@ -5,12 +5,14 @@
 // InferenceWorker (which drops what is no longer wanted). Internal to ui/inference: use
 // InferenceWorker.
 #include "inference/inference_types.hpp"
+#include "inference/second_model.hpp"
 #include "usecases/comparison.hpp"
 
 #include <QObject>
 #include <QPointer>
 
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -59,6 +61,8 @@ private:
     std::unique_ptr<engine::Model> model_;
     std::unique_ptr<engine::Runner> runner_;
     std::optional<Tokenizer> tokenizer_;
+    std::filesystem::path tokenizerFile_; // where tokenizer_ was read (a second model must have the same)
+    SecondModel second_;                  // the side by side's "Compare with model…" (issue 19)
     ModelInfo info_;
     // The last document's tokenization: documents are re-cut far more often than re-typed.
     std::optional<usecases::DocumentTokens> tokens_;

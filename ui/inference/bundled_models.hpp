@@ -1,0 +1,39 @@
+#pragma once
+// The models shipped with BlockLens (issue 19): every directory with a config.json under
+// resources/models/ (the demo model, the block-distilled demo model, ...), found like the demo
+// model (inference/demo_model.hpp):
+//   1. $BLOCKLENS_MODELS_DIR (a directory of model directories), when set;
+//   2. models/ under <executable dir>/../share/blocklens, <executable dir>/resources,
+//      <executable dir>/../resources, <executable dir>/../../resources;
+//   3. resources/models of the source tree this build was configured from.
+// The first of these that holds a model is used (an installed copy never mixes with the source
+// tree's); the demo model (findDemoModel) is always first in the list.
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace blocklens::ui {
+
+struct BundledModel {
+    QString name;      // the directory's name ("demo", "demo-block-distilled")
+    QString directory; // absolute
+    QString summary;   // the first line of its README.md, without the heading's '#' (empty: none)
+};
+
+QStringList bundledModelRoots();
+std::vector<BundledModel> findBundledModels(); // the demo model first, then by name
+
+// The first non-empty line of `directory`/README.md without a leading "# "; empty without one.
+QString readmeFirstLine(const QString& directory);
+
+// The suffix `blocklens-cli train-block` output is named with by convention: the block-distilled
+// counterpart of resources/models/demo is resources/models/demo-block-distilled.
+inline constexpr char kDistilledSuffix[] = "-block-distilled";
+
+// The block-distilled counterpart of the model in `baseDirectory`: the directory beside it named
+// <name>-block-distilled, else the bundled model of that name. Empty when there is none (a
+// directory counts only when it holds config.json).
+QString findDistilledModel(const QString& baseDirectory);
+
+} // namespace blocklens::ui
