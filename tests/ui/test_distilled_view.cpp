@@ -114,6 +114,13 @@ private Q_SLOTS:
         QVERIFY(picker.combo()->findText(QStringLiteral("tiny-llama-block-distilled")) > 0);
         QCOMPARE(findDistilledModel(qstr(baseDir_)), QFileInfo(qstr(distilledDir_)).canonicalFilePath());
         QCOMPARE(findDistilledModel(qstr(loneDir_)), QString());
+        // Also by the other names train-block's output goes by (demo-distill beside demo).
+        const std::filesystem::path solo = std::filesystem::path(tmp_.path().toStdString()) / "solo";
+        for (const auto& dir : {solo, std::filesystem::path(solo.string() + "-distill")}) {
+            std::filesystem::create_directories(dir);
+            std::filesystem::copy_file(baseDir_ / "config.json", dir / "config.json");
+        }
+        QCOMPARE(findDistilledModel(qstr(solo)), QFileInfo(qstr(solo) + QStringLiteral("-distill")).canonicalFilePath());
     }
 
     // The third column is the second model's block attention, measured against the loaded

@@ -81,18 +81,24 @@ QString readmeFirstLine(const QString& directory)
     return {};
 }
 
+QStringList distilledSuffixes()
+{
+    return {QStringLiteral("-block-distilled"), QStringLiteral("-distill"), QStringLiteral("-distilled")};
+}
+
 QString findDistilledModel(const QString& baseDirectory)
 {
     if (baseDirectory.trimmed().isEmpty())
         return {};
     const QString base = QDir::cleanPath(QFileInfo(baseDirectory).absoluteFilePath());
-    const QString suffix = QLatin1String(kDistilledSuffix);
-    if (const QString beside = base + suffix; isModelDirectory(beside))
-        return canonical(beside);
-    const QString wanted = QFileInfo(base).fileName() + suffix;
-    for (const BundledModel& m : findBundledModels())
-        if (m.name == wanted)
-            return m.directory;
+    for (const QString& suffix : distilledSuffixes())
+        if (const QString beside = base + suffix; isModelDirectory(beside))
+            return canonical(beside);
+    const std::vector<BundledModel> bundled = findBundledModels();
+    for (const QString& suffix : distilledSuffixes())
+        for (const BundledModel& m : bundled)
+            if (m.name == QFileInfo(base).fileName() + suffix)
+                return m.directory;
     return {};
 }
 

@@ -27,13 +27,14 @@ std::vector<BundledModel> findBundledModels(); // the demo model first, then by 
 // The first non-empty line of `directory`/README.md without a leading "# "; empty without one.
 QString readmeFirstLine(const QString& directory);
 
-// The suffix `blocklens-cli train-block` output is named with by convention: the block-distilled
-// counterpart of resources/models/demo is resources/models/demo-block-distilled.
-inline constexpr char kDistilledSuffix[] = "-block-distilled";
+// The names a block-distilled counterpart goes by, in the order they are looked for: the
+// counterpart of resources/models/demo is resources/models/demo-block-distilled (or demo-distill,
+// demo-distilled), as `blocklens-cli train-block --out` is told to name it.
+QStringList distilledSuffixes(); // "-block-distilled", "-distill", "-distilled"
 
-// The block-distilled counterpart of the model in `baseDirectory`: the directory beside it named
-// <name>-block-distilled, else the bundled model of that name. Empty when there is none (a
-// directory counts only when it holds config.json).
+// The block-distilled counterpart of the model in `baseDirectory`: a directory beside it named
+// <name><suffix>, else the bundled model of such a name (suffixes in order). Empty when there is
+// none (a directory counts only when it holds config.json).
 QString findDistilledModel(const QString& baseDirectory);
 
 } // namespace blocklens::ui

@@ -228,10 +228,10 @@ QString InferenceFeature::distilledModel(QString* why) const
     }
     const QString dir = findDistilledModel(base);
     if (dir.isEmpty() && why) {
-        const QString name = QFileInfo(base).fileName() + QLatin1String(kDistilledSuffix);
-        *why = tr("no block-distilled model for %1 (a model directory named %2 beside it or among the bundled models); "
+        const QString name = QFileInfo(base).fileName();
+        *why = tr("no block-distilled model for %1 (a model directory named %1%2 beside it or among the bundled models); "
                   "blocklens-cli train-block makes one.")
-                   .arg(QFileInfo(base).fileName(), name);
+                   .arg(name, distilledSuffixes().join(QStringLiteral(", %1").arg(name)));
     }
     return dir;
 }
