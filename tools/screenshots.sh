@@ -40,6 +40,14 @@ if [ -f "$model/config.json" ]; then
     --action presentationMode,presentationNext,presentationNext,analyseAttention --screenshot "$out/presentation-heatmap-1366x768-light.png" "$demo" 2>/dev/null
   # The repair chart (issue 18): core's repair sweep of the demo document.
   shot --light --model "$model" --action repairChart --screenshot "$out/repair-chart.png" "$demo"
+  # Block distillation (issue 19): the block-distilled model's block attention beside the base
+  # model's, when there is one (a directory beside it named <model>-block-distilled or -distill).
+  for suffix in -block-distilled -distill -distilled; do
+    if [ -f "$model$suffix/config.json" ]; then
+      shot --light --model "$model" --action compareDistilled --screenshot "$out/side-by-side-distilled.png" "$demo"
+      break
+    fi
+  done
   # Heatmap and experiments: runs and evaluations recorded by the CLI into the throwaway
   # workspace for the experiments browser.
   cli=$(dirname "$app")/../cli/blocklens-cli

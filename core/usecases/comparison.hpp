@@ -60,7 +60,8 @@ struct ComparisonInput {
 ComparisonInput comparisonInput(const DocumentTokens& tokens, std::vector<std::int64_t> blockStarts, const Tokenizer& tokenizer,
                                 std::string_view query);
 
-enum class ComparisonSide { Reference, Compared };
+// OtherModel: a second model's run beside the two (usecases/model_comparison.hpp).
+enum class ComparisonSide { Reference, Compared, OtherModel };
 
 struct ComparisonOptions {
     engine::AttentionMode reference = engine::AttentionMode::Full;

@@ -12,6 +12,7 @@
 #include "inference/run_format.hpp"
 #include "inference/ttft_race.hpp"
 #include "inference_fixture.hpp"
+#include "side_by_side_steps.hpp"
 #include "main_window.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
@@ -339,7 +340,7 @@ private Q_SLOTS:
         QStringList expected{QStringLiteral("document"), QStringLiteral("blocks")};
         if (window.findChild<QDockWidget*>(QStringLiteral("heatmapDock")))
             expected << QStringLiteral("heatmap");
-        expected << QStringLiteral("race") << QStringLiteral("repairs");
+        expected << QStringLiteral("race") << QStringLiteral("repairs") << QStringLiteral("distilled");
         QCOMPARE(pm->steps(), expected);
         QCOMPARE(pm->step(), 0);
         // The caption is one thin line (issue 15: it was about 140 px tall at 1366x768).
@@ -409,13 +410,7 @@ private Q_SLOTS:
     }
 
 private:
-    void openDocument(MainWindow& window)
-    {
-        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
-        window.openPath(docPath_);
-        QVERIFY(segmented.wait(30000));
-        QVERIFY(window.annotation()->boundaries().size() >= 2);
-    }
+    void openDocument(MainWindow& window) { QVERIFY(test::openAndSegment(window, docPath_)); }
 
     QTemporaryDir tmp_;
     std::filesystem::path modelDir_;

@@ -18,6 +18,7 @@
 #include "inference/run_format.hpp"
 #include "inference/variant_picker.hpp"
 #include "inference_fixture.hpp"
+#include "side_by_side_steps.hpp"
 #include "main_window.hpp"
 #include "models/runs_model.hpp"
 #include "segment/token_blocks.hpp"
@@ -338,7 +339,7 @@ private Q_SLOTS:
         QCOMPARE(panel->lastReport()->points.size(), report.points.size());
     }
 
-    // Presentation mode's last step shows the repair chart, swept on the document on screen.
+    // Presentation mode's repair step shows the repair chart, swept on the document on screen.
     void presentationModeShowsTheRepairChart()
     {
         MainWindow window;
@@ -351,8 +352,9 @@ private Q_SLOTS:
         PresentationMode* pm = window.presentationMode();
         window.action(QStringLiteral("presentationMode"))->trigger();
         QVERIFY(pm->isActive());
-        QCOMPARE(pm->steps().last(), QStringLiteral("repairs"));
-        while (pm->step() + 1 < pm->steps().size())
+        const int repairs = static_cast<int>(pm->steps().indexOf(QStringLiteral("repairs")));
+        QVERIFY(repairs > 0); // the last but one: block distillation's step (issue 19) ends the sequence
+        while (pm->step() < repairs)
             pm->next();
         QVERIFY(pm->caption().contains(QStringLiteral("Repairing block attention")));
         QTRY_VERIFY_WITH_TIMEOUT(!swept.isEmpty(), 200000);
@@ -364,32 +366,9 @@ private Q_SLOTS:
     void cleanupTestCase() { window_.reset(); }
 
 private:
-    void prepare(CompareView* view)
-    {
-        view->setQuery(QString::fromLatin1(kQuery));
-        view->setMaxNewTokens(kNewTokens);
-        view->findChild<QCheckBox*>(QStringLiteral("compareColdCache"))->setChecked(true);
-    }
-
-    bool runAndWait(MainWindow& window)
-    {
-        QSignalSpy shown(window.compareView(), &CompareView::comparisonShown);
-        QSignalSpy failed(window.compareView(), &CompareView::comparisonFailed);
-        window.action(QStringLiteral("runComparison"))->trigger();
-        for (int i = 0; i < 600 && shown.isEmpty() && failed.isEmpty(); ++i)
-            shown.wait(100);
-        if (!failed.isEmpty())
-            qWarning("comparison failed: %s", qPrintable(window.compareView()->statusText()));
-        return !shown.isEmpty();
-    }
-
-    void openDocument(MainWindow& window)
-    {
-        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
-        window.openPath(docPath_);
-        QVERIFY(segmented.wait(30000));
-        QVERIFY(window.annotation()->boundaries().size() >= 2);
-    }
+    void prepare(CompareView* view) { test::prepareSideBySide(view, kQuery, kNewTokens); }
+    bool runAndWait(MainWindow& window) { return test::runSideBySide(window); }
+    void openDocument(MainWindow& window) { QVERIFY(test::openAndSegment(window, docPath_)); }
 
     QTemporaryDir tmp_;
     std::filesystem::path modelDir_;

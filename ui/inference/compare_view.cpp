@@ -2,12 +2,14 @@
 
 #include "inference/inference_worker.hpp"
 #include "inference/kl_sparkline.hpp"
+#include "inference/other_model_picker.hpp"
 #include "inference/run_format.hpp"
 #include "inference/ttft_race.hpp"
 #include "inference/variant_picker.hpp"
 #include "theme.hpp"
 
 #include <QCheckBox>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -108,6 +110,8 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     controls->addWidget(cold_);
     variant_ = new VariantPicker;
     controls->addWidget(variant_);
+    otherPicker_ = new OtherModelPicker;
+    controls->addWidget(otherPicker_);
     runButton_ = new QPushButton(tr("Run ▶"));
     runButton_->setObjectName(QStringLiteral("compareRun"));
     runButton_->setDefault(true);
@@ -187,6 +191,19 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     columns->addWidget(full_.box, 3);
     columns->addWidget(middle, 2);
     columns->addWidget(block_.box, 3);
+    // The second model's block attention (issue 19), with its divergence from THIS model's full
+    // attention in its own column: the middle box stays the loaded model's.
+    otherBlock_ = makeColumn(tr("Second model: block attention"), QStringLiteral("other"), false);
+    auto* otherForm = new QFormLayout;
+    otherMeanKl_ = number(QStringLiteral("otherMeanKl"));
+    otherTop1_ = number(QStringLiteral("otherTop1Agreement"));
+    otherForm->addRow(tr("Mean KL (max) vs full"), otherMeanKl_);
+    otherForm->addRow(tr("Top-1 agreement vs full"), otherTop1_);
+    static_cast<QVBoxLayout*>(otherBlock_.box->layout())->insertLayout(1, otherForm);
+    otherBlock_.box->setToolTip(tr("The second model's block attention on the same tokens, compared with the loaded model's full "
+                                   "attention (the reference of the middle column too)."));
+    otherBlock_.box->hide();
+    columns->addWidget(otherBlock_.box, 3);
     layout->addLayout(columns, 1);
 
     auto* raceBox = new QGroupBox(tr("Time to first token"));
@@ -278,6 +295,12 @@ CompareView::Column CompareView::makeColumn(const QString& title, const QString&
     return c;
 }
 
+void CompareView::showError(const QString& message)
+{
+    setStatus(message, true);
+    Q_EMIT comparisonFailed(message);
+}
+
 void CompareView::setQuery(const QString& query)
 {
     query_->setText(query);
@@ -306,7 +329,17 @@ QString CompareView::labelText(const QString& objectName) const
 
 QString CompareView::streamedText(CompareColumn column) const
 {
-    return (column == CompareColumn::Full ? full_ : block_).raw;
+    return const_cast<CompareView*>(this)->column(column).raw;
+}
+
+CompareView::Column& CompareView::column(CompareColumn c)
+{
+    switch (c) {
+    case CompareColumn::Full: return full_;
+    case CompareColumn::Block: return block_;
+    case CompareColumn::OtherBlock: break;
+    }
+    return otherBlock_;
 }
 
 void CompareView::run()
@@ -335,6 +368,8 @@ void CompareView::run()
     job->query = query_->text();
     job->maxNewTokens = maxTokens_->value();
     job->coldCache = cold_->isChecked();
+    job->otherModel = otherPicker_->directory();
+    runOther_ = job->otherModel;
     lastDocument_ = job->document;
     runId_ = worker_->requestComparison(*job);
     setRunning(true);
@@ -397,14 +432,16 @@ void CompareView::started(const CompareInput& input)
 {
     // Cleared only now that the run has started: a run that fails before it (a repair that does
     // not fit the input) leaves the previous result on screen.
-    for (Column* c : {&full_, &block_}) {
+    for (Column* c : {&full_, &block_, &otherBlock_}) {
         for (QLabel* l : {c->ttft, c->warm, c->flops, c->kv, c->cache})
             l->setText(QStringLiteral("…"));
         c->text->clear();
         c->raw.clear();
     }
-    for (QLabel* l : {meanKl_, top1_, divergent_})
+    for (QLabel* l : {meanKl_, top1_, divergent_, otherMeanKl_, otherTop1_})
         l->setText(QStringLiteral("…"));
+    otherBlock_.box->setVisible(!runOther_.isEmpty());
+    otherBlock_.box->setTitle(tr("%1: block attention (%2)").arg(QFileInfo(runOther_).fileName(), runVariant_));
     sparkline_->clear();
     race_->clear();
     block_.box->setTitle(tr("Block attention (%1)").arg(runVariant_));
@@ -413,20 +450,20 @@ void CompareView::started(const CompareInput& input)
     setStatus(tr("Running full attention, then block attention…"));
 }
 
-void CompareView::streamed(CompareColumn column, const QString& text)
+void CompareView::streamed(CompareColumn which, const QString& text)
 {
-    Column& c = column == CompareColumn::Full ? full_ : block_;
+    Column& c = column(which);
     c.raw = text;
     c.text->setHtml(visibleWhitespace(text, palette().color(QPalette::PlaceholderText)));
 }
 
-void CompareView::columnDone(CompareColumn column, const engine::RunStats& s)
+void CompareView::columnDone(CompareColumn which, const engine::RunStats& s)
 {
-    Column& c = column == CompareColumn::Full ? full_ : block_;
+    Column& c = column(which);
     c.ttft->setText(formatMs(s.ttftMs));
     c.flops->setText(formatFlops(s.prefillFlops.total()));
     c.kv->setText(formatKvBytes(s.kvBytes));
-    c.cache->setText(column == CompareColumn::Full ? tr("— (no block cache)") : tr("%1 / %2").arg(s.cacheHits).arg(s.cacheMisses));
+    c.cache->setText(which == CompareColumn::Full ? tr("— (no block cache)") : tr("%1 / %2").arg(s.cacheHits).arg(s.cacheMisses));
 }
 
 void CompareView::showReport(const CompareReport& r)
@@ -480,13 +517,34 @@ void CompareView::showReport(const CompareReport& r)
                          .arg(formatMs(r.blockWarm.ttftMs));
     if (!r.timing.isEmpty())
         status += QLatin1Char(' ') + r.timing + QLatin1Char('.');
+    if (r.other)
+        status += tr(" %1's block attention: mean KL %2 from full attention (this model's block attention: %3).")
+                      .arg(r.other->name, formatKl(r.other->comparison.meanKl), formatKl(cmp.meanKl));
     if (r.recorded)
         status += tr(" Recorded in the workspace.");
     else if (!r.recordError.isEmpty())
         status += tr(" Not recorded: %1").arg(r.recordError);
     setStatus(status, false);
     showContextWarning(r.contextWarning);
+    showOtherModel(r);
     Q_EMIT comparisonShown();
+}
+
+void CompareView::showOtherModel(const CompareReport& r)
+{
+    otherBlock_.box->setVisible(r.other.has_value());
+    if (!r.other)
+        return;
+    const OtherModelRun& o = *r.other;
+    otherBlock_.box->setTitle(tr("%1: block attention (%2)").arg(o.name, r.blockVariant));
+    otherBlock_.box->setToolTip(o.directory);
+    columnDone(CompareColumn::OtherBlock, o.block.stats);
+    otherMeanKl_->setText(tr("%1 (%2)").arg(formatKl(o.comparison.meanKl), formatKl(o.comparison.maxKl)));
+    otherTop1_->setText(formatPercent(o.comparison.top1Agreement));
+    const QColor mark = Theme::fromPalette(palette()).dark ? QColor(0x8a, 0x3a, 0x2a) : QColor(0xff, 0xd2, 0xb8);
+    otherBlock_.raw = o.text;
+    // Highlighted where it first departs from the loaded model's full-attention continuation.
+    otherBlock_.text->setHtml(highlighted(o.pieces, o.comparison.firstDivergentToken, mark, palette().color(QPalette::PlaceholderText)));
 }
 
 void CompareView::showContextWarning(const QString& warning)

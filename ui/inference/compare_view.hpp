@@ -25,6 +25,7 @@ namespace blocklens::ui {
 
 class InferenceWorker;
 class KlSparkline;
+class OtherModelPicker;
 class TtftRace;
 class VariantPicker;
 
@@ -47,6 +48,9 @@ public:
     // The time a comparison of `document` would take, estimated from the last run's characters
     // per token and measured FLOP rate with the loaded model's FLOP count (0: no run to go by).
     double estimatedMs(const Document& document) const;
+    // Says why nothing runs (one line, as an error) and emits comparisonFailed: for an action that
+    // cannot start a comparison (no block-distilled model).
+    void showError(const QString& message);
     void setQuery(const QString& query);
     QString query() const;
     void setMaxNewTokens(int n);
@@ -55,6 +59,8 @@ public:
     QString statusText() const;
     TtftRace* race() const { return race_; }
     VariantPicker* variantPicker() const { return variant_; } // the block column's variant (issue 18)
+    // A second model whose block attention runs in a third column (issue 19), e.g. block-distilled.
+    OtherModelPicker* otherModelPicker() const { return otherPicker_; }
     QString labelText(const QString& objectName) const; // a shown number, by object name (tests)
     QString streamedText(CompareColumn column) const; // the continuation as decoded so far
 
@@ -71,6 +77,8 @@ private:
         QString raw; // the continuation as decoded (the browser shows its whitespace as marks)
     };
     Column makeColumn(const QString& title, const QString& prefix, bool block);
+    Column& column(CompareColumn c);
+    void showOtherModel(const CompareReport& report); // the third column, or hides it
     void started(const CompareInput& input);
     void streamed(CompareColumn column, const QString& text);
     void columnDone(CompareColumn column, const engine::RunStats& stats);
@@ -92,6 +100,11 @@ private:
     QLabel* status_;
     QLabel* contextBanner_; // shown when the input passes the model's max_position_embeddings
     Column full_, block_;
+    // The second model's block attention (issue 19): shown only for a run with a second model.
+    OtherModelPicker* otherPicker_;
+    Column otherBlock_;
+    QLabel *otherMeanKl_, *otherTop1_;
+    QString runOther_; // the second model of the run in flight (empty: none)
     QLabel *queryInfo_, *meanKl_, *top1_, *divergent_;
     KlSparkline* sparkline_;
     TtftRace* race_;

@@ -11,19 +11,24 @@ QString sourceResourcesDir()
     return QStringLiteral(BLOCKLENS_UI_RESOURCES_DIR);
 }
 
+QStringList resourceSearchPath(const QString& relative)
+{
+    QStringList out;
+    const QString exe = QCoreApplication::applicationDirPath();
+    if (!exe.isEmpty())
+        for (const char* root : {"../share/blocklens", "resources", "../resources", "../../resources"})
+            out << QDir::cleanPath(exe + QLatin1Char('/') + QLatin1String(root) + QLatin1Char('/') + relative);
+    out << QDir::cleanPath(sourceResourcesDir() + QLatin1Char('/') + relative);
+    return out;
+}
+
 QStringList demoModelSearchPath()
 {
     QStringList out;
     const QString env = qEnvironmentVariable("BLOCKLENS_DEMO_MODEL");
     if (!env.isEmpty())
         out << env;
-    const QString exe = QCoreApplication::applicationDirPath();
-    if (!exe.isEmpty())
-        for (const char* rel : {"../share/blocklens/models/demo", "resources/models/demo", "../resources/models/demo",
-                                "../../resources/models/demo"})
-            out << QDir::cleanPath(exe + QLatin1Char('/') + QLatin1String(rel));
-    out << QDir::cleanPath(sourceResourcesDir() + QStringLiteral("/models/demo"));
-    return out;
+    return out + resourceSearchPath(QStringLiteral("models/demo"));
 }
 
 QString findDemoModel()

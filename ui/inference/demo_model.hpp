@@ -11,6 +11,8 @@
 
 namespace blocklens::ui {
 
+// `relative` (e.g. "models/demo") under each place of step 2, then under the source tree's resources/.
+QStringList resourceSearchPath(const QString& relative);
 QStringList demoModelSearchPath();
 QString findDemoModel(); // empty when there is none
 QString sourceResourcesDir(); // resources/ of the source tree this build was configured from

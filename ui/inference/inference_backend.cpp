@@ -14,6 +14,7 @@
 #include "net/client.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
+#include "usecases/model_comparison.hpp"
 #include "util/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -114,6 +115,7 @@ void InferenceBackend::load(quint64 id, const LoadJob& job, std::stop_token stop
         model_ = std::make_unique<engine::Model>(std::move(bundle->model));
         runner_ = std::make_unique<engine::Runner>(*model_, cache_.get());
         tokenizer_ = std::move(bundle->tokenizer);
+        tokenizerFile_ = tokenizer_ ? bundle->tokenizerFile : dir / "tokenizer.json";
         tokens_.reset();
 
         ModelInfo info;
@@ -153,6 +155,7 @@ void InferenceBackend::unload()
     tokenizer_.reset();
     tokens_.reset();
     cache_->clear();
+    second_.reset();
     post([f = front_] {
         if (f) {
             f->model_.reset();
@@ -217,6 +220,23 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
             throw Error("the block column runs block-cached or one of its repairs, not " + engine::variantName(job.variant));
         if (job.variant.repair.active())
             engine::planRepair(job.variant.repair, job.variant.mode, input.ids, input.blocks, model_->config());
+        // The second model (issue 19), loaded or refused (another tokenizer) before compareStarted
+        // too: a refusal leaves the previous result on screen.
+        const engine::Runner* other = nullptr;
+        if (!job.otherModel.isEmpty()) {
+            Progress loading;
+            loading.stop = stop;
+            loading.report = [this, id, stop](std::int64_t done, std::int64_t total, std::string_view what) {
+                if (stop.stop_requested())
+                    throw Cancelled{};
+                post([f = front_, id, done, total, w = QStringLiteral("other model: ") + QString::fromUtf8(what.data(), static_cast<qsizetype>(what.size()))] {
+                    if (f && f->wanted(id))
+                        Q_EMIT f->runProgress(id, done, total, w);
+                });
+            };
+            other = &second_.prepare(job.otherModel, *model_, tokenizer_, tokenizerFile_,
+                                     static_cast<std::int64_t>(input.ids.size()) + job.maxNewTokens, loading);
+        }
         CompareReport report;
         report.blockVariant = QString::fromStdString(engine::variantName(job.variant));
         report.input = {input.ids, input.blocks, input.spans, input.queryTokens};
@@ -237,7 +257,12 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
         options.timing = engine::TimingProtocol{.warmUps = 1, .repeats = 1};
         options.coldCache = job.coldCache;
         auto columnOf = [](usecases::ComparisonSide side) {
-            return side == usecases::ComparisonSide::Reference ? CompareColumn::Full : CompareColumn::Block;
+            switch (side) {
+            case usecases::ComparisonSide::Reference: return CompareColumn::Full;
+            case usecases::ComparisonSide::Compared: return CompareColumn::Block;
+            case usecases::ComparisonSide::OtherModel: break;
+            }
+            return CompareColumn::OtherBlock;
         };
         usecases::ComparisonHooks hooks;
         hooks.warmUp.stop = stop; // no progress to show for it, but cancellable
@@ -248,7 +273,9 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
             p.report = [this, id, stop, column](std::int64_t done, std::int64_t total, std::string_view what) {
                 if (stop.stop_requested())
                     throw Cancelled{};
-                const QString label = (column == CompareColumn::Full ? QStringLiteral("full: ") : QStringLiteral("block: ")) +
+                const QString label = (column == CompareColumn::Full    ? QStringLiteral("full: ")
+                                       : column == CompareColumn::Block ? QStringLiteral("block: ")
+                                                                        : QStringLiteral("other model, block: ")) +
                                       QString::fromUtf8(what.data(), static_cast<qsizetype>(what.size()));
                 post([f = front_, id, done, total, label] {
                     if (f && f->wanted(id))
@@ -257,12 +284,12 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
             };
             return p;
         };
-        std::vector<std::int32_t> generated[2];
+        std::vector<std::int32_t> generated[3];
         hooks.onToken = [&](usecases::ComparisonSide side, std::int32_t token) {
             if (stop.stop_requested())
                 throw Cancelled{};
             const CompareColumn column = columnOf(side);
-            auto& ids = generated[column == CompareColumn::Full ? 0 : 1];
+            auto& ids = generated[static_cast<int>(column)];
             ids.push_back(token);
             const QString text = decode(ids);
             post([f = front_, id, column, token, text] {
@@ -276,7 +303,24 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
                     Q_EMIT f->runFinished(id, column, stats);
             });
         };
-        const usecases::ComparisonReport result = usecases::runComparison(*runner_, input, options, hooks);
+        // With a second model, core runs it after the two sides and compares it with this model's full attention.
+        std::optional<usecases::ModelComparisonReport> withOther;
+        std::optional<usecases::ComparisonReport> alone;
+        if (other)
+            withOther = usecases::runModelComparison(*runner_, *other, input, options, hooks);
+        else
+            alone = usecases::runComparison(*runner_, input, options, hooks);
+        const usecases::ComparisonReport& result = withOther ? withOther->base : *alone;
+        if (withOther) {
+            OtherModelRun o;
+            o.name = second_.name();
+            o.directory = second_.directory();
+            o.block = withOther->other;
+            o.comparison = withOther->otherComparison;
+            o.text = decode(o.block.generated);
+            o.pieces = pieces(o.block.generated);
+            report.other = std::move(o);
+        }
 
         if (result.contextWarning)
             report.contextWarning = QString::fromStdString(*result.contextWarning);
@@ -292,7 +336,7 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
         for (std::int64_t i = report.input.blocks.back(); i < static_cast<std::int64_t>(report.input.ids.size()); ++i)
             report.queryTokenText.push_back(decode({report.input.ids[static_cast<std::size_t>(i)]}));
         report.cache = cache_->stats();
-        record(result, options, job, report);
+        record(result, options, job, report, withOther ? &*withOther : nullptr, other);
         post([f = front_, id, report = std::move(report)] {
             if (f && f->finish(id))
                 Q_EMIT f->comparisonReady(id, report);
@@ -303,7 +347,7 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
 }
 
 void InferenceBackend::record(const usecases::ComparisonReport& result, const usecases::ComparisonOptions& options, const CompareJob& job,
-                              CompareReport& report)
+                              CompareReport& report, const usecases::ModelComparisonReport* withOther, const engine::Runner* other)
 {
     if (workspace_.isEmpty())
         return;
@@ -320,6 +364,8 @@ void InferenceBackend::record(const usecases::ComparisonReport& result, const us
             model.dtype = utf8(info_.dtype);
             model.software = nlohmann::ordered_json{{"server", utf8(info_.server)}}.dump();
             usecases::recordComparison(*store_, model, source, options, result);
+        } else if (withOther) { // the second model's run beside: a third run in the workspace
+            usecases::recordModelComparison(*store_, *model_, other->model(), source, options, *withOther);
         } else {
             usecases::recordComparison(*store_, *model_, source, options, result);
         }

@@ -5,12 +5,15 @@
 // InferenceWorker (which drops what is no longer wanted). Internal to ui/inference: use
 // InferenceWorker.
 #include "inference/inference_types.hpp"
+#include "inference/second_model.hpp"
 #include "usecases/comparison.hpp"
+#include "usecases/model_comparison.hpp"
 
 #include <QObject>
 #include <QPointer>
 
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -55,7 +58,7 @@ private:
     void attentionRemote(quint64 id, const AttentionJob& job, std::stop_token stop);
     // Records a comparison in the workspace (when one is set); the error text when that fails.
     void record(const usecases::ComparisonReport& result, const usecases::ComparisonOptions& options, const CompareJob& job,
-                CompareReport& report);
+                CompareReport& report, const usecases::ModelComparisonReport* withOther, const engine::Runner* other);
 
     // The document's tokens (encoded once for the last document), cut at `cuts`, plus the query block.
     usecases::ComparisonInput tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query);
@@ -72,6 +75,8 @@ private:
     std::unique_ptr<engine::Model> model_;
     std::unique_ptr<engine::Runner> runner_;
     std::optional<Tokenizer> tokenizer_;
+    std::filesystem::path tokenizerFile_; // where tokenizer_ was read (a second model must have the same)
+    SecondModel second_;                  // the side by side's "Compare with model…" (issue 19)
     ModelInfo info_;
     // The last document's tokenization: documents are re-cut far more often than re-typed.
     std::optional<usecases::DocumentTokens> tokens_;

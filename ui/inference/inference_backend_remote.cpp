@@ -198,7 +198,7 @@ void InferenceBackend::compareRemote(quint64 id, const CompareJob& job, std::sto
         options.compared = job.variant.mode;
         options.comparedRepair = job.variant.repair;
         options.maxNewTokens = job.maxNewTokens;
-        record(result.report, options, job, report);
+        record(result.report, options, job, report, nullptr, nullptr);
         post([f = front_, id, report = std::move(report)] {
             if (f && f->finish(id))
                 Q_EMIT f->comparisonReady(id, report);

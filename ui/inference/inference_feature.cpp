@@ -1,10 +1,12 @@
 #include "inference/inference_feature.hpp"
 
 #include "document_pane.hpp"
+#include "inference/bundled_models.hpp"
 #include "feature_host.hpp"
 #include "inference/compare_view.hpp"
 #include "inference/inference_worker.hpp"
 #include "inference/model_panel.hpp"
+#include "inference/other_model_picker.hpp"
 #include "inference/presentation_mode.hpp"
 #include "inference/repair_panel.hpp"
 #include "inference/variant_picker.hpp"
@@ -15,6 +17,7 @@
 
 #include <QAction>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QMainWindow>
 #include <QMenu>
 #include <QScrollArea>
@@ -141,6 +144,33 @@ void InferenceFeature::buildActions()
     connect(presentNext, &QAction::triggered, this, [this] { presentation_->next(); });
     host_.window()->addAction(presentNext);
 
+    // The recovery by block distillation (issue 19): the side by side with the block-distilled
+    // counterpart of the loaded model beside; presentation mode ends with it.
+    QAction* distilled = addMenuAction(host_, FeatureHost::Menu::View, "compareDistilled", tr("Compare with Block-Distilled Model"), {}, false);
+    connect(distilled, &QAction::triggered, this, [this] {
+        whenModelReady([this] {
+            QString why;
+            const QString dir = distilledModel(&why);
+            if (dir.isEmpty()) {
+                compareView_->showError(why);
+                return;
+            }
+            if (presentation_->isActive() && !otherModelBeforePresentation_)
+                otherModelBeforePresentation_ = compareView_->otherModelPicker()->directory();
+            compareView_->otherModelPicker()->setDirectory(dir);
+            runWhenReady();
+        });
+    });
+    host_.setCompletion(QStringLiteral("compareDistilled"), [this](QObject* context, std::function<void()> done) {
+        connect(compareView_, &CompareView::comparisonShown, context, done);
+        connect(compareView_, &CompareView::comparisonFailed, context, done);
+    });
+    presentation_->setDistilledModelFinder([this](QString* why) { return distilledModel(why); });
+    connect(presentation_, &PresentationMode::exited, this, [this] {
+        if (otherModelBeforePresentation_)
+            compareView_->otherModelPicker()->setDirectory(*std::exchange(otherModelBeforePresentation_, std::nullopt));
+    });
+
     // Scripts wait for the comparison's result (and for the race to reach the finish).
     host_.setCompletion(QStringLiteral("runComparison"), [this](QObject* context, std::function<void()> done) {
         connect(compareView_, &CompareView::comparisonShown, context, done);
@@ -188,6 +218,24 @@ void InferenceFeature::loadModel(const QString& directory, const QString& device
     job.directory = directory;
     job.device = device; // even one the panel does not offer: the engine then says why it cannot
     modelPanel_->load(job);
+}
+
+QString InferenceFeature::distilledModel(QString* why) const
+{
+    const QString base = worker_->model() ? worker_->model()->directory : modelPanel_->directory();
+    if (base.isEmpty()) {
+        if (why)
+            *why = tr("no model is loaded, so there is no block-distilled model to put beside it.");
+        return {};
+    }
+    const QString dir = findDistilledModel(base);
+    if (dir.isEmpty() && why) {
+        const QString name = QFileInfo(base).fileName();
+        *why = tr("no block-distilled model for %1 (a model directory named %1%2 beside it or among the bundled models); "
+                  "blocklens-cli train-block makes one.")
+                   .arg(name, distilledSuffixes().join(QStringLiteral(", %1").arg(name)));
+    }
+    return dir;
 }
 
 std::optional<CompareJob> InferenceFeature::currentCompareJob(QString* why) const

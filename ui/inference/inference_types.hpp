@@ -64,10 +64,22 @@ struct CompareJob {
     QString segmenter = QStringLiteral("workbench"); // how the cuts were made (recorded with the runs)
     // The right column's attention: block-cached or one of its repairs (engine/repairs.hpp).
     engine::AttentionVariant variant{engine::AttentionMode::BlockCached, {}};
+    // A second model directory whose block attention (the same variant) runs beside, measured
+    // against this model's full attention (issue 19); empty: none. It must share the tokenizer.
+    QString otherModel;
 };
 
-// Which column a streamed token or a run belongs to.
-enum class CompareColumn { Full = 0, Block = 1 };
+// Which column a streamed token or a run belongs to (OtherBlock: the second model's, issue 19).
+enum class CompareColumn { Full = 0, Block = 1, OtherBlock = 2 };
+
+// The second model's column of a comparison (CompareJob::otherModel).
+struct OtherModelRun {
+    QString name, directory;           // the model directory's name and absolute path
+    engine::RunResult block;           // its block attention (the job's variant), on its own block cache
+    engine::ModeComparison comparison; // the loaded model's FULL attention (reference) vs this run
+    QString text;                      // the decoded continuation
+    std::vector<QString> pieces;       // each generated token's share of `text` (as CompareReport's)
+};
 
 // The input as the engine saw it, sent as soon as it is tokenized.
 struct CompareInput {
@@ -97,6 +109,7 @@ struct CompareReport {
     // Non-empty when the block column did not run, and why (a server that speaks only the OpenAI
     // API: its full-attention column is the continuation and the TTFT measured from the stream).
     QString blockUnavailable;
+    std::optional<OtherModelRun> other; // when the job named a second model
 };
 
 // ---- Repair chart: a sweep of block-cached's repairs (issue 18) -------------------------------

@@ -1,7 +1,7 @@
 #include "inference/model_panel.hpp"
 
 #include "engine/model.hpp"
-#include "inference/demo_model.hpp"
+#include "inference/bundled_models.hpp"
 #include "inference/inference_worker.hpp"
 
 #include <QComboBox>
@@ -44,9 +44,12 @@ ModelPanel::ModelPanel(InferenceWorker* worker, QWidget* parent) : QWidget(paren
     auto* form = new QFormLayout;
     source_ = new QComboBox;
     source_->setObjectName(QStringLiteral("modelSource"));
-    const QString demo = findDemoModel();
-    if (!demo.isEmpty())
-        source_->addItem(tr("Bundled demo model"), demo);
+    // Every bundled model by name (issue 19: the block-distilled demo model beside the demo), its
+    // README's first line as the tooltip.
+    for (const BundledModel& m : findBundledModels()) {
+        source_->addItem(m.name, m.directory);
+        source_->setItemData(source_->count() - 1, m.summary.isEmpty() ? m.directory : m.summary, Qt::ToolTipRole);
+    }
     source_->addItem(tr("Model directory…"), QString());
     form->addRow(tr("Model"), source_);
 
@@ -189,10 +192,11 @@ ModelPanel::ModelPanel(InferenceWorker* worker, QWidget* parent) : QWidget(paren
             setStatus(tr("Loading cancelled."), false);
     });
 
-    if (!demo.isEmpty())
-        path_->setText(demo);
-    path_->setEnabled(demo.isEmpty());
-    browse_->setEnabled(demo.isEmpty());
+    // The first bundled model (the demo model when there is one) is chosen to begin with.
+    const QString bundled = source_->currentData().toString();
+    path_->setText(bundled);
+    path_->setEnabled(bundled.isEmpty());
+    browse_->setEnabled(bundled.isEmpty());
     reprobe();
 }
 
@@ -220,12 +224,12 @@ QString ModelPanel::dtypeChoice() const
 
 void ModelPanel::setDirectory(const QString& directory)
 {
-    const int custom = source_->findData(QString());
-    const QString demo = findDemoModel();
-    if (!demo.isEmpty() && QFileInfo(directory).canonicalFilePath() == QFileInfo(demo).canonicalFilePath())
-        source_->setCurrentIndex(source_->findData(demo));
-    else
-        source_->setCurrentIndex(custom);
+    int index = source_->findData(QString()); // "Model directory…" unless it is a bundled model
+    const QString wanted = QFileInfo(directory).canonicalFilePath();
+    for (int i = 0; i < source_->count(); ++i)
+        if (const QString d = source_->itemData(i).toString(); !d.isEmpty() && !wanted.isEmpty() && QFileInfo(d).canonicalFilePath() == wanted)
+            index = i;
+    source_->setCurrentIndex(index);
     path_->setText(directory);
     reprobe();
 }

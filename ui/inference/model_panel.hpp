@@ -1,5 +1,5 @@
 #pragma once
-// The Model dock: choose a Hugging Face model directory (or the bundled demo model), a device
+// The Model dock: choose a Hugging Face model directory (or a bundled model: resources/models/*), a device
 // and a dtype, or a model server's address (+ token); see the architecture, parameter count and memory estimate before loading; load
 // with progress and cancel. Loading happens on the InferenceWorker's thread; errors (missing
 // files, does not fit, CUDA missing) are shown in the panel and the previous model stays loaded.

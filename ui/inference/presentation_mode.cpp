@@ -59,6 +59,11 @@ void PresentationMode::enter()
     if (dock("repairDock"))
         steps_.append({QStringLiteral("repairs"), tr("Repairing block attention"),
                        tr("How close each repair gets to full attention (mean KL) for the extra work it costs.")});
+    // The cure (issue 19): the same comparison with the block-distilled model beside.
+    if (distilledFinder_ && dock("compareDock"))
+        steps_.append({QStringLiteral("distilled"), tr("Training for block attention"),
+                       tr("Full attention | block attention | the block-distilled model's block attention: both block columns "
+                          "measured against the same full attention.")});
 
     savedState_ = window_->saveState();
     savedWindowState_ = window_->windowState();
@@ -170,11 +175,29 @@ void PresentationMode::show(int index)
         if (QAction* repairs = window_->findChild<QAction*>(QStringLiteral("repairChart")))
             repairs->trigger();
     }
+    QString hint = s.hint;
+    if (s.name == QLatin1String("distilled"))
+        hint = showDistilled();
     captionLabel_->setText(tr("<b>%1/%2 · %3</b> — %4 <small>(Space ▸ · Left ◂ · Esc)</small>")
                                .arg(index + 1)
                                .arg(steps_.size())
-                               .arg(s.title, s.hint));
+                               .arg(s.title, hint));
     Q_EMIT stepShown(index, s.name);
+}
+
+QString PresentationMode::showDistilled()
+{
+    QString why;
+    if (distilledFinder_(&why).isEmpty())
+        return tr("Skipped: %1").arg(why.toHtmlEscaped()); // nothing to show: the document stays on screen
+    if (QDockWidget* d = dock("compareDock")) {
+        d->show();
+        d->raise();
+        window_->resizeDocks({d}, {window_->height() * 2 / 3}, Qt::Vertical);
+    }
+    if (QAction* distilled = window_->findChild<QAction*>(QStringLiteral("compareDistilled")))
+        distilled->trigger();
+    return steps_[step_].hint;
 }
 
 bool PresentationMode::eventFilter(QObject* watched, QEvent* event)

@@ -3,7 +3,10 @@
 // (including the views that set their own font: the document, the continuations) and a guided sequence for
 // demos — the document, then its blocks, then the attention heatmap (the analysis dock named
 // "heatmapDock", skipped when the app has none), then the TTFT race of full vs block attention,
-// then the repair chart (the dock "repairDock" and its action "repairChart", which sweeps).
+// then the repair chart (the dock "repairDock" and its action "repairChart", which sweeps), then
+// the recovery by block distillation (issue 19: the side by side with the block-distilled model's
+// block attention beside, by the action "compareDistilled"; without such a model the step says so
+// in its caption and runs nothing).
 // Space or Right advances, Left goes back, Esc leaves and restores the window as it was.
 #include <QByteArray>
 #include <QFont>
@@ -12,6 +15,8 @@
 #include <QPointer>
 #include <QString>
 #include <QStringList>
+
+#include <functional>
 
 class QDockWidget;
 class QLabel;
@@ -31,7 +36,7 @@ public:
 
     bool isActive() const { return active_; }
     int step() const { return step_; }
-    QStringList steps() const; // names of this run's steps ("document", "blocks", "heatmap", "race", "repairs")
+    QStringList steps() const; // names of this run's steps ("document", "blocks", "heatmap", "race", "repairs", "distilled")
     QString caption() const;   // the text over the current step
 
     void enter();
@@ -41,6 +46,11 @@ public:
     void previous();
 
     static constexpr double kFontScale = 1.45;
+
+    // The block-distilled model for the last step (issue 19): its directory, or empty and why not.
+    // Without a finder there is no such step.
+    using DistilledModelFinder = std::function<QString(QString* why)>;
+    void setDistilledModelFinder(DistilledModelFinder finder) { distilledFinder_ = std::move(finder); }
 
 Q_SIGNALS:
     void stepShown(int index, const QString& name);
@@ -54,6 +64,7 @@ private:
         QString name, title, hint;
     };
     void show(int index);
+    QString showDistilled(); // the last step's side by side; returns its caption (why it is skipped)
     QDockWidget* dock(const char* objectName) const;
 
     QMainWindow* window_;
@@ -69,6 +80,7 @@ private:
     // follow the application font: each is scaled and restored apart.
     QList<QPair<QPointer<QWidget>, QFont>> savedWidgetFonts_;
     QLabel* captionLabel_ = nullptr;
+    DistilledModelFinder distilledFinder_;
 };
 
 } // namespace blocklens::ui
