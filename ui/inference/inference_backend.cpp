@@ -12,6 +12,7 @@
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
+#include "workspace/workspace_gateway.hpp"
 
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -156,11 +157,9 @@ void InferenceBackend::unload()
     });
 }
 
-void InferenceBackend::setWorkspace(const QString& path)
+void InferenceBackend::setWorkspace(const WorkspaceGateway* workspace)
 {
-    if (path != workspace_)
-        store_.reset();
-    workspace_ = path;
+    workspace_ = workspace;
 }
 
 usecases::ComparisonInput InferenceBackend::tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query)
@@ -194,16 +193,22 @@ std::vector<QString> InferenceBackend::pieces(const std::vector<std::int32_t>& i
     return out;
 }
 
+usecases::ComparisonInput InferenceBackend::documentInput(const Document* document, const std::vector<std::size_t>& cuts,
+                                                          const QString& query, const std::stop_token& stop)
+{
+    if (stop.stop_requested())
+        throw Cancelled{};
+    if (!runner_)
+        throw Error("no model is loaded: choose one in the Model panel");
+    if (!document)
+        throw Error("no document is open");
+    return tokenize(*document, cuts, query);
+}
+
 void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_token stop)
 {
     try {
-        if (stop.stop_requested())
-            throw Cancelled{};
-        if (!runner_)
-            throw Error("no model is loaded: choose one in the Model panel");
-        if (!job.document)
-            throw Error("no document is open");
-        const usecases::ComparisonInput input = tokenize(*job.document, job.cuts, job.query);
+        const usecases::ComparisonInput input = documentInput(job.document.get(), job.cuts, job.query, stop);
         // A repair that does not fit this input (a sink longer than the context...) fails here,
         // before compareStarted, so the view keeps the previous result on screen.
         if (job.variant.mode != engine::AttentionMode::BlockCached)
@@ -285,16 +290,15 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
         for (std::int64_t i = report.input.blocks.back(); i < static_cast<std::int64_t>(report.input.ids.size()); ++i)
             report.queryTokenText.push_back(decode({report.input.ids[static_cast<std::size_t>(i)]}));
         report.cache = cache_->stats();
-        if (!workspace_.isEmpty()) {
-            try {
-                if (!store_)
-                    store_ = std::make_unique<store::Store>(store::Store::open(utf8(workspace_)));
-                usecases::recordComparison(*store_, *model_, {job.document.get(), tokenizer_->contentHash(), utf8(job.segmenter)},
-                                           options, result);
-                report.recorded = true;
-            } catch (const std::exception& e) {
-                report.recordError = messageOf(e);
-            }
+        if (workspace_ && workspace_->isOpen()) {
+            // Recorded by the workspace's one writer, in order with the edits; this thread waits
+            // (the model and the report stay put meanwhile) so the report can say it was recorded.
+            const usecases::ComparisonSource source{job.document.get(), tokenizer_->contentHash(), utf8(job.segmenter)};
+            QFuture<QString> written = workspace_->write(
+                [&model = *model_, &source, &options, &result](store::Store& db) { usecases::recordComparison(db, model, source, options, result); });
+            written.waitForFinished();
+            report.recordError = written.isCanceled() || written.resultCount() == 0 ? QObject::tr("the workspace was closed") : written.result();
+            report.recorded = report.recordError.isEmpty();
         }
         post([f = front_, id, report = std::move(report)] {
             if (f && f->finish(id))
@@ -369,13 +373,7 @@ void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_
 void InferenceBackend::sweep(quint64 id, const SweepJob& job, std::stop_token stop)
 {
     try {
-        if (stop.stop_requested())
-            throw Cancelled{};
-        if (!runner_)
-            throw Error("no model is loaded: choose one in the Model panel");
-        if (!job.document)
-            throw Error("no document is open");
-        const usecases::ComparisonInput input = tokenize(*job.document, job.cuts, job.query);
+        const usecases::ComparisonInput input = documentInput(job.document.get(), job.cuts, job.query, stop);
         usecases::ComparisonOptions options;
         options.maxNewTokens = 0; // the chart is the query block's KL: nothing to generate
         options.tokenizerHash = tokenizer_->contentHash();

@@ -22,13 +22,10 @@ class Model;
 class Runner;
 } // namespace blocklens::engine
 
-namespace blocklens::store {
-class Store;
-}
-
 namespace blocklens::ui {
 
 class InferenceWorker;
+class WorkspaceGateway;
 
 class InferenceBackend : public QObject {
 public:
@@ -41,11 +38,15 @@ public:
     void attention(quint64 id, const AttentionJob& job, std::stop_token stop);
     void sweep(quint64 id, const SweepJob& job, std::stop_token stop);
     void unload();
-    void setWorkspace(const QString& path);
+    void setWorkspace(const WorkspaceGateway* workspace);
 
 private:
     // The document's tokens (encoded once for the last document), cut at `cuts`, plus the query block.
     usecases::ComparisonInput tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query);
+    // What a request on the document starts with: Cancelled if stopped, an Error without a model
+    // or a document, else its tokens (tokenize).
+    usecases::ComparisonInput documentInput(const Document* document, const std::vector<std::size_t>& cuts, const QString& query,
+                                            const std::stop_token& stop);
     QString decode(const std::vector<std::int32_t>& ids) const;
     std::vector<QString> pieces(const std::vector<std::int32_t>& ids) const;
 
@@ -62,8 +63,7 @@ private:
     ModelInfo info_;
     // The last document's tokenization: documents are re-cut far more often than re-typed.
     std::optional<usecases::DocumentTokens> tokens_;
-    QString workspace_;
-    std::unique_ptr<store::Store> store_;
+    const WorkspaceGateway* workspace_ = nullptr; // where comparisons are recorded (its writer)
 };
 
 } // namespace blocklens::ui
