@@ -185,6 +185,24 @@ std::vector<Boundary> Store::Impl::loadBoundaries(Id segmentationId)
     return out;
 }
 
+std::optional<Id> Store::Impl::undoNewest(const char* table, Id segmentationId, const std::string& author)
+{
+    // `table` is one of two fixed names, never user input.
+    Id eventId = 0;
+    {
+        sql::Query q(db, std::string("SELECT id FROM ") + table +
+                             " WHERE segmentation_id = ? AND state = 'active' ORDER BY seq DESC LIMIT 1");
+        q.bind(1, segmentationId);
+        if (!q.step())
+            return std::nullopt;
+        eventId = q.integer(0);
+    }
+    sql::Query q(db, std::string("UPDATE ") + table +
+                         " SET state = 'undone', undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), undone_by = ? WHERE id = ?");
+    q.bind(1, author).bind(2, eventId).run();
+    return eventId;
+}
+
 void Store::Impl::writeBoundaries(Id segmentationId, const std::vector<Boundary>& boundaries)
 {
     {
@@ -459,20 +477,8 @@ bool Store::undo(Id segmentationId, const std::string& author)
     ctx.item = "segmentation " + std::to_string(segmentationId);
     sql::WriteTransaction tx(d->db, "undoing a boundary edit");
     editableLength(*d, segmentationId, ctx);
-    Id eventId = 0;
-    {
-        sql::Query q(d->db, "SELECT id FROM annotation_events WHERE segmentation_id = ? AND state = 'active' "
-                            "ORDER BY seq DESC LIMIT 1");
-        q.bind(1, segmentationId);
-        if (!q.step())
-            return false;
-        eventId = q.integer(0);
-    }
-    {
-        sql::Query q(d->db, "UPDATE annotation_events SET state = 'undone', "
-                            "undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), undone_by = ? WHERE id = ?");
-        q.bind(1, author).bind(2, eventId).run();
-    }
+    if (!d->undoNewest("annotation_events", segmentationId, author))
+        return false;
     d->writeBoundaries(segmentationId, replayActive(*d, segmentationId, std::nullopt));
     tx.commit();
     return true;

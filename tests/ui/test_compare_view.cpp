@@ -13,6 +13,7 @@
 #include "inference/ttft_race.hpp"
 #include "inference_fixture.hpp"
 #include "main_window.hpp"
+#include "window_fixture.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -78,18 +79,10 @@ private:
 
 } // namespace
 
-class TestCompareView : public QObject {
+class TestCompareView : public QObject, public test::WindowFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase()
-    {
-        QCoreApplication::setOrganizationName(QStringLiteral("BlockLensTests"));
-        QStandardPaths::setTestModeEnabled(true);
-        QVERIFY(tmp_.isValid());
-        modelDir_ = test::makeTestModel(tmp_);
-        // The demo document: about a thousand tokens in several sections.
-        docPath_ = QStringLiteral(BLOCKLENS_SOURCE_DIR "/resources/demo/block-attention.md");
-    }
+    void initTestCase() { setUpWindowFixture(); }
 
     // Launch to first side-by-side result, the way the app starts: window, model load in the
     // background, document, comparison.
@@ -375,19 +368,6 @@ private Q_SLOTS:
         QVERIFY(shown.wait(60000));
         QCOMPARE(offered.count(), 1);
     }
-
-private:
-    void openDocument(MainWindow& window)
-    {
-        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
-        window.openPath(docPath_);
-        QVERIFY(segmented.wait(30000));
-        QVERIFY(window.annotation()->boundaries().size() >= 2);
-    }
-
-    QTemporaryDir tmp_;
-    std::filesystem::path modelDir_;
-    QString docPath_;
 };
 
 QTEST_MAIN(TestCompareView)

@@ -19,6 +19,7 @@
 #include "inference/variant_picker.hpp"
 #include "inference_fixture.hpp"
 #include "main_window.hpp"
+#include "window_fixture.hpp"
 #include "models/runs_model.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
@@ -96,17 +97,10 @@ bool close(double a, double b) { return std::abs(a - b) <= 1e-4 * std::abs(b) + 
 
 } // namespace
 
-class TestRepairView : public QObject {
+class TestRepairView : public QObject, public test::WindowFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase()
-    {
-        QCoreApplication::setOrganizationName(QStringLiteral("BlockLensTests"));
-        QStandardPaths::setTestModeEnabled(true);
-        QVERIFY(tmp_.isValid());
-        modelDir_ = test::makeTestModel(tmp_);
-        docPath_ = QStringLiteral(BLOCKLENS_SOURCE_DIR "/resources/demo/block-attention.md");
-    }
+    void initTestCase() { setUpWindowFixture(); }
 
     // The chosen repair is what the block column shows (core's numbers), is recorded under its
     // name, and Plain brings plain block-cached back.
@@ -383,17 +377,6 @@ private:
         return !shown.isEmpty();
     }
 
-    void openDocument(MainWindow& window)
-    {
-        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
-        window.openPath(docPath_);
-        QVERIFY(segmented.wait(30000));
-        QVERIFY(window.annotation()->boundaries().size() >= 2);
-    }
-
-    QTemporaryDir tmp_;
-    std::filesystem::path modelDir_;
-    QString docPath_;
     std::unique_ptr<MainWindow> window_;
 };
 
