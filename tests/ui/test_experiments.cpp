@@ -314,7 +314,7 @@ private Q_SLOTS:
         QVERIFY(loaded.wait(60000));
         QCOMPARE(browser.snapshot().path, sweeps);
         QCOMPARE(browser.runsModel()->distinctValues(RunsModel::Repair),
-                 (QStringList{"block-cached", "full", "recompute-frac", "recompute-first", "sink"}));
+                 (QStringList{"block-cached", "full", "recompute-first", "recompute-frac", "sink"}));
 
         // The expected points: family -> setting -> values, per document and over all.
         store::OpenOptions ro;
