@@ -11,16 +11,7 @@ namespace {
 // The segmentation's document length, after checking that it is an adjudicated version.
 std::size_t adjudicatedLength(Store::Impl& d, Id segmentationId, const ErrorContext& ctx)
 {
-    sql::Query q(d.db, "SELECT s.segmenter, doc.length_cp FROM segmentations s JOIN documents doc ON doc.id = s.document_id "
-                       "WHERE s.id = ?");
-    q.bind(1, segmentationId);
-    if (!q.step())
-        throw Error("there is no segmentation with id " + std::to_string(segmentationId), ctx);
-    if (q.text(0) != "adjudicated")
-        throw Error("segmentation " + std::to_string(segmentationId) + " was made by '" + q.text(0)
-                        + "', not by adjudication: decisions apply only to an adjudicated version",
-                    ctx);
-    return static_cast<std::size_t>(q.integer(1));
+    return d.lengthIfMadeBy(segmentationId, "adjudicated", ", not by adjudication: decisions apply only to an adjudicated version", ctx);
 }
 
 // Accept puts a boundary at the offset (at the decision's level), reject removes any there.

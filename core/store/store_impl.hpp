@@ -33,6 +33,9 @@ struct Store::Impl {
     std::pair<Id, bool> upsertDocument(const Document& doc);
     std::size_t documentLength(Id documentId);
     void requireExists(const char* table, Id id, const char* what);
+    // The length of the segmentation's document, after checking that `segmenter` made it (else
+    // an Error: "segmentation N was made by 'X'" + `otherwise`).
+    std::size_t lengthIfMadeBy(Id segmentationId, const char* segmenter, const char* otherwise, const ErrorContext& ctx);
     // Undo of an event log (`table`: annotation_events or adjudication_decisions, inside the
     // caller's transaction): marks the segmentation's newest active event undone by `author`;
     // its id, or none when there is nothing to undo.

@@ -214,24 +214,15 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
         if (id == runId_)
             columnDone(column, stats);
     });
-    connect(worker_, &InferenceWorker::comparisonReady, this, [this](quint64 id, const CompareReport& report) {
-        if (id != runId_)
-            return;
-        setRunning(false);
-        showReport(report);
-    });
-    followRequests(this, worker_, runId_, progress_,
-                   {.failed =
-                        [this](const QString& message) {
-                            setRunning(false);
-                            setStatus(tr("The comparison failed: %1").arg(message), true);
-                            Q_EMIT comparisonFailed(message);
-                        },
-                    .cancelled =
-                        [this] {
-                            setRunning(false);
-                            setStatus(tr("Cancelled."));
-                        }});
+    followRequests<CompareReport>(this, worker_, runId_, progress_, &InferenceWorker::comparisonReady,
+                                  [this](const CompareReport& report) { showReport(report); },
+                                  {.ended = [this] { setRunning(false); },
+                                   .failed =
+                                       [this](const QString& message) {
+                                           setStatus(tr("The comparison failed: %1").arg(message), true);
+                                           Q_EMIT comparisonFailed(message);
+                                       },
+                                   .cancelled = [this] { setStatus(tr("Cancelled.")); }});
     connect(worker_, &InferenceWorker::modelLoaded, this, [this](quint64, const ModelInfo& info) {
         if (!runId_)
             setStatus(tr("Model %1 on %2 ready. Press Run (or Enter in the query).").arg(info.name, info.device));

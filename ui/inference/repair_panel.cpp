@@ -71,25 +71,19 @@ RepairPanel::RepairPanel(InferenceWorker* worker, QWidget* parent) : QWidget(par
         setStatus(error.isEmpty() ? tr("Saved %1").arg(path) : error, !error.isEmpty());
     });
     connect(chart_, &RepairChart::pointChosen, this, &RepairPanel::settingChosen);
-    connect(worker_, &InferenceWorker::sweepReady, this, [this](quint64 id, const SweepReport& report) {
-        if (id != runId_)
-            return;
-        setRunning(false);
-        show(report);
-    });
-    followRequests(this, worker_, runId_, progress_,
-                   {.failed =
-                        [this](const QString& message) {
-                            setRunning(false);
-                            setStatus(tr("The sweep failed: %1").arg(message), true);
-                            Q_EMIT sweepFailed(message);
-                        },
-                    .cancelled =
-                        [this] {
-                            setRunning(false);
-                            setStatus(tr("Cancelled; the chart shows the last finished sweep, if any."));
-                            Q_EMIT sweepFailed(statusText());
-                        }});
+    followRequests<SweepReport>(this, worker_, runId_, progress_, &InferenceWorker::sweepReady,
+                                [this](const SweepReport& report) { show(report); },
+                                {.ended = [this] { setRunning(false); },
+                                 .failed =
+                                     [this](const QString& message) {
+                                         setStatus(tr("The sweep failed: %1").arg(message), true);
+                                         Q_EMIT sweepFailed(message);
+                                     },
+                                 .cancelled =
+                                     [this] {
+                                         setStatus(tr("Cancelled; the chart shows the last finished sweep, if any."));
+                                         Q_EMIT sweepFailed(statusText());
+                                     }});
 }
 
 void RepairPanel::run()

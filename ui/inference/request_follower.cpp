@@ -1,12 +1,10 @@
 #include "inference/request_follower.hpp"
 
-#include "inference/inference_worker.hpp"
-
 #include <QProgressBar>
 
 namespace blocklens::ui {
 
-void followRequests(QObject* view, InferenceWorker* worker, const quint64& runId, QProgressBar* progress, RequestEnds ends)
+void followRequestEnds(QObject* view, InferenceWorker* worker, const quint64& runId, QProgressBar* progress, RequestEnds ends)
 {
     QObject::connect(worker, &InferenceWorker::runProgress, view, [&runId, progress](quint64 id, qint64 done, qint64 total, const QString& what) {
         if (id != runId)
@@ -15,13 +13,18 @@ void followRequests(QObject* view, InferenceWorker* worker, const quint64& runId
         progress->setValue(static_cast<int>(done));
         progress->setFormat(what + QStringLiteral(" %v/%m"));
     });
-    QObject::connect(worker, &InferenceWorker::failed, view, [&runId, failed = std::move(ends.failed)](quint64 id, const QString& message) {
-        if (id == runId)
-            failed(message);
-    });
-    QObject::connect(worker, &InferenceWorker::cancelled, view, [&runId, cancelled = std::move(ends.cancelled)](quint64 id) {
-        if (id == runId)
-            cancelled();
+    QObject::connect(worker, &InferenceWorker::failed, view,
+                     [&runId, ended = ends.ended, failed = std::move(ends.failed)](quint64 id, const QString& message) {
+                         if (id != runId)
+                             return;
+                         ended();
+                         failed(message);
+                     });
+    QObject::connect(worker, &InferenceWorker::cancelled, view, [&runId, ended = ends.ended, cancelled = std::move(ends.cancelled)](quint64 id) {
+        if (id != runId)
+            return;
+        ended();
+        cancelled();
     });
 }
 
