@@ -1,6 +1,7 @@
 // blocklens-cli agreement: how far a dataset's annotators agree (core/analysis/annotator_agreement).
 #include "analysis/annotator_agreement.hpp"
 #include "cli/command.hpp"
+#include "cli/input.hpp"
 #include "cli/json_output.hpp"
 #include "store/store.hpp"
 
@@ -184,9 +185,7 @@ Command agreementCommand()
                 if (span < 2)
                     throw UsageError{"--near-miss must be 2 or more (2: boundaries on neighbouring lines are near misses)"};
                 options.transpositionSpan = static_cast<std::size_t>(span);
-                store::OpenOptions o;
-                o.mode = store::OpenMode::ReadOnly;
-                auto st = store::Store::open(store::resolveWorkspacePath(a.optional("db")), o);
+                auto st = openWorkspace(a, store::OpenMode::ReadOnly);
                 const auto documents = loadAnnotatorVersions(st, a.value("dataset"));
                 const auto r = measureAgreement(documents, options);
                 if (a.flag("json")) {

@@ -3,6 +3,7 @@
 // annotator's next row.
 #include "campaign/assignment.hpp"
 #include "cli/command.hpp"
+#include "cli/input.hpp"
 #include "cli/json_output.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
@@ -106,9 +107,7 @@ Command assignCommand()
                     throw UsageError{"assign needs exactly one of --annotators a,b,c, --show or --next NAME"};
                 const std::string name = a.value("dataset");
                 if (a.flag("show") || a.has("next")) {
-                    store::OpenOptions o;
-                    o.mode = store::OpenMode::ReadOnly;
-                    auto st = store::Store::open(store::resolveWorkspacePath(a.optional("db")), o);
+                    auto st = openWorkspace(a, store::OpenMode::ReadOnly);
                     const store::Id id = datasetId(st, name);
                     if (a.has("next")) {
                         const auto row = st.nextAssignedRow(id, a.value("next"));
@@ -142,9 +141,7 @@ Command assignCommand()
                 if (seed < 0)
                     throw UsageError{"--seed must be 0 or more"};
                 request.seed = static_cast<std::uint64_t>(seed);
-                store::OpenOptions o;
-                o.mode = store::OpenMode::Existing;
-                auto st = store::Store::open(store::resolveWorkspacePath(a.optional("db")), o);
+                auto st = openWorkspace(a, store::OpenMode::Existing);
                 const store::Id id = datasetId(st, name);
                 request.rows = st.datasetRows(id).size();
                 const auto result = campaign::planAssignment(request);

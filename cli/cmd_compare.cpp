@@ -241,15 +241,8 @@ Command compareCommand()
                 options.coldCache = true;
                 const usecases::ComparisonReport report = usecases::runComparison(runner, in.tokens, options);
                 if (a.flag("sweep")) { // the repair family instead of the second mode (compare_sweep.cpp)
-                    engine::RunRequest req;
-                    req.ids = in.tokens.ids;
-                    req.blocks = in.tokens.blocks;
-                    req.logits = engine::LogitsWanted::LastBlock;
-                    req.maxNewTokens = options.maxNewTokens;
-                    req.temperature = options.temperature;
-                    req.seed = options.seed;
-                    req.stopToken = options.stopToken;
-                    req.tokenizerHash = options.tokenizerHash;
+                    // The sweep runs the very request the comparison ran (one place builds it).
+                    const engine::RunRequest req = usecases::comparisonRequest(in.tokens, options);
                     std::optional<store::Store> store;
                     engine::RunContext context;
                     if (a.has("db")) {

@@ -1,5 +1,6 @@
 // blocklens-cli db init|info|check|export: the experiment store (one SQLite file per workspace).
 #include "cli/command.hpp"
+#include "cli/exchange_args.hpp"
 #include "cli/json_output.hpp"
 #include "document/exchange_formats.hpp"
 #include "store/store.hpp"
@@ -200,13 +201,7 @@ int runExport(const ArgSpec::Parsed& a, Io& io)
         } catch (const Error& e) {
             throw UsageError{"--format with --dataset: " + e.message()};
         }
-        ExchangeOptions exchange;
-        exchange.separator = a.value("separator");
-        try {
-            exchange.offsets = parseOffsetUnit(a.value("offsets"));
-        } catch (const Error& e) {
-            throw UsageError{"--offsets: " + e.message()};
-        }
+        const ExchangeOptions exchange = readExchangeOptions(a);
         const auto id = st.findDataset(a.value("dataset"));
         if (!id)
             throw Error("no dataset named '" + a.value("dataset") + "' in this workspace (see 'blocklens-cli db info')",
@@ -275,9 +270,8 @@ Command dbCommand()
         .option("format", "FORMAT",
                 "export --query/--sql: csv or jsonl; export --dataset: record, chunks, block-attention, "
                 "block-attention-request, cacheblend or chunk-offsets",
-                "csv")
-        .option("separator", "S", "export --format cacheblend: the string between blocks", " # # ")
-        .option("offsets", "U", "export --format chunk-offsets: count codepoints, utf16 or bytes", "codepoints")
+                "csv");
+    addExchangeOptions(spec, "export --format ")
         .option("timeout", "SECONDS", "export --sql: stop the query after this long (0: no limit); Ctrl+C stops it too",
                 "30")
         .option("out", "FILE", "export: write here instead of standard output (a new file; never a device, a "

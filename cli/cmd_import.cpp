@@ -1,5 +1,6 @@
 // blocklens-cli import DATASET.jsonl: a JSONL dataset into the experiment store.
 #include "cli/command.hpp"
+#include "cli/exchange_args.hpp"
 #include "cli/json_output.hpp"
 #include "cli/input.hpp"
 #include "cli/progress_printer.hpp"
@@ -26,9 +27,8 @@ Command importCommand()
         .option("format", "F",
                 "record (also reads the chunks form), block-attention, block-attention-request, cacheblend or "
                 "chunk-offsets",
-                "record")
-        .option("separator", "S", "cacheblend: the string between blocks", " # # ")
-        .option("offsets", "U", "chunk-offsets: start_index/end_index count codepoints, utf16 or bytes", "codepoints")
+                "record");
+    addExchangeOptions(spec)
         .option("tokenizer", "PATH", "tokenizer.json: also store each document's token count")
         .flag("replace-invalid", "replace invalid UTF-8 with U+FFFD instead of failing")
         .flag("json", "print JSON");
@@ -47,9 +47,7 @@ Command importCommand()
                 if (std::filesystem::exists(path, ec))
                     st.emplace(store::Store::open(path, o));
                 const ExchangeFormat format = parseExchangeFormat(a.value("format"));
-                ExchangeOptions exchange;
-                exchange.separator = a.value("separator");
-                exchange.offsets = parseOffsetUnit(a.value("offsets"));
+                const ExchangeOptions exchange = readExchangeOptions(a);
                 Dataset ds;
                 if (format == ExchangeFormat::Record || format == ExchangeFormat::Chunks) {
                     ds = loadInputDataset(a.positionals[0], {a.flag("replace-invalid")}, io.err);

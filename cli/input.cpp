@@ -42,4 +42,11 @@ std::optional<Tokenizer> loadOptionalTokenizer(const std::optional<std::string>&
     return Tokenizer::fromFile(*path);
 }
 
+store::Store openWorkspace(const ArgSpec::Parsed& a, store::OpenMode mode)
+{
+    store::OpenOptions o;
+    o.mode = mode;
+    return store::Store::open(store::resolveWorkspacePath(a.optional("db")), o);
+}
+
 } // namespace blocklens::cli

@@ -4,6 +4,7 @@
 #include "usecases/training_run.hpp"
 #include "segment/evaluation.hpp"
 #include "util/error.hpp"
+#include "workspace/workspace_gateway.hpp"
 
 #include <QDir>
 #include <QFileInfo>
@@ -21,17 +22,39 @@ QString retrainedModelPath(const QString& workspace)
 
 namespace {
 
+// The workspace's corrected and reviewed rows, read through its gateway (this thread waits).
+std::vector<Document> readCorrections(const WorkspaceGateway& workspace, std::size_t& rowsSeen)
+{
+    struct Corrections {
+        std::vector<Document> documents;
+        std::size_t rows = 0;
+        QString error;
+    };
+    const Corrections c = workspace
+                              .read<Corrections>(
+                                  [](store::Store& db) {
+                                      Corrections c;
+                                      c.documents = learn::workspaceCorrections(db, c.rows);
+                                      return c;
+                                  },
+                                  [](const QString& error) { return Corrections{{}, 0, error}; })
+                              .result();
+    if (!c.error.isEmpty())
+        throw Error(c.error.toStdString());
+    rowsSeen += c.rows;
+    return c.documents;
+}
+
 RetrainResult retrain(const RetrainRequest& req, std::stop_token stop, RetrainController* owner)
 {
     RetrainResult out;
     const auto start = std::chrono::steady_clock::now();
     try {
-        if (req.flushWrites)
-            req.flushWrites();
+        req.workspace->flush(); // pending edits reach the workspace first
         learn::TrainingRunOptions o;
         if (!req.dataset.isEmpty())
             o.data = std::filesystem::path(req.dataset.toStdString());
-        o.db = std::filesystem::path(req.workspace.toStdString());
+        o.corrections = [workspace = req.workspace](std::size_t& rowsSeen) { return readCorrections(*workspace, rowsSeen); };
         o.split = 1.0; // everything the user has: the loop is closed on their own documents
         o.level = req.level;
         o.train = req.train;
@@ -58,7 +81,7 @@ RetrainResult retrain(const RetrainRequest& req, std::stop_token stop, RetrainCo
         if (stop.stop_requested())
             throw Error("training was stopped");
 
-        const QString path = retrainedModelPath(req.workspace);
+        const QString path = retrainedModelPath(req.workspace->path());
         if (!QDir().mkpath(QFileInfo(path).absolutePath()))
             throw Error("cannot create the folder for the retrained model", {.file = QFileInfo(path).absolutePath().toStdString()});
         run.model.save(path.toStdString());
@@ -97,7 +120,7 @@ RetrainController::~RetrainController()
 
 bool RetrainController::start(const RetrainRequest& request)
 {
-    if (running_ || request.workspace.isEmpty())
+    if (running_ || !request.workspace || !request.workspace->isOpen())
         return false;
     stop_ = std::stop_source();
     running_ = true;

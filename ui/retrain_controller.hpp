@@ -18,13 +18,16 @@
 
 namespace blocklens::ui {
 
+class WorkspaceGateway;
+
 struct RetrainRequest {
-    QString dataset;   // JSONL with reference boundaries (may be empty: corrections only)
-    QString workspace; // the SQLite workspace holding the corrections (required: the model goes beside it)
+    QString dataset; // JSONL with reference boundaries (may be empty: corrections only)
+    // The workspace holding the corrections (required: the model goes beside it). Its pending
+    // edits are flushed, then the corrections read through it; it must outlive the retraining.
+    WorkspaceGateway* workspace = nullptr;
     std::shared_ptr<const learn::BoundaryModel> before; // the model in use now (null: the shipped one)
     int level = 2;
-    learn::TrainOptions train;            // defaults of train-segmenter
-    std::function<void()> flushWrites;    // run on the worker first: pending edits reach the workspace
+    learn::TrainOptions train; // defaults of train-segmenter
 };
 
 struct RetrainResult {
@@ -46,7 +49,8 @@ public:
     explicit RetrainController(QObject* parent = nullptr);
     ~RetrainController() override; // cancels and waits
 
-    // False (and nothing started) while a retraining runs or when the request has no workspace.
+    // False (and nothing started) while a retraining runs or when the request has no workspace
+    // file.
     bool start(const RetrainRequest& request);
     void cancel();
     bool isRunning() const { return running_; }

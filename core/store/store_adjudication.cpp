@@ -11,16 +11,7 @@ namespace {
 // The segmentation's document length, after checking that it is an adjudicated version.
 std::size_t adjudicatedLength(Store::Impl& d, Id segmentationId, const ErrorContext& ctx)
 {
-    sql::Query q(d.db, "SELECT s.segmenter, doc.length_cp FROM segmentations s JOIN documents doc ON doc.id = s.document_id "
-                       "WHERE s.id = ?");
-    q.bind(1, segmentationId);
-    if (!q.step())
-        throw Error("there is no segmentation with id " + std::to_string(segmentationId), ctx);
-    if (q.text(0) != "adjudicated")
-        throw Error("segmentation " + std::to_string(segmentationId) + " was made by '" + q.text(0)
-                        + "', not by adjudication: decisions apply only to an adjudicated version",
-                    ctx);
-    return static_cast<std::size_t>(q.integer(1));
+    return d.lengthIfMadeBy(segmentationId, "adjudicated", ", not by adjudication: decisions apply only to an adjudicated version", ctx);
 }
 
 // Accept puts a boundary at the offset (at the decision's level), reject removes any there.
@@ -92,20 +83,8 @@ bool Store::undoAdjudicationDecision(Id segmentationId, const std::string& autho
     ctx.item = "segmentation " + std::to_string(segmentationId);
     sql::WriteTransaction tx(d->db, "undoing an adjudication decision");
     adjudicatedLength(*d, segmentationId, ctx);
-    Id decisionId = 0;
-    {
-        sql::Query q(d->db, "SELECT id FROM adjudication_decisions WHERE segmentation_id = ? AND state = 'active' "
-                            "ORDER BY seq DESC LIMIT 1");
-        q.bind(1, segmentationId);
-        if (!q.step())
-            return false;
-        decisionId = q.integer(0);
-    }
-    {
-        sql::Query q(d->db, "UPDATE adjudication_decisions SET state = 'undone', "
-                            "undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), undone_by = ? WHERE id = ?");
-        q.bind(1, author).bind(2, decisionId).run();
-    }
+    if (!d->undoNewest("adjudication_decisions", segmentationId, author))
+        return false;
     d->writeBoundaries(segmentationId, replayDecisions(*d, segmentationId));
     tx.commit();
     return true;
@@ -153,24 +132,11 @@ std::size_t Store::exportAdjudicated(Id datasetId, std::ostream& out, const Reco
                         "AND s.segmenter = 'adjudicated'), doc.text FROM dataset_rows r "
                         "JOIN documents doc ON doc.id = r.document_id WHERE r.dataset_id = ? ORDER BY r.row_index");
     q.bind(1, datasetId);
-    std::size_t written = 0;
-    while (q.step()) {
-        if (q.isNull(5))
-            continue; // not adjudicated (yet)
-        DocumentMeta m;
-        m.id = q.text(0);
-        m.category = q.text(1);
-        m.variant = q.text(2);
-        m.lang = q.text(3);
-        m.source = q.text(4);
-        const Id segmentation = q.integer(5);
-        const Document doc(q.text(6), std::move(m));
-        out << format(doc, d->loadBoundaries(segmentation)) << '\n';
-        ++written;
-    }
-    if (!out)
-        d->fail("writing the exported dataset failed");
-    return written;
+    return d->exportRows(q, out, format, 6, [](sql::Query& row) -> std::optional<Id> {
+        if (row.isNull(5))
+            return std::nullopt; // not adjudicated (yet)
+        return row.integer(5);
+    });
 }
 
 } // namespace blocklens::store

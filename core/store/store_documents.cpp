@@ -316,21 +316,29 @@ std::size_t Store::exportDataset(Id datasetId, std::ostream& out, const RecordFo
                         "r.current_segmentation_id, doc.text FROM dataset_rows r JOIN documents doc ON doc.id = r.document_id "
                         "WHERE r.dataset_id = ? AND (?2 = 0 OR r.reviewed = 1) ORDER BY r.row_index");
     q.bind(1, datasetId).bind(2, reviewedOnly ? 1 : 0);
+    return d->exportRows(q, out, format, 7, [original](sql::Query& row) -> std::optional<Id> { return row.integer(original ? 5 : 6); });
+}
+
+std::size_t Store::Impl::exportRows(sql::Query& q, std::ostream& out, const RecordFormatter& format, int text,
+                                    const std::function<std::optional<Id>(sql::Query&)>& segmentation)
+{
     std::size_t written = 0;
     while (q.step()) {
+        const std::optional<Id> boundaries = segmentation(q);
+        if (!boundaries)
+            continue;
         DocumentMeta m;
         m.id = q.text(0);
         m.category = q.text(1);
         m.variant = q.text(2);
         m.lang = q.text(3);
         m.source = q.text(4);
-        const Id segmentation = original ? q.integer(5) : q.integer(6);
-        const Document doc(q.text(7), std::move(m));
-        out << format(doc, d->loadBoundaries(segmentation)) << '\n';
+        const Document doc(q.text(text), std::move(m));
+        out << format(doc, loadBoundaries(*boundaries)) << '\n';
         ++written;
     }
     if (!out)
-        d->fail("writing the exported dataset failed");
+        fail("writing the exported dataset failed");
     return written;
 }
 

@@ -4,6 +4,9 @@
 #include "store/store.hpp"
 
 #include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,18 @@ struct Store::Impl {
     std::pair<Id, bool> upsertDocument(const Document& doc);
     std::size_t documentLength(Id documentId);
     void requireExists(const char* table, Id id, const char* what);
+    // The length of the segmentation's document, after checking that `segmenter` made it (else
+    // an Error: "segmentation N was made by 'X'" + `otherwise`).
+    std::size_t lengthIfMadeBy(Id segmentationId, const char* segmenter, const char* otherwise, const ErrorContext& ctx);
+    // Undo of an event log (`table`: annotation_events or adjudication_decisions, inside the
+    // caller's transaction): marks the segmentation's newest active event undone by `author`;
+    // its id, or none when there is nothing to undo.
+    std::optional<Id> undoNewest(const char* table, Id segmentationId, const std::string& author);
+    // An export: one record per row of `q`, whose first columns are record_id, category,
+    // variant, lang, source; `text` is the column of the document's text, and `segmentation`
+    // picks the row's boundaries (none: the row is left out). Returns the records written.
+    std::size_t exportRows(sql::Query& q, std::ostream& out, const RecordFormatter& format, int text,
+                           const std::function<std::optional<Id>(sql::Query&)>& segmentation);
 };
 
 // Boundaries <-> the compact JSON kept in segmentations.initial_boundaries: [[offset, level], ...]

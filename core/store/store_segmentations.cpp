@@ -185,6 +185,36 @@ std::vector<Boundary> Store::Impl::loadBoundaries(Id segmentationId)
     return out;
 }
 
+std::size_t Store::Impl::lengthIfMadeBy(Id segmentationId, const char* segmenter, const char* otherwise, const ErrorContext& ctx)
+{
+    sql::Query q(db, "SELECT s.segmenter, doc.length_cp FROM segmentations s JOIN documents doc ON doc.id = s.document_id "
+                     "WHERE s.id = ?");
+    q.bind(1, segmentationId);
+    if (!q.step())
+        throw Error("there is no segmentation with id " + std::to_string(segmentationId), ctx);
+    if (q.text(0) != segmenter)
+        throw Error("segmentation " + std::to_string(segmentationId) + " was made by '" + q.text(0) + "'" + otherwise, ctx);
+    return static_cast<std::size_t>(q.integer(1));
+}
+
+std::optional<Id> Store::Impl::undoNewest(const char* table, Id segmentationId, const std::string& author)
+{
+    // `table` is one of two fixed names, never user input.
+    Id eventId = 0;
+    {
+        sql::Query q(db, std::string("SELECT id FROM ") + table +
+                             " WHERE segmentation_id = ? AND state = 'active' ORDER BY seq DESC LIMIT 1");
+        q.bind(1, segmentationId);
+        if (!q.step())
+            return std::nullopt;
+        eventId = q.integer(0);
+    }
+    sql::Query q(db, std::string("UPDATE ") + table +
+                         " SET state = 'undone', undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), undone_by = ? WHERE id = ?");
+    q.bind(1, author).bind(2, eventId).run();
+    return eventId;
+}
+
 void Store::Impl::writeBoundaries(Id segmentationId, const std::vector<Boundary>& boundaries)
 {
     {
@@ -367,16 +397,7 @@ namespace {
 // The segmentation's document length, after checking that it exists and is editable.
 std::size_t editableLength(Store::Impl& d, Id segmentationId, const ErrorContext& ctx)
 {
-    sql::Query q(d.db, "SELECT s.segmenter, doc.length_cp FROM segmentations s JOIN documents doc ON doc.id = s.document_id "
-                       "WHERE s.id = ?");
-    q.bind(1, segmentationId);
-    if (!q.step())
-        throw Error("there is no segmentation with id " + std::to_string(segmentationId), ctx);
-    if (q.text(0) != "manual")
-        throw Error("segmentation " + std::to_string(segmentationId) + " was made by '" + q.text(0)
-                        + "' and is kept as it is: edit a new manual version of it (fork it first)",
-                    ctx);
-    return static_cast<std::size_t>(q.integer(1));
+    return d.lengthIfMadeBy(segmentationId, "manual", " and is kept as it is: edit a new manual version of it (fork it first)", ctx);
 }
 
 struct StoredEvent {
@@ -459,20 +480,8 @@ bool Store::undo(Id segmentationId, const std::string& author)
     ctx.item = "segmentation " + std::to_string(segmentationId);
     sql::WriteTransaction tx(d->db, "undoing a boundary edit");
     editableLength(*d, segmentationId, ctx);
-    Id eventId = 0;
-    {
-        sql::Query q(d->db, "SELECT id FROM annotation_events WHERE segmentation_id = ? AND state = 'active' "
-                            "ORDER BY seq DESC LIMIT 1");
-        q.bind(1, segmentationId);
-        if (!q.step())
-            return false;
-        eventId = q.integer(0);
-    }
-    {
-        sql::Query q(d->db, "UPDATE annotation_events SET state = 'undone', "
-                            "undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), undone_by = ? WHERE id = ?");
-        q.bind(1, author).bind(2, eventId).run();
-    }
+    if (!d->undoNewest("annotation_events", segmentationId, author))
+        return false;
     d->writeBoundaries(segmentationId, replayActive(*d, segmentationId, std::nullopt));
     tx.commit();
     return true;

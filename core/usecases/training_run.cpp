@@ -38,6 +38,11 @@ std::vector<Document> workspaceCorrections(const fs::path& db, std::size_t& rows
     store::OpenOptions o;
     o.mode = store::OpenMode::ReadOnly;
     store::Store st = store::Store::open(db, o);
+    return workspaceCorrections(st, rowsSeen);
+}
+
+std::vector<Document> workspaceCorrections(store::Store& st, std::size_t& rowsSeen)
+{
     std::vector<Document> out;
     std::unordered_map<std::string, std::size_t> byHash;
     for (const auto& ds : st.listDatasets()) {
@@ -88,7 +93,7 @@ SegmenterComparison compareWithBaseline(const Dataset& docs, const segment::Segm
 TrainingRunResult runTraining(const TrainingRunOptions& o, const StageProgress& stages)
 {
     auto stage = [&](const std::string& name) { return stages ? stages(name) : Progress{}; };
-    if (!o.data && !o.db)
+    if (!o.data && !o.db && !o.corrections)
         throw Error("nothing to train on: give a dataset and/or a workspace");
     if (!(o.split > 0.0 && o.split <= 1.0))
         throw Error("the training split must be in (0, 1], got " + std::to_string(o.split));
@@ -96,7 +101,9 @@ TrainingRunResult runTraining(const TrainingRunOptions& o, const StageProgress& 
 
     // What to train on: corrections first, so that a corrected text replaces the dataset's.
     std::vector<Document> fixes;
-    if (o.db)
+    if (o.corrections)
+        fixes = o.corrections(r.dbRows);
+    else if (o.db)
         fixes = workspaceCorrections(*o.db, r.dbRows);
     std::unordered_map<std::string, std::size_t> fixByHash;
     for (std::size_t i = 0; i < fixes.size(); ++i)
@@ -162,7 +169,7 @@ TrainingRunResult runTraining(const TrainingRunOptions& o, const StageProgress& 
     info["created"] = utcNow();
     info["blocklens"] = kVersion;
     info["data"] = o.data ? o.data->filename().string() : "";
-    info["db"] = o.db.has_value();
+    info["db"] = o.db.has_value() || static_cast<bool>(o.corrections);
     info["split"] = o.split;
     info["seed"] = o.seed;
     info["train_seed"] = to.seed;

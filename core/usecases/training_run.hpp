@@ -23,11 +23,18 @@
 #include <string>
 #include <vector>
 
+namespace blocklens::store {
+class Store;
+}
+
 namespace blocklens::learn {
 
 struct TrainingRunOptions {
     std::optional<std::filesystem::path> data; // dataset with reference boundaries
     std::optional<std::filesystem::path> db;   // workspace whose corrected/reviewed rows also train
+    // Instead of `db`: reads those rows (workspaceCorrections) wherever the caller's store access
+    // lives (the app: its workspace gateway) and counts the rows it saw.
+    std::function<std::vector<Document>(std::size_t& rowsSeen)> corrections;
     double split = 0.5;                        // share of the dataset's sources to train on (1: all)
     std::uint64_t seed = 1;                    // of the split
     int level = 2;
@@ -54,6 +61,7 @@ struct TrainingRunResult {
 // Documents of a workspace whose current boundaries an annotator changed or reviewed (every
 // dataset; the newest version of a text wins when several hold it); rowsSeen counts all rows.
 std::vector<Document> workspaceCorrections(const std::filesystem::path& db, std::size_t& rowsSeen);
+std::vector<Document> workspaceCorrections(store::Store& db, std::size_t& rowsSeen); // of an open store
 
 // Whether the document has a reference boundary of level <= `level` (something to learn from).
 bool hasLevel(const Document& doc, int level);

@@ -14,6 +14,7 @@
 #include "inference_fixture.hpp"
 #include "side_by_side_steps.hpp"
 #include "main_window.hpp"
+#include "window_fixture.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -103,18 +104,10 @@ private:
 
 } // namespace
 
-class TestCompareView : public QObject {
+class TestCompareView : public QObject, public test::WindowFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase()
-    {
-        QCoreApplication::setOrganizationName(QStringLiteral("BlockLensTests"));
-        QStandardPaths::setTestModeEnabled(true);
-        QVERIFY(tmp_.isValid());
-        modelDir_ = test::makeTestModel(tmp_);
-        // The demo document: about a thousand tokens in several sections.
-        docPath_ = QStringLiteral(BLOCKLENS_SOURCE_DIR "/resources/demo/block-attention.md");
-    }
+    void initTestCase() { setUpWindowFixture(); }
 
     // Launch to first side-by-side result, the way the app starts: window, model load in the
     // background, document, comparison.
@@ -408,13 +401,6 @@ private Q_SLOTS:
         QVERIFY(shown.wait(60000));
         QCOMPARE(offered.count(), 1);
     }
-
-private:
-    void openDocument(MainWindow& window) { QVERIFY(test::openAndSegment(window, docPath_)); }
-
-    QTemporaryDir tmp_;
-    std::filesystem::path modelDir_;
-    QString docPath_;
 };
 
 QTEST_MAIN(TestCompareView)

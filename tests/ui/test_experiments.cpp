@@ -2,16 +2,23 @@
 // compare --db` and `eval --db` (a random llama checkpoint with the llama2 tokenizer), and the
 // one recorded by the CLI on the GPU machine when it is committed under tests/fixtures. Every
 // number the browser shows (table cells, the run's details, chart points) must equal the store's.
+#include "document/document.hpp"
 #include "experiments/experiment_chart.hpp"
 #include "experiments/experiments_browser.hpp"
 #include "experiments/run_details.hpp"
+#if BLOCKLENS_WITH_TORCH
+#include "engine/repairs.hpp"
+#endif
 #include "models/runs_model.hpp"
 #include "support/temp_files.hpp"
+#include "workspace/workspace_gateway.hpp"
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QChart>
 #include <QDirIterator>
+#include <QLabel>
+#include <QLineSeries>
 #include <QProcess>
 #include <QScatterSeries>
 #include <QSignalSpy>
@@ -20,6 +27,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <numeric>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -273,6 +281,142 @@ private Q_SLOTS:
         QCOMPARE(browser.exportChartTo(dir_.path() + "/chart.svg"), QString());
         QVERIFY(QFileInfo(dir_.path() + "/chart.svg").size() > 1000);
         QVERIFY(!browser.exportChartTo(dir_.path() + "/chart.gif").isEmpty());
+    }
+
+    // Repairs (issue 18): `compare --sweep` on two documents, then the browser filters the runs by
+    // repair family and charts mean KL / top-1 / TTFT against the setting, each point the mean of
+    // the store's runs at that setting (worked out here with the engine's own parser).
+    void repairFamiliesAcrossDocuments()
+    {
+#if !BLOCKLENS_WITH_TORCH
+        QSKIP("blocklens-cli compare needs the libtorch engine");
+#else
+        const QString d = dir_.path();
+        const QString sweeps = d + "/sweeps.db";
+        QString error;
+        for (const QString input : {QStringLiteral("notes.md"), QStringLiteral("short.txt")})
+            QVERIFY2(runCli({"compare", "--model", d + "/tiny-llama", "--input", d + "/" + input, "--target-tokens", "40", "--query",
+                             "What is cached?", "--max-new-tokens", "1", "--sweep", "--db", sweeps},
+                            &error),
+                     qPrintable(error));
+        // A plain comparison: the block-cached level.
+        QVERIFY2(runCli({"compare", "--model", d + "/tiny-llama", "--input", d + "/notes.md", "--target-tokens", "40", "--query",
+                         "What is cached?", "--max-new-tokens", "1", "--db", sweeps},
+                        &error),
+                 qPrintable(error));
+
+        // Read as the app reads its workspace: through the workspace gateway.
+        WorkspaceGateway gateway(sweeps);
+        ExperimentsBrowser browser;
+        browser.resize(1000, 700);
+        QSignalSpy loaded(&browser, &ExperimentsBrowser::loaded);
+        browser.openWorkspace(&gateway);
+        QVERIFY(loaded.wait(60000));
+        QCOMPARE(browser.snapshot().path, sweeps);
+        QCOMPARE(browser.runsModel()->distinctValues(RunsModel::Repair),
+                 (QStringList{"block-cached", "full", "recompute-first", "recompute-frac", "sink"}));
+
+        // The expected points: family -> setting -> values, per document and over all.
+        store::OpenOptions ro;
+        ro.mode = store::OpenMode::ReadOnly;
+        auto st = store::Store::open(sweeps.toStdString(), ro);
+        const auto runs = st.listRuns();
+        using Points = std::map<std::string, std::map<double, std::vector<double>>>;
+        auto expected = [&](auto value, std::optional<store::Id> document) {
+            Points out;
+            for (const auto& r : runs) {
+                if ((document && r.documentId != document) || !value(r))
+                    continue;
+                const engine::AttentionVariant v = engine::parseAttentionVariant(r.attentionMode);
+                const engine::Repair& rep = v.repair;
+                switch (rep.kind) {
+                case engine::RepairKind::None: out[std::string(engine::toString(v.mode))][0].push_back(*value(r)); break;
+                case engine::RepairKind::Sink: out["sink"][double(rep.sinkBos ? 1 : rep.sinkTokens)].push_back(*value(r)); break;
+                case engine::RepairKind::RecomputeFirst: out["recompute-first"][double(rep.firstTokens)].push_back(*value(r)); break;
+                case engine::RepairKind::RecomputeFrac: out["recompute-frac"][rep.fraction].push_back(*value(r)); break;
+                }
+            }
+            return out;
+        };
+        auto mean = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); };
+        // The chart's lines against the expected points; levels are flat at the mean of the plain runs.
+        auto checkChart = [&](const Points& want) {
+            std::set<std::string> seen;
+            for (QAbstractSeries* s : browser.chart()->chart()->series()) {
+                auto* line = qobject_cast<QLineSeries*>(s);
+                QVERIFY(line);
+                const std::string family = line->name().toStdString();
+                QVERIFY2(want.count(family), family.c_str());
+                seen.insert(family);
+                const auto& settings = want.at(family);
+                const QList<QPointF> points = line->points();
+                if (family == "full" || family == "block-cached" || family == "block") {
+                    QCOMPARE(points.size(), 2);
+                    for (const QPointF& p : points)
+                        QVERIFY(std::abs(p.y() - mean(settings.at(0))) <= 1e-12 * std::abs(p.y()));
+                    continue;
+                }
+                QCOMPARE(points.size(), static_cast<qsizetype>(settings.size()));
+                auto it = settings.begin();
+                for (const QPointF& p : points) {
+                    QCOMPARE(p.x(), it->first);
+                    QVERIFY2(std::abs(p.y() - mean(it->second)) <= 1e-12 * std::abs(p.y()),
+                             qPrintable(QStringLiteral("%1 at %2: %3").arg(line->name()).arg(p.x()).arg(p.y())));
+                    ++it;
+                }
+                // recompute-frac on the fraction axis (above), the others on the token axis.
+                const auto axes = line->attachedAxes();
+                const bool onTop = std::any_of(axes.begin(), axes.end(), [](QAbstractAxis* a) { return a->alignment() == Qt::AlignTop; });
+                QCOMPARE(onTop, family == "recompute-frac");
+            }
+            QCOMPARE(seen.size(), want.size());
+        };
+        auto kl = [](const store::RunRecord& r) { return r.logitKl; };
+        const Points allKl = expected(kl, std::nullopt);
+        QVERIFY(allKl.count("recompute-first") && allKl.at("recompute-first").size() == 5);
+        QCOMPARE(allKl.at("recompute-first").at(4).size(), std::size_t(2)); // both documents
+        browser.showChart(ExperimentChart::Kind::RepairSettings, ExperimentChart::Metric::MeanKl);
+        checkChart(allKl);
+        QVERIFY2(browser.findChild<QLabel*>(QStringLiteral("chartNote"))->text().contains(QStringLiteral("2 documents")),
+                 qPrintable(browser.findChild<QLabel*>(QStringLiteral("chartNote"))->text()));
+        // TTFT: the full runs are a level too.
+        browser.showChart(ExperimentChart::Kind::RepairSettings, ExperimentChart::Metric::TtftMs);
+        const Points allTtft = expected([](const store::RunRecord& r) { return r.ttftMs; }, std::nullopt);
+        QVERIFY(allTtft.count("full"));
+        checkChart(allTtft);
+        // The metric box offers the runs' metrics, and the choice follows it.
+        auto* metricBox = browser.findChild<QComboBox*>(QStringLiteral("chartMetric"));
+        QCOMPARE(metricBox->count(), 3);
+        metricBox->setCurrentIndex(metricBox->findData(static_cast<int>(ExperimentChart::Metric::Top1)));
+        checkChart(expected([](const store::RunRecord& r) { return r.top1Agreement; }, std::nullopt));
+
+        // Filtered by family: that family's runs of both documents; the chart follows.
+        browser.setRunFilter(RunsModel::Repair, QStringLiteral("recompute-first"));
+        QCOMPARE(browser.runsProxy()->rowCount(), 10);
+        for (int r = 0; r < browser.runsProxy()->rowCount(); ++r)
+            QVERIFY(browser.runsProxy()->index(r, RunsModel::Mode).data().toString().startsWith("block-cached+recompute-first:"));
+        browser.showChart(ExperimentChart::Kind::RepairSettings, ExperimentChart::Metric::MeanKl);
+        checkChart({{"recompute-first", allKl.at("recompute-first")}});
+        // ... and by document: one document's own points.
+        const store::Id shortDoc = *st.findDocument(
+            loadDocument(std::filesystem::path(d.toStdString()) / "short.txt").contentHash());
+        browser.setRunFilter(RunsModel::Document, QStringLiteral("short.txt"));
+        QCOMPARE(browser.runsProxy()->rowCount(), 5);
+        checkChart({{"recompute-first", expected(kl, shortDoc).at("recompute-first")}});
+        QVERIFY(browser.findChild<QLabel*>(QStringLiteral("chartNote"))->text().contains(QStringLiteral("1 document")));
+        QCOMPARE(browser.exportChartTo(d + "/repairs.png"), QString());
+
+        // Evaluated documents are named, not shown as hashes: a dataset row without an id.
+        test::writeFile(dir_, "noid.jsonl", nlohmann::json{{"text", "One line.\nTwo lines.\n"}, {"boundaries", {10}}}.dump() + "\n");
+        QVERIFY2(runCli({"import", d + "/noid.jsonl", "--db", sweeps}, &error), qPrintable(error));
+        QVERIFY2(runCli({"eval", d + "/noid.jsonl", "--segmenter", "fixed", "--db", sweeps}, &error), qPrintable(error));
+        browser.reload();
+        QVERIFY(loaded.wait(60000));
+        const int documentColumn = browser.evaluationsModel()->column("document");
+        QVERIFY(documentColumn >= 0);
+        QCOMPARE(browser.evaluationsModel()->rowCount(), 1);
+        QCOMPARE(browser.evaluationsModel()->index(0, documentColumn).data().toString(), QStringLiteral("noid row 1"));
+#endif
     }
 
     void badStoreShowsAnError()

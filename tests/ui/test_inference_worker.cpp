@@ -4,6 +4,7 @@
 #include "engine/model.hpp"
 #include "engine/runner.hpp"
 #include "inference/inference_worker.hpp"
+#include "workspace/workspace_gateway.hpp"
 #include "inference_fixture.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
@@ -222,8 +223,9 @@ private Q_SLOTS:
         const auto shortModel = std::filesystem::path(home.path().toStdString()) / "short-context";
         engine::makeModel(o, shortModel);
 
+        WorkspaceGateway gateway(QString::fromStdString(workspace.string()));
         InferenceWorker worker;
-        worker.setWorkspace(QString::fromStdString(workspace.string()));
+        worker.setWorkspace(&gateway);
         QSignalSpy loaded(&worker, &InferenceWorker::modelLoaded);
         worker.requestLoad({.directory = QString::fromStdString(shortModel.string())});
         QVERIFY(loaded.wait(30000));

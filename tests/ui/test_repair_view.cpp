@@ -20,6 +20,7 @@
 #include "inference_fixture.hpp"
 #include "side_by_side_steps.hpp"
 #include "main_window.hpp"
+#include "window_fixture.hpp"
 #include "models/runs_model.hpp"
 #include "segment/token_blocks.hpp"
 #include "store/store.hpp"
@@ -97,17 +98,10 @@ bool close(double a, double b) { return std::abs(a - b) <= 1e-4 * std::abs(b) + 
 
 } // namespace
 
-class TestRepairView : public QObject {
+class TestRepairView : public QObject, public test::WindowFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase()
-    {
-        QCoreApplication::setOrganizationName(QStringLiteral("BlockLensTests"));
-        QStandardPaths::setTestModeEnabled(true);
-        QVERIFY(tmp_.isValid());
-        modelDir_ = test::makeTestModel(tmp_);
-        docPath_ = QStringLiteral(BLOCKLENS_SOURCE_DIR "/resources/demo/block-attention.md");
-    }
+    void initTestCase() { setUpWindowFixture(); }
 
     // The chosen repair is what the block column shows (core's numbers), is recorded under its
     // name, and Plain brings plain block-cached back.
@@ -368,11 +362,7 @@ private Q_SLOTS:
 private:
     void prepare(CompareView* view) { test::prepareSideBySide(view, kQuery, kNewTokens); }
     bool runAndWait(MainWindow& window) { return test::runSideBySide(window); }
-    void openDocument(MainWindow& window) { QVERIFY(test::openAndSegment(window, docPath_)); }
 
-    QTemporaryDir tmp_;
-    std::filesystem::path modelDir_;
-    QString docPath_;
     std::unique_ptr<MainWindow> window_;
 };
 

@@ -12,6 +12,7 @@
 #include "segmentation_runner.hpp"
 #include "store/store.hpp"
 #include "support/temp_files.hpp"
+#include "workspace/workspace_gateway.hpp"
 
 #include <QAction>
 #include <QElapsedTimer>
@@ -143,19 +144,21 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto dataset = test::writeFile(dir, "tiny.jsonl", test::syntheticDataset(60, 6));
+        const QString workspace = dir.filePath(QStringLiteral("ws.blocklens"));
+        (void)store::Store::open(workspace.toStdString()); // an empty workspace
+        ui::WorkspaceGateway gateway(workspace);              // outlives the retraining
         ui::RetrainController rc;
         QSignalSpy finished(&rc, &ui::RetrainController::finished);
         ui::RetrainRequest req;
         req.dataset = QString::fromStdString(dataset.string());
-        req.workspace = dir.filePath(QStringLiteral("ws.blocklens"));
-        (void)store::Store::open(req.workspace.toStdString()); // an empty workspace
+        req.workspace = &gateway;
         QVERIFY(rc.start(req));
         QVERIFY(!rc.start(req)); // one at a time
         rc.cancel();
         QVERIFY(finished.wait(60000));
         QVERIFY(!rc.lastResult().ok);
         QVERIFY(rc.lastResult().cancelled);
-        QVERIFY(!QFileInfo::exists(ui::retrainedModelPath(req.workspace)));
+        QVERIFY(!QFileInfo::exists(ui::retrainedModelPath(workspace)));
     }
 };
 

@@ -3,6 +3,7 @@
 #include "util/error.hpp"
 
 #include <QMetaObject>
+#include <QPromise>
 
 namespace blocklens::ui {
 
@@ -115,6 +116,24 @@ void StoreWriter::setReviewed(store::Id datasetId, int row, bool reviewed, const
     post([w = worker_, datasetId, row, reviewed, author] {
         w->guarded(0, [&] { w->db().setReviewed(datasetId, static_cast<std::size_t>(row), reviewed, author.toStdString()); });
     });
+}
+
+QFuture<QString> StoreWriter::run(std::function<void(store::Store&)> write)
+{
+    auto promise = std::make_shared<QPromise<QString>>();
+    QFuture<QString> future = promise->future();
+    promise->start();
+    post([w = worker_, promise, write = std::move(write)] {
+        QString error;
+        try {
+            write(w->db());
+        } catch (const std::exception& e) {
+            error = QString::fromStdString(e.what());
+        }
+        promise->addResult(error);
+        promise->finish();
+    });
+    return future;
 }
 
 void StoreWriter::flush()

@@ -6,8 +6,11 @@
 #include "document/document.hpp"
 #include "store/store.hpp"
 
+#include <QFuture>
 #include <QObject>
 #include <QThread>
+
+#include <functional>
 
 #include <map>
 #include <memory>
@@ -32,6 +35,9 @@ public:
     void undo(Key key, const QString& author);
     void redo(Key key, const QString& author);
     void setReviewed(store::Id datasetId, int row, bool reviewed, const QString& author);
+    // Any other write (a recorded run), in order with the edits; "" when done, else the error.
+    // May be called from any thread.
+    QFuture<QString> run(std::function<void(store::Store&)> write);
 
     // Blocks until every write queued so far is done (tests, and closing the window).
     void flush();

@@ -88,6 +88,123 @@ int perMode(QChart* chart, const std::vector<store::RunRecord>& runs, Value valu
     return missing;
 }
 
+std::optional<double> runMetric(const store::RunRecord& r, ExperimentChart::Metric metric)
+{
+    switch (metric) {
+    case ExperimentChart::Metric::MeanKl: return r.logitKl;
+    case ExperimentChart::Metric::Top1: return r.top1Agreement;
+    case ExperimentChart::Metric::TtftMs: return r.ttftMs;
+    default: return std::nullopt;
+    }
+}
+
+// Colours of the repair families as the side by side's repair chart draws them (its order is
+// engine::repairSweepFamily()'s: sink, recompute-first, recompute-frac).
+QColor familyColour(const QString& family)
+{
+    const QString order[] = {QStringLiteral("sink"), QStringLiteral("recompute-first"), QStringLiteral("recompute-frac")};
+    for (int i = 0; i < 3; ++i)
+        if (family == order[i])
+            return kModeColours[i];
+    return kModeColours[3];
+}
+
+struct Mean {
+    double sum = 0;
+    int runs = 0;
+    std::set<std::optional<store::Id>> documents;
+    void add(double v, const std::optional<store::Id>& document)
+    {
+        sum += v;
+        ++runs;
+        documents.insert(document);
+    }
+    double value() const { return sum / runs; }
+};
+
+// The RepairSettings chart (see the header); returns its note.
+QString repairLines(QChart* chart, const std::vector<store::RunRecord>& runs, ExperimentChart::Metric metric)
+{
+    std::map<QString, std::map<double, Mean>> byFamily; // repair family -> setting -> mean
+    std::map<QString, Mean> levels;                      // plain modes: one level each
+    std::set<std::string> models;
+    std::set<std::optional<store::Id>> documents;
+    int missing = 0;
+    double maxY = 0;
+    for (const auto& r : runs) {
+        const RunRepair repair = runRepair(r);
+        const auto v = runMetric(r, metric);
+        const bool plain = repair.family == QLatin1String("full") || repair.family == QLatin1String("block") ||
+                           repair.family == QLatin1String("block-cached");
+        if (!v || (!plain && !repair.setting)) {
+            ++missing;
+            continue;
+        }
+        models.insert(r.modelName);
+        documents.insert(r.documentId);
+        maxY = std::max(maxY, *v);
+        if (plain)
+            levels[repair.family].add(*v, r.documentId);
+        else
+            byFamily[repair.family][*repair.setting].add(*v, r.documentId);
+    }
+    const bool fraction = byFamily.count(QStringLiteral("recompute-frac")) > 0;
+    const bool tokens = byFamily.size() > (fraction ? 1u : 0u);
+    double maxTokens = 1;
+    for (const auto& [family, settings] : byFamily)
+        if (family != QLatin1String("recompute-frac"))
+            maxTokens = std::max(maxTokens, settings.rbegin()->first);
+    // The token axis below unless there are only fractions; the fraction axis above (or below).
+    QValueAxis* tokenAxis = nullptr;
+    QValueAxis* fractionAxis = nullptr;
+    if (tokens || !fraction) {
+        tokenAxis = valueAxis(QObject::tr("setting: tokens (sink N, recompute-first k)"), QStringLiteral("%d"));
+        tokenAxis->setRange(0, maxTokens);
+        chart->addAxis(tokenAxis, Qt::AlignBottom);
+    }
+    if (fraction) {
+        fractionAxis = valueAxis(QObject::tr("setting: fraction recomputed (recompute-frac r)"), QStringLiteral("%.2f"));
+        fractionAxis->setRange(0, 1);
+        chart->addAxis(fractionAxis, tokenAxis ? Qt::AlignTop : Qt::AlignBottom);
+    }
+    QValueAxis* levelAxis = tokenAxis ? tokenAxis : fractionAxis;
+    auto* y = valueAxis(ExperimentChart::metricName(metric), metric == ExperimentChart::Metric::TtftMs ? QStringLiteral("%.0f")
+                                                                                                         : QStringLiteral("%.3g"));
+    chart->addAxis(y, Qt::AlignLeft);
+    for (const auto& [family, settings] : byFamily) {
+        auto* line = new QLineSeries;
+        line->setName(family);
+        line->setPointsVisible(true);
+        line->setPen(QPen(familyColour(family), 2));
+        for (const auto& [setting, mean] : settings)
+            line->append(setting, mean.value());
+        attach(chart, line, family == QLatin1String("recompute-frac") ? fractionAxis : tokenAxis, y);
+    }
+    for (const auto& [family, mean] : levels) {
+        auto* level = new QLineSeries;
+        level->setName(family);
+        level->setPen(QPen(family == QLatin1String("full") ? QColor(0x55, 0x55, 0x55) : QColor(0x99, 0x99, 0x99), 1.5, Qt::DashLine));
+        level->append(levelAxis->min(), mean.value());
+        level->append(levelAxis->max(), mean.value());
+        attach(chart, level, levelAxis, y);
+    }
+    y->setRange(0, maxY > 0 ? maxY * 1.1 : 1);
+    y->applyNiceNumbers();
+
+    QStringList note;
+    if (byFamily.empty())
+        note << QObject::tr("No repair runs to chart: record a sweep with `blocklens-cli compare --sweep --db` (or a repair in the "
+                            "side by side).");
+    else
+        note << QObject::tr("Each point: the mean over the runs at that setting (%1); dashed: plain modes, the mean of their runs.")
+                    .arg(documents.size() == 1 ? QObject::tr("1 document") : QObject::tr("%1 documents").arg(documents.size()));
+    if (models.size() > 1)
+        note << QObject::tr("Runs of %1 models are averaged together: filter by Model.").arg(models.size());
+    if (missing > 0)
+        note << QObject::tr("%n run(s) without a %1 or a setting are not shown.", nullptr, missing).arg(ExperimentChart::metricName(metric));
+    return note.join(QLatin1Char(' '));
+}
+
 } // namespace
 
 ExperimentChart::ExperimentChart(QWidget* parent) : QChartView(parent)
@@ -105,6 +222,7 @@ QString ExperimentChart::title(Kind kind)
     case Kind::FlopsVsLength: return tr("Prefill FLOPs vs input length");
     case Kind::CacheHitRate: return tr("Block cache hit rate over the session");
     case Kind::SegmentationMetrics: return tr("Segmentation quality by segmenter and category");
+    case Kind::RepairSettings: return tr("Repairs of block attention by setting");
     }
     return {};
 }
@@ -115,7 +233,19 @@ QString ExperimentChart::metricName(Metric metric)
     case Metric::F1: return QStringLiteral("F1");
     case Metric::Pk: return QStringLiteral("Pk");
     case Metric::WindowDiff: return QStringLiteral("WindowDiff");
+    case Metric::MeanKl: return tr("mean KL (nats)");
+    case Metric::Top1: return tr("top-1 agreement");
+    case Metric::TtftMs: return tr("TTFT (ms)");
     }
+    return {};
+}
+
+std::vector<ExperimentChart::Metric> ExperimentChart::metrics(Kind kind)
+{
+    if (kind == Kind::SegmentationMetrics)
+        return {Metric::F1, Metric::Pk, Metric::WindowDiff};
+    if (kind == Kind::RepairSettings)
+        return {Metric::MeanKl, Metric::Top1, Metric::TtftMs};
     return {};
 }
 
@@ -186,7 +316,7 @@ void ExperimentChart::plot(Kind kind, const std::vector<store::RunRecord>& runs,
         for (const auto& g : metrics) {
             if (std::pair{g.protocol, g.granularity} != chosen)
                 continue;
-            const auto& v = metric == Metric::F1 ? g.f1 : metric == Metric::Pk ? g.pk : g.windowDiff;
+            const auto& v = metric == Metric::Pk ? g.pk : metric == Metric::WindowDiff ? g.windowDiff : g.f1;
             if (!v)
                 continue;
             const QString cat = QString::fromStdString(g.category);
@@ -229,6 +359,10 @@ void ExperimentChart::plot(Kind kind, const std::vector<store::RunRecord>& runs,
         y->setRange(0, 1);
         break;
     }
+    case Kind::RepairSettings:
+        note_ = repairLines(chart, runs, metric);
+        chart->setTitle(tr("%1: %2").arg(title(kind), metricName(metric)));
+        break;
     }
     for (QAbstractAxis* axis : chart->axes())
         smallAxisText(axis, font());
@@ -243,20 +377,25 @@ void ExperimentChart::applyTheme()
     // QChart themes reset series colours: keep ours.
     const Theme theme = Theme::fromPalette(palette());
     std::vector<QColor> colours;
+    std::vector<QPen> pens;
     for (QAbstractSeries* s : chart()->series())
         if (auto* sc = qobject_cast<QScatterSeries*>(s))
             colours.push_back(sc->color());
+        else if (auto* line = qobject_cast<QLineSeries*>(s))
+            pens.push_back(line->pen());
     chart()->setTheme(theme.dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
     chart()->setBackgroundBrush(palette().color(QPalette::Base));
     chart()->setBackgroundRoundness(0);
-    std::size_t i = 0;
+    std::size_t i = 0, l = 0;
     for (QAbstractSeries* s : chart()->series()) {
         if (auto* sc = qobject_cast<QScatterSeries*>(s)) {
             sc->setColor(kind_ == Kind::CacheHitRate ? theme.accent : colours[i]);
             sc->setBorderColor(Qt::transparent);
             ++i;
         } else if (auto* line = qobject_cast<QLineSeries*>(s)) {
-            line->setPen(QPen(theme.boundary, 2));
+            // The running hit rate in the theme's colour; the repair lines keep their family's.
+            line->setPen(kind_ == Kind::CacheHitRate ? QPen(theme.boundary, 2) : pens[l]);
+            ++l;
         } else if (auto* bars = qobject_cast<QBarSeries*>(s)) {
             int k = 0;
             for (QBarSet* set : bars->barSets())

@@ -5,6 +5,11 @@
 //   CacheHitRate        block-cached runs in the order they were recorded: hits / (hits + misses)
 //                       of each run and the running rate over the session so far
 //   SegmentationMetrics mean of a metric (F1, Pk, WindowDiff) per segmenter and document category
+//   RepairSettings      repairs of block attention (issue 18): a run metric (mean KL, top-1, TTFT)
+//                       against the repair's setting, one line per repair family, each point the
+//                       mean over the runs at that setting (across documents); sink N and
+//                       recompute-first k on the token axis (bottom), recompute-frac r on the
+//                       fraction axis (top); plain block-cached and full as dashed levels
 // Points are the stored values, unscaled, so what a chart shows can be checked against the store.
 #include "experiments/experiments_snapshot.hpp"
 
@@ -15,8 +20,9 @@ namespace blocklens::ui {
 class ExperimentChart : public QChartView {
     Q_OBJECT
 public:
-    enum class Kind { TtftVsLength, FlopsVsLength, CacheHitRate, SegmentationMetrics };
-    enum class Metric { F1, Pk, WindowDiff };
+    enum class Kind { TtftVsLength, FlopsVsLength, CacheHitRate, SegmentationMetrics, RepairSettings };
+    // F1, Pk, WindowDiff: of SegmentationMetrics; MeanKl, Top1, TtftMs: of RepairSettings.
+    enum class Metric { F1, Pk, WindowDiff, MeanKl, Top1, TtftMs };
 
     explicit ExperimentChart(QWidget* parent = nullptr);
 
@@ -29,6 +35,7 @@ public:
     QString note() const { return note_; }
     static QString title(Kind kind);
     static QString metricName(Metric metric);
+    static std::vector<Metric> metrics(Kind kind); // the metrics a kind offers (none: no choice)
 
 protected:
     void changeEvent(QEvent* event) override;

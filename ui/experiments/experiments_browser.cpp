@@ -3,6 +3,7 @@
 #include "experiments/run_details.hpp"
 #include "models/runs_model.hpp"
 #include "view_export.hpp"
+#include "workspace/workspace_gateway.hpp"
 
 #include <QComboBox>
 #include <QFileDialog>
@@ -70,7 +71,8 @@ ExperimentsBrowser::ExperimentsBrowser(QWidget* parent)
     runsLayout->setContentsMargins(0, 4, 0, 0);
     auto* filters = new QHBoxLayout;
     const std::pair<int, QString> runColumns[] = {
-        {RunsModel::Model, tr("Model")}, {RunsModel::Document, tr("Document")}, {RunsModel::Segmenter, tr("Segmenter")}, {RunsModel::Mode, tr("Mode")}};
+        {RunsModel::Model, tr("Model")},   {RunsModel::Document, tr("Document")}, {RunsModel::Segmenter, tr("Segmenter")},
+        {RunsModel::Mode, tr("Mode")},     {RunsModel::Repair, tr("Repair")}};
     for (const auto& [column, label] : runColumns) {
         auto* box = new QComboBox;
         box->setObjectName(QStringLiteral("runFilter%1").arg(column));
@@ -146,10 +148,9 @@ ExperimentsBrowser::ExperimentsBrowser(QWidget* parent)
     auto* chartBar = new QHBoxLayout;
     chartKind_->setObjectName(QStringLiteral("chartKind"));
     for (auto kind : {ExperimentChart::Kind::TtftVsLength, ExperimentChart::Kind::FlopsVsLength, ExperimentChart::Kind::CacheHitRate,
-                      ExperimentChart::Kind::SegmentationMetrics})
+                      ExperimentChart::Kind::SegmentationMetrics, ExperimentChart::Kind::RepairSettings})
         chartKind_->addItem(ExperimentChart::title(kind), static_cast<int>(kind));
-    for (auto m : {ExperimentChart::Metric::F1, ExperimentChart::Metric::Pk, ExperimentChart::Metric::WindowDiff})
-        chartMetric_->addItem(ExperimentChart::metricName(m), static_cast<int>(m));
+    chartMetric_->setObjectName(QStringLiteral("chartMetric"));
     auto* exportButton = new QPushButton(tr("Export PNG/SVG…"));
     exportButton->setToolTip(tr("Save this chart as a PNG (2x) or SVG file"));
     connect(exportButton, &QPushButton::clicked, this, &ExperimentsBrowser::exportChart);
@@ -172,8 +173,24 @@ ExperimentsBrowser::ExperimentsBrowser(QWidget* parent)
     refreshChart();
 }
 
+void ExperimentsBrowser::openWorkspace(const WorkspaceGateway* workspace)
+{
+    workspace_ = nullptr;
+    if (!workspace || !workspace->isOpen()) {
+        openStore({});
+        return;
+    }
+    workspace_ = workspace;
+    const QString path = workspace->path();
+    source_->setText(tr("Reading %1…").arg(path));
+    watcher_.setFuture(workspace->read<ExperimentsSnapshot>([path](store::Store& db) { return readExperiments(db, path); },
+                                                            [path](const QString& error) { return failedSnapshot(path, error); },
+                                                            browseOptions()));
+}
+
 void ExperimentsBrowser::openStore(const QString& path)
 {
+    workspace_ = nullptr;
     if (path.isEmpty()) {
         source_->setText(tr("No workspace: open a store file (Open Store…)."));
         Q_EMIT loadFailed(source_->text());
@@ -185,7 +202,9 @@ void ExperimentsBrowser::openStore(const QString& path)
 
 void ExperimentsBrowser::reload()
 {
-    if (!snapshot_.path.isEmpty())
+    if (workspace_)
+        openWorkspace(workspace_);
+    else if (!snapshot_.path.isEmpty())
         openStore(snapshot_.path);
 }
 
@@ -273,16 +292,37 @@ std::vector<store::RunRecord> ExperimentsBrowser::filteredRuns() const
 
 void ExperimentsBrowser::showChart(ExperimentChart::Kind kind, ExperimentChart::Metric metric)
 {
-    chartKind_->setCurrentIndex(chartKind_->findData(static_cast<int>(kind)));
-    chartMetric_->setCurrentIndex(chartMetric_->findData(static_cast<int>(metric)));
+    {
+        const QSignalBlocker block(chartKind_);
+        chartKind_->setCurrentIndex(chartKind_->findData(static_cast<int>(kind)));
+    }
+    offerMetrics(kind);
+    {
+        // A metric of another kind (the default F1 for a repair chart) leaves the kind's first.
+        const QSignalBlocker block(chartMetric_);
+        chartMetric_->setCurrentIndex(std::max(0, chartMetric_->findData(static_cast<int>(metric))));
+    }
     tabs_->setCurrentIndex(2);
     refreshChart();
+}
+
+void ExperimentsBrowser::offerMetrics(ExperimentChart::Kind kind)
+{
+    const auto metrics = ExperimentChart::metrics(kind);
+    chartMetric_->setVisible(!metrics.empty());
+    if (static_cast<std::size_t>(chartMetric_->count()) == metrics.size() &&
+        (metrics.empty() || chartMetric_->itemData(0).toInt() == static_cast<int>(metrics.front())))
+        return; // offered already: keep the choice
+    const QSignalBlocker block(chartMetric_);
+    chartMetric_->clear();
+    for (auto m : metrics)
+        chartMetric_->addItem(ExperimentChart::metricName(m), static_cast<int>(m));
 }
 
 void ExperimentsBrowser::refreshChart()
 {
     const auto kind = static_cast<ExperimentChart::Kind>(chartKind_->currentData().toInt());
-    chartMetric_->setVisible(kind == ExperimentChart::Kind::SegmentationMetrics);
+    offerMetrics(kind);
     chart_->plot(kind, filteredRuns(), snapshot_.metrics, static_cast<ExperimentChart::Metric>(chartMetric_->currentData().toInt()));
     QString note = kind == ExperimentChart::Kind::SegmentationMetrics ? QString() : tr("Charts follow the run filters of the Runs tab.");
     if (!chart_->note().isEmpty())

@@ -1,9 +1,11 @@
 #pragma once
 // The experiments browser: the workspace's recorded runs and evaluations, sortable and filtered
-// by model, document, segmenter and mode; a selected run shows every stored number again; charts
-// of TTFT and FLOPs against input length, cache hit rate over the session and segmentation
-// metrics by segmenter and category, each exportable as PNG or SVG. The store is read on a worker
-// thread (readExperimentsAsync); the browser shows the last snapshot until the new one arrives.
+// by model, document, segmenter, mode and repair family; a selected run shows every stored number
+// again; charts of TTFT and FLOPs against input length, cache hit rate over the session,
+// segmentation metrics by segmenter and category, and repairs of block attention (KL, top-1 or
+// TTFT against each repair's setting, across documents), each exportable as PNG or SVG. The store
+// is read on a worker thread (readExperimentsAsync); the browser shows the last snapshot until the
+// new one arrives.
 #include "experiments/experiment_chart.hpp"
 #include "experiments/experiments_snapshot.hpp"
 
@@ -21,13 +23,17 @@ class ExperimentFilterModel;
 class RunDetails;
 class RunsModel;
 class StoreTableModel;
+class WorkspaceGateway;
 
 class ExperimentsBrowser : public QWidget {
     Q_OBJECT
 public:
     explicit ExperimentsBrowser(QWidget* parent = nullptr);
 
-    void openStore(const QString& path); // reads in the background; loaded() or loadFailed() follow
+    // The workspace's runs, read through its gateway (which must outlive the browser), or
+    // another store file (a GPU machine's); both in the background: loaded() or loadFailed() follow.
+    void openWorkspace(const WorkspaceGateway* workspace);
+    void openStore(const QString& path);
     void reload();
     bool isLoading() const { return watcher_.isRunning(); }
     const ExperimentsSnapshot& snapshot() const { return snapshot_; }
@@ -56,9 +62,11 @@ private:
     void showSnapshot(const ExperimentsSnapshot& snapshot);
     void refillFilterBoxes();
     void refreshChart();
+    void offerMetrics(ExperimentChart::Kind kind); // the metric box lists the kind's metrics
     void exportChart();
 
     ExperimentsSnapshot snapshot_;
+    const WorkspaceGateway* workspace_ = nullptr; // set while the workspace is what is shown
     QFutureWatcher<ExperimentsSnapshot> watcher_;
     QLabel* source_;
     QTabWidget* tabs_;

@@ -26,11 +26,11 @@ ExperimentsFeature::ExperimentsFeature(FeatureHost& host) : QObject(host.window(
         QAction* a = addMenuAction(host_, FeatureHost::Menu::View, name, text);
         connect(a, &QAction::triggered, this, slot);
     };
-    const QString workspace = host_.workspace()->path();
+    const WorkspaceGateway* workspace = host_.workspace();
     // Shows the dock and reads the workspace again (scripts wait for ExperimentsBrowser::loaded).
     add("openExperiments", tr("Experiments: Reload the Workspace's Runs"), [this, workspace] {
         showDock();
-        browser_->openStore(workspace);
+        browser_->openWorkspace(workspace);
     });
     add("openExperimentStore", tr("Open &Experiment Store…"), [this] {
         const QString path = QFileDialog::getOpenFileName(host_.window(), tr("Open experiment store"), {},
@@ -49,13 +49,17 @@ ExperimentsFeature::ExperimentsFeature(FeatureHost& host) : QObject(host.window(
         showDock();
         browser_->showChart(ExperimentChart::Kind::SegmentationMetrics);
     });
+    add("experimentsRepairChart", tr("Experiments: Repairs by Setting Chart"), [this] {
+        showDock();
+        browser_->showChart(ExperimentChart::Kind::RepairSettings, ExperimentChart::Metric::MeanKl);
+    });
 
     // The workspace's runs appear when the dock is first shown (read in the background).
     connect(dock_, &QDockWidget::visibilityChanged, this, [this, workspace](bool visible) {
         if (visible)
             dock_->raise();
-        if (visible && browser_->snapshot().path.isEmpty() && !browser_->isLoading() && !workspace.isEmpty())
-            browser_->openStore(workspace);
+        if (visible && browser_->snapshot().path.isEmpty() && !browser_->isLoading() && workspace->isOpen())
+            browser_->openWorkspace(workspace);
     });
     host_.setCompletion(QStringLiteral("openExperiments"), [this](QObject* context, std::function<void()> done) {
         connect(browser_, &ExperimentsBrowser::loaded, context, done);

@@ -1,6 +1,7 @@
 #include "inference/compare_view.hpp"
 
 #include "inference/inference_worker.hpp"
+#include "inference/request_follower.hpp"
 #include "inference/kl_sparkline.hpp"
 #include "inference/other_model_picker.hpp"
 #include "inference/run_format.hpp"
@@ -230,32 +231,15 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
         if (id == runId_)
             columnDone(column, stats);
     });
-    connect(worker_, &InferenceWorker::runProgress, this, [this](quint64 id, qint64 done, qint64 total, const QString& what) {
-        if (id != runId_)
-            return;
-        progress_->setRange(0, static_cast<int>(total));
-        progress_->setValue(static_cast<int>(done));
-        progress_->setFormat(what + QStringLiteral(" %v/%m"));
-    });
-    connect(worker_, &InferenceWorker::comparisonReady, this, [this](quint64 id, const CompareReport& report) {
-        if (id != runId_)
-            return;
-        setRunning(false);
-        showReport(report);
-    });
-    connect(worker_, &InferenceWorker::failed, this, [this](quint64 id, const QString& message) {
-        if (id != runId_)
-            return;
-        setRunning(false);
-        setStatus(tr("The comparison failed: %1").arg(message), true);
-        Q_EMIT comparisonFailed(message);
-    });
-    connect(worker_, &InferenceWorker::cancelled, this, [this](quint64 id) {
-        if (id != runId_)
-            return;
-        setRunning(false);
-        setStatus(tr("Cancelled."));
-    });
+    followRequests<CompareReport>(this, worker_, runId_, progress_, &InferenceWorker::comparisonReady,
+                                  [this](const CompareReport& report) { showReport(report); },
+                                  {.ended = [this] { setRunning(false); },
+                                   .failed =
+                                       [this](const QString& message) {
+                                           setStatus(tr("The comparison failed: %1").arg(message), true);
+                                           Q_EMIT comparisonFailed(message);
+                                       },
+                                   .cancelled = [this] { setStatus(tr("Cancelled.")); }});
     connect(worker_, &InferenceWorker::modelLoaded, this, [this](quint64, const ModelInfo& info) {
         if (!runId_)
             setStatus(tr("Model %1 on %2 ready. Press Run (or Enter in the query).").arg(info.name, info.device));

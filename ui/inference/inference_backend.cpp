@@ -16,6 +16,7 @@
 #include "store/store.hpp"
 #include "usecases/model_comparison.hpp"
 #include "util/error.hpp"
+#include "workspace/workspace_gateway.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,7 @@
 #include <QMetaObject>
 
 #include <filesystem>
+#include <functional>
 #include <numeric>
 
 namespace blocklens::ui {
@@ -164,11 +166,9 @@ void InferenceBackend::unload()
     });
 }
 
-void InferenceBackend::setWorkspace(const QString& path)
+void InferenceBackend::setWorkspace(const WorkspaceGateway* workspace)
 {
-    if (path != workspace_)
-        store_.reset();
-    workspace_ = path;
+    workspace_ = workspace;
 }
 
 usecases::ComparisonInput InferenceBackend::tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query)
@@ -202,18 +202,24 @@ std::vector<QString> InferenceBackend::pieces(const std::vector<std::int32_t>& i
     return out;
 }
 
+usecases::ComparisonInput InferenceBackend::documentInput(const Document* document, const std::vector<std::size_t>& cuts,
+                                                          const QString& query, const std::stop_token& stop)
+{
+    if (stop.stop_requested())
+        throw Cancelled{};
+    if (!runner_)
+        throw Error("no model is loaded: choose one in the Model panel");
+    if (!document)
+        throw Error("no document is open");
+    return tokenize(*document, cuts, query);
+}
+
 void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_token stop)
 {
     if (remote_)
         return compareRemote(id, job, stop);
     try {
-        if (stop.stop_requested())
-            throw Cancelled{};
-        if (!runner_)
-            throw Error("no model is loaded: choose one in the Model panel");
-        if (!job.document)
-            throw Error("no document is open");
-        const usecases::ComparisonInput input = tokenize(*job.document, job.cuts, job.query);
+        const usecases::ComparisonInput input = documentInput(job.document.get(), job.cuts, job.query, stop);
         // A repair that does not fit this input (a sink longer than the context...) fails here,
         // before compareStarted, so the view keeps the previous result on screen.
         if (job.variant.mode != engine::AttentionMode::BlockCached)
@@ -349,30 +355,30 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
 void InferenceBackend::record(const usecases::ComparisonReport& result, const usecases::ComparisonOptions& options, const CompareJob& job,
                               CompareReport& report, const usecases::ModelComparisonReport* withOther, const engine::Runner* other)
 {
-    if (workspace_.isEmpty())
+    if (!workspace_ || !workspace_->isOpen())
         return;
-    try {
-        if (!store_)
-            store_ = std::make_unique<store::Store>(store::Store::open(utf8(workspace_)));
-        const usecases::ComparisonSource source{job.document.get(), utf8(info_.tokenizerHash), utf8(job.segmenter)};
-        if (remote_) {
-            // The model as the server names it, with the server's address (issue 22).
-            engine::RunModelIdentity model;
-            model.name = utf8(info_.name);
-            model.fingerprint = utf8(info_.fingerprint);
-            model.device = utf8(info_.device);
-            model.dtype = utf8(info_.dtype);
-            model.software = nlohmann::ordered_json{{"server", utf8(info_.server)}}.dump();
-            usecases::recordComparison(*store_, model, source, options, result);
-        } else if (withOther) { // the second model's run beside: a third run in the workspace
-            usecases::recordModelComparison(*store_, *model_, other->model(), source, options, *withOther);
-        } else {
-            usecases::recordComparison(*store_, *model_, source, options, result);
-        }
-        report.recorded = true;
-    } catch (const std::exception& e) {
-        report.recordError = messageOf(e);
+    const usecases::ComparisonSource source{job.document.get(), utf8(info_.tokenizerHash), utf8(job.segmenter)};
+    std::function<void(store::Store&)> write;
+    if (remote_) {
+        // The model as the server names it, with the server's address (issue 22).
+        engine::RunModelIdentity model;
+        model.name = utf8(info_.name);
+        model.fingerprint = utf8(info_.fingerprint);
+        model.device = utf8(info_.device);
+        model.dtype = utf8(info_.dtype);
+        model.software = nlohmann::ordered_json{{"server", utf8(info_.server)}}.dump();
+        write = [model, &source, &options, &result](store::Store& db) { usecases::recordComparison(db, model, source, options, result); };
+    } else if (withOther) { // the second model's run beside: a third run in the workspace
+        write = [&](store::Store& db) { usecases::recordModelComparison(db, *model_, other->model(), source, options, *withOther); };
+    } else {
+        write = [&](store::Store& db) { usecases::recordComparison(db, *model_, source, options, result); };
     }
+    // Recorded by the workspace's one writer, in order with the edits; this thread waits (the
+    // model and the report stay put meanwhile) so the report can say it was recorded.
+    QFuture<QString> written = workspace_->write(std::move(write));
+    written.waitForFinished();
+    report.recordError = written.isCanceled() || written.resultCount() == 0 ? QObject::tr("the workspace was closed") : written.result();
+    report.recorded = report.recordError.isEmpty();
 }
 
 void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_token stop)
@@ -441,15 +447,9 @@ void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_
 void InferenceBackend::sweep(quint64 id, const SweepJob& job, std::stop_token stop)
 {
     try {
-        if (stop.stop_requested())
-            throw Cancelled{};
         if (remote_)
             throw Error("the repair chart runs on a model loaded in this app, not yet on a server: load a model directory");
-        if (!runner_)
-            throw Error("no model is loaded: choose one in the Model panel");
-        if (!job.document)
-            throw Error("no document is open");
-        const usecases::ComparisonInput input = tokenize(*job.document, job.cuts, job.query);
+        const usecases::ComparisonInput input = documentInput(job.document.get(), job.cuts, job.query, stop);
         usecases::ComparisonOptions options;
         options.maxNewTokens = 0; // the chart is the query block's KL: nothing to generate
         options.tokenizerHash = tokenizer_->contentHash();

@@ -25,10 +25,6 @@ class Model;
 class Runner;
 } // namespace blocklens::engine
 
-namespace blocklens::store {
-class Store;
-}
-
 namespace blocklens::net {
 class RemoteClient;
 struct ServerInfo;
@@ -37,6 +33,7 @@ struct ServerInfo;
 namespace blocklens::ui {
 
 class InferenceWorker;
+class WorkspaceGateway;
 
 class InferenceBackend : public QObject {
 public:
@@ -49,7 +46,7 @@ public:
     void attention(quint64 id, const AttentionJob& job, std::stop_token stop);
     void sweep(quint64 id, const SweepJob& job, std::stop_token stop);
     void unload();
-    void setWorkspace(const QString& path);
+    void setWorkspace(const WorkspaceGateway* workspace);
 
 private:
     // The same requests on a model server (inference_backend_remote.cpp, issue 22).
@@ -62,6 +59,10 @@ private:
 
     // The document's tokens (encoded once for the last document), cut at `cuts`, plus the query block.
     usecases::ComparisonInput tokenize(const Document& doc, const std::vector<std::size_t>& cuts, const QString& query);
+    // What a request on the document starts with: Cancelled if stopped, an Error without a model
+    // or a document, else its tokens (tokenize).
+    usecases::ComparisonInput documentInput(const Document* document, const std::vector<std::size_t>& cuts, const QString& query,
+                                            const std::stop_token& stop);
     QString decode(const std::vector<std::int32_t>& ids) const;
     std::vector<QString> pieces(const std::vector<std::int32_t>& ids) const;
 
@@ -80,8 +81,7 @@ private:
     ModelInfo info_;
     // The last document's tokenization: documents are re-cut far more often than re-typed.
     std::optional<usecases::DocumentTokens> tokens_;
-    QString workspace_;
-    std::unique_ptr<store::Store> store_;
+    const WorkspaceGateway* workspace_ = nullptr; // where comparisons are recorded (its writer)
     // Set while the model is a server's (then model_ and runner_ are empty).
     std::unique_ptr<net::RemoteClient> remote_;
     std::unique_ptr<net::ServerInfo> remoteInfo_;

@@ -32,7 +32,7 @@ InferenceFeature::InferenceFeature(FeatureHost& host, Workbench& workbench, Segm
     : QObject(host.window()), host_(host), workbench_(workbench), segmentation_(segmentation),
       worker_(new InferenceWorker(host.window()))
 {
-    worker_->setWorkspace(host_.workspace()->path());
+    worker_->setWorkspace(host_.workspace());
     modelPanel_ = new ModelPanel(worker_);
     QDockWidget* modelDock = host_.addToolView(QStringLiteral("modelDock"), tr("Model"), modelPanel_, Qt::RightDockWidgetArea);
     compareView_ = new CompareView(worker_);

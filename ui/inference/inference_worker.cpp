@@ -106,9 +106,9 @@ void InferenceWorker::unload()
     QMetaObject::invokeMethod(backend_, [b = backend_] { b->unload(); }, Qt::QueuedConnection);
 }
 
-void InferenceWorker::setWorkspace(const QString& path)
+void InferenceWorker::setWorkspace(const WorkspaceGateway* workspace)
 {
-    QMetaObject::invokeMethod(backend_, [b = backend_, path] { b->setWorkspace(path); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(backend_, [b = backend_, workspace] { b->setWorkspace(workspace); }, Qt::QueuedConnection);
 }
 
 } // namespace blocklens::ui

@@ -33,6 +33,7 @@
 namespace blocklens::ui {
 
 class InferenceBackend;
+class WorkspaceGateway;
 
 class InferenceWorker : public QObject {
     Q_OBJECT
@@ -49,8 +50,9 @@ public:
     void cancelAll();
     void unload();            // frees the model and the block cache (queued behind running work)
 
-    // The workspace (SQLite) where comparisons are recorded as runs; empty: not recorded.
-    void setWorkspace(const QString& path);
+    // The workspace (SQLite) where comparisons are recorded as runs, through its gateway's writer
+    // (which must outlive the worker); null or without a file: not recorded.
+    void setWorkspace(const WorkspaceGateway* workspace);
 
     const std::optional<ModelInfo>& model() const { return model_; }
     bool isLoading() const { return current_[Load] != 0; }

@@ -1,6 +1,7 @@
 #include "inference/repair_panel.hpp"
 
 #include "inference/inference_worker.hpp"
+#include "inference/request_follower.hpp"
 #include "inference/run_format.hpp"
 #include "view_export.hpp"
 
@@ -70,33 +71,19 @@ RepairPanel::RepairPanel(InferenceWorker* worker, QWidget* parent) : QWidget(par
         setStatus(error.isEmpty() ? tr("Saved %1").arg(path) : error, !error.isEmpty());
     });
     connect(chart_, &RepairChart::pointChosen, this, &RepairPanel::settingChosen);
-    connect(worker_, &InferenceWorker::runProgress, this, [this](quint64 id, qint64 done, qint64 total, const QString& what) {
-        if (id != runId_)
-            return;
-        progress_->setRange(0, static_cast<int>(total));
-        progress_->setValue(static_cast<int>(done));
-        progress_->setFormat(what + QStringLiteral(" %v/%m"));
-    });
-    connect(worker_, &InferenceWorker::sweepReady, this, [this](quint64 id, const SweepReport& report) {
-        if (id != runId_)
-            return;
-        setRunning(false);
-        show(report);
-    });
-    connect(worker_, &InferenceWorker::failed, this, [this](quint64 id, const QString& message) {
-        if (id != runId_)
-            return;
-        setRunning(false);
-        setStatus(tr("The sweep failed: %1").arg(message), true);
-        Q_EMIT sweepFailed(message);
-    });
-    connect(worker_, &InferenceWorker::cancelled, this, [this](quint64 id) {
-        if (id != runId_)
-            return;
-        setRunning(false);
-        setStatus(tr("Cancelled; the chart shows the last finished sweep, if any."));
-        Q_EMIT sweepFailed(statusText());
-    });
+    followRequests<SweepReport>(this, worker_, runId_, progress_, &InferenceWorker::sweepReady,
+                                [this](const SweepReport& report) { show(report); },
+                                {.ended = [this] { setRunning(false); },
+                                 .failed =
+                                     [this](const QString& message) {
+                                         setStatus(tr("The sweep failed: %1").arg(message), true);
+                                         Q_EMIT sweepFailed(message);
+                                     },
+                                 .cancelled =
+                                     [this] {
+                                         setStatus(tr("Cancelled; the chart shows the last finished sweep, if any."));
+                                         Q_EMIT sweepFailed(statusText());
+                                     }});
 }
 
 void RepairPanel::run()

@@ -41,9 +41,11 @@ void RunsModel::setSnapshot(const ExperimentsSnapshot& snapshot)
     runs_ = snapshot.runs;
     documents_.clear();
     segmenters_.clear();
+    repairs_.clear();
     for (const auto& r : runs_) {
-        documents_.push_back(runDocument(r, snapshot.documents));
+        documents_.push_back(runDocument(r, snapshot.documents, snapshot.datasetRows));
         segmenters_.push_back(runSegmenter(r));
+        repairs_.push_back(runRepair(r));
     }
     endResetModel();
 }
@@ -78,7 +80,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const
     const auto i = static_cast<std::size_t>(index.row());
     const store::RunRecord& r = runs_[i];
     if (role == Qt::TextAlignmentRole)
-        return index.column() >= Tokens ? int(Qt::AlignRight | Qt::AlignVCenter) : int(Qt::AlignLeft | Qt::AlignVCenter);
+        return index.column() >= Tokens && index.column() != Repair ? int(Qt::AlignRight | Qt::AlignVCenter) : int(Qt::AlignLeft | Qt::AlignVCenter);
     if (role != Qt::DisplayRole && role != Qt::UserRole && role != Qt::EditRole && role != Qt::ToolTipRole)
         return {};
     const bool raw = role == Qt::UserRole || role == Qt::EditRole;
@@ -107,6 +109,8 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const
     case CacheMisses: return number(r.cacheMisses, count);
     case MeanKl: return number(r.logitKl, formatScientific);
     case Top1: return number(r.top1Agreement, formatRatio);
+    case Repair: return repairs_[i].family;
+    case Setting: return raw ? optionalNumber(repairs_[i].setting) : QVariant(repairs_[i].settingText);
     default: return {};
     }
 }
@@ -117,7 +121,7 @@ QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int rol
         return {};
     static const char* names[] = {"Run", "Recorded (UTC)", "Model", "Mode", "Document", "Segmenter", "Device", "Dtype", "Tokens",
                                   "Blocks", "TTFT (ms)", "Prefill (ms)", "Prefill FLOPs", "KV bytes", "Cache hits",
-                                  "Cache misses", "Mean KL", "Top-1 agreement"};
+                                  "Cache misses", "Mean KL", "Top-1 agreement", "Repair", "Setting"};
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 

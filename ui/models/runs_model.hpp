@@ -27,7 +27,10 @@ class RunsModel : public QAbstractTableModel {
 public:
     enum Column {
         Id, Created, Model, Mode, Document, Segmenter, Device, DType, Tokens, Blocks, TtftMs, PrefillMs, Flops, KvBytes,
-        CacheHits, CacheMisses, MeanKl, Top1, ColumnCount
+        CacheHits, CacheMisses, MeanKl, Top1,
+        Repair,  // the repair family of the mode (runRepair): full, block-cached, sink, recompute-first, ...
+        Setting, // its setting (k, r, N); UserRole: the number
+        ColumnCount
     };
     explicit RunsModel(QObject* parent = nullptr);
 
@@ -44,6 +47,7 @@ public:
 private:
     std::vector<store::RunRecord> runs_;
     std::vector<QString> documents_, segmenters_;
+    std::vector<RunRepair> repairs_;
 };
 
 class StoreTableModel : public QAbstractTableModel {

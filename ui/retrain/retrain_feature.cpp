@@ -71,7 +71,7 @@ void RetrainFeature::start()
         return;
     }
     RetrainRequest req;
-    req.workspace = workspace->path();
+    req.workspace = workspace;
     if (workbench_.hasDataset())
         req.dataset = workbench_.inputPath();
     if (const auto s = std::dynamic_pointer_cast<const learn::LearnedScorer>(segmentation_.runner()->scorerOverride(kLearned)))
@@ -79,7 +79,6 @@ void RetrainFeature::start()
             req.before = s->model(); // a small JSON file; unreadable: the shipped model is "before"
         } catch (const std::exception&) {
         }
-    req.flushWrites = [workspace] { workspace->flush(); };
     if (!controller_->start(req))
         return;
     progress_->setLabelText(tr("Starting…"));

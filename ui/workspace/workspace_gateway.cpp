@@ -5,7 +5,6 @@
 #include "store/store.hpp"
 #include "util/error.hpp"
 
-#include <QFileInfo>
 #include <QSettings>
 #include <QtConcurrent>
 
@@ -25,25 +24,17 @@ LoadedInput loadAndAttach(const QString& file, const QString& workspace, bool re
     });
 }
 
-std::vector<AnnotatorVersion> readOtherAnnotators(const QString& workspace, const Document& doc, const QString& author)
+std::vector<AnnotatorVersion> readOtherAnnotators(store::Store& db, const Document& doc, const QString& author)
 {
     std::vector<AnnotatorVersion> out;
-    if (!QFileInfo::exists(workspace))
+    const auto id = db.findDocument(doc.contentHash());
+    if (!id)
         return out;
-    try {
-        // A short-lived read-only connection: a few small queries, no writes.
-        auto db = store::Store::open(workspace.toStdString(), {.mode = store::OpenMode::ReadOnly, .quickCheck = false});
-        const auto id = db.findDocument(doc.contentHash());
-        if (!id)
-            return out;
-        for (const auto& v : db.segmentationHistory(*id)) {
-            if (v.segmenter != "manual" || v.author.empty() || QString::fromStdString(v.author) == author)
-                continue;
-            out.emplace_back(QStringLiteral("%1 (%2)").arg(QString::fromStdString(v.author), QString::fromStdString(v.createdAt).left(10)),
-                             db.boundaries(v.id));
-        }
-    } catch (const Error&) {
-        // Without the workspace, the comparison lists only the segmenter.
+    for (const auto& v : db.segmentationHistory(*id)) {
+        if (v.segmenter != "manual" || v.author.empty() || QString::fromStdString(v.author) == author)
+            continue;
+        out.emplace_back(QStringLiteral("%1 (%2)").arg(QString::fromStdString(v.author), QString::fromStdString(v.createdAt).left(10)),
+                         db.boundaries(v.id));
     }
     return out;
 }
@@ -77,21 +68,39 @@ QFuture<std::vector<AnnotatorVersion>> WorkspaceGateway::otherAnnotators(std::sh
 {
     if (path_.isEmpty() || !document)
         return QtFuture::makeReadyFuture(std::vector<AnnotatorVersion>{});
-    return QtConcurrent::run([workspace = path_, document, author] { return readOtherAnnotators(workspace, *document, author); });
+    // Without the workspace, the comparison lists only the segmenter.
+    return read<std::vector<AnnotatorVersion>>([document, author](store::Store& db) { return readOtherAnnotators(db, *document, author); },
+                                               [](const QString&) { return std::vector<AnnotatorVersion>{}; });
 }
 
 QFuture<std::optional<std::size_t>> WorkspaceGateway::nextAssignedRow(qint64 datasetId, const QString& annotator) const
 {
     if (path_.isEmpty() || datasetId <= 0 || annotator.isEmpty())
         return QtFuture::makeReadyFuture(std::optional<std::size_t>{});
-    return QtConcurrent::run([workspace = path_, datasetId, annotator]() -> std::optional<std::size_t> {
-        try {
-            auto db = store::Store::open(workspace.toStdString(), {.mode = store::OpenMode::ReadOnly, .quickCheck = false});
-            return db.nextAssignedRow(datasetId, annotator.toStdString());
-        } catch (const Error&) {
-            return std::nullopt; // a convenience: the dataset opens at its first row
-        }
-    });
+    // A convenience: on a read error the dataset opens at its first row.
+    return read<std::optional<std::size_t>>(
+        [datasetId, annotator](store::Store& db) { return db.nextAssignedRow(datasetId, annotator.toStdString()); },
+        [](const QString&) { return std::optional<std::size_t>{}; });
+}
+
+QFuture<QString> WorkspaceGateway::write(std::function<void(store::Store&)> write) const
+{
+    if (!writer_)
+        return QtFuture::makeReadyFuture(noWorkspace());
+    return writer_->run(std::move(write));
+}
+
+store::OpenOptions WorkspaceGateway::readOptions()
+{
+    store::OpenOptions o;
+    o.mode = store::OpenMode::ReadOnly;
+    o.quickCheck = false;
+    return o;
+}
+
+QString WorkspaceGateway::noWorkspace()
+{
+    return tr("no workspace is open");
 }
 
 QString settingsAnnotator()
