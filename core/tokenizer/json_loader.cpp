@@ -517,10 +517,6 @@ std::shared_ptr<const Tokenizer::Impl> loadTokenizerJson(std::string_view text, 
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
         throw Error("the file is empty: not a tokenizer.json", {.file = source});
     TokenizerJson parsed = readTokenizerJson(text);
-    if (parsed.tooDeep)
-        throw Error("arrays and objects nest more than " + std::to_string(kMaxJsonDepth) +
-                        " levels deep; the limit is " + std::to_string(kMaxJsonDepth),
-                    {.file = source});
     if (parsed.syntaxError) {
         const std::size_t at = parsed.syntaxError->second;
         const bool truncated = at >= text.size();

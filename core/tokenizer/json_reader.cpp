@@ -55,10 +55,6 @@ public:
 
     bool start_object(std::size_t) override
     {
-        if (frames_.size() >= kMaxJsonDepth) {
-            out_.tooDeep = true;
-            return false;
-        }
         if (mode() != Mode::None && mode() != Mode::Model) {
             badEntry();
             frames_.push_back({nullptr, true, Mode::Skip});
@@ -97,10 +93,6 @@ public:
     }
     bool start_array(std::size_t) override
     {
-        if (frames_.size() >= kMaxJsonDepth) {
-            out_.tooDeep = true;
-            return false;
-        }
         if (mode() == Mode::Merges) {
             pair_.clear();
             frames_.push_back({nullptr, false, Mode::MergePair});
@@ -221,7 +213,8 @@ private:
 TokenizerJson readTokenizerJson(std::string_view text)
 {
     TokenizerJson out;
-    // The loader walks the DOM recursively (nested Sequence components): bound the depth first.
+    // The one depth limit of JSON input (util/json_input): the loader walks the DOM recursively
+    // (nested Sequence components), and the frames below never outgrow it.
     if (const auto deep = findExcessiveJsonNesting(text)) {
         out.syntaxError = std::pair{jsonNestingMessage(), *deep};
         return out;
@@ -230,7 +223,7 @@ TokenizerJson readTokenizerJson(std::string_view text)
     out.merges.reserve(text.size() / 40);
     Reader reader(out);
     json::sax_parse(text.begin(), text.end(), &reader);
-    if (out.syntaxError || out.tooDeep)
+    if (out.syntaxError)
         out.root = nullptr;
     return out;
 }

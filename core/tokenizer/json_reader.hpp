@@ -14,11 +14,6 @@
 
 namespace blocklens::tok {
 
-// The deepest nesting of arrays and objects accepted (real files nest fewer than 10 levels). The
-// SAX parser keeps its own stack, and this limit keeps the DOM and the loader (which recurses into
-// nested Sequences) shallow.
-constexpr std::size_t kMaxJsonDepth = 512;
-
 struct TokenizerJson {
     nlohmann::json root;       // model.vocab / model.merges are left out when streamed
     bool vocabStreamed = false; // model.vocab was an object and is in `vocab`
@@ -27,10 +22,10 @@ struct TokenizerJson {
     std::vector<std::pair<std::string, std::string>> merges;
     // First malformed entry met while streaming: the field and what is wrong.
     std::optional<std::pair<std::string, std::string>> streamError;
-    // Set when the text is not valid JSON: the parser's message and the byte where it stopped.
+    // Set when the text is not valid JSON, or nests deeper than util/json_input's kMaxJsonNesting
+    // (checked before parsing, which keeps the DOM and the loader, which recurses into nested
+    // Sequences, shallow): the message and the byte where it stopped.
     std::optional<std::pair<std::string, std::size_t>> syntaxError;
-    // Set when arrays/objects nest deeper than kMaxJsonDepth (parsing stopped there).
-    bool tooDeep = false;
 };
 
 TokenizerJson readTokenizerJson(std::string_view text);
