@@ -47,5 +47,7 @@ Command benchTtftCommand(); // cmd_bench_ttft.cpp
 Command trainLmCommand();   // cmd_train_lm.cpp (core/learn/lm, demo model)
 Command lmEvalCommand();    // cmd_lm_eval.cpp
 Command serveCommand();     // cmd_serve.cpp (net/server: the model behind HTTP, issue 22)
+Command trainBlockCommand(); // cmd_train_block.cpp (usecases/block_distillation)
+Command evalBlockCommand();  // cmd_eval_block.cpp
 
 } // namespace blocklens::cli

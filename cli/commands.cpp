@@ -30,6 +30,8 @@ std::span<const Command> allCommands()
         trainLmCommand(),
         lmEvalCommand(),
         serveCommand(),
+        trainBlockCommand(),
+        evalBlockCommand(),
 #endif
     };
     return commands;

@@ -200,13 +200,31 @@ at::Tensor attendBlocks(const at::Tensor& q, const at::Tensor& k, const at::Tens
 #endif
     // One attend() per block at its own slots (each block is square causal; the last block, when
     // global, sees every key before it as well).
+    std::vector<BlockAttention> list;
+    for (std::size_t b = 0; b < starts.size(); ++b)
+        list.push_back({starts[b], lastBlockGlobal && b + 1 == starts.size() ? 0 : starts[b]});
+    return attendBlockList(q, k, v, list, a);
+}
+
+at::Tensor attendBlockList(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<BlockAttention>& blocks,
+                           const AttentionArgs& a)
+{
+    const std::int64_t n = q.size(1);
+    TORCH_CHECK(a.qStart == a.kStart && k.size(1) == n && !blocks.empty() && blocks.front().start == 0,
+                "attendBlockList: the keys must be the queries' own tokens and the blocks must start at 0");
     std::vector<at::Tensor> pieces; // [heads, len, d] each
-    for (std::size_t b = 0; b < starts.size(); ++b) {
-        const std::int64_t s = starts[b], e = b + 1 < starts.size() ? starts[b + 1] : n, len = e - s;
-        const bool global = lastBlockGlobal && b + 1 == starts.size();
-        const std::int64_t k0 = global ? 0 : s;
-        const AttentionArgs args{a.qStart + s, a.kStart + k0, a.window, a.scale, nullptr};
-        pieces.push_back(attend(q.narrow(1, s, len), k.narrow(1, k0, e - k0), v.narrow(1, k0, e - k0), args));
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+        const BlockAttention& blk = blocks[b];
+        const std::int64_t s = blk.start, e = b + 1 < blocks.size() ? blocks[b + 1].start : n, len = e - s;
+        TORCH_CHECK(len > 0 && blk.keyStart <= s && (blk.sinkLength == 0 || blk.sinkStart + blk.sinkLength <= blk.keyStart),
+                    "attendBlockList: blocks must be ascending, keys before their queries, the sink before the keys");
+        at::Tensor kb = k.narrow(1, blk.keyStart, e - blk.keyStart), vb = v.narrow(1, blk.keyStart, e - blk.keyStart);
+        if (blk.sinkLength > 0) { // the sink's keys placed just before the block's: always visible
+            kb = at::cat({k.narrow(1, blk.sinkStart, blk.sinkLength), kb}, 1);
+            vb = at::cat({v.narrow(1, blk.sinkStart, blk.sinkLength), vb}, 1);
+        }
+        const AttentionArgs args{a.qStart + s, a.kStart + blk.keyStart - blk.sinkLength, a.window, a.scale, nullptr};
+        pieces.push_back(attend(q.narrow(1, s, len), kb, vb, args));
     }
     return pieces.size() == 1 ? pieces.front() : at::cat(pieces, 1);
 }

@@ -70,6 +70,24 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
 at::Tensor attendBlocks(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<std::int64_t>& starts,
                         bool lastBlockGlobal, const AttentionArgs& args);
 
+// One block of a call for attendBlockList: its queries are [start, the next block's start or n),
+// all relative to the call's first token; they attend causally to keys [keyStart, their own
+// slot] and, with sinkLength > 0, also to the keys [sinkStart, sinkStart + sinkLength), which lie
+// before keyStart (block sink tokens: the block sees the document's first tokens besides itself).
+struct BlockAttention {
+    std::int64_t start = 0;
+    std::int64_t keyStart = 0; // <= start
+    std::int64_t sinkStart = 0;
+    std::int64_t sinkLength = 0; // 0: no sink
+};
+
+// Attention of a list of blocks over one call's own tokens (q [heads, n, d], k/v [kv_heads, n, d],
+// args.qStart == args.kStart), one attend() per block. Only differentiable operations: the
+// training forward (Transformer::forwardTrainable) runs it with autograd. attendBlocks' plain route
+// is this list with keyStart = start (and 0 for a global last block).
+at::Tensor attendBlockList(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<BlockAttention>& blocks,
+                           const AttentionArgs& args);
+
 // The same by the plain formula (K/V repeated, full score matrix): the reference for tests.
 at::Tensor attendReference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionArgs& args);
 

@@ -36,6 +36,10 @@ at::Tensor residualLinear(const at::Tensor& x, const at::Tensor& h, const at::Te
 // else two ATen kernels in place.
 at::Tensor siluTimes(at::Tensor gate, const at::Tensor& up)
 {
+    // Under autograd (training) out of place: silu's gradient needs its input, and the fused
+    // kernel has no backward.
+    if (c10::GradMode::is_enabled())
+        return at::silu(gate) * up;
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
     if (bridge::siluMulSupported(gate, up, gate)) {
         bridge::siluMulInto(gate, up, gate);
@@ -86,11 +90,26 @@ at::Tensor Transformer::forward(KvBuffer& kv, const ForwardArgs& a) const
         sin = Rope::signedSin(sin); // the GPU path rotates with Rope::applySwapped
     MaskCache masks; // the same for every layer
     for (std::size_t i = 0; i < weights_.layers.size(); ++i) {
-        x = layer(weights_.layers[i], i, x, cos, sin, kv, a, masks);
+        x = layer(weights_.layers[i], i, x, cos, sin, &kv, a, masks);
         if (a.afterLayer)
             a.afterLayer(static_cast<std::int64_t>(i + 1));
     }
     return rmsNorm(x, weights_.norm, config_.rmsNormEps);           // [n, hidden]
+}
+
+at::Tensor Transformer::forwardTrainable(const at::Tensor& ids, const at::Tensor& positions, const std::vector<BlockAttention>& blocks) const
+{
+    TORCH_CHECK(ids.dim() == 1 && positions.sizes() == ids.sizes() && !blocks.empty(), "forwardTrainable: ids and positions [n], blocks");
+    at::Tensor x = at::embedding(weights_.embed, ids);            // [n, hidden]
+    auto [cos, sin] = rope_.cosSin(positions, dtype_);            // [n, head_dim] each
+    if (x.is_cuda())
+        sin = Rope::signedSin(sin);
+    ForwardArgs args;
+    args.blockList = &blocks;
+    MaskCache masks;
+    for (std::size_t i = 0; i < weights_.layers.size(); ++i)
+        x = layer(weights_.layers[i], i, x, cos, sin, nullptr, args, masks);
+    return rmsNorm(x, weights_.norm, config_.rmsNormEps);         // [n, hidden]
 }
 
 Transformer::Qkv Transformer::attentionInputs(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos,
@@ -103,7 +122,8 @@ Transformer::Qkv Transformer::attentionInputs(const LayerWeights& w, const at::T
     const bool split = gpu && n >= kSplitProjectionRows;
     auto rotate = [&](const at::Tensor& t) {
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
-        if (bridge::ropeApplySupported(t, cos, sin)) // bf16/fp16: one kernel, one rounding
+        // bf16/fp16: one kernel, one rounding (not under autograd: the kernel has no backward)
+        if (!c10::GradMode::is_enabled() && bridge::ropeApplySupported(t, cos, sin))
             return bridge::ropeApply(t, cos, sin);
 #endif
         return gpu ? Rope::applySwapped(t, cos, sin) : Rope::apply(t, cos, sin);
@@ -134,7 +154,7 @@ Transformer::Qkv Transformer::attentionInputs(const LayerWeights& w, const at::T
 }
 
 at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
-                              const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& a, MaskCache& masks) const
+                              const at::Tensor& sin, KvBuffer* kv, const ForwardArgs& a, MaskCache& masks) const
 {
     const std::int64_t n = x.size(0), heads = config_.numHeads, d = config_.headDim;
     const double eps = config_.rmsNormEps;
@@ -142,18 +162,21 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
     const bool split = x.is_cuda() && n >= kSplitProjectionRows; // see kSplitProjectionRows
     const auto [q, k, v] = attentionInputs(w, x, cos, sin);
     const auto layerIndex = static_cast<std::int64_t>(index);
-    const at::Tensor layerK = kv.k.select(0, layerIndex);                      // [kv_heads, capacity, d]
-    const at::Tensor layerV = kv.v.select(0, layerIndex);                      // [kv_heads, capacity, d]
-    if (a.slots.defined()) { // tokens at scattered slots (layerAtSlots)
-        layerK.index_copy_(1, a.slots, k);
-        layerV.index_copy_(1, a.slots, v);
-    } else {
-        layerK.narrow(1, a.writeAt, n).copy_(k);
-        layerV.narrow(1, a.writeAt, n).copy_(v);
+    at::Tensor keys = k, values = v; // [kv_heads, m, d]; without a KV buffer: the call's own tokens
+    if (kv) {
+        const at::Tensor layerK = kv->k.select(0, layerIndex);                 // [kv_heads, capacity, d]
+        const at::Tensor layerV = kv->v.select(0, layerIndex);                 // [kv_heads, capacity, d]
+        if (a.slots.defined()) { // tokens at scattered slots (layerAtSlots)
+            layerK.index_copy_(1, a.slots, k);
+            layerV.index_copy_(1, a.slots, v);
+        } else {
+            layerK.narrow(1, a.writeAt, n).copy_(k);
+            layerV.narrow(1, a.writeAt, n).copy_(v);
+        }
+        const std::int64_t visible = a.writeAt + n - a.keyBegin;
+        keys = layerK.narrow(1, a.keyBegin, visible);
+        values = layerV.narrow(1, a.keyBegin, visible);
     }
-    const std::int64_t visible = a.writeAt + n - a.keyBegin;
-    const at::Tensor keys = layerK.narrow(1, a.keyBegin, visible);             // [kv_heads, m, d]
-    const at::Tensor values = layerV.narrow(1, a.keyBegin, visible);           // [kv_heads, m, d]
     AttentionArgs args{a.writeAt, a.keyBegin, config_.slidingWindow, std::pow(static_cast<double>(d), -0.5), &masks}; // HF: head_dim**-0.5
     MassCapture capture;
     const bool capturing = a.capture && std::binary_search(a.capture->layers.begin(), a.capture->layers.end(), layerIndex);
@@ -166,14 +189,15 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
     // The last layer of a pass whose caller needs only its last rows: every row's K/V is written
     // (above), but queries, attention, output projection and MLP run for those rows alone.
     const bool lastRowsOnly = a.outputRows > 0 && a.outputRows < n && index + 1 == weights_.layers.size() && !a.slots.defined()
-                              && a.blockStarts.empty() && !capturing;
+                              && a.blockStarts.empty() && !a.blockList && !capturing;
     const std::int64_t rows = lastRowsOnly ? a.outputRows : n;
     at::Tensor attn; // [heads, rows, d]
     if (lastRowsOnly) {
         const AttentionArgs lastArgs{a.writeAt + n - rows, a.keyBegin, config_.slidingWindow, args.scale, nullptr}; // other rows: other masks
         attn = attend(q.narrow(1, n - rows, rows), keys, values, lastArgs);
     } else {
-        attn = a.slots.defined()         ? attendAtSlots(q, keys, values, a.slots, args)
+        attn = a.blockList               ? attendBlockList(q, keys, values, *a.blockList, args)
+               : a.slots.defined()       ? attendAtSlots(q, keys, values, a.slots, args)
                : a.blockStarts.empty() ? attend(q, keys, values, args, capturing ? &capture : nullptr)
                                        : attendBlocks(q, keys, values, a.blockStarts, a.lastBlockGlobal, args);
     }
@@ -189,7 +213,7 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
     if (split && rows >= kSplitProjectionRows) {
         at::Tensor gate = at::linear(h2, w.wGateUp.narrow(0, 0, inter), rowsOf(w.bGateUp, 0, inter));    // [n, intermediate]
         const at::Tensor up = at::linear(h2, w.wGateUp.narrow(0, inter, inter), rowsOf(w.bGateUp, inter, inter));
-        act = siluTimes(gate, up); // in place: no extra buffers
+        act = siluTimes(gate, up); // in place but under autograd: no extra buffers
     } else {
         const at::Tensor gateUp = at::linear(h2, w.wGateUp, w.bGateUp);      // [n, 2 intermediate]
         act = siluTimes(gateUp.narrow(1, 0, inter), gateUp.narrow(1, inter, inter));
@@ -216,7 +240,7 @@ at::Tensor Transformer::layerAtSlots(std::int64_t index, const at::Tensor& x, co
     args.keyBegin = 0;
     args.slots = slots;
     MaskCache masks;
-    return layer(weights_.layers[static_cast<std::size_t>(index)], static_cast<std::size_t>(index), x, cos, sin, kv, args, masks);
+    return layer(weights_.layers[static_cast<std::size_t>(index)], static_cast<std::size_t>(index), x, cos, sin, &kv, args, masks);
 }
 
 std::pair<at::Tensor, at::Tensor> Transformer::keysValues(std::int64_t index, const at::Tensor& x, const at::Tensor& positions) const
@@ -233,7 +257,8 @@ at::Tensor Transformer::finalNorm(const at::Tensor& x) const { return rmsNorm(x,
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const
 {
-    c10::NoGradGuard noGrad;
+    // No NoGradGuard: the engine's weights never require grad, so nothing is recorded for them;
+    // the trainer's do, and its loss needs this product's gradient.
     return at::linear(hidden, weights_.lmHead).to(at::kFloat); // [rows, vocab]
 }
 

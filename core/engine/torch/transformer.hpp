@@ -68,6 +68,8 @@ struct ForwardArgs {
     // necessarily contiguous, instead of [writeAt, writeAt + n); each attends to every slot up to
     // its own (causal and window rule). Used through layerAtSlots only.
     at::Tensor slots; // [n] int64 on the device
+    // Non-null (forwardTrainable only): each block's own key range and sink, see attendBlockList.
+    const std::vector<BlockAttention>* blockList = nullptr;
 };
 
 class Transformer {
@@ -77,7 +79,15 @@ public:
     // -> hidden [n, hidden] (or the last args.outputRows rows) after the final norm, in the compute
     // dtype. Writes K/V of all n tokens into `kv`.
     at::Tensor forward(KvBuffer& kv, const ForwardArgs& args) const;
-    // hidden [rows, hidden] -> logits [rows, vocab] float32
+    // The same pass for training (core/learn/lm): no KV buffer (the keys are the call's own tokens),
+    // autograd as the caller has it (the weights may be leaf tensors that require grad), and no
+    // route that is not differentiable (no kernels bridge). ids, positions [n] int64; `blocks`
+    // (attendBlockList) say what each block attends to, so one call can hold many training windows
+    // side by side, each under full attention (one block whose keys start at the window) or the
+    // `block` mode (blocks alone, the window's last block over the whole window).
+    // -> hidden [n, hidden] after the final norm.
+    at::Tensor forwardTrainable(const at::Tensor& ids, const at::Tensor& positions, const std::vector<BlockAttention>& blocks) const;
+    // hidden [rows, hidden] -> logits [rows, vocab] float32 (differentiable when the weights are).
     at::Tensor logits(const at::Tensor& hidden) const;
 
     // Layer by layer, for the repairs that compute some tokens again (recompute.hpp):
@@ -91,6 +101,7 @@ public:
     at::Tensor finalNorm(const at::Tensor& x) const; // [n, hidden] -> after the final RMSNorm
 
     const ModelConfig& config() const { return config_; }
+    const Weights& weights() const { return weights_; }
     const Rope& rope() const { return rope_; }
     const at::Device& device() const { return device_; }
     at::ScalarType dtype() const { return dtype_; }
@@ -105,7 +116,7 @@ private:
     // The attention block's inputs: norm, q/k/v projections, [qk norm], RoPE.
     Qkv attentionInputs(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
     at::Tensor layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
-                     const at::Tensor& sin, KvBuffer& kv, const ForwardArgs& args, MaskCache& masks) const;
+                     const at::Tensor& sin, KvBuffer* kv, const ForwardArgs& args, MaskCache& masks) const;
 
     ModelConfig config_;
     Weights weights_;

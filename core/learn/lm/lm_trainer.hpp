@@ -1,12 +1,12 @@
 #pragma once
 // Training of a small Llama-architecture language model with libtorch (the bundled demo model,
-// issue 8 part 1). No torch types here: the model code lives in lm_trainer.cpp.
-//
-// The network is exactly what Hugging Face's LlamaForCausalLM computes (and what engine::Model
-// loads): token embedding, per layer RMSNorm -> attention with RoPE (rotate_half form) and
-// grouped-query heads -> residual, RMSNorm -> SwiGLU MLP -> residual; final RMSNorm; LM head
-// tied to the embedding. Parameters carry the Hugging Face tensor names, so the checkpoint is
-// written as they are (config.json + model.safetensors in float32 + tokenizer.json).
+// issue 8 part 1). No torch types here. The network is the engine's own forward pass
+// (engine::detail::Transformer::forwardTrainable, through learn/lm/torch/trainable_lm.hpp), so
+// training and inference compute one network: what Hugging Face's LlamaForCausalLM computes:
+// token embedding, per layer RMSNorm -> attention with RoPE (rotate_half form) and grouped-query
+// heads -> residual, RMSNorm -> SwiGLU MLP -> residual; final RMSNorm; LM head tied to the
+// embedding. The checkpoint is written with the Hugging Face tensor names (config.json +
+// model.safetensors in float32 + tokenizer.json).
 //
 // Training: next-token cross-entropy on random windows of seqLen + 1 tokens drawn from the token
 // stream; AdamW (weight decay on matrices only), linear warm-up then cosine decay to
@@ -73,7 +73,7 @@ LmTrainResult trainLm(const std::vector<std::uint16_t>& train, const std::vector
                       const std::optional<std::filesystem::path>& tokenizerJson = {},
                       const std::function<void(const LmLogEntry&)>& onLog = {}, const Progress& progress = {});
 
-// The training code's own forward over one sequence of a checkpoint written by trainLm (float32,
+// The training forward (the engine's Transformer without a KV cache, as trainLm runs it) over one sequence of a checkpoint written by trainLm (float32,
 // CPU): logits [ids.size(), vocab] row-major. For checking the engine against the trainer.
 std::vector<float> trainerLogits(const std::filesystem::path& checkpointDir, const std::vector<std::int32_t>& ids);
 
