@@ -15,8 +15,11 @@
 #include "store/store.hpp"
 #include "usecases/comparison.hpp"
 #include "usecases/segmenters.hpp"
+#include "remote/protocol.hpp" // the request compare --server sends
+#if BLOCKLENS_HAVE_NET
 #include "net/client.hpp"
 #include "net/server.hpp"
+#endif
 #include "util/error.hpp"
 
 #include <cmath>
@@ -122,6 +125,7 @@ int compareOnServer(const ArgSpec::Parsed& a, const std::pair<engine::AttentionV
     r.seed = static_cast<std::uint64_t>(a.integer("seed"));
     r.repeats = static_cast<int>(repeats);
     r.coldCache = true;
+#if BLOCKLENS_HAVE_NET
     const net::RemoteClient client({a.value("server"), a.has("token-file") ? net::readTokenFile(a.value("token-file")) : std::string()});
     const net::ServerInfo info = client.info();
     if (!info.blocklens)
@@ -149,6 +153,10 @@ int compareOnServer(const ArgSpec::Parsed& a, const std::pair<engine::AttentionV
     out.maxNewTokens = maxNew;
     printComparison(out, a.flag("json"), io);
     return 0;
+#else
+    (void)r;
+    throw UsageError{kNoHttpInThisBuild};
+#endif
 }
 
 } // namespace

@@ -5,8 +5,10 @@
 #include "cli/variant_args.hpp"
 #include "engine/memory.hpp"
 #include "engine/npy.hpp"
+#if BLOCKLENS_HAVE_NET
 #include "net/client.hpp"
 #include "net/server.hpp"
+#endif
 #include "util/error.hpp"
 
 #include <ostream>
@@ -67,6 +69,9 @@ Command logitsCommand()
                 engine::RunResult r;
                 std::string device, dtype;
                 if (a.has("server")) { // the same run on `blocklens-cli serve` (issue 22)
+#if !BLOCKLENS_HAVE_NET
+                    throw UsageError{kNoHttpInThisBuild};
+#else
                     const net::RemoteClient client(
                         {a.value("server"), a.has("token-file") ? net::readTokenFile(a.value("token-file")) : std::string()});
                     const net::ServerInfo info = client.info();
@@ -82,6 +87,7 @@ Command logitsCommand()
                     r = client.run(spec).result;
                     device = info.model.device;
                     dtype = info.model.dtype;
+#endif
                 } else {
                     // Every position's logits are kept: [n, vocab] floats count in the memory check.
                     auto load = readLoadOptions(a, n);

@@ -35,6 +35,7 @@ Command trainBlockCommand()
         .option("sink-tokens", "N", "block sink tokens: blocks but the first and last also see the window's first N tokens", "0")
         .option("block-dropout", "P", "drop each block boundary of a window with probability P, per step (mixed granularities)", "0")
         .option("token-weighting", "BETA", "weight token t by 1 + BETA * KL_t / mean KL (teacher full vs student block)", "0")
+        .option("loss-on", "ROWS", "all (every token of a window) or last-block (the tokens that read the other blocks' cache)", "all")
         .option("time-budget", "SECONDS", "stop with a checkpoint after this much training time (more than 0)")
         .option("checkpoint-every", "S", "steps between checkpoints (0: only at the end)", "50")
         .option("log-every", "S", "steps between progress lines", "10")
@@ -68,6 +69,9 @@ Command trainBlockCommand()
                 o.sinkTokens = a.integer("sink-tokens");
                 o.blockDropout = a.number("block-dropout");
                 o.tokenWeighting = a.number("token-weighting");
+                if (a.value("loss-on") != "all" && a.value("loss-on") != "last-block")
+                    throw UsageError{"--loss-on is all or last-block, not '" + a.value("loss-on") + "'"};
+                o.lastBlockLoss = a.value("loss-on") == "last-block";
                 if (a.has("time-budget")) {
                     o.timeBudgetS = a.number("time-budget");
                     if (!(*o.timeBudgetS > 0))
@@ -113,6 +117,7 @@ Command trainBlockCommand()
                 const auto& res = report.result;
                 nlohmann::ordered_json s{{"out", r.out.string()},
                                          {"recipe", std::string(lm::toString(o.recipe))},
+                                         {"loss_on", o.lastBlockLoss ? "last-block" : "all"},
                                          {"steps", res.steps},
                                          {"stopped", res.stopped},
                                          {"tokens_seen", res.tokensSeen},

@@ -46,7 +46,10 @@ Command trainSegmenterCommand(); // cmd_train_segmenter.cpp (core/learn)
 Command benchTtftCommand(); // cmd_bench_ttft.cpp
 Command trainLmCommand();   // cmd_train_lm.cpp (core/learn/lm, demo model)
 Command lmEvalCommand();    // cmd_lm_eval.cpp
-Command serveCommand();     // cmd_serve.cpp (net/server: the model behind HTTP, issue 22)
+Command serveCommand();     // cmd_serve.cpp (net/server: the model behind HTTP, issue 22), with BLOCKLENS_WITH_NET
+// What --server says in a build configured with -DBLOCKLENS_WITH_NET=OFF.
+inline constexpr const char* kNoHttpInThisBuild =
+    "--server needs the HTTP client, and this build has none (configured with -DBLOCKLENS_WITH_NET=OFF)";
 Command trainBlockCommand(); // cmd_train_block.cpp (usecases/block_distillation)
 Command evalBlockCommand();  // cmd_eval_block.cpp
 

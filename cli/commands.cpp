@@ -29,7 +29,9 @@ std::span<const Command> allCommands()
         benchTtftCommand(),
         trainLmCommand(),
         lmEvalCommand(),
+#if BLOCKLENS_HAVE_NET
         serveCommand(),
+#endif
         trainBlockCommand(),
         evalBlockCommand(),
 #endif

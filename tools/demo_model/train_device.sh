@@ -15,7 +15,7 @@ model=/tmp/demo; mkdir -p "$model"
 logs=/tmp/demo-logs; mkdir -p "$logs"
 build=/tmp/build-demo
 t0=$(date +%s)
-cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DBLOCKLENS_BUILD_UI=OFF \
+cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_NET=OFF \
   -DBLOCKLENS_WITH_TORCH=ON -DBLOCKLENS_BUILD_BENCH=OFF > "$logs/configure.log" 2>&1 || { tail -30 "$logs/configure.log"; exit 1; }
 cmake --build "$build" --parallel 16 --target blocklens-cli > "$logs/build.log" 2>&1 || { grep -E 'error' "$logs/build.log" | head -30; exit 1; }
 echo "built in $(( $(date +%s) - t0 )) s"

@@ -15,7 +15,7 @@ python3 tools/reference/make_cut_marker_goldens.py "$W/golden" > "$W/golden.log"
 cp "$W/golden/qwen3_cut_markers.tar" "$OUT/"
 cp "$W/golden.log" "$OUT/golden.log"
 echo "goldens made in $(( $(date +%s) - t0 )) s"
-cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DBLOCKLENS_BUILD_UI=OFF \
+cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_NET=OFF \
   -DBLOCKLENS_WITH_TORCH=ON -DBLOCKLENS_BUILD_BENCH=OFF > "$W/configure.log" 2>&1 || { tail -30 "$W/configure.log"; exit 1; }
 cmake --build "$build" --parallel 16 --target blocklens-cli > "$W/build.log" 2>&1 || { grep -E 'error' "$W/build.log" | head -30; exit 1; }
 echo "built in $(( $(date +%s) - t0 )) s"

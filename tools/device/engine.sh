@@ -16,7 +16,7 @@ lengths=${LENGTHS:-2k,4k,8k,16k,32k}
 t0=$(date +%s)
 export PYTHONUNBUFFERED=1
 configure() {
-  cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DBLOCKLENS_BUILD_UI=OFF \
+  cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_NET=OFF \
     -DBLOCKLENS_WITH_TORCH=ON -DBLOCKLENS_BUILD_BENCH=OFF -DBLOCKLENS_WITH_CUDA="$1" > "$OUT/configure.log" 2>&1
 }
 # The kernels bridge needs BLOCKLENS_WITH_CUDA; without it the engine still builds (plain ATen paths).

@@ -27,7 +27,7 @@ nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.used,temperature.gpu --format=csv,noheader | tee "$OUT/gpu.txt"
 
 echo "== configure + build ($(elapsed) s)"
-cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc" -DBLOCKLENS_BUILD_UI=OFF \
+cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc" -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_NET=OFF \
   -DBLOCKLENS_WITH_TORCH=ON -DBLOCKLENS_BUILD_BENCH=ON -DBLOCKLENS_WITH_CUDA=ON > "$OUT/configure.log" 2>&1 \
   || { tail -30 "$OUT/configure.log"; exit 1; }
 grep -o "engine: CUDA kernels bridge.*" "$OUT/configure.log"

@@ -20,7 +20,7 @@ want engine && with_torch=ON
 
 echo "== configure (torch: $with_torch)"
 cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release \
-  -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_TORCH=$with_torch > "$OUT/configure.log" 2>&1 \
+  -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_NET=OFF -DBLOCKLENS_WITH_TORCH=$with_torch > "$OUT/configure.log" 2>&1 \
   || { tail -30 "$OUT/configure.log"; exit 1; }
 echo "== build"
 targets=()

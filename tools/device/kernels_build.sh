@@ -14,7 +14,7 @@ build_kernels() {
   nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
   echo "== configure + build ($(elapsed) s)"
   cmake -S . -B "$build" -G Ninja ${DEVICE_CMAKE_ARGS:-} -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc" \
-    -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_TORCH=OFF -DBLOCKLENS_WITH_CUDA=ON > "$OUT/configure.log" 2>&1 \
+    -DBLOCKLENS_BUILD_UI=OFF -DBLOCKLENS_WITH_NET=OFF -DBLOCKLENS_WITH_TORCH=OFF -DBLOCKLENS_WITH_CUDA=ON > "$OUT/configure.log" 2>&1 \
     || { tail -30 "$OUT/configure.log"; exit 1; }
   cmake --build "$build" --parallel 16 --target "$@" > "$OUT/build.log" 2>&1 \
     || { grep -E 'error|Error' "$OUT/build.log" | head -40; exit 1; }

@@ -238,7 +238,10 @@ at::Tensor Transformer::layerAtSlots(std::int64_t index, const at::Tensor& x, co
     ForwardArgs args;
     args.writeAt = end - n; // keys [keyBegin, writeAt + n) = [0, end)
     args.keyBegin = 0;
-    args.slots = slots;
+    // Contiguous slots [end - n, end) are an ordinary causal pass written at end - n (the dense
+    // path, cheaper than scattered queries: recompute-frac:1 recomputes a whole context this way).
+    if (slots[0].item<std::int64_t>() != end - n)
+        args.slots = slots;
     MaskCache masks;
     return layer(weights_.layers[static_cast<std::size_t>(index)], static_cast<std::size_t>(index), x, cos, sin, &kv, args, masks);
 }

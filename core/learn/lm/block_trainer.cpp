@@ -121,6 +121,16 @@ WindowBlocks dropBoundaries(const BlockWindow& w, double dropout, std::int64_t s
     return layout;
 }
 
+// [B, T] 1 where a token's loss counts: every token, or those of each window's last block.
+at::Tensor lossMask(const std::vector<WindowBlocks>& layouts, std::int64_t T, bool lastBlockOnly)
+{
+    at::Tensor mask = at::ones({static_cast<std::int64_t>(layouts.size()), T});
+    if (lastBlockOnly)
+        for (std::size_t b = 0; b < layouts.size(); ++b)
+            mask[static_cast<std::int64_t>(b)].narrow(0, 0, std::min(layouts[b].starts.back(), T)).zero_();
+    return mask;
+}
+
 at::Tensor inputsOf(const BlockWindow& w)
 {
     const auto T = static_cast<std::int64_t>(w.ids.size()) - 1;
@@ -275,11 +285,15 @@ BlockTrainResult trainBlock(const std::vector<BlockWindow>& windows, const fs::p
         const at::Tensor perToken = o.recipe == BlockRecipe::Distill
                                         ? kl
                                         : -at::log_softmax(studentLogits, -1).gather(-1, tgt.unsqueeze(-1)).squeeze(-1); // [B, T]
+        const at::Tensor mask = lossMask(layouts, T, o.lastBlockLoss).to(device); // [B, T]
         at::Tensor loss;
         if (o.tokenWeighting > 0) {
             const at::Tensor d = kl.detach();
-            const at::Tensor w = 1.0 + o.tokenWeighting * d / d.mean().clamp_min(1e-12);
+            const at::Tensor meanKl = ((d * mask).sum() / mask.sum()).clamp_min(1e-12);
+            const at::Tensor w = mask * (1.0 + o.tokenWeighting * d / meanKl);
             loss = (w * perToken).sum() / w.sum();
+        } else if (o.lastBlockLoss) {
+            loss = (mask * perToken).sum() / mask.sum();
         } else {
             loss = perToken.mean();
         }
@@ -338,7 +352,8 @@ std::vector<float> blockTrainingLogits(const fs::path& modelDir, const BlockWind
     return std::vector<float>(logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel());
 }
 
-double distillLoss(const fs::path& studentDir, const fs::path& teacherDir, const BlockWindow& window, bool studentFull)
+double distillLoss(const fs::path& studentDir, const fs::path& teacherDir, const BlockWindow& window, bool studentFull,
+                   bool lastBlockOnly)
 {
     c10::NoGradGuard noGrad;
     const TrainableLm student = TrainableLm::load(studentDir, at::Device(at::kCPU));
@@ -347,7 +362,11 @@ double distillLoss(const fs::path& studentDir, const fs::path& teacherDir, const
     WindowBlocks layout;
     if (!studentFull)
         layout.starts = window.blockStarts;
-    return tokenKl(teacher.logits(in, {WindowBlocks{}}), student.logits(in, {layout})).mean().item<double>();
+    const at::Tensor kl = tokenKl(teacher.logits(in, {WindowBlocks{}}), student.logits(in, {layout})); // [1, T]
+    if (!lastBlockOnly)
+        return kl.mean().item<double>();
+    const std::int64_t last = window.blockStarts.back();
+    return kl.narrow(1, last, kl.size(1) - last).mean().item<double>();
 }
 
 } // namespace blocklens::lm

@@ -55,6 +55,10 @@ struct BlockTrainOptions {
     std::int64_t sinkTokens = 0;
     double blockDropout = 0;         // probability per internal boundary, [0, 1)
     double tokenWeighting = 0;       // beta; 0: every token weighs 1
+    // The loss over every token of a window, or only over its last block (after block dropout):
+    // the rows block attention is used for (the question reads every block's cached K/V), where
+    // the student can match the teacher; elsewhere a block cannot see what the teacher saw.
+    bool lastBlockLoss = false;
     std::optional<double> timeBudgetS; // stop (with a checkpoint) once this much training time is spent; > 0
     std::int64_t checkpointEvery = 50; // steps; 0: only at the end
     std::int64_t logEvery = 10;
@@ -104,6 +108,6 @@ std::vector<float> blockTrainingLogits(const std::filesystem::path& modelDir, co
 // weighting) of a student against a teacher on one window; 0 when they are the same model and
 // `studentFull`.
 double distillLoss(const std::filesystem::path& studentDir, const std::filesystem::path& teacherDir, const BlockWindow& window,
-                   bool studentFull);
+                   bool studentFull, bool lastBlockOnly = false);
 
 } // namespace blocklens::lm
