@@ -5,6 +5,28 @@
 
 namespace blocklens::engine::detail {
 
+namespace {
+
+// How many of the next `most` queries (slots ascending) to take in one chunk. A chunk computes
+// every query's scores up to its last slot, so scattered groups of slots (recompute-first: a few
+// tokens at each cut) would mostly compute keys their queries never see: the chunk ends where
+// that waste would pass a quarter of the work, but holds at least kMinQueries (small products
+// cost more per FLOP than the waste they save).
+std::int64_t chunkLength(const std::int64_t* slot, std::int64_t most)
+{
+    constexpr std::int64_t kMinQueries = 8;
+    double needed = 0;
+    for (std::int64_t i = 0; i < most; ++i) {
+        needed += static_cast<double>(slot[i] + 1);
+        const double computed = static_cast<double>(i + 1) * static_cast<double>(slot[i] + 1);
+        if (i >= kMinQueries && computed > 1.25 * needed)
+            return i;
+    }
+    return most;
+}
+
+} // namespace
+
 at::Tensor attendAtSlots(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& querySlots,
                          const AttentionArgs& a)
 {
@@ -19,8 +41,8 @@ at::Tensor attendAtSlots(const at::Tensor& q, const at::Tensor& k, const at::Ten
     const std::int64_t chunk = std::clamp<std::int64_t>(budget / std::max<std::int64_t>(1, heads * m), 16, 512);
     at::Tensor out = at::empty({heads, n, d}, q.options());
     const auto longs = at::TensorOptions().dtype(at::kLong).device(q.device());
-    for (std::int64_t c0 = 0; c0 < n; c0 += chunk) {
-        const std::int64_t c = std::min(chunk, n - c0);
+    for (std::int64_t c0 = 0, c = 0; c0 < n; c0 += c) {
+        c = chunkLength(slot + c0, std::min(chunk, n - c0));
         // The chunk's last query is its latest slot: no key after it is ever seen.
         const std::int64_t kEnd = std::clamp<std::int64_t>(slot[c0 + c - 1] + 1 - a.kStart, 0, m);
         const std::int64_t kBegin = a.window ? std::clamp<std::int64_t>(slot[c0] - *a.window + 1 - a.kStart, 0, kEnd) : 0;
