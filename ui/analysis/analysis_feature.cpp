@@ -10,6 +10,7 @@
 #include "workbench/workbench.hpp"
 #if BLOCKLENS_WITH_TORCH
 #include "engine/memory.hpp"
+#include "engine/trained_context.hpp"
 #include "inference/inference_worker.hpp"
 #endif
 
@@ -98,6 +99,7 @@ AnalysisFeature::AnalysisFeature(FeatureHost& host, Workbench& workbench, Segmen
     connect(panel_, &AttentionPanel::leakageChanged, this, &AnalysisFeature::updateLeakageMarks);
     connect(workbench_.session(), &AnnotationSession::boundariesChanged, this, &AnalysisFeature::boundariesChanged);
     connect(&segmentation_, &SegmentationFeature::segmentationShown, this, [this] {
+        warnIfPastContext();
         // The segmenter's cuts are the proposal compared with the current boundaries.
         const AttentionAnalysis& a = panel_->analysis();
         const SegmentResult& result = segmentation_.lastResult();
@@ -207,9 +209,27 @@ void AnalysisFeature::requestAttention()
     panel_->setRunning(true);
     requestDocument_ = doc;
     request_ = worker_->requestAttention(job);
+    panel_->showContextWarning({});
+    warnIfPastContext();
 #else
     panel_->setStatus(tr("This build has no inference engine (built without libtorch)."));
     Q_EMIT attentionFailed(panel_->status());
+#endif
+}
+
+void AnalysisFeature::warnIfPastContext()
+{
+#if BLOCKLENS_WITH_TORCH
+    // Past the model's trained context the user learns it when the capture starts, not with its
+    // result minutes later (issue 15: the 108k-character document is 28k tokens on the demo
+    // model's 2,048). The segmentation's grid is in the model's tokens once the model is loaded
+    // (a segmentation still running after a load has none yet: segmentationShown calls again);
+    // the result's banner says it again, exactly.
+    const auto grid = segmentation_.runner()->grid();
+    if (!panel_->isRunning() || !requestDocument_ || !worker_->model() || !grid || grid->textLength() != requestDocument_->length())
+        return;
+    if (const auto warning = engine::trainedContextWarning(worker_->model()->config, static_cast<std::int64_t>(grid->size())))
+        panel_->showContextWarning(QString::fromStdString(*warning));
 #endif
 }
 

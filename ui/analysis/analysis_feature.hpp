@@ -43,6 +43,9 @@ Q_SIGNALS:
 private:
     void connectWorker();
     void requestAttention();
+    // While a capture runs: the banner for a document past the model's trained context, from the
+    // segmentation's token count in the model's tokens (once that segmentation is done).
+    void warnIfPastContext();
     void showAttention(const AttentionReport& report);
     void boundariesChanged();
     void updateLeakageMarks();

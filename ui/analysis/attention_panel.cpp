@@ -227,6 +227,12 @@ void AttentionPanel::setStatus(const QString& message)
         summary_->setText(tr("Which cuts drop the most attention shows here once the heatmap is computed."));
 }
 
+void AttentionPanel::showContextWarning(const QString& warning)
+{
+    contextBanner_->setVisible(!warning.isEmpty());
+    contextBanner_->setText(tr("⚠ Beyond the model's trained context: %1.").arg(warning));
+}
+
 void AttentionPanel::setRunning(bool running)
 {
     stop_->setVisible(running);
@@ -400,8 +406,7 @@ void AttentionPanel::recompute()
     }
     summary_->setText(text);
     const std::int64_t docTokens = a_.documentTokens, all = a_.capture.tokens();
-    contextBanner_->setVisible(!a_.contextWarning.isEmpty());
-    contextBanner_->setText(tr("⚠ Beyond the model's trained context: %1.").arg(a_.contextWarning));
+    showContextWarning(a_.contextWarning);
     title_->setText(tr("%1 · %2 tokens%3 · %4 layers × %5 heads captured · full attention")
                         .arg(a_.model.isEmpty() ? tr("model") : a_.model)
                         .arg(docTokens)

@@ -31,6 +31,9 @@ public:
     void clear(const QString& message = {});
     void setStatus(const QString& message); // "Running the model…", errors
     void setRunning(bool running);          // a capture is under way: Stop shown, Analyse off
+    // The banner over the heatmap for an input past the model's trained context (empty: hidden);
+    // shown when a capture starts (it may run for minutes) and again with its result.
+    void showContextWarning(const QString& warning);
     bool isRunning() const;
     QString status() const;
 

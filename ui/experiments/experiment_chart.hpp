@@ -36,6 +36,10 @@ public:
     static QString title(Kind kind);
     static QString metricName(Metric metric);
     static std::vector<Metric> metrics(Kind kind); // the metrics a kind offers (none: no choice)
+    // Small, as the repair chart's: QGraphicsView's own hint is its scene, i.e. the chart's last
+    // size, so the browser in the dock's scroll area kept whatever height the chart once had and
+    // its x axis ended below the dock's fold (issue 15). The layout gives the chart what is left.
+    QSize sizeHint() const override { return {480, 260}; }
 
 protected:
     void changeEvent(QEvent* event) override;

@@ -76,7 +76,9 @@ ExperimentsBrowser::ExperimentsBrowser(QWidget* parent)
     for (const auto& [column, label] : runColumns) {
         auto* box = new QComboBox;
         box->setObjectName(QStringLiteral("runFilter%1").arg(column));
-        box->setMinimumContentsLength(8);
+        // Narrow at least: the five filters and the count fit the dock of a 1366-pixel screen
+        // (912 px wide there); each box widens when there is room.
+        box->setMinimumContentsLength(5);
         box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
         filters->addWidget(new QLabel(label));
         filters->addWidget(box, 1);

@@ -77,7 +77,10 @@ ModelPanel::ModelPanel(InferenceWorker* worker, QWidget* parent) : QWidget(paren
     dtype_->addItem(QStringLiteral("bf16"), QStringLiteral("bf16"));
     dtype_->addItem(QStringLiteral("f16"), QStringLiteral("f16"));
     form->addRow(tr("Precision"), dtype_);
-    auto* serverRow = new QHBoxLayout;
+    // The server's address on a row of its own, the token and Connect below: on one row the three
+    // widened the panel's hint, and so the whole right column of the window (issue 17's
+    // screenshot comparison), squeezing the document and the bottom docks.
+    auto* tokenRow = new QHBoxLayout;
     server_ = new QLineEdit;
     server_->setObjectName(QStringLiteral("modelServer"));
     server_->setPlaceholderText(tr("http://host:port (blocklens-cli serve, or an OpenAI-compatible server)"));
@@ -87,10 +90,10 @@ ModelPanel::ModelPanel(InferenceWorker* worker, QWidget* parent) : QWidget(paren
     token_->setPlaceholderText(tr("token, if it needs one"));
     connect_ = new QPushButton(tr("Connect"));
     connect_->setObjectName(QStringLiteral("connectServer"));
-    serverRow->addWidget(server_, 2);
-    serverRow->addWidget(token_, 1);
-    serverRow->addWidget(connect_);
-    form->addRow(tr("Or a server"), serverRow);
+    tokenRow->addWidget(token_, 1);
+    tokenRow->addWidget(connect_);
+    form->addRow(tr("Server"), server_); // or a server instead of a directory (the placeholder says so)
+    form->addRow(tr("Token"), tokenRow);
     layout->addLayout(form);
 
     details_ = new QLabel;
