@@ -90,8 +90,6 @@ int compareOnServer(const ArgSpec::Parsed& a, const std::pair<engine::AttentionV
     for (const char* local : {"tokenizer", "db"})
         if (a.has(local))
             throw UsageError{std::string("--") + local + " goes with --model (a comparison in this process), not with --server"};
-    if (a.flag("sweep"))
-        throw UsageError{"--sweep runs in this process only: give --model DIR instead of --server"};
     if (a.has("input") == a.has("ids"))
         throw UsageError{"give either --input FILE or --ids LIST"};
     remote::CompareRequest r;
@@ -131,6 +129,15 @@ int compareOnServer(const ArgSpec::Parsed& a, const std::pair<engine::AttentionV
     if (!info.blocklens)
         throw Error(client.url() + " answers the OpenAI API but is not a BlockLens server: block attention needs `blocklens-cli serve` "
                                    "(with its extensions)");
+    if (a.flag("sweep")) { // the server runs the repair family against the reference (compare_sweep.cpp prints it)
+        r.sweep = engine::repairSweepFamily();
+        const remote::SweepResult s = client.sweep(r);
+        const auto n = static_cast<std::int64_t>(s.input.ids.size());
+        // The server sweeps without a warm-up of its own; each setting's TTFT is the median of --repeats runs.
+        return printSweep({n, s.input.blocks.size(), n - s.input.blocks.back(), s.reference, s.referenceResult,
+                           engine::TimingProtocol{.warmUps = 0, .repeats = static_cast<int>(repeats)}, s.rows},
+                          a.flag("json"), io);
+    }
     const remote::ComparisonResult result = client.compare(r);
     if (result.report.contextWarning)
         io.err << "warning: " << *result.report.contextWarning << "\n";

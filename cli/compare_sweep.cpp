@@ -12,7 +12,6 @@ namespace blocklens::cli {
 
 int compareSweep(const SweepInput& in, bool asJson, Io& io, const RecordRun& record)
 {
-    using json = nlohmann::ordered_json;
     std::vector<engine::RepairSweepRow> rows;
     {
         ProgressPrinter printer(io.err, "repair sweep");
@@ -23,14 +22,21 @@ int compareSweep(const SweepInput& in, bool asJson, Io& io, const RecordRun& rec
     for (const auto& row : rows)
         if (!row.skipped)
             record(row.variant, row.result, &row.comparison);
-
     const auto n = static_cast<std::int64_t>(in.request.ids.size());
-    const std::int64_t query = n - in.request.blocks.back();
+    return printSweep({n, in.request.blocks.size(), n - in.request.blocks.back(), in.reference, in.referenceResult, in.timing, rows}, asJson,
+                      io);
+}
+
+int printSweep(const SweepTable& in, bool asJson, Io& io)
+{
+    using json = nlohmann::ordered_json;
+    const std::int64_t n = in.tokens, query = in.queryTokens;
+    const auto& rows = in.rows;
     if (asJson) {
         json j;
         j["reference"] = {{"mode", engine::variantName(in.reference)}, {"stats", runStatsJson(in.referenceResult.stats)}};
         j["tokens"] = n;
-        j["blocks"] = in.request.blocks.size();
+        j["blocks"] = in.blocks;
         j["query_tokens"] = query;
         j["timing"] = engine::describeTiming(in.timing) + "; settings: TTFT with their blocks cached";
         json list = json::array();
@@ -59,7 +65,7 @@ int compareSweep(const SweepInput& in, bool asJson, Io& io, const RecordRun& rec
     }
     char buf[512];
     std::snprintf(buf, sizeof buf, "repair sweep against %s: %lld tokens in %zu blocks, query block %lld tokens (%s; settings: TTFT with their blocks cached)\n",
-                  engine::variantName(in.reference).c_str(), static_cast<long long>(n), in.request.blocks.size(),
+                  engine::variantName(in.reference).c_str(), static_cast<long long>(n), in.blocks,
                   static_cast<long long>(query), engine::describeTiming(in.timing).c_str());
     io.out << buf;
     std::snprintf(buf, sizeof buf, "  reference %s: TTFT %.2f ms, prefill %.3g FLOPs\n", engine::variantName(in.reference).c_str(),

@@ -4,6 +4,7 @@
 #include "cli/command.hpp"
 #include "engine/fair_timing.hpp"
 #include "engine/metrics.hpp"
+#include "engine/repair_sweep.hpp"
 #include "engine/repairs.hpp"
 #include "tokenizer/tokenizer.hpp"
 
@@ -24,5 +25,18 @@ struct SweepInput {
 using RecordRun = std::function<void(const engine::AttentionVariant&, const engine::RunResult&, const engine::ModeComparison*)>;
 
 int compareSweep(const SweepInput& input, bool asJson, Io& io, const RecordRun& record);
+
+// What the table (or JSON) shows: the sweep's input, its reference run and every setting's row,
+// swept here (compareSweep) or on a server (`compare --server URL --sweep`).
+struct SweepTable {
+    std::int64_t tokens = 0;
+    std::size_t blocks = 0;
+    std::int64_t queryTokens = 0;
+    engine::AttentionVariant reference;
+    const engine::RunResult& referenceResult;
+    engine::TimingProtocol timing;
+    const std::vector<engine::RepairSweepRow>& rows;
+};
+int printSweep(const SweepTable& table, bool asJson, Io& io);
 
 } // namespace blocklens::cli

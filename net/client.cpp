@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <functional>
 
 namespace blocklens::net {
 namespace {
@@ -132,6 +133,10 @@ struct RemoteClient::Impl {
         }
     }
 
+    // /blocklens/v1/compare, a comparison or a sweep (below).
+    void streamComparison(const remote::CompareRequest& request, const CompareHooks& hooks, std::stop_token stop, const std::string& last,
+                          const std::function<void(const Json&)>& onLast) const;
+
     // POSTs `body` and hands each server-sent event to `onEvent` as it arrives; a stop closes the
     // connection. HTTP errors (before the stream starts) become Error with the server's message.
     template <class OnEvent> void postStream(const std::string& path, const Json& body, std::stop_token stop, OnEvent&& onEvent) const
@@ -227,16 +232,19 @@ ServerInfo RemoteClient::info() const
     return info;
 }
 
-remote::ComparisonResult RemoteClient::compare(const remote::CompareRequest& request, const CompareHooks& hooks, std::stop_token stop) const
+// The events of /blocklens/v1/compare, a comparison's or a sweep's, handed to `hooks`; the final
+// one (`last`: "report" or "sweep") to `onLast`; Error when it does not come.
+void RemoteClient::Impl::streamComparison(const remote::CompareRequest& request, const CompareHooks& hooks, std::stop_token stop,
+                                          const std::string& last, const std::function<void(const Json&)>& onLast) const
 {
     remote::CompareRequest r = request;
     r.stream = true;
-    std::optional<remote::ComparisonResult> result;
+    bool ended = false;
     auto side = [](const Json& j) {
         return j.at("side").get<std::string>() == "reference" ? usecases::ComparisonSide::Reference : usecases::ComparisonSide::Compared;
     };
-    impl_->postStream("/blocklens/v1/compare", remote::toJson(r), stop, [&](const std::string& event, const std::string& payload) {
-        const Json j = impl_->parse(payload, "/blocklens/v1/compare");
+    postStream("/blocklens/v1/compare", remote::toJson(r), stop, [&](const std::string& event, const std::string& payload) {
+        const Json j = parse(payload, "/blocklens/v1/compare");
         try {
             if (event == "input" && hooks.input)
                 hooks.input(remote::comparisonInputFromJson(j.at("input")), j.at("segmenter").get<std::string>());
@@ -246,17 +254,38 @@ remote::ComparisonResult RemoteClient::compare(const remote::CompareRequest& req
                 hooks.token(side(j), j.at("token").get<std::int32_t>(), j.at("text").get<std::string>());
             else if (event == "side_finished" && hooks.finished)
                 hooks.finished(side(j), remote::runStatsFromJson(j.at("stats")));
-            else if (event == "report")
-                result = remote::comparisonResultFromJson(j);
-            else if (event == "error")
-                impl_->fail(j.at("error").at("message").get<std::string>());
+            else if (event == "setting" && hooks.setting)
+                hooks.setting(j.at("index").get<std::size_t>(), j.at("total").get<std::size_t>(), remote::sweepRowFromJson(j.at("row")));
+            else if (event == last) {
+                onLast(j);
+                ended = true;
+            } else if (event == "error")
+                fail(j.at("error").at("message").get<std::string>());
         } catch (const nlohmann::json::exception& e) {
-            impl_->fail("the comparison's '" + event + "' event has another shape (" + std::string(e.what()) + ")");
+            fail("the comparison's '" + event + "' event has another shape (" + std::string(e.what()) + ")");
         }
     });
-    if (!result)
-        impl_->fail(stop.stop_requested() ? std::string("cancelled") : std::string("the comparison stream ended without a report"));
-    return std::move(*result);
+    if (!ended)
+        fail(stop.stop_requested() ? std::string("cancelled") : "the comparison stream ended without its '" + last + "' event");
+}
+
+remote::ComparisonResult RemoteClient::compare(const remote::CompareRequest& request, const CompareHooks& hooks, std::stop_token stop) const
+{
+    remote::CompareRequest r = request;
+    r.sweep.reset();
+    remote::ComparisonResult result;
+    impl_->streamComparison(r, hooks, stop, "report", [&](const Json& j) { result = remote::comparisonResultFromJson(j); });
+    return result;
+}
+
+remote::SweepResult RemoteClient::sweep(const remote::CompareRequest& request, const CompareHooks& hooks, std::stop_token stop) const
+{
+    remote::CompareRequest r = request;
+    if (!r.sweep)
+        r.sweep = engine::repairSweepFamily();
+    remote::SweepResult result;
+    impl_->streamComparison(r, hooks, stop, "sweep", [&](const Json& j) { result = remote::sweepResultFromJson(j); });
+    return result;
 }
 
 remote::RunReply RemoteClient::run(const remote::RunSpec& spec, bool attention, std::stop_token stop) const
@@ -330,6 +359,18 @@ CompletionResult RemoteClient::complete(const remote::CompletionRequest& request
 remote::Json RemoteClient::health() const
 {
     return impl_->getJson("/blocklens/v1/health");
+}
+
+std::optional<std::string> RemoteClient::tokenizerJson() const
+{
+    auto res = impl_->http->Get("/blocklens/v1/tokenizer", impl_->headers());
+    if (!res)
+        impl_->transportFailure(res.error(), false);
+    if (res->status == 404)
+        return std::nullopt;
+    if (res->status != 200)
+        impl_->httpFailure(res->status, res->body);
+    return std::move(res->body);
 }
 
 engine::BlockKvCacheStats RemoteClient::cacheStats() const

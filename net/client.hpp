@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -38,6 +39,8 @@ struct CompareHooks {
     std::function<void(usecases::ComparisonSide, std::int64_t done, std::int64_t total, const std::string& what)> progress;
     std::function<void(usecases::ComparisonSide, std::int32_t token, const std::string& textSoFar)> token;
     std::function<void(usecases::ComparisonSide, const engine::RunStats&)> finished;
+    // A sweep's setting (RemoteClient::sweep) as the server finishes it: `index` of `total`.
+    std::function<void(std::size_t index, std::size_t total, const engine::RepairSweepRow&)> setting;
 };
 
 // A completion as a client sees it: the text, and its own clock's time to the first token.
@@ -64,6 +67,9 @@ public:
     // POST /blocklens/v1/compare, streamed.
     remote::ComparisonResult compare(const remote::CompareRequest& request, const CompareHooks& hooks = {},
                                      std::stop_token stop = {}) const;
+    // POST /blocklens/v1/compare with the request's "sweep" settings (engine::repairSweepFamily()
+    // when it names none), streamed: hooks.setting sees each row as the server finishes it.
+    remote::SweepResult sweep(const remote::CompareRequest& request, const CompareHooks& hooks = {}, std::stop_token stop = {}) const;
     // POST /blocklens/v1/run, or /blocklens/v1/attention when `attention`; streamed (cancellable).
     remote::RunReply run(const remote::RunSpec& spec, bool attention = false, std::stop_token stop = {}) const;
     // POST /v1/completions with stream: true; onText gets each piece of text as it arrives.
@@ -71,6 +77,10 @@ public:
                               std::stop_token stop = {}) const;
     // GET /blocklens/v1/health: the queue's counters, tokens generated, the cache (BlockLens only).
     remote::Json health() const;
+    // GET /blocklens/v1/tokenizer: the served model's tokenizer.json, byte for byte (its SHA-256 is
+    // ModelDescription::tokenizerHash); nullopt where the server has none to give (no tokenizer,
+    // or a server without the endpoint).
+    std::optional<std::string> tokenizerJson() const;
     engine::BlockKvCacheStats cacheStats() const;
     engine::BlockKvCacheStats flushCache() const;
 

@@ -8,7 +8,9 @@
 #include "net/peer.hpp"
 
 #include "engine/block_kv_cache.hpp"
+#include "engine/memory.hpp"
 #include "engine/model_bundle.hpp"
+#include "engine/repair_sweep.hpp"
 #include "engine/trained_context.hpp"
 #include "segment/token_blocks.hpp"
 #include "usecases/segmenters.hpp"
@@ -23,6 +25,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 namespace blocklens::net {
 namespace {
@@ -184,6 +187,9 @@ struct Server::Impl {
     httplib::Server http;
     std::atomic<std::int64_t> generatedTokens{0}; // by every run, for /blocklens/v1/health
     std::atomic<std::uint64_t> nextId{1};
+    // The bytes of the model's tokenizer.json, for clients that segment in its tokens
+    // (/blocklens/v1/tokenizer); empty without one.
+    std::string tokenizerJson;
 
     Impl(ServeOptions o, engine::ModelBundle b)
         : options(std::move(o)), bundle(std::move(b)), runner(bundle.model, &cache), jobs(options.maxWaiting)
@@ -200,13 +206,26 @@ struct Server::Impl {
         description.vocabSize = m.config().vocabSize;
         description.layers = m.config().numLayers;
         description.maxPositions = m.config().maxPositions;
+        description.heads = m.config().numHeads;
         if (m.config().eosTokenId)
             description.eosToken = static_cast<std::int32_t>(*m.config().eosTokenId);
         options.limits.vocabSize = m.config().vocabSize;
+        tokenizerJson = servedTokenizerBytes();
         routes();
     }
 
     const Tokenizer* tokenizer() const { return bundle.tokenizer ? &*bundle.tokenizer : nullptr; }
+
+    // The tokenizer file as loaded: read again, and served only while its bytes are the ones the
+    // model's tokenizer hash names (a file replaced since loading is not the model's).
+    std::string servedTokenizerBytes() const
+    {
+        if (!bundle.tokenizer)
+            return {};
+        std::ifstream in(bundle.tokenizerFile, std::ios::binary);
+        std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        return in && Sha256::hex(bytes) == description.tokenizerHash ? bytes : std::string();
+    }
 
     // ---- Inputs (on the HTTP thread, before anything is queued) ------------------------------
 
@@ -451,18 +470,11 @@ struct Server::Impl {
         } catch (const Error& e) {
             throw HttpError{400, e.what()};
         }
-        usecases::ComparisonOptions o;
-        o.reference = cr.reference.mode;
-        o.referenceRepair = cr.reference.repair;
-        o.compared = cr.compared.mode;
-        o.comparedRepair = cr.compared.repair;
-        o.maxNewTokens = cr.maxNewTokens;
-        o.temperature = cr.temperature;
-        o.seed = cr.seed;
+        usecases::ComparisonOptions o = remote::comparisonOptions(cr);
         o.stopToken = description.eosToken;
         o.tokenizerHash = description.tokenizerHash;
-        o.timing = engine::TimingProtocol{.warmUps = 1, .repeats = cr.repeats};
-        o.coldCache = cr.coldCache;
+        if (cr.sweep)
+            return sweep(req, res, cr, o, std::move(prepared));
         runOnModel(req, res, cr.stream, [this, cr, o, prepared](Job& job, std::stop_token stop) {
             const auto& [input, segmenter] = prepared;
             job.event(sseEvent("input", Json{{"input", remote::toJson(input)}, {"segmenter", segmenter}}));
@@ -504,6 +516,37 @@ struct Server::Impl {
         });
     }
 
+    // A compare request with "sweep": the reference, then each setting as engine::runRepairSweep
+    // runs it (from an empty block cache, against the same reference), each streamed as a
+    // "setting" event when it finishes, then the whole as "sweep".
+    void sweep(const httplib::Request& req, httplib::Response& res, const remote::CompareRequest& cr, const usecases::ComparisonOptions& o,
+               std::pair<usecases::ComparisonInput, std::string> prepared)
+    {
+        runOnModel(req, res, cr.stream, [this, cr, o, prepared = std::move(prepared)](Job& job, std::stop_token stop) {
+            remote::SweepResult result;
+            std::tie(result.input, result.segmenter) = prepared;
+            result.reference = cr.reference;
+            job.event(sseEvent("input", Json{{"input", remote::toJson(result.input)}, {"segmenter", result.segmenter}}));
+            const engine::RunRequest base = usecases::comparisonRequest(result.input, o);
+            engine::RunRequest referenceRequest = base;
+            referenceRequest.mode = cr.reference.mode;
+            referenceRequest.repair = cr.reference.repair;
+            result.referenceResult = runner.run(referenceRequest, progressFor(stop));
+            job.event(sseEvent("side_finished", Json{{"side", "reference"}, {"stats", remote::toJson(result.referenceResult.stats)}}));
+            const std::vector<engine::AttentionVariant>& settings = *cr.sweep;
+            for (std::size_t i = 0; i < settings.size(); ++i) {
+                // One setting per call: the same rows as one call over them all (each starts from
+                // an empty cache), but each can go out as soon as it is done.
+                std::vector<engine::RepairSweepRow> row =
+                    engine::runRepairSweep(runner, base, result.referenceResult, {settings[i]}, o.timing, progressFor(stop));
+                job.event(sseEvent("setting", Json{{"index", i}, {"total", settings.size()}, {"row", remote::toJson(row.front())}}));
+                result.rows.push_back(std::move(row.front()));
+            }
+            const Json answer = remote::toJson(result);
+            job.channel.finish(200, job.stream ? sseEvent("sweep", answer) : dumpJson(answer));
+        });
+    }
+
     // /blocklens/v1/run (logits of one variant) and /blocklens/v1/attention (block-mass capture).
     void run(const httplib::Request& req, httplib::Response& res, bool attention)
     {
@@ -527,15 +570,18 @@ struct Server::Impl {
             if (l >= description.layers)
                 throw HttpError{400, "request field 'attention_layers' names layer " + std::to_string(l) + "; the model has " +
                                          std::to_string(description.layers)};
+        // Token rows while they fit the client's budget, else a row per block (as the app decides
+        // for a model of its own, on the real token count).
+        const auto tokens = static_cast<std::int64_t>(prepared.first.ids.size());
+        if (!spec.attention.byBlock && spec.tokenRowsBudget &&
+            engine::estimateAttentionCapture(bundle.model.config(), tokens, static_cast<std::int64_t>(prepared.first.blocks.size()),
+                                             static_cast<std::int64_t>(spec.attention.layers.size()), false)
+                    .keptBytes > *spec.tokenRowsBudget)
+            spec.attention.byBlock = true;
         runOnModel(req, res, stream, [this, spec, prepared](Job& job, std::stop_token stop) {
-            engine::RunRequest r;
-            r.ids = prepared.first.ids;
-            r.blocks = prepared.first.blocks;
-            r.mode = spec.variant.mode;
-            r.repair = spec.variant.repair;
-            r.logits = spec.logits;
-            r.attention = spec.attention;
-            r.tokenizerHash = description.tokenizerHash;
+            const engine::RunRequest r{.ids = prepared.first.ids, .blocks = prepared.first.blocks, .mode = spec.variant.mode,
+                                       .repair = spec.variant.repair, .logits = spec.logits,
+                                       .tokenizerHash = description.tokenizerHash, .attention = spec.attention};
             remote::RunReply reply;
             reply.input = prepared.first;
             for (int i = 0; i < spec.runs; ++i) {
@@ -638,6 +684,13 @@ struct Server::Impl {
         http.Post("/blocklens/v1/compare", guarded([this](const httplib::Request& req, httplib::Response& res) { compare(req, res); }));
         http.Post("/blocklens/v1/run", guarded([this](const httplib::Request& req, httplib::Response& res) { run(req, res, false); }));
         http.Post("/blocklens/v1/attention", guarded([this](const httplib::Request& req, httplib::Response& res) { run(req, res, true); }));
+        http.Get("/blocklens/v1/tokenizer", [this](const httplib::Request&, httplib::Response& res) {
+            if (tokenizerJson.empty())
+                return sendError(res, 404, "the served model has no tokenizer.json (or it changed on disk since the model was loaded)",
+                                 "not_found_error");
+            res.set_header("X-BlockLens-Tokenizer-Hash", description.tokenizerHash);
+            res.set_content(tokenizerJson, "application/json");
+        });
         http.Get("/blocklens/v1/cache", [this](const httplib::Request&, httplib::Response& res) {
             sendJson(res, 200, remote::toJson(cache.stats()));
         });

@@ -469,6 +469,12 @@ Json toJson(const CompareRequest& r)
     j["repeats"] = r.repeats;
     j["cold_cache"] = r.coldCache;
     j["stream"] = r.stream;
+    if (r.sweep) {
+        Json settings = Json::array();
+        for (const engine::AttentionVariant& v : *r.sweep)
+            settings.push_back(engine::variantName(v));
+        j["sweep"] = settings;
+    }
     return j;
 }
 
@@ -490,7 +496,34 @@ CompareRequest compareRequestFromJson(const Json& body, const RequestLimits& lim
     r.repeats = static_cast<int>(intField(body, "repeats", 1, 1, limits.maxRepeats));
     r.coldCache = boolField(body, "cold_cache", true);
     r.stream = boolField(body, "stream", false);
+    if (body.contains("sweep") && !body["sweep"].is_null()) {
+        const Json& s = body["sweep"];
+        constexpr std::size_t kMaxSettings = 64;
+        if (s.is_boolean()) {
+            if (s.get<bool>())
+                r.sweep = engine::repairSweepFamily();
+        } else if (!s.is_array() || s.empty() || s.size() > kMaxSettings) {
+            badField("sweep", "must be true (every repair setting) or a list of 1 to " + std::to_string(kMaxSettings) +
+                                  " attention variants, e.g. [\"block-cached+sink:4\"]");
+        } else {
+            r.sweep.emplace();
+            for (std::size_t i = 0; i < s.size(); ++i) {
+                const std::string name = "sweep[" + std::to_string(i) + "]";
+                if (!s[i].is_string())
+                    badField(name, "must be an attention variant (" + engine::attentionVariantSyntax() + ")");
+                r.sweep->push_back(variantField(Json{{name, s[i]}}, name, r.compared));
+            }
+        }
+    }
     return r;
+}
+
+usecases::ComparisonOptions comparisonOptions(const CompareRequest& r)
+{
+    return usecases::ComparisonOptions{.reference = r.reference.mode, .compared = r.compared.mode,
+                                       .referenceRepair = r.reference.repair, .comparedRepair = r.compared.repair,
+                                       .maxNewTokens = r.maxNewTokens, .temperature = r.temperature, .seed = r.seed,
+                                       .timing = engine::TimingProtocol{.warmUps = 1, .repeats = r.repeats}, .coldCache = r.coldCache};
 }
 
 Json toJson(const ComparisonResult& r)
@@ -527,6 +560,74 @@ ComparisonResult comparisonResultFromJson(const Json& j)
     return r;
 }
 
+// ---- Sweep -------------------------------------------------------------------------------------
+
+namespace {
+
+// A run's result without its logits: what a sweep's rows need (stats, generated and recomputed
+// tokens), a small part of what the logits would weigh.
+Json withoutLogits(engine::RunResult r)
+{
+    r.logits = {};
+    return toJson(r);
+}
+
+} // namespace
+
+Json toJson(const engine::RepairSweepRow& row)
+{
+    Json j{{"mode", engine::variantName(row.variant)}};
+    if (row.skipped) {
+        j["skipped"] = *row.skipped;
+        return j;
+    }
+    j["result"] = withoutLogits(row.result);
+    j["comparison"] = toJson(row.comparison);
+    j["ttft_warm_ms"] = row.warmTtftMs;
+    j["extra_flops_share_warm"] = row.extraWarm;
+    j["extra_flops_share_cold"] = row.extraCold;
+    return j;
+}
+
+engine::RepairSweepRow sweepRowFromJson(const Json& j)
+{
+    engine::RepairSweepRow row;
+    row.variant = engine::parseAttentionVariant(j.at("mode").get<std::string>());
+    if (j.contains("skipped")) {
+        row.skipped = j["skipped"].get<std::string>();
+        return row;
+    }
+    row.result = runResultFromJson(j.at("result"));
+    row.comparison = modeComparisonFromJson(j.at("comparison"));
+    row.warmTtftMs = j.at("ttft_warm_ms").get<double>();
+    row.extraWarm = j.at("extra_flops_share_warm").get<double>();
+    row.extraCold = j.at("extra_flops_share_cold").get<double>();
+    return row;
+}
+
+Json toJson(const SweepResult& r)
+{
+    Json rows = Json::array();
+    for (const engine::RepairSweepRow& row : r.rows)
+        rows.push_back(toJson(row));
+    return Json{{"input", toJson(r.input)},
+                {"segmenter", r.segmenter},
+                {"reference", {{"mode", engine::variantName(r.reference)}, {"result", withoutLogits(r.referenceResult)}}},
+                {"settings", rows}};
+}
+
+SweepResult sweepResultFromJson(const Json& j)
+{
+    SweepResult r;
+    r.input = comparisonInputFromJson(j.at("input"));
+    r.segmenter = j.at("segmenter").get<std::string>();
+    r.reference = engine::parseAttentionVariant(j.at("reference").at("mode").get<std::string>());
+    r.referenceResult = runResultFromJson(j.at("reference").at("result"));
+    for (const Json& row : j.at("settings"))
+        r.rows.push_back(sweepRowFromJson(row));
+    return r;
+}
+
 // ---- Run / attention ---------------------------------------------------------------------------
 
 Json toJson(const RunSpec& s)
@@ -538,6 +639,8 @@ Json toJson(const RunSpec& s)
         j["attention_layers"] = s.attention.layers;
         j["attention_by_block"] = s.attention.byBlock;
     }
+    if (s.tokenRowsBudget)
+        j["attention_token_rows_budget"] = *s.tokenRowsBudget;
     j["runs"] = s.runs;
     return j;
 }
@@ -551,6 +654,9 @@ RunSpec runSpecFromJson(const Json& body, const RequestLimits& limits)
         s.logits = logitsFromName(*name);
     s.attention.layers = intListField(body, "attention_layers", 0, 4096, 4096);
     s.attention.byBlock = boolField(body, "attention_by_block", false);
+    if (body.contains("attention_token_rows_budget") && !body["attention_token_rows_budget"].is_null())
+        s.tokenRowsBudget = static_cast<std::uint64_t>(
+            intField(body, "attention_token_rows_budget", 0, 0, std::numeric_limits<std::int64_t>::max()));
     s.runs = static_cast<int>(intField(body, "runs", 1, 1, limits.maxRepeats));
     return s;
 }
@@ -660,6 +766,7 @@ Json toJson(const ModelDescription& m)
                   {"vocab_size", m.vocabSize},
                   {"layers", m.layers},
                   {"max_positions", m.maxPositions},
+                  {"heads", m.heads},
                   {"eos_token", optionalJson(m.eosToken)}}}};
 }
 
@@ -678,6 +785,7 @@ ModelDescription modelDescriptionFromJson(const Json& entry)
     m.vocabSize = b.at("vocab_size").get<std::int64_t>();
     m.layers = b.at("layers").get<std::int64_t>();
     m.maxPositions = b.at("max_positions").get<std::int64_t>();
+    m.heads = b.value("heads", std::int64_t{0}); // not said by servers before it was added
     m.eosToken = optionalFrom<std::int32_t>(b, "eos_token");
     return m;
 }

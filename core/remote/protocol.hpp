@@ -12,6 +12,7 @@
 // extensions are documented in README.md ("blocklens-cli serve").
 #include "engine/block_kv_cache.hpp"
 #include "engine/metrics.hpp"
+#include "engine/repair_sweep.hpp"
 #include "engine/repairs.hpp"
 #include "engine/runner.hpp"
 #include "segment/segmenter.hpp"
@@ -79,9 +80,16 @@ struct CompareRequest {
     int repeats = 1;
     bool coldCache = true;
     bool stream = false;
+    // "sweep": the reference against each of these settings (engine/repair_sweep.hpp) instead of
+    // against `compared`; the answer is then a SweepResult. In JSON `true` (every setting of
+    // engine::repairSweepFamily()) or a list of variants.
+    std::optional<std::vector<engine::AttentionVariant>> sweep;
 };
 Json toJson(const CompareRequest& request);
 CompareRequest compareRequestFromJson(const Json& body, const RequestLimits& limits);
+// The comparison's settings as core's use case takes them; the server adds what only it knows
+// (the model's stop token and tokenizer hash).
+usecases::ComparisonOptions comparisonOptions(const CompareRequest& request);
 
 // Its answer (the last event of a stream, or the whole body).
 struct ComparisonResult {
@@ -94,12 +102,30 @@ struct ComparisonResult {
 Json toJson(const ComparisonResult& result);
 ComparisonResult comparisonResultFromJson(const Json& j);
 
+// The answer to a compare request with "sweep": each setting's row as engine::runRepairSweep
+// gives it (streamed as a "setting" event when it finishes), then the whole. Run results travel
+// without their logits (the rows carry the comparison computed from them on the server).
+struct SweepResult {
+    usecases::ComparisonInput input;
+    std::string segmenter;
+    engine::AttentionVariant reference;
+    engine::RunResult referenceResult;
+    std::vector<engine::RepairSweepRow> rows; // in the order of the request's settings
+};
+Json toJson(const engine::RepairSweepRow& row);
+engine::RepairSweepRow sweepRowFromJson(const Json& j);
+Json toJson(const SweepResult& result);
+SweepResult sweepResultFromJson(const Json& j);
+
 // POST /blocklens/v1/run (logits) and /blocklens/v1/attention (block-mass capture, full attention).
 struct RunSpec {
     PromptSpec prompt;
     engine::AttentionVariant variant{engine::AttentionMode::Full, {}};
     engine::LogitsWanted logits = engine::LogitsWanted::All;
     engine::AttentionCaptureRequest attention;
+    // "attention_token_rows_budget": token rows only while they take at most this many bytes,
+    // else one row per block (the heatmap's rule, ui AttentionJob::tokenRowsBudget); none: as asked.
+    std::optional<std::uint64_t> tokenRowsBudget;
     int runs = 1; // runs sharing the block cache; the last is reported
 };
 Json toJson(const RunSpec& spec);
@@ -136,6 +162,7 @@ struct ModelDescription {
     std::string fingerprint; // engine::Model::fingerprint (empty from a plain OpenAI server)
     std::string architecture, device, dtype, tokenizerHash;
     std::int64_t vocabSize = 0, layers = 0, maxPositions = 0;
+    std::int64_t heads = 0; // attention heads per layer (what a heatmap's capture takes); 0: not said
     std::optional<std::int32_t> eosToken;
 };
 Json toJson(const ModelDescription& model);

@@ -6,6 +6,7 @@
 #include "support/temp_files.hpp"
 
 #include "engine/model_bundle.hpp"
+#include "engine/repair_sweep.hpp"
 #include "net/client.hpp"
 #include "usecases/comparison.hpp"
 #include "util/error.hpp"
@@ -137,6 +138,100 @@ private Q_SLOTS:
         QCOMPARE(tokens, static_cast<int>(here.reference.generated.size() + here.compared.generated.size()));
     }
 
+    // A sweep of repair settings on the server: each row as engine::runRepairSweep gives it here
+    // (KL, top-1, FLOPs; a setting that does not fit skipped with the same words), streamed row by
+    // row in the request's order before the whole arrives.
+    void remoteSweepEqualsLocal()
+    {
+        const auto [ids, blocks] = sampleInput();
+        const std::vector<engine::AttentionVariant> settings = {engine::parseAttentionVariant("block-cached+sink:4"),
+                                                                engine::parseAttentionVariant("block-cached+recompute-first:16"),
+                                                                engine::parseAttentionVariant("block-cached+sink:100000"),
+                                                                engine::parseAttentionVariant("block-cached+recompute-frac:1")};
+        usecases::ComparisonInput input;
+        input.ids = ids;
+        input.blocks = engine::normalizeBlocks(blocks, static_cast<std::int64_t>(ids.size()));
+        usecases::ComparisonOptions o;
+        o.maxNewTokens = 3;
+        o.stopToken = static_cast<std::int32_t>(*local_->config().eosTokenId);
+        o.tokenizerHash = local_->tokenizerHash();
+        const engine::Runner runner(local_->model);
+        const engine::RunRequest base = usecases::comparisonRequest(input, o);
+        engine::RunRequest full = base;
+        full.mode = engine::AttentionMode::Full;
+        const engine::RunResult reference = runner.run(full);
+        const auto here = engine::runRepairSweep(runner, base, reference, settings, engine::TimingProtocol{.warmUps = 0, .repeats = 1});
+
+        remote::CompareRequest r;
+        r.prompt.ids = ids;
+        r.prompt.blockStarts = blocks;
+        r.maxNewTokens = 3;
+        r.sweep = settings;
+        std::vector<std::size_t> streamed;
+        const remote::SweepResult there = client().sweep(r, {.setting = [&](std::size_t index, std::size_t total, const engine::RepairSweepRow& row) {
+            QCOMPARE(total, settings.size());
+            QCOMPARE(engine::variantName(row.variant), engine::variantName(settings[index]));
+            streamed.push_back(index);
+        }});
+        QCOMPARE(streamed, (std::vector<std::size_t>{0, 1, 2, 3}));
+        QCOMPARE(there.input.ids, input.ids);
+        QCOMPARE(there.referenceResult.generated, reference.generated);
+        QCOMPARE(there.rows.size(), here.size());
+        QVERIFY(here[2].skipped);
+        for (std::size_t i = 0; i < here.size(); ++i) {
+            const engine::RepairSweepRow &a = there.rows[i], &b = here[i];
+            QCOMPARE(engine::variantName(a.variant), engine::variantName(b.variant));
+            QCOMPARE(a.skipped, b.skipped);
+            if (b.skipped)
+                continue;
+            QCOMPARE(a.comparison.kl, b.comparison.kl);
+            QCOMPARE(a.comparison.meanKl, b.comparison.meanKl);
+            QCOMPARE(a.comparison.top1Agreement, b.comparison.top1Agreement);
+            QCOMPARE(a.comparison.firstDivergentToken, b.comparison.firstDivergentToken);
+            QCOMPARE(a.extraWarm, b.extraWarm);
+            QCOMPARE(a.extraCold, b.extraCold);
+            QCOMPARE(a.result.stats.prefillFlops.total(), b.result.stats.prefillFlops.total());
+            QCOMPARE(a.result.generated, b.result.generated);
+            QCOMPARE(a.result.recomputed, b.result.recomputed);
+        }
+        QVERIFY(there.rows[3].comparison.meanKl < 1e-6); // recomputing every context token is full attention
+        QVERIFY(there.rows[1].comparison.meanKl != there.rows[0].comparison.meanKl);
+    }
+
+    // The heatmap's budget for token rows: within it the capture has a row per token, past it a
+    // row per block (decided on the server, on the real token count).
+    void attentionKeepsTokenRowsWithinTheBudget()
+    {
+        const auto [ids, blocks] = sampleInput();
+        remote::RunSpec spec;
+        spec.prompt.ids = ids;
+        spec.prompt.blockStarts = blocks;
+        spec.attention.layers = {0, 1};
+        spec.tokenRowsBudget = std::uint64_t{1} << 30;
+        const remote::RunReply roomy = client().run(spec, true);
+        QVERIFY(!roomy.result.attention.byBlock);
+        QCOMPARE(roomy.result.attention.rows, static_cast<std::int64_t>(ids.size()));
+        spec.tokenRowsBudget = 1024;
+        const remote::RunReply tight = client().run(spec, true);
+        QVERIFY(tight.result.attention.byBlock);
+        QCOMPARE(tight.result.attention.rows, static_cast<std::int64_t>(blocks.size()));
+    }
+
+    // /blocklens/v1/tokenizer: the model's tokenizer.json byte for byte (its SHA-256 is the
+    // model's tokenizer hash), behind the token like every other endpoint.
+    void tokenizerIsServedByteForByte()
+    {
+        const std::optional<std::string> served = client().tokenizerJson();
+        QVERIFY(served);
+        QVERIFY(*served == readBytes(demoModel() / "tokenizer.json"));
+        QCOMPARE(Tokenizer::fromJson(*served).contentHash(), client().info().model.tokenizerHash);
+        auto c = raw();
+        c.set_default_headers({});
+        auto res = c.Get("/blocklens/v1/tokenizer");
+        QVERIFY(res);
+        QCOMPARE(res->status, 401);
+    }
+
     // The CLI's compare and logits with --server print what they print with --model.
     void cliServerMatchesCliModel()
     {
@@ -159,6 +254,24 @@ private Q_SLOTS:
         QCOMPARE(b["reference"]["generated_text"].dump(), a["reference"]["generated_text"].dump());
         QCOMPARE(b["compared"]["generated_ids"].dump(), a["compared"]["generated_ids"].dump());
         QCOMPARE(b["fingerprint"].get<std::string>(), local_->model.fingerprint());
+
+        // compare --sweep: the server's table of repair settings is the local one (timings aside).
+        const auto sweepHere = test::runCliCaptured({"compare", "--model", model, "--ids", idArg, "--block-starts", blockArg, "--max-new-tokens", "4",
+                                                     "--sweep", "--json"});
+        QVERIFY2(sweepHere.code == 0, sweepHere.err.c_str());
+        const auto sweepThere = test::runCliCaptured({"compare", "--server", url, "--token-file", tokenFile, "--ids", idArg, "--block-starts",
+                                                      blockArg, "--max-new-tokens", "4", "--sweep", "--json"});
+        QVERIFY2(sweepThere.code == 0, sweepThere.err.c_str());
+        const auto sa = nlohmann::json::parse(sweepHere.out)["settings"], sb = nlohmann::json::parse(sweepThere.out)["settings"];
+        QCOMPARE(sb.size(), engine::repairSweepFamily().size());
+        QCOMPARE(sb.size(), sa.size());
+        for (std::size_t i = 0; i < sa.size(); ++i)
+            for (const char* field : {"mode", "skipped", "mean_kl", "max_kl", "top1_agreement", "extra_flops_share_warm", "extra_flops_share_cold",
+                                      "first_divergent_generated_token", "recomputed_tokens"})
+                QVERIFY2(sb[i].value(field, nlohmann::json()) == sa[i].value(field, nlohmann::json()),
+                         (std::to_string(i) + " " + field + ": " + sb[i].value(field, nlohmann::json()).dump() + " vs " +
+                          sa[i].value(field, nlohmann::json()).dump())
+                             .c_str());
 
         const auto here = dir_.filePath("here.npy").toStdString(), there = dir_.filePath("there.npy").toStdString();
         QCOMPARE(test::runCliCaptured({"logits", "--model", model, "--ids", idArg, "--block-starts", blockArg, "--mode", "block-cached", "--out", here}).code, 0);
@@ -248,6 +361,9 @@ private Q_SLOTS:
         QTest::newRow("bad attention") << "/v1/completions" << QByteArray(R"({"prompt": [1, 2], "attention": "sideways"})") << 400 << "attention";
         QTest::newRow("bad block start") << "/blocklens/v1/compare" << QByteArray(R"({"ids": [1, 2, 3], "block_starts": [0, 7]})") << 400 << "block_starts";
         QTest::newRow("ids and text") << "/blocklens/v1/compare" << QByteArray(R"({"ids": [1], "text": "a"})") << 400 << "either";
+        QTest::newRow("empty sweep") << "/blocklens/v1/compare" << QByteArray(R"({"ids": [1, 2], "sweep": []})") << 400 << "'sweep'";
+        QTest::newRow("bad sweep setting") << "/blocklens/v1/compare" << QByteArray(R"({"ids": [1, 2], "sweep": ["block-cached", "sideways"]})") << 400
+                                           << "'sweep[1]'";
         QTest::newRow("oversized") << "/v1/completions" << QByteArray(70000, ' ') << 413 << "larger than";
         QTest::newRow("no such endpoint") << "/v1/chat/nothing" << QByteArray("{}") << 404 << "no such endpoint";
     }
@@ -357,6 +473,7 @@ private Q_SLOTS:
         auto res = h.Post("/blocklens/v1/compare", R"({"ids": [1, 2]})", "application/json");
         QVERIFY(res);
         QCOMPARE(res->status, 404);
+        QVERIFY(!c.tokenizerJson()); // nothing to fetch: the app measures blocks in approx-tokens
     }
 };
 

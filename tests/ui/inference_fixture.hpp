@@ -5,6 +5,7 @@
 #include "engine/make_model.hpp"
 #include "engine/metrics.hpp"
 #include "engine/model_bundle.hpp"
+#include "engine/repair_sweep.hpp"
 #include "engine/runner.hpp"
 #include "segment/token_blocks.hpp"
 #include "support/temp_files.hpp"
@@ -76,6 +77,28 @@ inline DirectComparison runDirectComparison(const std::filesystem::path& modelDi
     d.fullText = tok.decode(d.full.generated, true);
     d.blockText = tok.decode(d.block.generated, true);
     return d;
+}
+
+// Core's repair sweep of a document cut at `cuts` plus the query, as the repair chart should show
+// it: full attention as the reference, then engine::runRepairSweep over
+// engine::repairSweepFamily(), no generated tokens, one timed repeat.
+inline std::vector<engine::RepairSweepRow> runDirectSweep(const std::filesystem::path& modelDir, const Document& doc,
+                                                          const std::vector<std::size_t>& cuts, const std::string& query)
+{
+    const engine::ModelBundle bundle =
+        engine::loadModelBundle(engine::readModelFiles(modelDir, std::nullopt, engine::TokenizerNeed::Required));
+    const Tokenizer& tok = *bundle.tokenizer;
+    const usecases::DocumentTokens tokens(tok, doc);
+    const auto input = usecases::comparisonInput(tokens, segment::tokenBlockStarts(tokens.grid(), cuts), tok, query);
+    const engine::Runner runner(bundle.model);
+    usecases::ComparisonOptions options;
+    options.maxNewTokens = 0;
+    options.tokenizerHash = tok.contentHash();
+    const engine::RunRequest base = usecases::comparisonRequest(input, options);
+    engine::RunRequest full = base;
+    full.mode = engine::AttentionMode::Full;
+    const engine::RunResult reference = runner.run(full);
+    return engine::runRepairSweep(runner, base, reference, engine::repairSweepFamily(), engine::TimingProtocol{.warmUps = 0, .repeats = 1});
 }
 
 } // namespace blocklens::test

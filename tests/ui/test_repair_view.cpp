@@ -56,11 +56,8 @@ usecases::ComparisonReport runDirect(const std::filesystem::path& modelDir, Main
         engine::loadModelBundle(engine::readModelFiles(modelDir, std::nullopt, engine::TokenizerNeed::Required));
     const Tokenizer& tok = *bundle.tokenizer;
     const Document& doc = *window.annotation()->document();
-    std::vector<std::size_t> cuts;
-    for (const auto& b : window.annotation()->boundaries())
-        cuts.push_back(b.offset);
     const usecases::DocumentTokens tokens(tok, doc);
-    const auto input = usecases::comparisonInput(tokens, segment::tokenBlockStarts(tokens.grid(), cuts), tok, kQuery);
+    const auto input = usecases::comparisonInput(tokens, segment::tokenBlockStarts(tokens.grid(), test::cutsOnScreen(window)), tok, kQuery);
     const engine::Runner runner(bundle.model);
     usecases::ComparisonOptions options;
     options.maxNewTokens = kNewTokens;
@@ -71,27 +68,10 @@ usecases::ComparisonReport runDirect(const std::filesystem::path& modelDir, Main
     return usecases::runComparison(runner, input, options);
 }
 
-// Core's sweep of the same input, as the chart should show it: full attention as the reference,
-// then engine::runRepairSweep over engine::repairSweepFamily(), no generated tokens.
+// Core's sweep of the same input (the document and cuts on screen), as the chart should show it.
 std::vector<engine::RepairSweepRow> sweepDirect(const std::filesystem::path& modelDir, MainWindow& window)
 {
-    const engine::ModelBundle bundle =
-        engine::loadModelBundle(engine::readModelFiles(modelDir, std::nullopt, engine::TokenizerNeed::Required));
-    const Tokenizer& tok = *bundle.tokenizer;
-    std::vector<std::size_t> cuts;
-    for (const auto& b : window.annotation()->boundaries())
-        cuts.push_back(b.offset);
-    const usecases::DocumentTokens tokens(tok, *window.annotation()->document());
-    const auto input = usecases::comparisonInput(tokens, segment::tokenBlockStarts(tokens.grid(), cuts), tok, kQuery);
-    const engine::Runner runner(bundle.model);
-    usecases::ComparisonOptions options;
-    options.maxNewTokens = 0;
-    options.tokenizerHash = tok.contentHash();
-    const engine::RunRequest base = usecases::comparisonRequest(input, options);
-    engine::RunRequest full = base;
-    full.mode = engine::AttentionMode::Full;
-    const engine::RunResult reference = runner.run(full);
-    return engine::runRepairSweep(runner, base, reference, engine::repairSweepFamily(), engine::TimingProtocol{.warmUps = 0, .repeats = 1});
+    return test::runDirectSweep(modelDir, *window.annotation()->document(), test::cutsOnScreen(window), kQuery);
 }
 
 bool close(double a, double b) { return std::abs(a - b) <= 1e-4 * std::abs(b) + 1e-9; }
@@ -312,22 +292,9 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!compared.isEmpty(), 60000);
         QCOMPARE(window.compareView()->lastReport()->blockVariant, target);
 
-        // Cancelled part way: the previous chart stays.
-        failed.clear();
-        shown.clear();
-        // Cancelled as soon as the first progress arrives: while the sweep is running.
-        bool cancelledRunning = false;
-        auto once = connect(window.inferenceWorker(), &InferenceWorker::runProgress, panel, [&] {
-            if (!cancelledRunning && panel->isRunning()) {
-                cancelledRunning = true;
-                panel->cancel();
-            }
-        });
-        panel->run();
-        QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty() || !shown.isEmpty(), 60000);
-        disconnect(once);
-        QVERIFY(cancelledRunning);
-        QVERIFY(shown.isEmpty());
+        // Cancelled part way (as soon as the first progress arrives: while the sweep is running):
+        // the previous chart stays.
+        QVERIFY(test::sweepAndCancel(window, panel, 0));
         QVERIFY2(panel->statusText().startsWith(QStringLiteral("Cancelled")), qPrintable(panel->statusText()));
         QCOMPARE(panel->chart()->chart()->series().size(), 3);
         QCOMPARE(panel->lastReport()->points.size(), report.points.size());

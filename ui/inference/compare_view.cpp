@@ -1,4 +1,5 @@
 #include "inference/compare_view.hpp"
+#include "inference/status_text.hpp"
 
 #include "inference/inference_worker.hpp"
 #include "inference/request_follower.hpp"
@@ -546,11 +547,7 @@ void CompareView::showContextWarning(const QString& warning)
 
 void CompareView::setStatus(const QString& text, bool error)
 {
-    status_->setText(text);
-    QPalette p = status_->palette();
-    const bool dark = palette().color(QPalette::Window).lightness() < 128;
-    p.setColor(QPalette::WindowText, error ? (dark ? QColor(0xff, 0x8a, 0x80) : QColor(0xb0, 0x20, 0x18)) : palette().color(QPalette::WindowText));
-    status_->setPalette(p);
+    showStatusText(status_, text, error, palette());
 }
 
 } // namespace blocklens::ui

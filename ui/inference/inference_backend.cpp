@@ -131,6 +131,7 @@ void InferenceBackend::load(quint64 id, const LoadJob& job, std::stop_token stop
         if (tokenizer_) {
             info.tokenizerHash = QString::fromStdString(tokenizer_->contentHash());
             info.tokenizerDescription = QString::fromStdString(tokenizer_->describe());
+            info.tokenizerFile = QFileInfo(QString::fromStdString(tokenizerFile_.string())).absoluteFilePath();
         }
         info.memory = model_->memory();
         info.parameters = info.config.parameterCount();
@@ -446,9 +447,9 @@ void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_
 
 void InferenceBackend::sweep(quint64 id, const SweepJob& job, std::stop_token stop)
 {
+    if (remote_)
+        return sweepRemote(id, job, stop);
     try {
-        if (remote_)
-            throw Error("the repair chart runs on a model loaded in this app, not yet on a server: load a model directory");
         const usecases::ComparisonInput input = documentInput(job.document.get(), job.cuts, job.query, stop);
         usecases::ComparisonOptions options;
         options.maxNewTokens = 0; // the chart is the query block's KL: nothing to generate
@@ -478,34 +479,40 @@ void InferenceBackend::sweep(quint64 id, const SweepJob& job, std::stop_token st
         // Core's sweep, as `compare --sweep` runs it; one timed repeat (the chart plots FLOPs and KL).
         const std::vector<engine::RepairSweepRow> rows =
             engine::runRepairSweep(*runner_, base, reference, family, engine::TimingProtocol{.warmUps = 0, .repeats = 1}, progress);
-        SweepReport out;
-        out.document = job.document;
-        out.tokens = static_cast<qint64>(input.ids.size());
-        out.blocks = static_cast<qint64>(input.blocks.size());
-        for (const engine::RepairSweepRow& row : rows) {
-            SweepPoint p;
-            p.variant = row.variant;
-            p.name = QString::fromStdString(engine::variantName(row.variant));
-            p.family = QString::fromStdString(engine::repairName(row.variant.repair)).section(QLatin1Char(':'), 0, 0);
-            if (row.skipped) {
-                p.skipped = QString::fromStdString(*row.skipped);
-            } else {
-                p.extraWarm = row.extraWarm;
-                p.extraCold = row.extraCold;
-                p.meanKl = row.comparison.meanKl;
-                p.maxKl = row.comparison.maxKl;
-                p.top1Agreement = row.comparison.top1Agreement;
-                p.warmTtftMs = row.warmTtftMs;
-            }
-            out.points.push_back(std::move(p));
-        }
-        post([f = front_, id, out = std::move(out)] {
+        post([f = front_, id, out = sweepReport(job, input, rows)] {
             if (f && f->finish(id))
                 Q_EMIT f->sweepReady(id, out);
         });
     } catch (...) {
         postFailure(id, stop, std::current_exception());
     }
+}
+
+SweepReport InferenceBackend::sweepReport(const SweepJob& job, const usecases::ComparisonInput& input,
+                                          const std::vector<engine::RepairSweepRow>& rows)
+{
+    SweepReport out;
+    out.document = job.document;
+    out.tokens = static_cast<qint64>(input.ids.size());
+    out.blocks = static_cast<qint64>(input.blocks.size());
+    for (const engine::RepairSweepRow& row : rows) {
+        SweepPoint p;
+        p.variant = row.variant;
+        p.name = QString::fromStdString(engine::variantName(row.variant));
+        p.family = QString::fromStdString(engine::repairName(row.variant.repair)).section(QLatin1Char(':'), 0, 0);
+        if (row.skipped) {
+            p.skipped = QString::fromStdString(*row.skipped);
+        } else {
+            p.extraWarm = row.extraWarm;
+            p.extraCold = row.extraCold;
+            p.meanKl = row.comparison.meanKl;
+            p.maxKl = row.comparison.maxKl;
+            p.top1Agreement = row.comparison.top1Agreement;
+            p.warmTtftMs = row.warmTtftMs;
+        }
+        out.points.push_back(std::move(p));
+    }
+    return out;
 }
 
 } // namespace blocklens::ui

@@ -23,6 +23,7 @@ namespace blocklens::engine {
 class BlockKvCache;
 class Model;
 class Runner;
+struct RepairSweepRow;
 } // namespace blocklens::engine
 
 namespace blocklens::net {
@@ -53,6 +54,10 @@ private:
     void loadRemote(quint64 id, const LoadJob& job, std::stop_token stop);
     void compareRemote(quint64 id, const CompareJob& job, std::stop_token stop);
     void attentionRemote(quint64 id, const AttentionJob& job, std::stop_token stop);
+    void sweepRemote(quint64 id, const SweepJob& job, std::stop_token stop);
+    // The chart's report of a sweep's rows, run here or on a server.
+    static SweepReport sweepReport(const SweepJob& job, const usecases::ComparisonInput& input,
+                                   const std::vector<engine::RepairSweepRow>& rows);
     // Records a comparison in the workspace (when one is set); the error text when that fails.
     void record(const usecases::ComparisonReport& result, const usecases::ComparisonOptions& options, const CompareJob& job,
                 CompareReport& report, const usecases::ModelComparisonReport* withOther, const engine::Runner* other);

@@ -1,15 +1,22 @@
 // InferenceBackend's requests on a model server (issue 22): `blocklens-cli serve` runs the side by
-// side and the heatmap's capture as it would here (net/client.hpp streams the tokens and
-// progress back, a cancel closes the connection and stops the server's work); an OpenAI-compatible
-// server that is not BlockLens runs only the full-attention column, and the report says why.
+// side, the heatmap's capture and the repair chart's sweep as they would run here (net/client.hpp
+// streams the tokens, progress and settings back, a cancel closes the connection and stops the
+// server's work); an OpenAI-compatible server that is not BlockLens runs only the full-attention
+// column, and the report says why. The server's tokenizer.json is fetched once into the app's
+// cache, so that blocks are measured in the model's own tokens here too.
 #include "inference/inference_backend.hpp"
 #include "inference/inference_backend_post.hpp"
 
 #include "engine/fair_timing.hpp"
+#include "engine/repair_sweep.hpp"
 #include "net/client.hpp"
 #include "util/error.hpp"
 
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QSaveFile>
+#include <QStandardPaths>
 
 namespace blocklens::ui {
 namespace {
@@ -25,6 +32,52 @@ void addPiece(std::vector<QString>& pieces, QString& before, const QString& now)
     before = now;
 }
 
+// The document cut at `cuts` plus the query, for the server to encode with its tokenizer.
+remote::PromptSpec documentPrompt(const Document& document, const std::vector<std::size_t>& cuts, const QString& query)
+{
+    remote::PromptSpec p;
+    p.text = document.text();
+    p.cuts = cuts;
+    p.query = query.trimmed().isEmpty() ? std::string() : utf8(query); // white space only is no query
+    return p;
+}
+
+struct FetchedTokenizer {
+    Tokenizer tokenizer;
+    QString file; // in the app's cache; empty when it could not be written there
+};
+
+// The server model's tokenizer.json, whose SHA-256 is `hash`: from the app's cache (files named
+// by that hash) or fetched from the server into it. nullopt where the server has none to give.
+std::optional<FetchedTokenizer> serverTokenizer(const net::RemoteClient& client, const std::string& hash)
+{
+    if (hash.empty())
+        return std::nullopt;
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/server-tokenizers");
+    const QString path = dir + QLatin1Char('/') + qs(hash) + QStringLiteral(".json");
+    if (QFileInfo::exists(path)) {
+        try {
+            Tokenizer cached = Tokenizer::fromFile(utf8(path));
+            if (cached.contentHash() == hash)
+                return FetchedTokenizer{std::move(cached), path};
+        } catch (const Error&) {
+            // A damaged cache file: fetched again below, and replaced.
+        }
+    }
+    const std::optional<std::string> bytes = client.tokenizerJson();
+    if (!bytes)
+        return std::nullopt;
+    Tokenizer fetched = Tokenizer::fromJson(*bytes, client.url() + "/blocklens/v1/tokenizer");
+    if (fetched.contentHash() != hash)
+        throw Error(client.url() + ": the tokenizer.json it serves is not its model's (SHA-256 " + fetched.contentHash() + ", the model names " +
+                    hash + ")");
+    QSaveFile file(path);
+    const bool saved = QDir().mkpath(dir) && file.open(QIODevice::WriteOnly) &&
+                       file.write(bytes->data(), static_cast<qint64>(bytes->size())) == static_cast<qint64>(bytes->size()) && file.commit();
+    // Without the cache file the tokenizer still names the query's tokens; blocks stay in approx-tokens.
+    return FetchedTokenizer{std::move(fetched), saved ? path : QString()};
+}
+
 } // namespace
 
 void InferenceBackend::loadRemote(quint64 id, const LoadJob& job, std::stop_token stop)
@@ -34,6 +87,9 @@ void InferenceBackend::loadRemote(quint64 id, const LoadJob& job, std::stop_toke
     try {
         auto client = std::make_unique<net::RemoteClient>(net::ServerEndpoint{utf8(job.server), utf8(job.token)});
         auto info = std::make_unique<net::ServerInfo>(client->info());
+        std::optional<FetchedTokenizer> tokenizer;
+        if (info->blocklens)
+            tokenizer = serverTokenizer(*client, info->model.tokenizerHash);
         if (stop.stop_requested())
             throw Error("cancelled");
         // Swap only now: a server that cannot be reached keeps the previous model.
@@ -56,10 +112,18 @@ void InferenceBackend::loadRemote(quint64 id, const LoadJob& job, std::stop_toke
         out.dtype = qs(m.dtype);
         out.fingerprint = qs(m.fingerprint);
         out.tokenizerHash = qs(m.tokenizerHash);
-        out.tokenizerDescription = remoteInfo_->blocklens ? QStringLiteral("the server's") : QString();
+        if (tokenizer) {
+            tokenizer_ = std::move(tokenizer->tokenizer);
+            out.tokenizerDescription = qs(tokenizer_->describe()) + QStringLiteral(" (the server's)");
+            out.tokenizerFile = tokenizer->file;
+        } else {
+            out.tokenizerDescription = remoteInfo_->blocklens ? QStringLiteral("the server's") : QString();
+        }
         out.config.vocabSize = m.vocabSize;
         out.config.numLayers = m.layers;
         out.config.maxPositions = m.maxPositions;
+        if (m.heads > 0) // the heatmap sizes its capture with it
+            out.config.numHeads = m.heads;
         if (m.eosToken)
             out.config.eosTokenId = *m.eosToken;
         out.loadMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
@@ -136,9 +200,7 @@ void InferenceBackend::compareRemote(quint64 id, const CompareJob& job, std::sto
         if (job.variant.mode != engine::AttentionMode::BlockCached)
             throw Error("the block column runs block-cached or one of its repairs, not " + engine::variantName(job.variant));
         remote::CompareRequest r;
-        r.prompt.text = job.document->text();
-        r.prompt.cuts = job.cuts;
-        r.prompt.query = utf8(query);
+        r.prompt = documentPrompt(*job.document, job.cuts, job.query);
         r.compared = job.variant;
         r.maxNewTokens = job.maxNewTokens;
         r.coldCache = job.coldCache;
@@ -188,10 +250,12 @@ void InferenceBackend::compareRemote(quint64 id, const CompareJob& job, std::sto
         report.blockText = qs(result.comparedText);
         report.fullPieces = pieces[0];
         report.blockPieces = pieces[1];
-        // The query's tokens one by one would need the tokenizer, which stays on the server: the
+        // The query's tokens one by one, in the server's tokenizer when it gave it; else the
         // sparkline labels them by position.
-        for (std::int64_t i = 0; i < result.input.queryTokens; ++i)
-            report.queryTokenText.push_back(QStringLiteral("query token %1").arg(i + 1));
+        const std::int64_t queryStart = report.input.blocks.back();
+        for (std::int64_t i = queryStart; i < static_cast<std::int64_t>(report.input.ids.size()); ++i)
+            report.queryTokenText.push_back(tokenizer_ ? decode({report.input.ids[static_cast<std::size_t>(i)]})
+                                                       : QStringLiteral("query token %1").arg(i - queryStart + 1));
         report.cache = remote_->cacheStats();
 
         usecases::ComparisonOptions options;
@@ -216,9 +280,7 @@ void InferenceBackend::attentionRemote(quint64 id, const AttentionJob& job, std:
                         " answers only the OpenAI API");
         remote::RunSpec spec;
         if (job.document) {
-            spec.prompt.text = job.document->text();
-            spec.prompt.cuts = job.cuts;
-            spec.prompt.query = job.query.trimmed().isEmpty() ? std::string() : utf8(job.query);
+            spec.prompt = documentPrompt(*job.document, job.cuts, job.query);
         } else {
             spec.prompt.ids = job.ids;
             spec.prompt.blockStarts = job.blocks;
@@ -226,6 +288,7 @@ void InferenceBackend::attentionRemote(quint64 id, const AttentionJob& job, std:
         spec.logits = engine::LogitsWanted::None;
         spec.attention.layers = job.layers;
         spec.attention.byBlock = job.byBlock;
+        spec.tokenRowsBudget = job.tokenRowsBudget; // the server decides on the real token count, as a local run does
         const remote::RunReply reply = remote_->run(spec, true, stop);
         AttentionReport report;
         report.ids = reply.input.ids;
@@ -239,6 +302,44 @@ void InferenceBackend::attentionRemote(quint64 id, const AttentionJob& job, std:
         post([f = front_, id, report = std::move(report)] {
             if (f && f->finish(id))
                 Q_EMIT f->attentionReady(id, report);
+        });
+    } catch (...) {
+        postFailure(id, stop, std::current_exception());
+    }
+}
+
+void InferenceBackend::sweepRemote(quint64 id, const SweepJob& job, std::stop_token stop)
+{
+    try {
+        if (!remoteInfo_->blocklens)
+            throw Error("the repair chart needs a BlockLens server (blocklens-cli serve): " + remote_->url() + " answers only the OpenAI API");
+        if (!job.document)
+            throw Error("no document is open");
+        // As the local sweep: full attention as the reference, every setting of the family, no
+        // generated tokens (the chart is the query block's KL), one timed repeat.
+        remote::CompareRequest r;
+        r.prompt = documentPrompt(*job.document, job.cuts, job.query);
+        r.maxNewTokens = 0;
+        r.repeats = 1;
+        r.sweep = engine::repairSweepFamily();
+        // Settings done of all, plus the reference run first (as the local sweep counts).
+        const auto total = static_cast<std::int64_t>(r.sweep->size()) + 1;
+        auto report = [this, id, total](std::int64_t done, const QString& what) {
+            post([f = front_, id, done, total, what] {
+                if (f && f->wanted(id))
+                    Q_EMIT f->runProgress(id, done, total, what);
+            });
+        };
+        report(0, QStringLiteral("full attention"));
+        net::CompareHooks hooks;
+        hooks.finished = [&](usecases::ComparisonSide, const engine::RunStats&) { report(1, QStringLiteral("settings")); };
+        hooks.setting = [&](std::size_t index, std::size_t, const engine::RepairSweepRow& row) {
+            report(static_cast<std::int64_t>(index) + 2, qs(engine::variantName(row.variant)));
+        };
+        const remote::SweepResult result = remote_->sweep(r, hooks, stop);
+        post([f = front_, id, out = sweepReport(job, result.input, result.rows)] {
+            if (f && f->finish(id))
+                Q_EMIT f->sweepReady(id, out);
         });
     } catch (...) {
         postFailure(id, stop, std::current_exception());

@@ -73,11 +73,9 @@ InferenceFeature::InferenceFeature(FeatureHost& host, Workbench& workbench, Segm
     connect(workbench_.session(), &AnnotationSession::boundariesChanged, rerun, qOverload<>(&QTimer::start));
     connect(worker_, &InferenceWorker::modelLoaded, this, [this](quint64, const ModelInfo& info) {
         host_.showStatus(tr("Model %1 loaded on %2 in %3 ms").arg(info.name, info.device).arg(info.loadMs, 0, 'f', 0), 6000);
-        // Block sizes in the model's own tokens from now on (issue 15), not approx-tokens. A
-        // server's tokenizer stays on the server (issue 22): approx-tokens then.
-        segmentation_.runner()->setTokenizerFile(info.tokenizerHash.isEmpty() || !info.server.isEmpty()
-                                                     ? QString()
-                                                     : info.directory + QStringLiteral("/tokenizer.json"));
+        // Block sizes in the model's own tokens from now on (issue 15), not approx-tokens; a
+        // server's model in the tokenizer fetched from it (issue 22). Without one, approx-tokens.
+        segmentation_.runner()->setTokenizerFile(info.tokenizerFile);
         segmentation_.requestSegmentation();
     });
     connect(worker_, &InferenceWorker::modelUnloaded, this, [this] {

@@ -44,6 +44,9 @@ struct ModelInfo {
     QString fingerprint;      // hex SHA-256 naming the checkpoint (block cache key)
     QString tokenizerHash;    // empty when the directory has no tokenizer.json
     QString tokenizerDescription;
+    // A tokenizer.json on this machine in which blocks are measured (the model's own tokens):
+    // the model directory's, or a server's fetched into the app's cache (issue 22); empty: none.
+    QString tokenizerFile;
     engine::ModelConfig config;
     engine::MemoryEstimate memory;
     qint64 parameters = 0;

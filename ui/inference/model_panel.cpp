@@ -1,4 +1,5 @@
 #include "inference/model_panel.hpp"
+#include "inference/status_text.hpp"
 
 #include "engine/model.hpp"
 #include "inference/bundled_models.hpp"
@@ -354,11 +355,7 @@ void ModelPanel::showLoaded(const ModelInfo& info)
 void ModelPanel::setStatus(const QString& text, bool error)
 {
     error_ = error;
-    status_->setText(text);
-    QPalette p = status_->palette();
-    const bool dark = palette().color(QPalette::Window).lightness() < 128;
-    p.setColor(QPalette::WindowText, error ? (dark ? QColor(0xff, 0x8a, 0x80) : QColor(0xb0, 0x20, 0x18)) : palette().color(QPalette::WindowText));
-    status_->setPalette(p);
+    showStatusText(status_, text, error, palette());
 }
 
 QString ModelPanel::statusText() const

@@ -1,4 +1,5 @@
 #include "inference/repair_panel.hpp"
+#include "inference/status_text.hpp"
 
 #include "inference/inference_worker.hpp"
 #include "inference/request_follower.hpp"
@@ -156,11 +157,7 @@ void RepairPanel::show(const SweepReport& report)
 
 void RepairPanel::setStatus(const QString& text, bool error)
 {
-    status_->setText(text);
-    QPalette p = status_->palette();
-    const bool dark = palette().color(QPalette::Window).lightness() < 128;
-    p.setColor(QPalette::WindowText, error ? (dark ? QColor(0xff, 0x8a, 0x80) : QColor(0xb0, 0x20, 0x18)) : palette().color(QPalette::WindowText));
-    status_->setPalette(p);
+    showStatusText(status_, text, error, palette());
 }
 
 } // namespace blocklens::ui
