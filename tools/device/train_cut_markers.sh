@@ -16,39 +16,31 @@
 # ../shared/data/segdev.jsonl, which does not travel); with EXTRA=1 also
 # segcorpus-data/segcorpus.jsonl[.xz] as --extra-data (then no corpus domain is unseen).
 #   source .deps/setup.sh > /dev/null && bash tools/device/train_cut_markers.sh
-# BUDGET (training seconds, default 300), LAYERS (demo-model layers kept, 1), WINDOW (approx-tokens
+# TIME_EVAL=1 then times `eval --segmenter cut-markers` over the whole dev set on two cores of that
+# machine (taskset -c 0,1, two torch threads: a stand-in for the 2-core dev machine).
+# BUDGET (training seconds, default 240), LAYERS (demo-model layers kept, 1), WINDOW (approx-tokens
 # per window, 512), BATCH (windows per step, 8), LR (1e-3), THREADS (16), INIT (a checkpoint to go on
 # from instead of resources/models/demo: a cut-marker checkpoint continues training).
 set -uo pipefail
+# shellcheck source=tools/device/seg_common.sh
+source "$(dirname "$0")/seg_common.sh"
 t0=$(date +%s)
 elapsed() { echo $(( $(date +%s) - t0 )); }
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 W=/tmp/cut-train; rm -rf "$W"; mkdir -p "$W"
-build=/tmp/build-cut-train
-BUDGET=${BUDGET:-300} LAYERS=${LAYERS:-1} WINDOW=${WINDOW:-512} BATCH=${BATCH:-8} LR=${LR:-1e-3}
+BUDGET=${BUDGET:-240} LAYERS=${LAYERS:-1} WINDOW=${WINDOW:-512} BATCH=${BATCH:-8} LR=${LR:-1e-3}
 THREADS=${THREADS:-16} EXTRA=${EXTRA:-0} DEVICE=${DEVICE:-cpu} INIT=${INIT:-resources/models/demo}
 
-data() {  # data NAME: the plain file, decompressed when it travelled as .xz
-  local f=segcorpus-data/$1
-  if [ -s "$f" ]; then echo "$f"; elif [ -s "$f.xz" ]; then xz -dc "$f.xz" > "$W/$1" && echo "$W/$1"; else return 1; fi
-}
-dev=$(data segdev.jsonl) || { echo "segcorpus-data/segdev.jsonl(.xz) missing: copy ../shared/data/segdev.jsonl there"; exit 1; }
+dev=$(seg_data segdev.jsonl) || { echo "segcorpus-data/segdev.jsonl(.xz) missing: copy ../shared/data/segdev.jsonl there"; exit 1; }
 extra=()
 if [ "$EXTRA" = 1 ]; then
-  corpus=$(data segcorpus.jsonl) || { echo "segcorpus-data/segcorpus.jsonl(.xz) missing"; exit 1; }
+  corpus=$(seg_data segcorpus.jsonl) || { echo "segcorpus-data/segcorpus.jsonl(.xz) missing"; exit 1; }
   extra=(--extra-data "$corpus")
 fi
 device=(); [ "$DEVICE" != cpu ] && device=(--device "$DEVICE")
 init_layers=(--init-layers "$LAYERS"); [ "$INIT" != resources/models/demo ] && init_layers=()
 
-echo "== configure + build ($(elapsed) s)"
-cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DBLOCKLENS_BUILD_UI=OFF \
-  -DBLOCKLENS_WITH_TORCH=ON -DBLOCKLENS_BUILD_BENCH=OFF -DBLOCKLENS_BUILD_TESTS=OFF > "$W/configure.log" 2>&1 \
-  || { tail -30 "$W/configure.log"; exit 1; }
-cmake --build "$build" --parallel 16 --target blocklens-cli > "$W/build.log" 2>&1 \
-  || { grep -E 'error' "$W/build.log" | head -30; exit 1; }
-echo "built in $(elapsed) s"
-cli="$build/app/cli/blocklens-cli"
+seg_build
 
 echo "== train: ${BUDGET} s, window $WINDOW, batch $BATCH, init $INIT ($(elapsed) s)"
 set -x
@@ -73,6 +65,16 @@ print("| --- | ---: | ---: | ---: |")
 for g in r.get("held_out_groups", []):
     print(f"| {g['category']} / {g['variant']} | {g['documents']} | {g['pk']} | {g['baseline_pk']} |")
 PY
+if [ "${TIME_EVAL:-0}" = 1 ] && [ -f "$W/ck/config.json" ]; then
+  echo "== eval --segmenter cut-markers on the whole dev set, 2 cores ($(elapsed) s)"
+  TIMEFORMAT='eval of the dev set, 2 cores: wall %R s, user %U s, system %S s'
+  { time BLOCKLENS_CUT_MARKER_MODEL="$W/ck" OMP_NUM_THREADS=2 taskset -c 0,1 "$cli" eval "$dev" \
+      --segmenter cut-markers --json > "$W/ck/eval-dev.json" 2> "$W/eval.err"; } 2> "$W/eval-time.log"
+  tee -a "$OUT/summary.md" < "$W/eval-time.log"
+  python3 -c 'import json,sys; [print(g["category"], g["variant"], g["documents"], round(g["pk"], 4)) for g in json.load(open(sys.argv[1]))["groups"]]' \
+    "$W/ck/eval-dev.json" | tee -a "$OUT/summary.md"
+  cp "$W/eval-time.log" "$W/ck/"
+fi
 cp "$W/train.log" "$W/ck/"; cp "$OUT/summary.md" "$W/ck/"
 tar czf "$OUT/cut-markers.tgz" -C "$W/ck" --exclude=model.safetensors .
 echo "done in $(elapsed) s (train rc $rc)"
