@@ -21,10 +21,7 @@
 set -uo pipefail
 # shellcheck source=tools/device/seg_common.sh
 source "$(dirname "$0")/seg_common.sh"
-t0=$(date +%s)
-elapsed() { echo $(( $(date +%s) - t0 )); }
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-W=/tmp/lodo-device; rm -rf "$W"; mkdir -p "$W"
+seg_start /tmp/lodo-device
 trap 'tar czf "$OUT/lodo-logs.tgz" -C "$W" --exclude="*.jsonl" . 2>/dev/null' EXIT
 base=(--hidden 16 --epochs 30 --seed 1)  # the shipped recipe (tools/learn/train_default.sh)
 declare -A variant=([A]="" [B]="--leave-out doc_fence_share")

@@ -1,6 +1,14 @@
 # Sourced by tools/device/lodo.sh and train_cut_markers.sh (issue 20): the data they read from the
 # carried, git-ignored segcorpus-data/ folder, and blocklens-cli built once per machine in one
-# folder, so a second script on a warm machine builds nothing. Expects W (a work folder) and t0.
+# folder, so a second script on a warm machine builds nothing.
+
+# seg_start DIR: the clock (t0, elapsed), $OUT, and an empty work folder W=DIR.
+seg_start() {
+  t0=$(date +%s)
+  OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+  W=$1; rm -rf "$W"; mkdir -p "$W"
+}
+elapsed() { echo $(( $(date +%s) - t0 )); }
 
 # seg_data NAME: the path of segcorpus-data/NAME, decompressed into $W when it travelled as NAME.xz.
 seg_data() {

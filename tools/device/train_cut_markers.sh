@@ -24,10 +24,7 @@
 set -uo pipefail
 # shellcheck source=tools/device/seg_common.sh
 source "$(dirname "$0")/seg_common.sh"
-t0=$(date +%s)
-elapsed() { echo $(( $(date +%s) - t0 )); }
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-W=/tmp/cut-train; rm -rf "$W"; mkdir -p "$W"
+seg_start /tmp/cut-train
 BUDGET=${BUDGET:-240} LAYERS=${LAYERS:-1} WINDOW=${WINDOW:-512} BATCH=${BATCH:-8} LR=${LR:-1e-3}
 THREADS=${THREADS:-16} EXTRA=${EXTRA:-0} DEVICE=${DEVICE:-cpu} INIT=${INIT:-resources/models/demo}
 
