@@ -178,7 +178,7 @@ std::vector<double> CutMarkerScorer::score(const segment::SegmentContext& ctx,
     return out;
 }
 
-segment::Segmenter cutMarkerSegmenter(std::shared_ptr<const CutMarkerScorer> scorer)
+segment::SegmenterSpec cutMarkerSpec(std::shared_ptr<const segment::Scorer> scorer)
 {
     segment::SegmenterSpec spec;
     spec.name = std::string(kCutMarkerSegmenter);
@@ -190,7 +190,12 @@ segment::Segmenter cutMarkerSegmenter(std::shared_ptr<const CutMarkerScorer> sco
     spec.threshold = 0.5;
     spec.depth = 0;
     spec.targetTokens = 1024;
-    return segment::Segmenter(std::move(spec));
+    return spec;
+}
+
+segment::Segmenter cutMarkerSegmenter(std::shared_ptr<const CutMarkerScorer> scorer)
+{
+    return segment::Segmenter(cutMarkerSpec(std::move(scorer)));
 }
 
 std::shared_ptr<const CutMarkerScorer> loadCutMarkerScorer(const std::filesystem::path& directory, const LoadOptions& load,

@@ -134,6 +134,9 @@ private:
 // at line starts (the card's "\n" separator; --regex adds pattern matches), threshold decoder
 // (default 0.5, depth 0), the usual hard maximum. loadCutMarkerScorer resolves options.windowTokens
 // == 0 (see CutMarkerOptions); Error for a cut_markers.json that is not valid.
+// cutMarkerSpec: the same spec around any scorer of P(cut) (the built-in segmenter's lazy one,
+// learn/cut_marker_builtin.hpp).
+segment::SegmenterSpec cutMarkerSpec(std::shared_ptr<const segment::Scorer> scorer);
 segment::Segmenter cutMarkerSegmenter(std::shared_ptr<const CutMarkerScorer> scorer);
 std::shared_ptr<const CutMarkerScorer> loadCutMarkerScorer(const std::filesystem::path& directory,
                                                            const LoadOptions& load = {}, CutMarkerOptions options = {});

@@ -113,7 +113,10 @@ namespace {
     X(Cos50DepthMargin, "cos_50_depth_margin")                                                        \
     X(StructuralNext, "structural_next_max")                                                          \
     X(GapAfterRarity, "gap_after_rarity")                                                             \
-    X(GapAfterExcess, "gap_after_excess")
+    X(GapAfterExcess, "gap_after_excess")                                                            \
+    X(FenceOpen, "fence_open")                                                                        \
+    X(FenceInside, "fence_inside")                                                                    \
+    X(AtxLevelsBelow, "atx_levels_below")
 
 enum F : std::size_t {
 #define BLOCKLENS_X(e, n) e,
@@ -286,6 +289,7 @@ struct DocumentLines {
     std::vector<std::size_t> gapCount; // lines after exactly g blank lines, for every g
     std::vector<double> gapAtLeast;    // share of gaps of at least g blank lines, for every g
     int minAtx = 7, minNumbering = 99; // the top heading levels in use
+    std::array<bool, 7> atxUsed{};     // which atx levels (1..6) occur outside fences
     double medianWidth = 1;
     // Source code (definition-shaped lines outside fences) and Markdown code fences are counted
     // apart: a `# comment` in a source file is no heading, a `## Title` between fenced examples is
@@ -297,7 +301,17 @@ struct DocumentLines {
     double sdWidth = 1, sdIndent = 1, sdDigit = 1, sdUpper = 1, sdPunct = 1;
     // Index into nonBlank of the first non-blank line at or after each line.
     std::vector<std::size_t> nbIndex;
+    // 1 for the ``` / ~~~ line that opens a code fence. The lines after it up to the closing one
+    // never start a block, but the opening line may (a section that begins with an example, or
+    // whose heading was removed): one shared `fence` flag taught a model to skip both.
+    std::vector<std::uint8_t> opensFence;
 };
+
+bool isFenceMarker(const TextLayout& layout, std::size_t line)
+{
+    const std::string_view t = layout.trimmed(line);
+    return layout[line].indent <= 4 && (t.starts_with("```") || t.starts_with("~~~"));
+}
 
 DocumentLines documentLines(const SegmentContext& ctx)
 {
@@ -325,8 +339,10 @@ DocumentLines documentLines(const SegmentContext& ctx)
         definitionLines += (s.definitionIndent >= 0 && !info.fence) ? 1 : 0;
         fenceLines += info.fence ? 1 : 0;
         codeLines += (s.definitionIndent >= 0 || info.fence) ? 1 : 0;
-        if (s.atxLevel > 0)
+        if (s.atxLevel > 0) {
             d.minAtx = std::min(d.minAtx, s.atxLevel);
+            d.atxUsed[static_cast<std::size_t>(s.atxLevel)] = true;
+        }
         if (s.numbering > 0 && heading)
             d.minNumbering = std::min(d.minNumbering, s.numbering);
         if (l > 0 && info.blankBefore > 0) {
@@ -369,6 +385,22 @@ DocumentLines documentLines(const SegmentContext& ctx)
     d.sdDigit = sdOf(&LineStats::digit);
     d.sdUpper = sdOf(&LineStats::upper);
     d.sdPunct = sdOf(&LineStats::punct);
+    d.opensFence.assign(nLines, 0);
+    {
+        bool open = false; // the same toggling as TextLayout's fence flag
+        for (std::size_t l = 0; l < nLines; ++l) {
+            if (!layout[l].fence) {
+                open = false;
+                continue;
+            }
+            if (!open) {
+                d.opensFence[l] = 1;
+                open = true;
+            } else if (isFenceMarker(layout, l)) {
+                open = false; // the closing line
+            }
+        }
+    }
     d.nbIndex.assign(nLines + 1, nonBlank.size());
     {
         std::size_t j = nonBlank.size();
@@ -641,6 +673,14 @@ void lineShapeFeatures(FeatureWriter& set, const DocumentAnalysis& a, std::size_
         set(i, Atx, 1.0);
         set(i, AtxRel, (s.atxLevel - a.lines.minAtx) / 3.0, 0, 1);
         set(i, AtxTop, s.atxLevel == a.lines.minAtx ? 1.0 : 0.0);
+        // How many deeper atx levels the document uses: a `# Title` with `##` and `###` under it
+        // heads a hierarchy, a lone `# ...` (a shell prompt in a book, a comment in a script)
+        // heads none. Where the levels start differs between sources (a page title or not, pages
+        // joined into one document), so the depth below says more than the level itself.
+        int below = 0;
+        for (int l = s.atxLevel + 1; l <= 6; ++l)
+            below += a.lines.atxUsed[static_cast<std::size_t>(l)] ? 1 : 0;
+        set(i, AtxLevelsBelow, below / 3.0, 0, 1);
     }
     set(i, Setext, s.setext ? 1.0 : 0.0);
     set(i, Underline, s.underline ? 1.0 : 0.0);
@@ -660,6 +700,8 @@ void lineShapeFeatures(FeatureWriter& set, const DocumentAnalysis& a, std::size_
     set(i, OpensDefinition, a.heuristics.opensDefinition[L]);
     set(i, Isolated, segment::isIsolated(layout, L) ? 1.0 : 0.0);
     set(i, Fence, info.fence ? 1.0 : 0.0);
+    set(i, FenceOpen, a.lines.opensFence[L]);
+    set(i, FenceInside, info.fence && !a.lines.opensFence[L] ? 1.0 : 0.0);
     set(i, HeadingStrength, a.heuristics.headingStrength[L], 0, 2);
     switch (firstClass(tr)) {
     case FirstClass::Upper: set(i, FirstUpper, 1.0); break;
@@ -840,7 +882,10 @@ void neighbourhoodFeatures(FeatureWriter& set, std::span<const Candidate> candid
 
 } // namespace
 
-bool isLegacyFeature(std::string_view name) { return name == "doc_code_share"; }
+bool isLegacyFeature(std::string_view name)
+{
+    return name == "doc_code_share" || name == "fence" || name == "atx_top";
+}
 
 std::span<const std::string_view> featureNames() { return kNames; }
 

@@ -4,11 +4,13 @@
 //
 // Every feature is a generic cue (no string of any particular document source appears here):
 //  - line shape of the candidate line and its neighbours: Markdown/setext headings (and the
-//    heading level relative to the coarsest one in the document), section numbers, capitalised
+//    heading level relative to the coarsest one in the document, and how many deeper atx levels
+//    the document uses below it), section numbers, capitalised
 //    lines, definitions in code and the comments above them, indentation and its change, width
 //    relative to the document's typical line, the first character's class, closing punctuation of
 //    the previous line, blank-line gaps before and after (also how rare that gap is in the
-//    document), code fences, and the structural scorer's own heading strength and score;
+//    document), code fences (the opening line apart from the lines inside), and the structural
+//    scorer's own heading strength and score;
 //  - lexical cohesion: cosine of tf-idf word vectors of the W words before and after the
 //    candidate for several W (raw, z-scored within the document, and TextTiling depth), and the
 //    rate of words never seen before in the document just after the candidate versus before;
@@ -49,7 +51,14 @@ FeatureMatrix computeFeatures(const segment::SegmentContext& ctx, std::span<cons
 
 // A feature still computed so that models trained before it was replaced keep loading, but never
 // used by new training (learn::trainModel): doc_code_share, which counted Markdown fence lines
-// and source-code definitions as one share (replaced by doc_definition_share and doc_fence_share).
+// and source-code definitions as one share (replaced by doc_definition_share and doc_fence_share),
+// fence, which was 1 on a code fence's opening line and on every line inside it alike (replaced
+// by fence_open and fence_inside: the opening line may start a block, the others never), and
+// atx_top, 1 for an atx heading at the document's smallest atx level: whether that level is a page
+// title, a section or a `# comment` depends on the source's conventions (in the markdown fold,
+// pages joined into one document start with `# Title`, a level every other source uses for
+// comments and shell prompts only), so a model learned "top level = not a heading" (replaced by
+// atx_levels_below).
 bool isLegacyFeature(std::string_view name);
 
 // ---- language-model features (optional; see learn/lm_features.cpp) -----------------------------

@@ -1,13 +1,10 @@
 #include "learn/learned_scorer.hpp"
 
+#include "learn/resource_paths.hpp"
 #include "util/error.hpp"
 
 #include <cstdio>
 #include <cstdlib>
-
-#ifndef BLOCKLENS_LEARN_RESOURCES_DIR
-#define BLOCKLENS_LEARN_RESOURCES_DIR ""
-#endif
 
 namespace blocklens::learn {
 
@@ -105,23 +102,7 @@ std::vector<double> LearnedScorer::score(const segment::SegmentContext& ctx,
 
 std::vector<fs::path> defaultModelSearchPath()
 {
-    std::vector<fs::path> out;
-    std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    const fs::path rel = fs::path("segmenters") / kModelFileName;
-    if (!ec && !exe.empty()) {
-        const fs::path dir = exe.parent_path();
-        out.push_back(dir / ".." / "share" / "blocklens" / rel);
-        out.push_back(dir / "resources" / rel);
-        out.push_back(dir / ".." / "resources" / rel);
-        out.push_back(dir / ".." / ".." / "resources" / rel);
-    }
-    const std::string built = BLOCKLENS_LEARN_RESOURCES_DIR;
-    if (!built.empty())
-        out.push_back(fs::path(built) / rel);
-    for (auto& p : out)
-        p = p.lexically_normal();
-    return out;
+    return resourceSearchPath(fs::path("segmenters") / kModelFileName);
 }
 
 namespace {

@@ -5,6 +5,9 @@
 #include "usecases/segmenters.hpp"
 
 #include "learn/learned_scorer.hpp"
+#if BLOCKLENS_WITH_TORCH
+#include "learn/cut_marker_builtin.hpp"
+#endif
 #include "segment/structural_scorer.hpp"
 #include "segment/texttiling_scorer.hpp"
 #include "util/error.hpp"
@@ -80,6 +83,11 @@ std::vector<Segmenter> makeBuiltins()
 
     // The learned segmenter (core/learn): its model is read from resources/segmenters/ on first use.
     out.emplace_back(learn::builtinLearnedSpec());
+#if BLOCKLENS_WITH_TORCH
+    // The paper's segmenter form with the checkpoint trained here (resources/segmenters/cut-markers/),
+    // read on first use; it needs the engine, so a build without libtorch does not list it.
+    out.emplace_back(learn::builtinCutMarkerSpec());
+#endif
 
     SegmenterSpec regex;
     regex.name = "regex";

@@ -9,7 +9,8 @@
 
 namespace blocklens::segment {
 
-// fixed, recursive, paragraphs, structural, texttiling, hybrid, learned, regex.
+// fixed, recursive, paragraphs, structural, texttiling, hybrid, learned, cut-markers (with the
+// engine only), regex.
 std::span<const Segmenter> builtinSegmenters();
 // Throws Error naming the known segmenters.
 const Segmenter& findSegmenter(std::string_view name);

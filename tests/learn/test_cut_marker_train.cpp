@@ -4,15 +4,20 @@
 #include "cli/cli.hpp"
 #include "document/dataset.hpp"
 #include "engine/cut_marker_scorer.hpp"
+#include "learn/cut_marker_builtin.hpp"
 #include "learn/cut_marker_trainer.hpp"
+#include "support/cli_capture.hpp"
 #include "support/error_of.hpp"
 #include "support/temp_files.hpp"
 #include "synthetic.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "usecases/segmenters.hpp"
 #include "util/error.hpp"
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <fstream>
@@ -107,6 +112,69 @@ private Q_SLOTS:
         const auto seg = engine::cutMarkerSegmenter(scorer);
         const auto scored = seg.score(doc, segment::TokenGrid::approximate(doc));
         QVERIFY(!scored.candidates.empty());
+    }
+
+    void builtinSegmenterLoadsItsCheckpointOnFirstUse()
+    {
+        // The built-in `cut-markers` (segmenters --json, eval --segmenter) finds its checkpoint like
+        // `learned` finds learned.json; BLOCKLENS_CUT_MARKER_MODEL overrides the shipped one.
+        const fs::path tiny = tmp_.path().toStdString() + "/tiny";
+        QVERIFY2(fs::exists(tiny / "config.json"), "the first test's checkpoint is missing");
+        const std::string data = tmp_.path().toStdString() + "/eval.jsonl";
+        std::ofstream(data) << test::syntheticDataset(41, 2);
+
+        // A name that is not a checkpoint: listing still works, using it is a clear error.
+        const fs::path missing = tmp_.path().toStdString() + "/no-such-checkpoint";
+        qputenv(kCutMarkerModelEnvVar, QByteArray::fromStdString(missing.string()));
+        const auto listed = test::runCliCaptured({"segmenters", "--json"});
+        QCOMPARE(listed.code, 0);
+        const auto failed = test::runCliCaptured({"eval", data, "--segmenter", "cut-markers"});
+        QVERIFY(failed.code != 0);
+        QVERIFY2(contains(failed.err, kCutMarkerModelEnvVar) && contains(failed.err, "does not exist")
+                     && contains(failed.err, missing.string()), failed.err.c_str());
+
+        qputenv(kCutMarkerModelEnvVar, QByteArray::fromStdString(tiny.string()));
+        const auto j = nlohmann::json::parse(test::runCliCaptured({"segmenters", "--json"}).out);
+        bool seen = false;
+        for (const auto& s : j)
+            if (s["name"] == "cut-markers") {
+                seen = true;
+                QCOMPARE(s["parameters"]["scorer.model"].get<std::string>(), tiny.string());
+            }
+        QVERIFY(seen);
+        const auto r = test::runCliCaptured({"eval", data, "--segmenter", "cut-markers", "--json"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        const auto report = nlohmann::json::parse(r.out);
+        QCOMPARE(report["segmenter"].get<std::string>(), std::string("cut-markers"));
+        QCOMPARE(report["documents"].size(), std::size_t{2});
+        // Loaded now: it reports the checkpoint's window (cut_markers.json), not the default 8192.
+        const auto& seg = segment::findSegmenter("cut-markers");
+        bool window = false;
+        for (const auto& p : seg.parameters())
+            window = window || (p.name == "scorer.window_tokens" && p.value == "128");
+        QVERIFY(window);
+        qunsetenv(kCutMarkerModelEnvVar);
+    }
+
+    void shippedCheckpointIsFoundAndSmall()
+    {
+        // resources/segmenters/cut-markers/: under 30 MB, a 2-way classifier that segments.
+        qunsetenv(kCutMarkerModelEnvVar);
+        const auto found = findDefaultCutMarkerModel();
+        QVERIFY2(found.has_value(), "resources/segmenters/cut-markers/ not found");
+        std::uintmax_t bytes = 0;
+        for (const auto& e : fs::recursive_directory_iterator(*found))
+            if (e.is_regular_file())
+                bytes += e.file_size();
+        QVERIFY2(bytes < 30u * 1024 * 1024, qPrintable(QString::number(bytes)));
+        engine::CutMarkerOptions co;
+        co.windowTokens = 0;
+        const auto scorer = engine::loadCutMarkerScorer(*found, {}, co);
+        const Document doc = test::syntheticDocument(23, 5);
+        const auto grid = segment::TokenGrid::approximate(doc);
+        segment::SegmentOptions o;
+        o.granularity = segment::Granularity::exactBlocks(5);
+        QCOMPARE(engine::cutMarkerSegmenter(scorer).segment(doc, grid, o).blocks.size(), std::size_t{5});
     }
 
     void windowsDecideEveryCandidateOnceWithTheLabelAtTheNextMarker()

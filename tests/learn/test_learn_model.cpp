@@ -40,6 +40,25 @@ FeatureMatrix featuresOf(const Document& doc)
     return computeFeatures(SegmentContext{doc, layout, shapes, grid}, candidates);
 }
 
+// The value of feature `name` for the candidate that starts the line `line` of `text` (-1: no
+// candidate there).
+double featureAtLine(const std::string& text, std::string_view line, std::string_view name)
+{
+    using namespace segment;
+    const Document doc(text);
+    const TextLayout layout(doc);
+    const auto shapes = lineShapes(layout);
+    const auto candidates = findCandidates(layout, shapes, {learnedSpec(nullptr).rules, {}});
+    const FeatureMatrix m = computeFeatures(SegmentContext{doc, layout, shapes, TokenGrid::approximate(doc)}, candidates);
+    const auto names = featureNames();
+    const auto col = static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+    const std::size_t offset = text.find(std::string(line) + "\n");
+    for (std::size_t r = 0; r < candidates.size(); ++r)
+        if (candidates[r].offset == offset)
+            return static_cast<double>(m.at(r, col));
+    return -1.0;
+}
+
 // A small model over every feature, with deterministic pseudo-random weights.
 BoundaryModel randomModel(std::size_t hidden, std::uint32_t seed)
 {
@@ -141,6 +160,39 @@ private Q_SLOTS:
         QVERIFY(share(markdown, "doc_fence_share") > 0.5);
         QVERIFY(share(python, "doc_definition_share") > 0.2);
         QCOMPARE(share(python, "doc_fence_share"), 0.0);
+    }
+
+    // The line that opens a code fence may start a block (a section that begins with an example,
+    // or whose heading was removed); the lines inside it up to the closing one never do: two
+    // features, not one `fence` flag for all of them (the markdown fold of docs/benchmarks.md).
+    void fenceOpeningLineIsApartFromTheLinesInside()
+    {
+        const std::string text = "Intro text here.\n\n```sh\nmake\n\nmake test\n```\n```python\nx = 1\n```\n\nAfter it.\n";
+        auto at = [&](std::string_view line, std::string_view feature) { return featureAtLine(text, line, feature); };
+        QCOMPARE(at("```sh", "fence_open"), 1.0);
+        QCOMPARE(at("```sh", "fence_inside"), 0.0);
+        QCOMPARE(at("make test", "fence_open"), 0.0);
+        QCOMPARE(at("make test", "fence_inside"), 1.0); // after a blank line inside the fence
+        QCOMPARE(at("```python", "fence_open"), 1.0);  // right after the previous fence closed
+        QCOMPARE(at("x = 1", "fence_inside"), 1.0);
+        QCOMPARE(at("After it.", "fence_open"), 0.0);
+        QCOMPARE(at("After it.", "fence_inside"), 0.0);
+        QVERIFY(isLegacyFeature("fence") && !isLegacyFeature("fence_open") && !isLegacyFeature("fence_inside"));
+    }
+
+    // A `# Title` that heads `##` and `###` sections is told from a lone `# ...` line (a root
+    // prompt in a book, a comment in a script) by the deeper atx levels the document uses.
+    void atxLevelsBelowCountsTheDeeperLevelsInUse()
+    {
+        auto first = [](const std::string& text, std::string_view line) { return featureAtLine(text, line, "atx_levels_below"); };
+        const std::string pages = "Intro.\n\n# First page\n\n## Part\n\nText.\n\n### Detail\n\nMore.\n\n"
+                                  "# Second page\n\nText.\n\n```sh\n#### not a heading\n```\n";
+        QVERIFY(std::abs(first(pages, "# Second page") - 2.0 / 3.0) < 1e-6); // ## and ### below; not the fenced ####
+        QVERIFY(std::abs(first(pages, "## Part") - 1.0 / 3.0) < 1e-6);
+        QCOMPARE(first(pages, "### Detail"), 0.0);
+        const std::string book = "Install it as root:\n\n# apt-get update\n# apt-get install foo\n\nThen run it.\n";
+        QCOMPARE(first(book, "# apt-get update"), 0.0);
+        QVERIFY(isLegacyFeature("atx_top") && !isLegacyFeature("atx_levels_below") && !isLegacyFeature("atx_rel"));
     }
 
     void devSetFeaturesAreFinite()

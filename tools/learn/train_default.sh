@@ -13,6 +13,8 @@
 #  2. the leave-one-domain-out table (each fold: DATASET + CORPUS minus one domain), unless
 #     SKIP_LODO=1 (it trains six models: about 30 minutes on a loaded 2-core machine);
 #  3. --split 1 on DATASET + CORPUS: the model shipped, so both are its training set.
+# Steps 2 and 3 are also one call on the GPU machine's 16 CPU cores: tools/device/lodo.sh (the same
+# options, plus one alternative set, the table choosing).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${1:-$root/build-learn}"

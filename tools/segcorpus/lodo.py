@@ -3,7 +3,7 @@
 
     python3 tools/segcorpus/lodo.py --cli build/app/cli/blocklens-cli \
         --corpus segcorpus-data/segcorpus.jsonl [--dev ../shared/data/segdev.jsonl] \
-        --out lodo-runs/NAME [-- TRAIN-SEGMENTER OPTIONS...]
+        --out lodo-runs/NAME [--jobs N] [-- TRAIN-SEGMENTER OPTIONS...]
 
 For every domain D of the corpus (tools/segcorpus/make_segcorpus.py; the record field `domain`):
 train `blocklens-cli train-segmenter --split 1` on every record whose domain is not D (plus the
@@ -16,7 +16,7 @@ the corpus, every domain is held out).
 Prints a Markdown table (docs/benchmarks.md's) and writes OUT/lodo.json. The options after `--`
 go to every train-segmenter run unchanged, so one call judges one set of defaults.
 """
-import argparse, json, os, subprocess, sys, time
+import argparse, concurrent.futures, json, os, subprocess, sys, time
 from pathlib import Path
 
 
@@ -53,6 +53,7 @@ def main():
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--domains", help="comma-separated subset of the corpus' domains (default: all)")
     ap.add_argument("--shipped", type=Path, help="also evaluate this learned.json on every domain")
+    ap.add_argument("--jobs", type=int, default=1, help="folds run side by side (default 1: one after another)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -63,8 +64,7 @@ def main():
     dev = args.dev.read_text(encoding="utf-8").splitlines(keepends=True) if args.dev else []
     domains = args.domains.split(",") if args.domains else sorted(by_domain)
 
-    rows = []
-    for dom in domains:
+    def fold(dom):
         fold = args.out / dom
         fold.mkdir(exist_ok=True)
         test, train = fold / "test.jsonl", fold / "train.jsonl"
@@ -82,9 +82,14 @@ def main():
             row[f"learned_{v}"], row[f"hybrid_{v}"] = mean_pk(learned, v), mean_pk(hybrid, v)
         if args.shipped:
             row["shipped"] = mean_pk(evaluate(args.cli, test, "learned", args.shipped))
-        rows.append(row)
         print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), file=sys.stderr)
         train.unlink()  # large and regenerable
+        return row
+
+    # Folds are independent (each train-segmenter is deterministic on one thread): --jobs runs
+    # them side by side on a machine with the cores for it; rows keep the domains' order.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        rows = list(pool.map(fold, domains))
 
     mean = {k: sum(r[k] for r in rows) / len(rows) for k in rows[0] if k not in ("domain", "documents", "train_seconds")}
     holds = all(r["learned"] <= r["hybrid"] + 0.01 for r in rows) and mean["learned"] < mean["hybrid"]
