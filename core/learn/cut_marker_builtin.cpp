@@ -114,7 +114,11 @@ std::optional<fs::path> findDefaultCutMarkerModel()
 
 segment::SegmenterSpec builtinCutMarkerSpec()
 {
-    return engine::cutMarkerSpec(std::make_shared<LazyCutMarkerScorer>());
+    segment::SegmenterSpec spec = engine::cutMarkerSpec(std::make_shared<LazyCutMarkerScorer>());
+    // Said wherever the segmenter is offered, until a trained checkpoint replaces the placeholder.
+    spec.summary += " (the shipped checkpoint is an undertrained placeholder, no better than chance on held-out documents: "
+                    "train one with train-segmenter --form cut-markers; resources/segmenters/cut-markers/README.md)";
+    return spec;
 }
 
 } // namespace blocklens::learn
