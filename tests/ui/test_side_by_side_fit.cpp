@@ -10,6 +10,7 @@
 #include "inference_fixture.hpp"
 #include "main_window.hpp"
 #include "side_by_side_steps.hpp"
+#include "window_fixture.hpp"
 
 #include <QAction>
 #include <QDockWidget>
@@ -47,16 +48,12 @@ QString overflow(const QScrollArea& area, const ui::CompareView& view)
 
 } // namespace
 
-class TestSideBySideFit : public QObject {
+class TestSideBySideFit : public QObject, public test::WindowFixture {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase()
     {
-        QCoreApplication::setOrganizationName(QStringLiteral("BlockLensTests"));
-        QCoreApplication::setApplicationName(QStringLiteral("test_side_by_side_fit"));
-        QStandardPaths::setTestModeEnabled(true);
-        QVERIFY(tmp_.isValid());
-        modelDir_ = test::makeTestModel(tmp_, "tiny-llama", 7);
+        setUpWindowFixture();
         // The second model has a long name, as the bundled demo-block-distilled has: the third
         // column's title names it.
         besideDir_ = test::makeTestModel(tmp_, "tiny-llama-block-distilled-for-the-third-column", 8);
@@ -77,7 +74,7 @@ private Q_SLOTS:
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         window.loadModel(qstr(modelDir_));
-        QVERIFY(test::openAndSegment(window, QStringLiteral(BLOCKLENS_SOURCE_DIR "/resources/demo/block-attention.md")));
+        openDocument(window);
         ui::CompareView* view = window.compareView();
         auto* dock = window.findChild<QDockWidget*>(QStringLiteral("compareDock"));
         QVERIFY(dock);
@@ -120,8 +117,7 @@ private Q_SLOTS:
     }
 
 private:
-    QTemporaryDir tmp_;
-    std::filesystem::path modelDir_, besideDir_;
+    std::filesystem::path besideDir_;
 };
 
 QTEST_MAIN(TestSideBySideFit)
