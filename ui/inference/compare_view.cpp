@@ -1,6 +1,7 @@
 #include "inference/compare_view.hpp"
 #include "inference/status_text.hpp"
 
+#include "elided_group_box.hpp"
 #include "inference/inference_worker.hpp"
 #include "inference/request_follower.hpp"
 #include "inference/kl_sparkline.hpp"
@@ -92,6 +93,7 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     setObjectName(QStringLiteral("compareView"));
     auto* layout = new QVBoxLayout(this);
 
+    // Two rows, so that the controls fit the dock at 1366x768 (issue 15): what to run, then how.
     auto* controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Query")));
     query_ = new QLineEdit(tr("What is this document about?"));
@@ -110,19 +112,22 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     cold_->setToolTip(tr("Drop every cached block before the block-attention run (a cold start). Unchecked, blocks "
                          "cached by earlier runs are reused: after a boundary edit only the touched blocks are encoded."));
     controls->addWidget(cold_);
+    layout->addLayout(controls);
+    auto* how = new QHBoxLayout;
     variant_ = new VariantPicker;
-    controls->addWidget(variant_);
+    how->addWidget(variant_);
     otherPicker_ = new OtherModelPicker;
-    controls->addWidget(otherPicker_);
+    how->addWidget(otherPicker_);
+    how->addStretch(1);
     runButton_ = new QPushButton(tr("Run ▶"));
     runButton_->setObjectName(QStringLiteral("compareRun"));
     runButton_->setDefault(true);
     cancel_ = new QPushButton(tr("Cancel"));
     cancel_->setObjectName(QStringLiteral("compareCancel"));
     cancel_->setEnabled(false);
-    controls->addWidget(runButton_);
-    controls->addWidget(cancel_);
-    layout->addLayout(controls);
+    how->addWidget(runButton_);
+    how->addWidget(cancel_);
+    layout->addLayout(how);
 
     auto* statusRow = new QHBoxLayout;
     status_ = new QLabel(tr("Load a model (Model panel), open a document, then run."));
@@ -151,7 +156,7 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     full_ = makeColumn(tr("Full attention"), QStringLiteral("full"), false);
     block_ = makeColumn(tr("Block attention (block-cached)"), QStringLiteral("block"), true);
 
-    auto* middle = new QGroupBox(tr("Divergence on the query block"));
+    auto* middle = new ElidedGroupBox(tr("Divergence on the query block"));
     middle->setObjectName(QStringLiteral("divergenceBox"));
     auto* mid = new QVBoxLayout(middle);
     queryInfo_ = number(QStringLiteral("queryInfo"));
@@ -160,6 +165,7 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     sparkline_ = new KlSparkline;
     mid->addWidget(sparkline_);
     auto* midForm = new QFormLayout;
+    midForm->setRowWrapPolicy(QFormLayout::WrapLongRows); // a narrow column puts the value under its label
     meanKl_ = number(QStringLiteral("meanKl"));
     top1_ = number(QStringLiteral("top1Agreement"));
     divergent_ = number(QStringLiteral("firstDivergent"));
@@ -197,6 +203,7 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     // attention in its own column: the middle box stays the loaded model's.
     otherBlock_ = makeColumn(tr("Second model: block attention"), QStringLiteral("other"), false);
     auto* otherForm = new QFormLayout;
+    otherForm->setRowWrapPolicy(QFormLayout::WrapLongRows);
     otherMeanKl_ = number(QStringLiteral("otherMeanKl"));
     otherTop1_ = number(QStringLiteral("otherTop1Agreement"));
     otherForm->addRow(tr("Mean KL (max) vs full"), otherMeanKl_);
@@ -250,10 +257,12 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
 CompareView::Column CompareView::makeColumn(const QString& title, const QString& prefix, bool block)
 {
     Column c;
-    c.box = new QGroupBox(title);
+    // Elided titles and wrapping rows: three columns and the divergence box fit a 1366 px screen.
+    c.box = new ElidedGroupBox(title);
     c.box->setObjectName(prefix + QStringLiteral("Column"));
     auto* v = new QVBoxLayout(c.box);
     auto* form = new QFormLayout;
+    form->setRowWrapPolicy(QFormLayout::WrapLongRows);
     c.ttft = number(prefix + QStringLiteral("Ttft"));
     QFont big = c.ttft->font();
     big.setPointSizeF(big.pointSizeF() * 1.6);

@@ -99,10 +99,16 @@ void InferenceFeature::buildActions()
     // The race of the two TTFTs: replays the last result, or runs first.
     QAction* race = addMenuAction(host_, FeatureHost::Menu::View, "raceTtft", tr("TTFT Race"), {QKeySequence(tr("Ctrl+Shift+R"))}, false);
     connect(race, &QAction::triggered, this, [this] {
-        // The race scrolled into view (the dock may be shorter than the whole comparison).
+        // The race scrolled into view (the dock may be shorter than the whole comparison), only
+        // vertically: ensureWidgetVisible also scrolled sideways, cutting off the left edge of the
+        // race and the columns (issue 15). x = 0: the left edge stays in view.
         auto showRace = [dock = compareDock_, view = compareView_] {
-            if (auto* area = qobject_cast<QScrollArea*>(dock->widget()))
-                area->ensureWidgetVisible(view->race());
+            auto* area = qobject_cast<QScrollArea*>(dock->widget());
+            if (!area || !area->widget())
+                return;
+            const QWidget* race = view->race();
+            const int top = race->mapTo(area->widget(), QPoint(0, 0)).y();
+            area->ensureVisible(0, top + race->height() / 2, 0, race->height() / 2 + 8);
         };
         if (const auto& r = compareView_->lastReport()) {
             compareDock_->show();
