@@ -47,7 +47,6 @@ struct RopeBatch {
     std::int32_t cta_prefix[kBatch + 1];    // first CTA of each block; [n] = total CTAs
 };
 
-
 template <typename T, int VEC>
 struct Access;
 
