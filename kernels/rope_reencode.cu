@@ -78,7 +78,7 @@ template <typename Batch>
 __device__ __forceinline__ CtaTokens ctaTokens(const Batch& batch)
 {
     const int cta = static_cast<int>(blockIdx.x);
-    int lo = 0, hi = batch.n - 1;
+    int hi = batch.n - 1, lo = 0;
     while (lo < hi) {
         const int mid = (lo + hi + 1) >> 1;
         if (batch.cta_prefix[mid] <= cta)
@@ -114,8 +114,10 @@ struct WorkItem {
 template <int VEC>
 __device__ __forceinline__ WorkItem workItem(int w, int vecs, int nt)
 {
+    const int v = w % vecs;
     const int r = w / vecs;
-    return {r / nt, r % nt, (w % vecs) * VEC};
+    const int t = r % nt;
+    return {r / nt, t, v * VEC};
 }
 
 // VEC element pairs (x1[e], x2[e]) = (row[col + e], row[col + e + half]) rotated by the table's
