@@ -18,6 +18,7 @@
 
 #include "detail/attention_tile.cuh"
 #include "detail/launch.hpp"
+#include "detail/warp_row.cuh"
 
 #include <algorithm>
 #include <climits>
@@ -175,11 +176,7 @@ __global__ void __launch_bounds__(256) massSimpleKernel(const MassArgs a, const 
     const bf16* kHead = a.k + (head / a.group) * a.k_head_stride;
     float* out = a.scratch + static_cast<std::size_t>(hl) * nb * n + row;
     float qv[kMaxPerLane];
-#pragma unroll
-    for (int i = 0; i < kMaxPerLane; ++i) {
-        const int c = lane + 32 * i;
-        qv[i] = c < a.head_dim ? __bfloat162float(qRow[c]) : 0.f;
-    }
+    detail::loadLaneDims(qRow, lane, a.head_dim, qv);
     int b = 0, bEnd = bs.s[1];
     float m = -INFINITY, l = 0.f;
     for (int j = 0; j <= row; ++j) {
@@ -192,17 +189,7 @@ __global__ void __launch_bounds__(256) massSimpleKernel(const MassArgs a, const 
             l = 0.f;
         }
         const bf16* kRow = kHead + static_cast<std::int64_t>(j) * a.k_token_stride;
-        float d = 0.f;
-#pragma unroll
-        for (int i = 0; i < kMaxPerLane; ++i) {
-            const int c = lane + 32 * i;
-            if (c < a.head_dim)
-                d = fmaf(qv[i], __bfloat162float(kRow[c]), d);
-        }
-#pragma unroll
-        for (int off = 16; off > 0; off >>= 1)
-            d += __shfl_xor_sync(0xffffffffu, d, off);
-        const float s = d * a.scale_log2;
+        const float s = detail::warpDot(qv, kRow, lane, a.head_dim) * a.scale_log2;
         const float mNew = fmaxf(m, s);
         l = l * exp2f(m - mNew) + exp2f(s - mNew);
         m = mNew;

@@ -17,6 +17,7 @@
 #include "detail/block_prefill_sm90.cuh"
 #include "detail/launch.hpp"
 #include "detail/prefill_plan.cuh"
+#include "detail/warp_row.cuh"
 
 #include <algorithm>
 #include <cmath>
@@ -233,28 +234,13 @@ __global__ void __launch_bounds__(256) prefillSimpleKernel(const PrefillArgs a, 
     const int kBegin = lo == bs.n_blocks - 1 ? 0 : bs.s[lo];
     const int kvh = head / a.group;
     const bf16* qRow = a.q + head * a.q_head_stride + static_cast<std::int64_t>(row) * a.q_token_stride;
-    float qv[kMaxPerLane], acc[kMaxPerLane];
-#pragma unroll
-    for (int i = 0; i < kMaxPerLane; ++i) {
-        const int c = lane + 32 * i;
-        qv[i] = c < a.head_dim ? __bfloat162float(qRow[c]) : 0.f;
-        acc[i] = 0.f;
-    }
+    float qv[kMaxPerLane], acc[kMaxPerLane] = {};
+    detail::loadLaneDims(qRow, lane, a.head_dim, qv);
     float m = -INFINITY, l = 0.f;
     for (int j = kBegin; j <= row; ++j) {
         const bf16* kRow = a.k + kvh * a.k_head_stride + static_cast<std::int64_t>(j) * a.k_token_stride;
         const bf16* vRow = a.v + kvh * a.v_head_stride + static_cast<std::int64_t>(j) * a.v_token_stride;
-        float d = 0.f;
-#pragma unroll
-        for (int i = 0; i < kMaxPerLane; ++i) {
-            const int c = lane + 32 * i;
-            if (c < a.head_dim)
-                d = fmaf(qv[i], __bfloat162float(kRow[c]), d);
-        }
-#pragma unroll
-        for (int off = 16; off > 0; off >>= 1)
-            d += __shfl_xor_sync(0xffffffffu, d, off);
-        const float s = d * a.scale_log2;
+        const float s = detail::warpDot(qv, kRow, lane, a.head_dim) * a.scale_log2;
         const float mNew = fmaxf(m, s);
         const float alpha = exp2f(m - mNew);
         const float p = exp2f(s - mNew);

@@ -47,9 +47,6 @@ struct RopeBatch {
     std::int32_t cta_prefix[kBatch + 1];    // first CTA of each block; [n] = total CTAs
 };
 
-using detail::fromFloat2;
-using detail::toFloat2;
-
 template <typename T, int VEC>
 struct Access;
 
@@ -58,20 +55,8 @@ struct Access<T, 8> { // 16 bytes
     using Raw = uint4;
     static __device__ __forceinline__ Raw load(const T* p) { return __ldcs(reinterpret_cast<const uint4*>(p)); }
     static __device__ __forceinline__ void store(T* p, Raw v) { __stcs(reinterpret_cast<uint4*>(p), v); }
-    static __device__ __forceinline__ void unpack(Raw r, float (&f)[8])
-    {
-        const std::uint32_t w[4] = {r.x, r.y, r.z, r.w};
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            const float2 x = toFloat2<T>(w[i]);
-            f[2 * i] = x.x;
-            f[2 * i + 1] = x.y;
-        }
-    }
-    static __device__ __forceinline__ Raw pack(const float (&f)[8])
-    {
-        return Raw{fromFloat2<T>(f[0], f[1]), fromFloat2<T>(f[2], f[3]), fromFloat2<T>(f[4], f[5]), fromFloat2<T>(f[6], f[7])};
-    }
+    static __device__ __forceinline__ void unpack(Raw r, float (&f)[8]) { detail::unpack8<T>(r, f); }
+    static __device__ __forceinline__ Raw pack(const float (&f)[8]) { return detail::pack8<T>(f); }
 };
 
 template <typename T>
@@ -83,6 +68,72 @@ struct Access<T, 1> {
     static __device__ __forceinline__ Raw pack(const float (&f)[1]) { return T(f[0]); }
 };
 
+// The tokens of this CTA: its batch entry (the largest b with cta_prefix[b] <= blockIdx.x; each
+// block has ceil(length / kTokensPerCta) CTAs), the first of its tokens in that block, and how many.
+struct CtaTokens {
+    int block, first, count;
+};
+
+template <typename Batch>
+__device__ __forceinline__ CtaTokens ctaTokens(const Batch& batch)
+{
+    const int cta = static_cast<int>(blockIdx.x);
+    int hi = batch.n - 1, lo = 0;
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) >> 1;
+        if (batch.cta_prefix[mid] <= cta)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const int first = (cta - batch.cta_prefix[lo]) * kTokensPerCta;
+    return {lo, first, min(kTokensPerCta, batch.length[lo] - first)};
+}
+
+// The CTAs a block of `length` tokens takes (ctaTokens' inverse).
+inline int ctasOf(int length) { return (length + kTokensPerCta - 1) / kTokensPerCta; }
+
+// The block's rotation table in shared memory: cos and sin of delta * inv_freq[i] for i < half,
+// in fp64, rounded to fp32 once. Every thread of the CTA takes part; the caller syncs.
+__device__ __forceinline__ void fillRotationTable(float* sCos, float* sSin, const float* invFreq, int half, int delta)
+{
+    for (int i = threadIdx.x; i < half; i += kThreads) {
+        double s, c;
+        sincos(static_cast<double>(delta) * static_cast<double>(invFreq[i]), &s, &c);
+        sCos[i] = static_cast<float>(c);
+        sSin[i] = static_cast<float>(s);
+    }
+}
+
+// One work item of a CTA (its heads x tokens x `vecs` accesses per half row, access index fastest):
+// head h, token t, first column of the access.
+struct WorkItem {
+    int h, t, col;
+};
+
+template <int VEC>
+__device__ __forceinline__ WorkItem workItem(int w, int vecs, int nt)
+{
+    const int v = w % vecs;
+    const int r = w / vecs;
+    const int t = r % nt;
+    return {r / nt, t, v * VEC};
+}
+
+// VEC element pairs (x1[e], x2[e]) = (row[col + e], row[col + e + half]) rotated by the table's
+// angles at col + e: o1 = x1 cos - x2 sin, o2 = x2 cos + x1 sin.
+template <int VEC>
+__device__ __forceinline__ void rotatePairs(const float* sCos, const float* sSin, int col, const float (&x1)[VEC],
+                                            const float (&x2)[VEC], float (&o1)[VEC], float (&o2)[VEC])
+{
+#pragma unroll
+    for (int e = 0; e < VEC; ++e) {
+        const float c = sCos[col + e], s = sSin[col + e];
+        o1[e] = fmaf(x1[e], c, -x2[e] * s);
+        o2[e] = fmaf(x2[e], c, x1[e] * s);
+    }
+}
+
 // grid: x = CTAs of the batch's blocks (cta_prefix), y = layer.
 template <typename T, int VEC>
 __global__ void __launch_bounds__(kThreads) ropeReencodeKernel(const RopeArgs a, const RopeBatch batch)
@@ -91,27 +142,13 @@ __global__ void __launch_bounds__(kThreads) ropeReencodeKernel(const RopeArgs a,
     __shared__ float sCos[128];
     __shared__ float sSin[128];
 
-    // The block of this CTA: the largest b with cta_prefix[b] <= blockIdx.x.
-    const int cta = static_cast<int>(blockIdx.x);
-    int lo = 0, hi = batch.n - 1;
-    while (lo < hi) {
-        const int mid = (lo + hi + 1) >> 1;
-        if (batch.cta_prefix[mid] <= cta)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    const int b = lo;
-    const int t0 = (cta - batch.cta_prefix[b]) * kTokensPerCta;
-    const int nt = min(kTokensPerCta, batch.length[b] - t0);
+    const CtaTokens tokens = ctaTokens(batch);
+    const int b = tokens.block;
+    const int t0 = tokens.first;
+    const int nt = tokens.count;
     const int half = a.head_dim >> 1;
 
-    for (int i = threadIdx.x; i < half; i += kThreads) {
-        double s, c;
-        sincos(static_cast<double>(batch.delta[b]) * static_cast<double>(a.inv_freq[i]), &s, &c);
-        sCos[i] = static_cast<float>(c);
-        sSin[i] = static_cast<float>(s);
-    }
+    fillRotationTable(sCos, sSin, a.inv_freq, half, batch.delta[b]);
     __syncthreads();
 
     const int vecs = half / VEC; // accesses per half row
@@ -130,13 +167,10 @@ __global__ void __launch_bounds__(kThreads) ropeReencodeKernel(const RopeArgs a,
         for (int u = 0; u < kUnroll; ++u) {
             const int w = base + u * kThreads;
             if (w < work) {
-                const int v = w % vecs;
-                const int r = w / vecs;
-                const int t = r % nt;
-                const int h = r / nt;
-                col[u] = v * VEC;
-                so[u] = h * a.src_head_stride + t * a.src_token_stride + col[u];
-                dOff[u] = h * a.dst_head_stride + t * a.dst_token_stride + col[u];
+                const WorkItem item = workItem<VEC>(w, vecs, nt);
+                col[u] = item.col;
+                so[u] = item.h * a.src_head_stride + item.t * a.src_token_stride + col[u];
+                dOff[u] = item.h * a.dst_head_stride + item.t * a.dst_token_stride + col[u];
                 x1[u] = A::load(src + so[u]);
                 x2[u] = A::load(src + so[u] + half);
             }
@@ -148,12 +182,7 @@ __global__ void __launch_bounds__(kThreads) ropeReencodeKernel(const RopeArgs a,
                 float f1[VEC], f2[VEC], o1[VEC], o2[VEC];
                 A::unpack(x1[u], f1);
                 A::unpack(x2[u], f2);
-#pragma unroll
-                for (int e = 0; e < VEC; ++e) {
-                    const float c = sCos[col[u] + e], s = sSin[col[u] + e];
-                    o1[e] = fmaf(f1[e], c, -f2[e] * s);
-                    o2[e] = fmaf(f2[e], c, f1[e] * s);
-                }
+                rotatePairs(sCos, sSin, col[u], f1, f2, o1, o2);
                 A::store(dst + dOff[u], A::pack(o1));
                 A::store(dst + dOff[u] + half, A::pack(o2));
             }
@@ -175,7 +204,7 @@ void launchAll(const RopeReencodeParams& p, const RopeArgs& args, cudaStream_t s
             batch.length[i] = blk.length;
             batch.delta[i] = blk.delta;
             batch.cta_prefix[i] = ctas;
-            ctas += (blk.length + kTokensPerCta - 1) / kTokensPerCta;
+            ctas += ctasOf(blk.length);
         }
         batch.cta_prefix[batch.n] = ctas;
         if (ctas == 0)
@@ -278,27 +307,14 @@ __global__ void __launch_bounds__(kThreads) placeBlocksKernel(const PlaceArgs a,
     __shared__ float sCos[128];
     __shared__ float sSin[128];
 
-    const int cta = static_cast<int>(blockIdx.x);
-    int lo = 0, hi = batch.n - 1;
-    while (lo < hi) {
-        const int mid = (lo + hi + 1) >> 1;
-        if (batch.cta_prefix[mid] <= cta)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    const int b = lo;
+    const CtaTokens tokens = ctaTokens(batch);
+    const int b = tokens.block;
     const int len = batch.length[b];
-    const int t0 = (cta - batch.cta_prefix[b]) * kTokensPerCta;
-    const int nt = min(kTokensPerCta, len - t0);
+    const int t0 = tokens.first;
+    const int nt = tokens.count;
     const int half = a.head_dim >> 1;
 
-    for (int i = threadIdx.x; i < half; i += kThreads) {
-        double s, c;
-        sincos(static_cast<double>(batch.delta[b]) * static_cast<double>(a.inv_freq[i]), &s, &c);
-        sCos[i] = static_cast<float>(c);
-        sSin[i] = static_cast<float>(s);
-    }
+    fillRotationTable(sCos, sSin, a.inv_freq, half, batch.delta[b]);
     __syncthreads();
 
     const int vecs = half / 8;
@@ -320,13 +336,10 @@ __global__ void __launch_bounds__(kThreads) placeBlocksKernel(const PlaceArgs a,
         for (int u = 0; u < kUnroll; ++u) {
             const int w = base + u * kThreads;
             if (w < work) {
-                const int v = w % vecs;
-                const int r = w / vecs;
-                const int t = r % nt;
-                const int h = r / nt;
-                col[u] = v * 8;
-                const std::int64_t so = h * srcHead + static_cast<std::int64_t>(t) * a.head_dim + col[u];
-                dOff[u] = h * a.dst_head_stride + t * a.dst_token_stride + col[u];
+                const WorkItem item = workItem<8>(w, vecs, nt);
+                col[u] = item.col;
+                const std::int64_t so = item.h * srcHead + static_cast<std::int64_t>(item.t) * a.head_dim + col[u];
+                dOff[u] = item.h * a.dst_head_stride + item.t * a.dst_token_stride + col[u];
                 k1[u] = A::load(ks + so);
                 k2[u] = A::load(ks + so + half);
                 v1[u] = A::load(vs + so);
@@ -340,12 +353,7 @@ __global__ void __launch_bounds__(kThreads) placeBlocksKernel(const PlaceArgs a,
                 float f1[8], f2[8], o1[8], o2[8];
                 A::unpack(k1[u], f1);
                 A::unpack(k2[u], f2);
-#pragma unroll
-                for (int e = 0; e < 8; ++e) {
-                    const float c = sCos[col[u] + e], s = sSin[col[u] + e];
-                    o1[e] = fmaf(f1[e], c, -f2[e] * s);
-                    o2[e] = fmaf(f2[e], c, f1[e] * s);
-                }
+                rotatePairs(sCos, sSin, col[u], f1, f2, o1, o2);
                 A::store(kd + dOff[u], A::pack(o1));
                 A::store(kd + dOff[u] + half, A::pack(o2));
                 A::store(vd + dOff[u], v1[u]);
@@ -373,7 +381,7 @@ void launchPlace(const PlaceBlocksParams& p, const PlaceArgs& args, cudaStream_t
             batch.length[j] = blk.length;
             batch.delta[j] = blk.delta;
             batch.cta_prefix[j] = ctas;
-            ctas += (blk.length + kTokensPerCta - 1) / kTokensPerCta;
+            ctas += ctasOf(blk.length);
         }
         batch.cta_prefix[batch.n] = ctas;
         if (ctas == 0)

@@ -1,10 +1,13 @@
 // Training of the cut-marker segmenter (learn/cut_marker_trainer.hpp). Includes libtorch; the
-// marking, windows and labels come from the same code the scorer uses at inference.
+// marking, windows and labels come from the same code the scorer uses at inference, and the
+// network is the engine's forward pass with the score head (lm::detail::TrainableLm), so training
+// computes what engine::TokenClassifier runs.
 #include "learn/cut_marker_trainer.hpp"
 
 #include "engine/cut_marker_scorer.hpp"
-#include "engine/safetensors.hpp"
 #include "learn/examples.hpp"
+#include "learn/lm/torch/trainable_lm.hpp"
+#include "learn/lm/torch/training_loop.hpp"
 #include "segment/metrics.hpp"
 #include "segment/token_grid.hpp"
 #include "util/error.hpp"
@@ -14,10 +17,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <fstream>
-#include <map>
 #include <numeric>
 #include <random>
 
@@ -25,17 +26,9 @@ namespace blocklens::learn {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// Parameters by Hugging Face name (LlamaForTokenClassification), float32.
-using Params = std::map<std::string, at::Tensor>;
-
-std::string layerName(std::int64_t i, const char* rest) { return "model.layers." + std::to_string(i) + "." + rest; }
-constexpr const char* kLayerTensors[] = {"input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
-                                         "self_attn.v_proj.weight", "self_attn.o_proj.weight",
-                                         "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
-                                         "mlp.down_proj.weight"};
+using lm::detail::secondsSince;
+using lm::detail::TrainableLm;
+using Clock = lm::detail::TrainingClock;
 
 void checkConfig(const engine::ModelConfig& c, const std::string& where)
 {
@@ -47,123 +40,6 @@ void checkConfig(const engine::ModelConfig& c, const std::string& where)
         throw Error("layers, hidden size, heads and intermediate size must be positive, heads a multiple of kv heads "
                     "and head_dim even",
                     {.file = where});
-}
-
-// The shapes of every tensor of the classifier, in the order the checkpoint is written.
-std::vector<std::pair<std::string, std::vector<std::int64_t>>> layout(const engine::ModelConfig& c)
-{
-    const std::int64_t h = c.hiddenSize;
-    std::vector<std::pair<std::string, std::vector<std::int64_t>>> out{{"model.embed_tokens.weight", {c.vocabSize, h}}};
-    for (std::int64_t i = 0; i < c.numLayers; ++i) {
-        const std::vector<std::vector<std::int64_t>> shapes = {
-            {h}, {c.qDim(), h}, {c.kvDim(), h}, {c.kvDim(), h}, {h, c.qDim()}, {h},
-            {c.intermediateSize, h}, {c.intermediateSize, h}, {h, c.intermediateSize}};
-        for (std::size_t k = 0; k < shapes.size(); ++k)
-            out.push_back({layerName(i, kLayerTensors[k]), shapes[k]});
-    }
-    out.push_back({"model.norm.weight", {h}});
-    out.push_back({"score.weight", {2, h}});
-    out.push_back({"score.bias", {2}});
-    return out;
-}
-
-// Random parameters: norms 1, matrices N(0, std) (residual outputs scaled by 1/sqrt(2 layers)), head bias 0.
-Params randomParams(const engine::ModelConfig& c, double std)
-{
-    Params p;
-    const double outStd = std / std::sqrt(2.0 * static_cast<double>(c.numLayers));
-    for (const auto& [name, shape] : layout(c)) {
-        if (shape.size() == 1)
-            p[name] = name == "score.bias" ? at::zeros(shape) : at::ones(shape);
-        else
-            p[name] = at::randn(shape) * ((name.ends_with("o_proj.weight") || name.ends_with("down_proj.weight")) ? outStd : std);
-    }
-    return p;
-}
-
-at::Tensor readFloat(const engine::CheckpointFiles& files, const std::string& name, std::vector<std::int64_t> shape,
-                     const fs::path& dir)
-{
-    const auto located = files.at(name);
-    if (located.tensor->shape != shape)
-        throw Error("shape does not match config.json", {.file = dir.string(), .item = name});
-    std::vector<float> v = located.file->toFloat(*located.tensor);
-    return at::from_blob(v.data(), shape, at::kFloat).clone();
-}
-
-// Parameters of `target` from checkpoint `dir` (config `source`): its first target.numLayers
-// layers; embedding rows beyond the source's vocabulary (the markers) start at the mean row plus
-// noise; the head is read when the source has one, else random (randomParams).
-Params initFromCheckpoint(const fs::path& dir, const engine::ModelConfig& source, const engine::ModelConfig& target,
-                          double std)
-{
-    const auto files = engine::CheckpointFiles::open(dir);
-    Params p = randomParams(target, std);
-    for (auto& [name, t] : p) {
-        if (name == "model.embed_tokens.weight") {
-            const at::Tensor base = readFloat(files, name, {source.vocabSize, source.hiddenSize}, dir);
-            const std::int64_t extra = target.vocabSize - source.vocabSize;
-            if (extra > 0) {
-                const at::Tensor rows = base.mean(0, true).expand({extra, source.hiddenSize}) + at::randn({extra, source.hiddenSize}) * std;
-                t = at::cat({base, rows}, 0);
-            } else {
-                t = base;
-            }
-        } else if (name.starts_with("score.")) {
-            if (source.numLabels == 2)
-                t = readFloat(files, name, t.sizes().vec(), dir);
-        } else {
-            t = readFloat(files, name, t.sizes().vec(), dir);
-        }
-    }
-    return p;
-}
-
-// HF LlamaRMSNorm in float32.
-at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w, double eps)
-{
-    return w * (x * at::rsqrt(x.pow(2).mean(-1, true) + eps));
-}
-
-at::Tensor rotateHalf(const at::Tensor& x)
-{
-    const std::int64_t half = x.size(-1) / 2;
-    return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
-}
-
-// ids [B, T] int64 -> logits [B, T, 2] float32, causal (padding at the end of a row changes
-// nothing before it).
-at::Tensor classify(const engine::ModelConfig& c, const Params& p, const at::Tensor& ids)
-{
-    const std::int64_t B = ids.size(0), T = ids.size(1), H = c.numHeads, K = c.numKvHeads, d = c.headDim;
-    const at::Tensor invFreq = 1.0 / at::pow(c.rope.theta, at::arange(0, d, 2, at::kFloat) / static_cast<double>(d)); // [d/2]
-    const at::Tensor freqs = at::outer(at::arange(T, at::kFloat), invFreq);                                        // [T, d/2]
-    const at::Tensor emb = at::cat({freqs, freqs}, -1);                                                            // [T, d]
-    const at::Tensor cos = emb.cos(), sin = emb.sin();
-    const at::Tensor mask = at::ones({T, T}, at::kBool).triu(1);
-    const double scale = 1.0 / std::sqrt(static_cast<double>(d));
-    at::Tensor x = at::embedding(p.at("model.embed_tokens.weight"), ids); // [B, T, hidden]
-    for (std::int64_t i = 0; i < c.numLayers; ++i) {
-        const at::Tensor h = rmsNorm(x, p.at(layerName(i, "input_layernorm.weight")), c.rmsNormEps);
-        at::Tensor q = at::linear(h, p.at(layerName(i, "self_attn.q_proj.weight"))).view({B, T, H, d}).transpose(1, 2); // [B, H, T, d]
-        at::Tensor k = at::linear(h, p.at(layerName(i, "self_attn.k_proj.weight"))).view({B, T, K, d}).transpose(1, 2); // [B, K, T, d]
-        at::Tensor v = at::linear(h, p.at(layerName(i, "self_attn.v_proj.weight"))).view({B, T, K, d}).transpose(1, 2); // [B, K, T, d]
-        q = q * cos + rotateHalf(q) * sin;
-        k = k * cos + rotateHalf(k) * sin;
-        if (K != H) { // query head j uses kv head j / (H / K)
-            k = k.repeat_interleave(H / K, 1);
-            v = v.repeat_interleave(H / K, 1);
-        }
-        const at::Tensor probs = at::softmax((at::matmul(q, k.transpose(-2, -1)) * scale).masked_fill(mask, -INFINITY), -1); // [B, H, T, T]
-        const at::Tensor merged = at::matmul(probs, v).transpose(1, 2).reshape({B, T, H * d});
-        x = x + at::linear(merged, p.at(layerName(i, "self_attn.o_proj.weight")));
-        const at::Tensor h2 = rmsNorm(x, p.at(layerName(i, "post_attention_layernorm.weight")), c.rmsNormEps);
-        x = x + at::linear(at::silu(at::linear(h2, p.at(layerName(i, "mlp.gate_proj.weight"))))
-                               * at::linear(h2, p.at(layerName(i, "mlp.up_proj.weight"))),
-                           p.at(layerName(i, "mlp.down_proj.weight")));
-    }
-    x = rmsNorm(x, p.at("model.norm.weight"), c.rmsNormEps);
-    return at::linear(x, p.at("score.weight"), p.at("score.bias")); // [B, T, 2]
 }
 
 // One training window: the marked text's ids and, at the positions P(cut) is read from, the labels.
@@ -239,29 +115,6 @@ void writeMarkerTokenizer(const fs::path& base, std::size_t markers, const fs::p
     out << t.dump();
     if (!out)
         throw Error("cannot write", {.file = path.string()});
-}
-
-void writeCheckpoint(const fs::path& dir, const engine::ModelConfig& c, const Params& p)
-{
-    engine::ModelConfig stored = c;
-    stored.dtype = engine::DType::F32;
-    stored.numLabels = 2;
-    {
-        std::ofstream cfg(dir / "config.json", std::ios::binary | std::ios::trunc);
-        cfg << stored.toJson();
-        if (!cfg)
-            throw Error("cannot write", {.file = (dir / "config.json").string()});
-    }
-    std::vector<at::Tensor> host;
-    std::vector<engine::TensorToWrite> tensors;
-    for (const auto& [name, shape] : layout(c)) {
-        host.push_back(p.at(name).detach().to(at::kFloat).contiguous());
-        const at::Tensor& t = host.back();
-        tensors.push_back({name, engine::DType::F32, t.sizes().vec(),
-                           std::span<const std::byte>(static_cast<const std::byte*>(t.data_ptr()),
-                                                      static_cast<std::size_t>(t.numel()) * 4)});
-    }
-    engine::writeSafetensors(dir / "model.safetensors", tensors, {{"format", "pt"}});
 }
 
 // The threshold with the best boundary F1 over (P(cut), label) pairs, as a logit; 0 when there
@@ -353,21 +206,14 @@ CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTr
 
     if (o.threads > 0)
         at::set_num_threads(o.threads);
-    torch::manual_seed(o.seed);
-    Params params = o.init ? initFromCheckpoint(*o.init, source, c, o.initStd) : randomParams(c, o.initStd);
-    std::vector<at::Tensor> decay, noDecay, all;
-    for (auto& [name, t] : params) {
-        t.set_requires_grad(true);
-        result.parameters += t.numel();
-        (t.dim() >= 2 ? decay : noDecay).push_back(t);
-        all.push_back(t);
-    }
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                   torch::optim::AdamWOptions(o.learningRate).betas({0.9, 0.95}).weight_decay(o.weightDecay)));
-    groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
-                                     torch::optim::AdamWOptions(o.learningRate).betas({0.9, 0.95}).weight_decay(0.0)));
-    torch::optim::AdamW optimizer(std::move(groups));
+    // The init checkpoint's first layers, its embedding grown by the marker rows, a new head
+    // (or its own, when it is a 2-way classifier); else random.
+    const at::Device cpu(at::kCPU);
+    const TrainableLm model = o.init ? TrainableLm::initializeFrom(*o.init, source, c, o.initStd, o.seed, cpu)
+                                     : TrainableLm::initialize(c, o.initStd, o.seed, cpu);
+    const std::vector<at::Tensor> all = model.parameters();
+    result.parameters = model.parameterCount();
+    torch::optim::AdamW optimizer = lm::detail::adamW(all, o.learningRate, 0.9, 0.95, o.weightDecay);
 
     // Class weights: both classes the same total weight (or 1 each).
     const double negatives = static_cast<double>(result.labelled - result.positives);
@@ -381,17 +227,10 @@ CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTr
     std::size_t cursor = 0;
     std::int64_t total = o.steps;
     const std::int64_t warmup = std::min(o.warmup, total);
-    auto lrAt = [&](std::int64_t step) { // step counts from 1
-        if (step <= warmup)
-            return o.learningRate * static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, warmup));
-        const double f = std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(std::max<std::int64_t>(1, total - warmup)));
-        return o.learningRate * (o.minLrRatio + (1.0 - o.minLrRatio) * 0.5 * (1.0 + std::cos(M_PI * f)));
-    };
 
     std::vector<std::pair<double, std::int64_t>> lateScores; // (logit margin, label) of the last fifth
     const auto t0 = Clock::now();
-    double lossSum = 0;
-    std::int64_t lossCount = 0;
+    lm::detail::LossSinceLog lossSinceLog;
     for (std::int64_t step = 1; step <= total; ++step) {
         if (progress.stopRequested()) {
             result.stopped = true;
@@ -417,18 +256,14 @@ CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTr
                 labels.push_back(batch[b]->label[k]);
             }
         }
-        const double lr = lrAt(step);
-        for (auto& g : optimizer.param_groups())
-            static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-        optimizer.zero_grad();
-        const at::Tensor logits = classify(c, params, ids).reshape({-1, 2}).index_select(0, at::tensor(flatAt, at::kLong)); // [labelled, 2]
+        const double lr = lm::detail::warmupCosineLr(step, warmup, total, o.learningRate, o.minLrRatio);
+        lm::detail::beginStep(optimizer, lr);
+        const at::Tensor logits = model.logits(ids, std::vector<lm::WindowBlocks>(batch.size())) // [B, longest, 2], causal
+                                      .reshape({-1, 2})
+                                      .index_select(0, at::tensor(flatAt, at::kLong)); // [labelled, 2]
         const at::Tensor target = at::tensor(labels, at::kLong);
         const at::Tensor loss = at::nll_loss(at::log_softmax(logits, -1), target, classWeight);
-        loss.backward();
-        torch::nn::utils::clip_grad_norm_(all, o.gradClip);
-        optimizer.step();
-        lossSum += loss.item<double>();
-        ++lossCount;
+        lossSinceLog.add(lm::detail::finishStep(optimizer, loss, all, o.gradClip));
         result.steps = step;
         if (o.calibrate && step * 5 > total * 4) {
             const at::Tensor margin = (logits.select(1, 1) - logits.select(1, 0)).detach().to(at::kDouble).contiguous();
@@ -446,16 +281,12 @@ CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTr
             CutMarkerLogEntry e;
             e.step = step;
             e.learningRate = lr;
-            e.loss = lossSum / static_cast<double>(std::max<std::int64_t>(1, lossCount));
+            e.loss = lossSinceLog.take();
             e.seconds = secondsSince(t0);
             if (result.log.empty())
                 result.firstLoss = e.loss;
             result.finalLoss = e.loss;
-            lossSum = 0;
-            lossCount = 0;
-            result.log.push_back(e);
-            if (onLog)
-                onLog(e);
+            lm::detail::appendLog(result.log, e, onLog);
         }
         progress(step, total, "steps");
     }
@@ -465,9 +296,9 @@ CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTr
     if (o.calibrate && !lateScores.empty()) {
         c10::NoGradGuard noGrad;
         result.biasShift = -bestF1Logit(std::move(lateScores));
-        params.at("score.bias")[1].add_(result.biasShift);
+        model.scoreHead().bias[1].add_(result.biasShift);
     }
-    writeCheckpoint(outDir, c, params);
+    model.write(outDir, std::nullopt); // the marker tokenizer is there already
     nlohmann::ordered_json info;
     info["window_tokens"] = o.windowTokens;
     info["markers"] = marking.markers();
@@ -491,16 +322,15 @@ std::vector<double> trainerCutProbabilities(const fs::path& dir, std::string_vie
     c10::NoGradGuard noGrad;
     const auto c = engine::ModelConfig::fromFile(dir / "config.json");
     checkConfig(c, (dir / "config.json").string());
+    if (c.numLabels != 2)
+        throw Error("not a cut-marker checkpoint: it needs a 2-way score head (num_labels 2)", {.file = (dir / "config.json").string()});
     const engine::CutMarkerTokenizer marking(Tokenizer::fromFile(dir / "tokenizer.json"));
     const engine::CutMarkerPass pass = marking.mark(text, cutBytes);
-    const auto files = engine::CheckpointFiles::open(dir);
-    Params p;
-    for (const auto& [name, shape] : layout(c))
-        p[name] = readFloat(files, name, shape, dir);
+    const TrainableLm model = TrainableLm::load(dir, at::Device(at::kCPU));
     const auto n = static_cast<std::int64_t>(pass.ids.size());
     at::Tensor ids = at::empty({1, n}, at::kLong);
     std::copy(pass.ids.begin(), pass.ids.end(), ids.data_ptr<std::int64_t>());
-    const at::Tensor logits = classify(c, p, ids)[0].to(at::kDouble).contiguous(); // [n, 2]
+    const at::Tensor logits = model.logits(ids, {lm::WindowBlocks{}})[0].to(at::kDouble).contiguous(); // [n, 2]
     const double* l = logits.data_ptr<double>();
     std::vector<double> probability(pass.markerPositions.size(), 0.0);
     for (std::size_t j = 0; j + 1 < pass.markerPositions.size(); ++j) {

@@ -9,7 +9,7 @@
 //
 // The network is Hugging Face's LlamaForTokenClassification (what engine::TokenClassifier loads):
 // the decoder with tied embeddings, no biases, default RoPE, and `score` [2, hidden] + bias on the
-// final-norm hidden state. It starts from a causal-LM checkpoint (the demo model, its first
+// final-norm hidden state, computed by the engine's own forward pass (as the LM trainer's). It starts from a causal-LM checkpoint (the demo model, its first
 // `initLayers` layers; the embedding grows by the marker rows, the head is new) or at random.
 // Loss: cross-entropy at the labelled markers, positives weighted so both classes carry the same
 // total weight; AdamW, warm-up then cosine decay, gradient clipping; a time budget cuts the steps.
@@ -87,8 +87,8 @@ CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTr
                                          const std::function<void(const CutMarkerLogEntry&)>& onLog = {},
                                          const Progress& progress = {});
 
-// The training code's own forward (float32, CPU) over one marked text of a checkpoint written by
-// trainCutMarkerModel: P(cut) per marker as engine::CutMarkerScorer::run reads it (at the next
+// The training forward (float32, CPU, as trainCutMarkerModel runs it) over one marked text of a
+// checkpoint written by trainCutMarkerModel: P(cut) per marker as engine::CutMarkerScorer::run reads it (at the next
 // marker; 0 for the last). For checking that the engine scores what training computed.
 std::vector<double> trainerCutProbabilities(const std::filesystem::path& checkpointDir, std::string_view text,
                                             std::span<const std::size_t> cutBytes);

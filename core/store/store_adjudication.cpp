@@ -31,14 +31,7 @@ void applyDecision(std::vector<Boundary>& bs, Boundary b, bool accept)
 // The initial boundaries with every active decision applied in order.
 std::vector<Boundary> replayDecisions(Store::Impl& d, Id segmentationId)
 {
-    std::vector<Boundary> bs;
-    {
-        sql::Query q(d.db, "SELECT initial_boundaries FROM segmentations WHERE id = ?");
-        q.bind(1, segmentationId);
-        if (!q.step())
-            d.fail("there is no segmentation with id " + std::to_string(segmentationId));
-        bs = boundariesFromJson(q.text(0), d.context());
-    }
+    std::vector<Boundary> bs = d.initialBoundaries(segmentationId);
     sql::Query q(d.db, "SELECT offset, level, decision FROM adjudication_decisions WHERE segmentation_id = ? "
                        "AND state = 'active' ORDER BY seq");
     q.bind(1, segmentationId);
@@ -51,8 +44,7 @@ std::vector<Boundary> replayDecisions(Store::Impl& d, Id segmentationId)
 
 Id Store::recordAdjudicationDecision(Id segmentationId, Boundary boundary, bool accept, const std::string& author)
 {
-    ErrorContext ctx = d->context();
-    ctx.item = "segmentation " + std::to_string(segmentationId);
+    const ErrorContext ctx = d->segmentationContext(segmentationId);
     sql::WriteTransaction tx(d->db, "saving an adjudication decision");
     const std::size_t length = adjudicatedLength(*d, segmentationId, ctx);
     if (boundary.offset == 0 || boundary.offset >= length)
@@ -79,15 +71,10 @@ Id Store::recordAdjudicationDecision(Id segmentationId, Boundary boundary, bool 
 
 bool Store::undoAdjudicationDecision(Id segmentationId, const std::string& author)
 {
-    ErrorContext ctx = d->context();
-    ctx.item = "segmentation " + std::to_string(segmentationId);
-    sql::WriteTransaction tx(d->db, "undoing an adjudication decision");
-    adjudicatedLength(*d, segmentationId, ctx);
-    if (!d->undoNewest("adjudication_decisions", segmentationId, author))
-        return false;
-    d->writeBoundaries(segmentationId, replayDecisions(*d, segmentationId));
-    tx.commit();
-    return true;
+    return d->undoNewest(
+        "adjudication_decisions", segmentationId, author, "undoing an adjudication decision",
+        [&](const ErrorContext& ctx) { adjudicatedLength(*d, segmentationId, ctx); },
+        [&] { return replayDecisions(*d, segmentationId); });
 }
 
 std::vector<AdjudicationDecision> Store::adjudicationDecisions(Id segmentationId)

@@ -20,6 +20,13 @@ struct Store::Impl {
     std::string upgradedFrom;
 
     ErrorContext context() const { return ErrorContext{.file = path.string()}; }
+    // The context of an error about one segmentation: the store file and "segmentation N".
+    ErrorContext segmentationContext(Id segmentationId) const
+    {
+        ErrorContext ctx = context();
+        ctx.item = "segmentation " + std::to_string(segmentationId);
+        return ctx;
+    }
     [[noreturn]] void fail(const std::string& message) const { throw Error(message, context()); }
 
     // Boundaries of a segmentation as stored now, ascending.
@@ -36,10 +43,16 @@ struct Store::Impl {
     // The length of the segmentation's document, after checking that `segmenter` made it (else
     // an Error: "segmentation N was made by 'X'" + `otherwise`).
     std::size_t lengthIfMadeBy(Id segmentationId, const char* segmenter, const char* otherwise, const ErrorContext& ctx);
-    // Undo of an event log (`table`: annotation_events or adjudication_decisions, inside the
-    // caller's transaction): marks the segmentation's newest active event undone by `author`;
-    // its id, or none when there is nothing to undo.
-    std::optional<Id> undoNewest(const char* table, Id segmentationId, const std::string& author);
+    // The boundaries a segmentation started from (segmentations.initial_boundaries), before the
+    // events of its log: what replaying that log starts from.
+    std::vector<Boundary> initialBoundaries(Id segmentationId);
+    // Undo of an event log (`table`: annotation_events or adjudication_decisions) in a write
+    // transaction of its own (`doing` names it in a busy error): `check` throws for a segmentation
+    // the log does not apply to, then the newest active event is marked undone by `author` and the
+    // stored boundaries become `replay()`. False, with nothing written, when there is nothing to undo.
+    bool undoNewest(const char* table, Id segmentationId, const std::string& author, const char* doing,
+                    const std::function<void(const ErrorContext&)>& check,
+                    const std::function<std::vector<Boundary>()>& replay);
     // An export: one record per row of `q`, whose first columns are record_id, category,
     // variant, lang, source; `text` is the column of the document's text, and `segmentation`
     // picks the row's boundaries (none: the row is left out). Returns the records written.

@@ -197,8 +197,21 @@ std::size_t Store::Impl::lengthIfMadeBy(Id segmentationId, const char* segmenter
     return static_cast<std::size_t>(q.integer(1));
 }
 
-std::optional<Id> Store::Impl::undoNewest(const char* table, Id segmentationId, const std::string& author)
+std::vector<Boundary> Store::Impl::initialBoundaries(Id segmentationId)
 {
+    sql::Query q(db, "SELECT initial_boundaries FROM segmentations WHERE id = ?");
+    q.bind(1, segmentationId);
+    if (!q.step())
+        fail("there is no segmentation with id " + std::to_string(segmentationId));
+    return boundariesFromJson(q.text(0), context());
+}
+
+bool Store::Impl::undoNewest(const char* table, Id segmentationId, const std::string& author, const char* doing,
+                             const std::function<void(const ErrorContext&)>& check,
+                             const std::function<std::vector<Boundary>()>& replay)
+{
+    sql::WriteTransaction tx(db, doing);
+    check(segmentationContext(segmentationId));
     // `table` is one of two fixed names, never user input.
     Id eventId = 0;
     {
@@ -206,13 +219,17 @@ std::optional<Id> Store::Impl::undoNewest(const char* table, Id segmentationId, 
                              " WHERE segmentation_id = ? AND state = 'active' ORDER BY seq DESC LIMIT 1");
         q.bind(1, segmentationId);
         if (!q.step())
-            return std::nullopt;
+            return false;
         eventId = q.integer(0);
     }
-    sql::Query q(db, std::string("UPDATE ") + table +
-                         " SET state = 'undone', undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), undone_by = ? WHERE id = ?");
-    q.bind(1, author).bind(2, eventId).run();
-    return eventId;
+    {
+        sql::Query q(db, std::string("UPDATE ") + table +
+                             " SET state = 'undone', undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), undone_by = ? WHERE id = ?");
+        q.bind(1, author).bind(2, eventId).run();
+    }
+    writeBoundaries(segmentationId, replay());
+    tx.commit();
+    return true;
 }
 
 void Store::Impl::writeBoundaries(Id segmentationId, const std::vector<Boundary>& boundaries)
@@ -414,14 +431,7 @@ std::optional<Boundary> boundaryColumns(sql::Query& q, int offsetColumn)
 
 std::vector<Boundary> replayActive(Store::Impl& d, Id segmentationId, std::optional<std::size_t> limit)
 {
-    std::vector<Boundary> bs;
-    {
-        sql::Query q(d.db, "SELECT initial_boundaries FROM segmentations WHERE id = ?");
-        q.bind(1, segmentationId);
-        if (!q.step())
-            d.fail("there is no segmentation with id " + std::to_string(segmentationId));
-        bs = boundariesFromJson(q.text(0), d.context());
-    }
+    std::vector<Boundary> bs = d.initialBoundaries(segmentationId);
     sql::Query q(d.db, "SELECT seq, before_offset, before_level, after_offset, after_level FROM annotation_events "
                        "WHERE segmentation_id = ? AND state = 'active' ORDER BY seq");
     q.bind(1, segmentationId);
@@ -439,8 +449,7 @@ std::vector<Boundary> replayActive(Store::Impl& d, Id segmentationId, std::optio
 
 Id Store::applyAnnotationEdit(Id segmentationId, const AnnotationEdit& edit, const std::string& author)
 {
-    ErrorContext ctx = d->context();
-    ctx.item = "segmentation " + std::to_string(segmentationId);
+    const ErrorContext ctx = d->segmentationContext(segmentationId);
     sql::WriteTransaction tx(d->db, "saving a boundary edit");
     const std::size_t length = editableLength(*d, segmentationId, ctx);
     auto bs = d->loadBoundaries(segmentationId);
@@ -476,21 +485,15 @@ Id Store::applyAnnotationEdit(Id segmentationId, const AnnotationEdit& edit, con
 
 bool Store::undo(Id segmentationId, const std::string& author)
 {
-    ErrorContext ctx = d->context();
-    ctx.item = "segmentation " + std::to_string(segmentationId);
-    sql::WriteTransaction tx(d->db, "undoing a boundary edit");
-    editableLength(*d, segmentationId, ctx);
-    if (!d->undoNewest("annotation_events", segmentationId, author))
-        return false;
-    d->writeBoundaries(segmentationId, replayActive(*d, segmentationId, std::nullopt));
-    tx.commit();
-    return true;
+    return d->undoNewest(
+        "annotation_events", segmentationId, author, "undoing a boundary edit",
+        [&](const ErrorContext& ctx) { editableLength(*d, segmentationId, ctx); },
+        [&] { return replayActive(*d, segmentationId, std::nullopt); });
 }
 
 bool Store::redo(Id segmentationId, const std::string& author)
 {
-    ErrorContext ctx = d->context();
-    ctx.item = "segmentation " + std::to_string(segmentationId);
+    const ErrorContext ctx = d->segmentationContext(segmentationId);
     sql::WriteTransaction tx(d->db, "redoing a boundary edit");
     editableLength(*d, segmentationId, ctx);
     Id eventId = 0;

@@ -3,6 +3,7 @@
 #include "campaign/assignment.hpp"
 #include "store/store.hpp"
 #include "support/cli_capture.hpp"
+#include "support/error_of.hpp"
 #include "util/error.hpp"
 
 #include <QTemporaryDir>
@@ -15,20 +16,11 @@
 #include <set>
 
 using namespace blocklens;
+using test::errorOf;
 using campaign::AssignmentRequest;
 using campaign::planAssignment;
 
 namespace {
-
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return {};
-}
 
 std::map<std::string, std::size_t> loads(const campaign::AssignmentResult& r)
 {

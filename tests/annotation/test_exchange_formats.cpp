@@ -3,6 +3,7 @@
 // malformed input names the line and the field.
 #include "document/exchange_formats.hpp"
 #include "support/cli_capture.hpp"
+#include "support/error_of.hpp"
 #include "support/temp_files.hpp"
 #include "util/error.hpp"
 
@@ -15,6 +16,7 @@
 #include <iterator>
 
 using namespace blocklens;
+using test::errorOf;
 
 namespace {
 
@@ -48,16 +50,6 @@ std::string readAll(const std::filesystem::path& p)
 {
     std::ifstream in(p, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return {};
 }
 
 Document parse(const std::string& line, ExchangeFormat f, const ExchangeOptions& o = {})

@@ -11,10 +11,10 @@
 #include "learn/lm/block_trainer.hpp"
 #include "learn/lm/corpus.hpp"
 #include "store/store.hpp"
+#include "small_lm.hpp"
 #include "support/cli_capture.hpp"
 #include "support/error_of.hpp"
 #include "support/temp_files.hpp"
-#include "tokenizer/bpe_trainer.hpp"
 #include "usecases/block_distillation.hpp"
 #include "util/error.hpp"
 
@@ -29,27 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Documents of short paragraphs of templated sentences.
-std::string corpusText(unsigned seed, int documents)
-{
-    static const char* const subjects[] = {"The cache", "A block", "The model", "Each token", "The query"};
-    static const char* const verbs[] = {"stores", "reads", "attends to", "skips", "rotates"};
-    static const char* const objects[] = {"the keys.", "every block.", "the last token.", "its values.", "the prefix."};
-    std::string out;
-    unsigned s = seed;
-    for (int d = 0; d < documents; ++d) {
-        for (int p = 0; p < 12; ++p) {
-            for (int i = 0; i < 3; ++i) {
-                s = s * 1103515245u + 12345u;
-                out += std::string(subjects[(s >> 8) % 5]) + " " + verbs[(s >> 12) % 5] + " " + objects[(s >> 16) % 5] + " ";
-            }
-            out += "\n\n";
-        }
-        out += "\x1e\n";
-    }
-    return out;
-}
-
 struct Fixture {
     QTemporaryDir dir;
     fs::path root, model, corpus;
@@ -60,19 +39,12 @@ struct Fixture {
     Fixture()
     {
         root = dir.path().toStdString();
-        const std::string text = corpusText(3, 6);
-        BpeWordCounts counts;
-        for (auto d : lm::splitDocuments(text))
-            counts.add(d);
-        BpeTrainerOptions bo;
-        bo.vocabSize = 320;
-        const fs::path tokenizer = test::writeFile(dir, "tokenizer.json", trainByteLevelBpe(counts, bo).json);
+        // Documents of short paragraphs of templated sentences.
+        const std::string text = test::templatedCorpus(3, 6, 12, 3, "\n\n");
+        const fs::path tokenizer = test::writeBpeTokenizer(dir, text);
         corpus = test::writeFile(dir, "corpus.txt", text);
         engine::MakeModelOptions mo;
-        mo.config = engine::defaultConfig(engine::Architecture::Llama, 2, 32, 4, 2, 320, 64, 8);
-        mo.config.tieWordEmbeddings = true;
-        mo.config.bosTokenId = 0;
-        mo.config.eosTokenId = 1;
+        mo.config = test::smallTiedLlama();
         mo.config.dtype = engine::DType::F32;
         mo.seed = 5;
         mo.initStd = 0.15; // large enough that attention (and so the blocks) matters

@@ -9,8 +9,8 @@
 #include "learn/lm/lm_eval.hpp"
 #include "learn/lm/lm_trainer.hpp"
 #include "engine/make_model.hpp"
+#include "small_lm.hpp"
 #include "support/temp_files.hpp"
-#include "tokenizer/bpe_trainer.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
 
@@ -26,24 +26,6 @@ using namespace blocklens;
 
 namespace {
 
-// Text with structure a small model learns in a few steps: templated sentences.
-std::string corpusText(unsigned seed, int documents)
-{
-    static const char* const subjects[] = {"The cache", "A block", "The model", "Each token", "The query"};
-    static const char* const verbs[] = {"stores", "reads", "attends to", "skips", "rotates"};
-    static const char* const objects[] = {"the keys.", "every block.", "the last token.", "its values.", "the prefix."};
-    std::string out;
-    unsigned s = seed;
-    for (int d = 0; d < documents; ++d) {
-        for (int i = 0; i < 40; ++i) {
-            s = s * 1103515245u + 12345u;
-            out += std::string(subjects[(s >> 8) % 5]) + " " + verbs[(s >> 12) % 5] + " " + objects[(s >> 16) % 5] + " ";
-        }
-        out += "\n\x1e\n";
-    }
-    return out;
-}
-
 struct Fixture {
     QTemporaryDir dir;
     std::filesystem::path tokenizerPath, checkpoint;
@@ -53,22 +35,14 @@ struct Fixture {
 
     Fixture()
     {
-        const std::string trainText = corpusText(1, 30), validText = corpusText(777, 3);
-        BpeWordCounts counts;
-        for (auto d : lm::splitDocuments(trainText))
-            counts.add(d);
-        BpeTrainerOptions bo;
-        bo.vocabSize = 320;
-        const auto bpe = trainByteLevelBpe(counts, bo);
-        tokenizerPath = test::writeFile(dir, "tokenizer.json", bpe.json);
+        // Documents of one paragraph of 40 templated sentences.
+        const std::string trainText = test::templatedCorpus(1, 30, 1, 40, "\n"), validText = test::templatedCorpus(777, 3, 1, 40, "\n");
+        tokenizerPath = test::writeBpeTokenizer(dir, trainText);
         const Tokenizer tok = Tokenizer::fromFile(tokenizerPath);
         train = lm::tokenizeDocuments(tok, lm::splitDocuments(trainText), 0, 1, 1);
         valid = lm::tokenizeDocuments(tok, lm::splitDocuments(validText), 0, 1, 1);
-        options.config = engine::defaultConfig(engine::Architecture::Llama, 2, 32, 4, 2, 320, 64, 8);
-        options.config.tieWordEmbeddings = true;
+        options.config = test::smallTiedLlama();
         options.config.rope.theta = 10000;
-        options.config.bosTokenId = 0;
-        options.config.eosTokenId = 1;
         options.seqLen = 32;
         options.config.maxPositions = 32;
         options.batch = 8;

@@ -4,37 +4,12 @@
 
 #include "engine/safetensors.hpp"
 #include "engine/torch/model_impl.hpp"
+#include "engine/torch/weights.hpp"
 #include "util/error.hpp"
 
 namespace blocklens::engine {
 
-struct TokenClassifier::Head {
-    at::Tensor weight; // [labels, hidden], compute dtype, on the model's device
-    at::Tensor bias;   // [labels] or undefined
-};
-
-namespace {
-
-// One tensor of the checkpoint, shape-checked, in `dtype` on `device`.
-at::Tensor readTensor(const CheckpointFiles& files, const std::string& name, const std::vector<std::int64_t>& shape,
-                      const at::TensorOptions& options)
-{
-    const auto located = files.at(name);
-    const TensorInfo& t = *located.tensor;
-    if (t.shape != shape) {
-        std::string want;
-        for (auto d : shape)
-            want += (want.empty() ? "" : ", ") + std::to_string(d);
-        throw Error("shape does not match config.json (expected [" + want + "]: num_labels x hidden_size)",
-                    {.file = located.file->path().string(), .item = name});
-    }
-    const auto raw = located.file->bytes(t);
-    const at::Tensor view = at::from_blob(const_cast<std::byte*>(raw.data()), t.shape,
-                                          at::TensorOptions().dtype(detail::scalarType(located.file->floatDType(t))));
-    return view.to(options, /*non_blocking=*/false, /*copy=*/true);
-}
-
-} // namespace
+struct TokenClassifier::Head : detail::ScoreHead {};
 
 TokenClassifier TokenClassifier::load(const std::filesystem::path& directory, const LoadOptions& options,
                                       const Progress& progress)
@@ -49,11 +24,7 @@ TokenClassifier TokenClassifier::load(const std::filesystem::path& directory, co
     c10::NoGradGuard noGrad;
     const auto& tf = *model.impl().transformer;
     const CheckpointFiles files = CheckpointFiles::open(directory);
-    auto head = std::make_shared<Head>();
-    const std::int64_t labels = config.numLabels, hidden = config.hiddenSize;
-    head->weight = readTensor(files, "score.weight", {labels, hidden}, tf.options());
-    if (files.contains("score.bias"))
-        head->bias = readTensor(files, "score.bias", {labels}, tf.options());
+    auto head = std::make_shared<Head>(Head{detail::loadScoreHead(files, config, tf.options())});
     return TokenClassifier(std::move(model), std::move(head));
 }
 

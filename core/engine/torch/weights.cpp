@@ -91,4 +91,25 @@ Weights loadWeights(const CheckpointFiles& files, const ModelConfig& c, const at
     return w;
 }
 
+ScoreHead loadScoreHead(const CheckpointFiles& files, const ModelConfig& c, const at::TensorOptions& options)
+{
+    c10::NoGradGuard noGrad;
+    auto read = [&](const std::string& name, const std::vector<std::int64_t>& shape) {
+        const auto located = files.at(name);
+        const TensorInfo& t = *located.tensor;
+        if (t.shape != shape)
+            throw Error("shape does not match config.json (expected " + shapeString(shape) + ": num_labels x hidden_size)",
+                        {.file = located.file->path().string(), .item = name});
+        const auto raw = located.file->bytes(t);
+        const at::Tensor view = at::from_blob(const_cast<std::byte*>(raw.data()), t.shape,
+                                              at::TensorOptions().dtype(scalarType(located.file->floatDType(t))));
+        return view.to(options, /*non_blocking=*/false, /*copy=*/true);
+    };
+    ScoreHead head;
+    head.weight = read("score.weight", {c.numLabels, c.hiddenSize});
+    if (files.contains("score.bias"))
+        head.bias = read("score.bias", {c.numLabels});
+    return head;
+}
+
 } // namespace blocklens::engine::detail

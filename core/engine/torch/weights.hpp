@@ -33,4 +33,15 @@ struct Weights {
 Weights loadWeights(const CheckpointFiles& files, const ModelConfig& config, const at::Device& device,
                     at::ScalarType dtype, const Progress& progress = {});
 
+// The head of a token-classification checkpoint (config.numLabels > 0, transformers'
+// *ForTokenClassification): logits = hidden score.weight^T + score.bias.
+struct ScoreHead {
+    at::Tensor weight; // [labels, hidden]
+    at::Tensor bias;   // [labels], undefined when the checkpoint has none
+};
+
+// Reads score.weight and (when saved) score.bias, shape-checked against the config (Error naming
+// the file and tensor), in `options`' dtype and device.
+ScoreHead loadScoreHead(const CheckpointFiles& files, const ModelConfig& config, const at::TensorOptions& options);
+
 } // namespace blocklens::engine::detail

@@ -3,14 +3,13 @@
 #include "learn/lm/block_trainer.hpp"
 
 #include "learn/lm/torch/trainable_lm.hpp"
+#include "learn/lm/torch/training_loop.hpp"
 #include "util/error.hpp"
 
 #include <c10/core/GradMode.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <chrono>
-#include <cmath>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -19,13 +18,12 @@ namespace blocklens::lm {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::secondsSince;
 using detail::TrainableLm;
-using Clock = std::chrono::steady_clock;
+using Clock = detail::TrainingClock;
 
 constexpr const char* kStateJson = "training_state.json";
 constexpr const char* kStateOptimizer = "training_state.pt";
-
-double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // inputs [B, T] and next-token targets [B, T] of some windows (all of one length).
 std::pair<at::Tensor, at::Tensor> batchTensors(const std::vector<const BlockWindow*>& batch)
@@ -185,6 +183,9 @@ BlockTrainResult trainBlock(const std::vector<BlockWindow>& windows, const fs::p
         at::set_num_threads(o.threads);
     const bool needTeacher = o.recipe == BlockRecipe::Distill || o.tokenWeighting > 0;
     TrainableLm student = TrainableLm::load(o.resume ? outDir : modelDir, device);
+    if (student.config().numLabels > 0) // TrainableLm holds classifiers too (the cut-marker trainer's)
+        throw Error("block training needs a causal language model, not a token classifier",
+                    {.file = ((o.resume ? outDir : modelDir) / "config.json").string()});
     std::optional<TrainableLm> teacher;
     if (needTeacher) {
         teacher.emplace(TrainableLm::load(teacherDir, device));
@@ -204,16 +205,8 @@ BlockTrainResult trainBlock(const std::vector<BlockWindow>& windows, const fs::p
     BlockTrainResult result;
     result.parameters = student.parameterCount();
     result.windows = static_cast<std::int64_t>(usable.size());
-    std::vector<at::Tensor> decay, noDecay;
-    for (const auto& t : student.parameters())
-        (t.dim() >= 2 ? decay : noDecay).push_back(t);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                   torch::optim::AdamWOptions(o.learningRate).betas({0.9, 0.95}).weight_decay(o.weightDecay)));
-    groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
-                                     torch::optim::AdamWOptions(o.learningRate).betas({0.9, 0.95}).weight_decay(0.0)));
-    torch::optim::AdamW optimizer(std::move(groups));
     const std::vector<at::Tensor> all = student.parameters();
+    torch::optim::AdamW optimizer = detail::adamW(all, o.learningRate, 0.9, 0.95, o.weightDecay);
 
     std::mt19937_64 rng(o.seed);
     State state;
@@ -242,19 +235,12 @@ BlockTrainResult trainBlock(const std::vector<BlockWindow>& windows, const fs::p
     };
 
     const std::int64_t warmup = std::min(o.warmup, o.steps);
-    auto lrAt = [&](std::int64_t step) { // step counts from 1
-        if (step <= warmup)
-            return o.learningRate * static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, warmup));
-        const double frac = std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(std::max<std::int64_t>(1, o.steps - warmup)));
-        return o.learningRate * (o.minLrRatio + (1.0 - o.minLrRatio) * 0.5 * (1.0 + std::cos(M_PI * frac)));
-    };
     std::uniform_int_distribution<std::size_t> pick(0, usable.size() - 1);
     const auto T = static_cast<std::int64_t>(usable.front()->ids.size()) - 1;
     const double secondsBefore = state.seconds;
     const std::int64_t firstStep = state.step + 1;
     const auto t0 = Clock::now();
-    double lossSum = 0;
-    std::int64_t lossCount = 0;
+    detail::LossSinceLog lossSinceLog;
     bool wroteLast = false;
     for (std::int64_t step = firstStep; step <= o.steps; ++step) {
         if (progress.stopRequested() || (o.timeBudgetS && secondsBefore + secondsSince(t0) >= *o.timeBudgetS)) {
@@ -269,10 +255,8 @@ BlockTrainResult trainBlock(const std::vector<BlockWindow>& windows, const fs::p
         }
         const auto [inputs, targets] = batchTensors(batch);
         const at::Tensor in = inputs.to(device), tgt = targets.to(device);
-        const double lr = lrAt(step);
-        for (auto& g : optimizer.param_groups())
-            static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-        optimizer.zero_grad();
+        const double lr = detail::warmupCosineLr(step, warmup, o.steps, o.learningRate, o.minLrRatio);
+        detail::beginStep(optimizer, lr);
         at::Tensor teacherLogits;
         if (teacher) {
             c10::NoGradGuard noGrad;
@@ -297,34 +281,26 @@ BlockTrainResult trainBlock(const std::vector<BlockWindow>& windows, const fs::p
         } else {
             loss = perToken.mean();
         }
-        loss.backward();
-        torch::nn::utils::clip_grad_norm_(all, o.gradClip);
-        optimizer.step();
-        const double value = loss.item<double>();
+        const double value = detail::finishStep(optimizer, loss, all, o.gradClip);
         state.stepLosses.push_back(value);
         state.step = step;
         state.tokensSeen += o.batch * T;
         state.seconds = secondsBefore + secondsSince(t0);
-        lossSum += value;
-        ++lossCount;
+        lossSinceLog.add(value);
         wroteLast = false;
         const bool last = step == o.steps;
         if (step % o.logEvery == 0 || last) {
             BlockLogEntry e;
             e.step = step;
             e.totalSteps = o.steps;
-            e.loss = lossSum / static_cast<double>(lossCount);
+            e.loss = lossSinceLog.take();
             e.learningRate = lr;
             e.seconds = state.seconds;
             const double runSeconds = secondsSince(t0);
             const auto runSteps = static_cast<double>(step - firstStep + 1);
             e.tokensPerSecond = runSeconds > 0 ? runSteps * static_cast<double>(o.batch * T) / runSeconds : 0;
             e.etaSeconds = runSeconds / runSteps * static_cast<double>(o.steps - step);
-            lossSum = 0;
-            lossCount = 0;
-            result.log.push_back(e);
-            if (onLog)
-                onLog(e);
+            detail::appendLog(result.log, e, onLog);
         }
         if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0 && !last) {
             checkpoint();

@@ -3,22 +3,21 @@
 #include "learn/lm/lm_trainer.hpp"
 
 #include "learn/lm/torch/trainable_lm.hpp"
+#include "learn/lm/torch/training_loop.hpp"
 #include "util/error.hpp"
 
 #include <c10/core/GradMode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
-#include <chrono>
-#include <cmath>
 #include <random>
 
 namespace blocklens::lm {
 namespace {
 
+using detail::secondsSince;
 using detail::TrainableLm;
-using Clock = std::chrono::steady_clock;
-double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+using Clock = detail::TrainingClock;
 
 // The network is the engine's (TrainableLm); every window under ordinary causal attention.
 struct Forward {
@@ -98,16 +97,8 @@ LmTrainResult trainLm(const std::vector<std::uint16_t>& train, const std::vector
     const TrainableLm model = TrainableLm::initialize(c, o.initStd, o.seed, device);
     result.parameters = model.parameterCount();
 
-    std::vector<at::Tensor> decay, noDecay;
-    for (const auto& t : model.parameters())
-        (t.dim() >= 2 ? decay : noDecay).push_back(t);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                   torch::optim::AdamWOptions(o.learningRate).betas({o.beta1, o.beta2}).weight_decay(o.weightDecay)));
-    groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
-                                     torch::optim::AdamWOptions(o.learningRate).betas({o.beta1, o.beta2}).weight_decay(0.0)));
-    torch::optim::AdamW optimizer(std::move(groups));
     const std::vector<at::Tensor> all = model.parameters();
+    torch::optim::AdamW optimizer = detail::adamW(all, o.learningRate, o.beta1, o.beta2, o.weightDecay);
 
     const Forward trainForward{model, o.bf16 ? at::kBFloat16 : at::kFloat};
     const Forward evalForward{model, at::kFloat};
@@ -115,18 +106,10 @@ LmTrainResult trainLm(const std::vector<std::uint16_t>& train, const std::vector
     std::uniform_int_distribution<std::int64_t> start(0, static_cast<std::int64_t>(train.size()) - T - 1);
     std::int64_t total = o.steps;
     const std::int64_t warmup = std::min(o.warmup, total);
-    auto lrAt = [&](std::int64_t step) { // step counts from 1
-        if (step <= warmup)
-            return o.learningRate * static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, warmup));
-        const double progressFrac = std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(std::max<std::int64_t>(1, total - warmup)));
-        const double cosine = 0.5 * (1.0 + std::cos(M_PI * progressFrac));
-        return o.learningRate * (o.minLrRatio + (1.0 - o.minLrRatio) * cosine);
-    };
 
     at::Tensor window = at::empty({o.batch, T + 1}, at::TensorOptions().dtype(at::kLong));
     const auto t0 = Clock::now();
-    double lossSum = 0;
-    std::int64_t lossCount = 0;
+    detail::LossSinceLog lossSinceLog;
     Clock::time_point timedFrom{};
     std::int64_t timedStep = 0;
     for (std::int64_t step = 1; step <= total; ++step) {
@@ -138,16 +121,10 @@ LmTrainResult trainLm(const std::vector<std::uint16_t>& train, const std::vector
             for (std::int64_t t = 0; t <= T; ++t)
                 acc[b][t] = train[static_cast<std::size_t>(s + t)];
         }
-        const double lr = lrAt(step);
-        for (auto& g : optimizer.param_groups())
-            static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-        optimizer.zero_grad();
+        const double lr = detail::warmupCosineLr(step, warmup, total, o.learningRate, o.minLrRatio);
+        detail::beginStep(optimizer, lr);
         const at::Tensor loss = lossOf(trainForward, window.to(device, /*non_blocking=*/true));
-        loss.backward();
-        torch::nn::utils::clip_grad_norm_(all, o.gradClip);
-        optimizer.step();
-        lossSum += loss.item<double>();
-        ++lossCount;
+        lossSinceLog.add(detail::finishStep(optimizer, loss, all, o.gradClip));
         result.tokensSeen += o.batch * T;
         result.steps = step;
 
@@ -167,17 +144,13 @@ LmTrainResult trainLm(const std::vector<std::uint16_t>& train, const std::vector
             LmLogEntry e;
             e.step = step;
             e.learningRate = lr;
-            e.trainLoss = lossSum / static_cast<double>(std::max<std::int64_t>(1, lossCount));
+            e.trainLoss = lossSinceLog.take();
             if (evalNow)
                 e.validLoss = evalLoss(o.bf16 ? trainForward : evalForward, valid, T, o.evalTokens, device,
                                        std::max<std::int64_t>(1, o.batch), nullptr);
             e.seconds = secondsSince(t0);
             result.finalTrainLoss = e.trainLoss;
-            lossSum = 0;
-            lossCount = 0;
-            result.log.push_back(e);
-            if (onLog)
-                onLog(e);
+            detail::appendLog(result.log, e, onLog);
         }
         progress(step, total, "steps");
     }

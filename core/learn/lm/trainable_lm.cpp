@@ -8,6 +8,7 @@
 #include <c10/core/GradMode.h>
 #include <torch/torch.h>
 
+#include <array>
 #include <cmath>
 #include <fstream>
 
@@ -17,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using engine::detail::BlockAttention;
 using engine::detail::LayerWeights;
+using engine::detail::ScoreHead;
 using engine::detail::Weights;
 
 std::string layerName(std::int64_t i, const char* rest) { return "model.layers." + std::to_string(i) + "." + rest; }
@@ -59,6 +61,45 @@ Weights castWeights(const Weights& w, at::ScalarType dtype)
     return out;
 }
 
+// The trained tensors of a layer (the trainer's configs have no biases and no q/k norms).
+std::array<at::Tensor*, 6> trainedTensors(LayerWeights& l) { return {&l.inputNorm, &l.wQkv, &l.wo, &l.postNorm, &l.wGateUp, &l.wDown}; }
+
+// Draws `initialize` describes, float32 on the CPU, in the Hugging Face tensor order (as the
+// trainers always drew them), then fused as the engine holds them.
+std::pair<Weights, ScoreHead> randomWeights(const engine::ModelConfig& c, double std)
+{
+    const auto opts = at::TensorOptions().dtype(at::kFloat);
+    const double outStd = std / std::sqrt(2.0 * static_cast<double>(c.numLayers));
+    Weights w;
+    w.embed = at::randn({c.vocabSize, c.hiddenSize}, opts) * std;
+    for (std::int64_t i = 0; i < c.numLayers; ++i) {
+        LayerWeights l;
+        l.inputNorm = at::ones({c.hiddenSize}, opts);
+        const at::Tensor q = at::randn({c.qDim(), c.hiddenSize}, opts) * std;
+        const at::Tensor k = at::randn({c.kvDim(), c.hiddenSize}, opts) * std;
+        const at::Tensor v = at::randn({c.kvDim(), c.hiddenSize}, opts) * std;
+        l.wQkv = at::cat({q, k, v});
+        l.wo = at::randn({c.hiddenSize, c.qDim()}, opts) * outStd;
+        l.postNorm = at::ones({c.hiddenSize}, opts);
+        const at::Tensor gate = at::randn({c.intermediateSize, c.hiddenSize}, opts) * std;
+        const at::Tensor up = at::randn({c.intermediateSize, c.hiddenSize}, opts) * std;
+        l.wGateUp = at::cat({gate, up});
+        l.wDown = at::randn({c.hiddenSize, c.intermediateSize}, opts) * outStd;
+        w.layers.push_back(std::move(l));
+    }
+    w.norm = at::ones({c.hiddenSize}, opts);
+    if (c.tieWordEmbeddings || c.numLabels > 0)
+        w.lmHead = w.embed; // a classifier has no LM head (as engine::detail::loadWeights holds it)
+    else
+        w.lmHead = at::randn({c.vocabSize, c.hiddenSize}, opts) * std;
+    ScoreHead head;
+    if (c.numLabels > 0) {
+        head.weight = at::randn({c.numLabels, c.hiddenSize}, opts) * std;
+        head.bias = at::zeros({c.numLabels}, opts);
+    }
+    return {std::move(w), std::move(head)};
+}
+
 
 } // namespace
 
@@ -93,44 +134,66 @@ at::Device trainingDevice(const std::string& name)
     return device;
 }
 
-TrainableLm TrainableLm::initialize(const engine::ModelConfig& c, double std, std::uint64_t seed, const at::Device& device)
+TrainableLm TrainableLm::fromWeights(const engine::ModelConfig& c, Weights w, ScoreHead head, const at::Device& device)
 {
     checkTrainableConfig(c);
-    torch::manual_seed(seed);
-    const auto opts = at::TensorOptions().dtype(at::kFloat);
-    // Drawn in the Hugging Face tensor order (as the trainer always did), then fused as the engine holds them.
-    const double outStd = std / std::sqrt(2.0 * static_cast<double>(c.numLayers));
-    Weights w;
-    w.embed = at::randn({c.vocabSize, c.hiddenSize}, opts) * std;
-    for (std::int64_t i = 0; i < c.numLayers; ++i) {
-        LayerWeights l;
-        l.inputNorm = at::ones({c.hiddenSize}, opts);
-        const at::Tensor q = at::randn({c.qDim(), c.hiddenSize}, opts) * std;
-        const at::Tensor k = at::randn({c.kvDim(), c.hiddenSize}, opts) * std;
-        const at::Tensor v = at::randn({c.kvDim(), c.hiddenSize}, opts) * std;
-        l.wQkv = at::cat({q, k, v});
-        l.wo = at::randn({c.hiddenSize, c.qDim()}, opts) * outStd;
-        l.postNorm = at::ones({c.hiddenSize}, opts);
-        const at::Tensor gate = at::randn({c.intermediateSize, c.hiddenSize}, opts) * std;
-        const at::Tensor up = at::randn({c.intermediateSize, c.hiddenSize}, opts) * std;
-        l.wGateUp = at::cat({gate, up});
-        l.wDown = at::randn({c.hiddenSize, c.intermediateSize}, opts) * outStd;
-        w.layers.push_back(std::move(l));
-    }
-    w.norm = at::ones({c.hiddenSize}, opts);
-    if (!c.tieWordEmbeddings)
-        w.lmHead = at::randn({c.vocabSize, c.hiddenSize}, opts) * std;
+    const bool tied = w.lmHead.is_same(w.embed);
     auto place = [&](at::Tensor& t) { t = leaf(t.to(device)); };
     place(w.embed);
     place(w.norm);
     for (auto& l : w.layers)
-        for (at::Tensor* t : {&l.inputNorm, &l.wQkv, &l.wo, &l.postNorm, &l.wGateUp, &l.wDown})
+        for (at::Tensor* t : trainedTensors(l))
             place(*t);
-    if (c.tieWordEmbeddings)
+    if (tied)
         w.lmHead = w.embed;
     else
         place(w.lmHead);
-    return TrainableLm(engine::detail::Transformer(c, std::move(w), device, at::kFloat));
+    if (c.numLabels > 0) {
+        place(head.weight);
+        if (!head.bias.defined()) // a checkpoint saved without it: trained from 0
+            head.bias = at::zeros({c.numLabels});
+        place(head.bias);
+    }
+    return TrainableLm(engine::detail::Transformer(c, std::move(w), device, at::kFloat), std::move(head));
+}
+
+TrainableLm TrainableLm::initialize(const engine::ModelConfig& c, double std, std::uint64_t seed, const at::Device& device)
+{
+    checkTrainableConfig(c);
+    torch::manual_seed(seed);
+    auto [w, head] = randomWeights(c, std);
+    return fromWeights(c, std::move(w), std::move(head), device);
+}
+
+TrainableLm TrainableLm::initializeFrom(const fs::path& dir, const engine::ModelConfig& source, const engine::ModelConfig& c,
+                                        double std, std::uint64_t seed, const at::Device& device)
+{
+    checkTrainableConfig(source);
+    checkTrainableConfig(c);
+    if (c.numLayers > source.numLayers || c.vocabSize < source.vocabSize || c.hiddenSize != source.hiddenSize
+        || !(c.tieWordEmbeddings || c.numLabels > 0))
+        throw Error("a model started from this checkpoint needs at most its layers, at least its vocabulary, its hidden "
+                    "size and no LM head of its own (tied, or a classifier)",
+                    {.file = (dir / "config.json").string()});
+    torch::manual_seed(seed);
+    auto [w, head] = randomWeights(c, std); // all drawn, as for a random start: the same stream after
+    engine::ModelConfig kept = source; // the source's first c.numLayers layers
+    kept.numLayers = c.numLayers;
+    const auto files = engine::CheckpointFiles::open(dir);
+    Weights from = engine::detail::loadWeights(files, kept, at::Device(at::kCPU), at::kFloat);
+    const std::int64_t extra = c.vocabSize - source.vocabSize;
+    if (extra > 0) {
+        const at::Tensor rows = from.embed.mean(0, true).expand({extra, source.hiddenSize}) + at::randn({extra, source.hiddenSize}) * std;
+        w.embed = at::cat({from.embed, rows}, 0);
+    } else {
+        w.embed = from.embed;
+    }
+    w.lmHead = w.embed; // tied, or no LM head (a classifier)
+    w.layers = std::move(from.layers);
+    w.norm = from.norm;
+    if (c.numLabels > 0 && source.numLabels == c.numLabels)
+        head = engine::detail::loadScoreHead(files, source, at::TensorOptions().dtype(at::kFloat));
+    return fromWeights(c, std::move(w), std::move(head), device);
 }
 
 TrainableLm TrainableLm::load(const fs::path& dir, const at::Device& device)
@@ -139,14 +202,10 @@ TrainableLm TrainableLm::load(const fs::path& dir, const at::Device& device)
     checkTrainableConfig(c);
     const auto files = engine::CheckpointFiles::open(dir);
     Weights w = engine::detail::loadWeights(files, c, device, at::kFloat);
-    const bool tied = w.lmHead.is_same(w.embed);
-    w.embed = leaf(w.embed);
-    w.norm = leaf(w.norm);
-    for (auto& l : w.layers)
-        for (at::Tensor* t : {&l.inputNorm, &l.wQkv, &l.wo, &l.postNorm, &l.wGateUp, &l.wDown})
-            *t = leaf(*t);
-    w.lmHead = tied ? w.embed : leaf(w.lmHead);
-    return TrainableLm(engine::detail::Transformer(c, std::move(w), device, at::kFloat));
+    ScoreHead head;
+    if (c.numLabels > 0)
+        head = engine::detail::loadScoreHead(files, c, at::TensorOptions().dtype(at::kFloat).device(device));
+    return fromWeights(c, std::move(w), std::move(head), device);
 }
 
 std::vector<at::Tensor> TrainableLm::parameters() const
@@ -159,6 +218,10 @@ std::vector<at::Tensor> TrainableLm::parameters() const
     p.push_back(w.norm);
     if (!w.lmHead.is_same(w.embed))
         p.push_back(w.lmHead);
+    if (head_.weight.defined()) {
+        p.push_back(head_.weight);
+        p.push_back(head_.bias);
+    }
     return p;
 }
 
@@ -178,10 +241,17 @@ at::Tensor TrainableLm::logits(const at::Tensor& windows, const std::vector<Wind
     const at::Tensor ids = windows.reshape({B * T});                                   // [B T]
     const at::Tensor positions = at::arange(T, windows.options()).repeat({B});         // [B T]
     const auto blocks = blockList(layouts, T);
+    // A classifier's head as engine::TokenClassifier applies it: in the compute dtype, then float32.
+    auto outputs = [&](const engine::detail::Transformer& net, const ScoreHead& head) { // -> [B, T, V or labels]
+        const at::Tensor hidden = net.forwardTrainable(ids, positions, blocks);         // [B T, hidden]
+        const at::Tensor out = head.weight.defined() ? at::linear(hidden, head.weight, head.bias).to(at::kFloat) : net.logits(hidden);
+        return out.view({B, T, -1});
+    };
     if (dtype == net_.dtype())
-        return net_.logits(net_.forwardTrainable(ids, positions, blocks)).view({B, T, -1});
+        return outputs(net_, head_);
     const engine::detail::Transformer cast(net_.config(), castWeights(net_.weights(), dtype), net_.device(), dtype);
-    return cast.logits(cast.forwardTrainable(ids, positions, blocks)).view({B, T, -1});  // [B, T, V] float32
+    const ScoreHead castHead = head_.weight.defined() ? ScoreHead{head_.weight.to(dtype), head_.bias.to(dtype)} : ScoreHead{};
+    return outputs(cast, castHead);
 }
 
 void TrainableLm::write(const fs::path& dir, const std::optional<fs::path>& tokenizerJson) const
@@ -216,8 +286,12 @@ void TrainableLm::write(const fs::path& dir, const std::optional<fs::path>& toke
         named.emplace_back(layerName(i, "mlp.down_proj.weight"), l.wDown);
     }
     named.emplace_back("model.norm.weight", w.norm);
-    if (!c.tieWordEmbeddings)
+    if (c.numLabels > 0) { // a classifier: the score head instead of an LM head
+        named.emplace_back("score.weight", head_.weight);
+        named.emplace_back("score.bias", head_.bias);
+    } else if (!c.tieWordEmbeddings) {
         named.emplace_back("lm_head.weight", w.lmHead);
+    }
     std::vector<at::Tensor> host;
     host.reserve(named.size());
     std::vector<engine::TensorToWrite> tensors;
