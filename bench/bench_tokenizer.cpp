@@ -1,6 +1,6 @@
 // bench_tokenizer: encoding speed of a tokenizer.json on one thread.
 //
-//   bench_tokenizer [--tokenizer PATH] [--text PATH] [--reps N] [--json]
+//   bench_tokenizer [--tokenizer PATH] [--text PATH] [--reps N] [--json] [--fixed-mmap-threshold]
 //
 // Defaults: the Llama 3 fixture tokenizer and 1 MB of English (both unpacked into the build tree
 // at configure time). Loads the tokenizer, encodes the text once to warm up (word cache, page
@@ -9,9 +9,22 @@
 // (Llama 3 on english-1mb.txt: 228725 tokens). --json also gives the process CPU time of the
 // runs (cpu_ms, cold_cpu_ms): on a loaded machine wall-clock time counts the time other processes
 // hold the core, CPU time does not (tools/tokenizer_vs_hf/run.sh compares both with the
-// `tokenizers` npm package).
+// `tokenizers` npm package), and the minor page faults of the cold run (cold_faults).
+//
+// --fixed-mmap-threshold: for comparing the cold runs of texts of different sizes. glibc's malloc
+// serves a buffer above its mmap threshold with fresh pages, each faulted in on first use (about
+// half of a cold run on the 2-core VM), and below it from memory freed earlier (by loading, by an
+// earlier encode), already faulted in. The threshold moves: it starts at 128 KiB and rises to the
+// size of each mapped buffer freed, up to 32 MiB. So the pieces and spans of a 4 MB text end up
+// in reused memory and those of an 8 MB text (over 32 MiB) in fresh pages: the larger text pays
+// faults the smaller one did not, which made 4 -> 8 MB look 2.6x (docs/benchmarks.md). This option
+// fixes the threshold at 1 MiB before anything is loaded (mallopt, which also stops it moving),
+// so every size gets its large buffers on the same terms.
 #include "tokenizer/tokenizer.hpp"
 #include "util/error.hpp"
+
+#include <malloc.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -48,6 +61,13 @@ double processCpuMs()
     return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
 }
 
+long minorPageFaults()
+{
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    return r.ru_minflt;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -56,6 +76,7 @@ int main(int argc, char** argv)
     std::string textPath = std::string(BLOCKLENS_FIXTURES_DIR) + "/bench/english-1mb.txt";
     int reps = 5;
     bool json = false;
+    bool fixedMmapThreshold = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--tokenizer" && i + 1 < argc) {
@@ -64,12 +85,19 @@ int main(int argc, char** argv)
             textPath = argv[++i];
         } else if (a == "--json") {
             json = true; // one line for scripts: {"ms": median, "cold_ms": first run, "tokens": n}
+        } else if (a == "--fixed-mmap-threshold") {
+            fixedMmapThreshold = true;
         } else if (a == "--reps" && i + 1 < argc) {
             reps = std::max(1, std::atoi(argv[++i]));
         } else {
-            std::cerr << "usage: bench_tokenizer [--tokenizer PATH] [--text PATH] [--reps N] [--json]\n";
+            std::cerr << "usage: bench_tokenizer [--tokenizer PATH] [--text PATH] [--reps N] [--json] "
+                         "[--fixed-mmap-threshold]\n";
             return a == "--help" || a == "-h" ? 0 : 2;
         }
+    }
+    if (fixedMmapThreshold && mallopt(M_MMAP_THRESHOLD, 1 << 20) != 1) {
+        std::cerr << "bench_tokenizer: error: malloc refused a fixed mmap threshold (mallopt)\n";
+        return 1;
     }
     try {
         auto t0 = std::chrono::steady_clock::now();
@@ -79,9 +107,11 @@ int main(int argc, char** argv)
 
         t0 = std::chrono::steady_clock::now();
         double c0 = processCpuMs();
+        const long f0 = minorPageFaults();
         std::size_t tokens = tok.encode(text).ids.size(); // warm-up (empty word cache)
         const double coldMs = millisecondsSince(t0);
         const double coldCpuMs = processCpuMs() - c0;
+        const long coldFaults = minorPageFaults() - f0;
         std::vector<double> ms, cpu;
         for (int r = 0; r < reps; ++r) {
             t0 = std::chrono::steady_clock::now();
@@ -98,8 +128,8 @@ int main(int argc, char** argv)
 
         if (json) {
             std::printf("{\"ms\": %.3f, \"cold_ms\": %.3f, \"cpu_ms\": %.3f, \"cold_cpu_ms\": %.3f, \"load_ms\": %.1f, "
-                        "\"tokens\": %zu}\n",
-                        median, coldMs, cpu[cpu.size() / 2], coldCpuMs, loadMs, tokens);
+                        "\"cold_faults\": %ld, \"tokens\": %zu}\n",
+                        median, coldMs, cpu[cpu.size() / 2], coldCpuMs, loadMs, coldFaults, tokens);
             return 0;
         }
         std::printf("tokenizer: %s (%s), loaded in %.0f ms\n", tokenizerPath.c_str(), tok.describe().c_str(), loadMs);
