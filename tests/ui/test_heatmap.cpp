@@ -386,6 +386,74 @@ private Q_SLOTS:
         QCOMPARE(panel->leakageModel()->rowCount(), int(panel->leakage().rows.size()));
     }
 
+    // Cuts that are not on the capture's bins cannot be measured from it. The panel then shows
+    // no cells rather than the previous segmentation's, read with the new block count (the
+    // 108k-character document crashed in HeatmapView::paintEvent that way).
+    void cutsOffTheCapturedBinsShowNoStaleCells()
+    {
+        AttentionPanel panel;
+        panel.resize(700, 800);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        AttentionAnalysis off = analysis_;
+        off.current.starts = {0, 1}; // token 1 is inside the first line: no bin starts there
+        QVERIFY(!off.onCapturedBins(off.current.starts));
+        panel.setAnalysis(off);
+        const auto& m = panel.heatmap()->matrix();
+        QCOMPARE(m.rows, 0);
+        QVERIFY2(panel.heatmap()->placeholder().contains(QStringLiteral("not a start of the captured bins")),
+                 qPrintable(panel.heatmap()->placeholder()));
+        QVERIFY(!panel.grab().isNull()); // paints
+        QCOMPARE(panel.leakageModel()->rowCount(), 0);
+
+        // A proposal off the bins is refused and the one on screen stays.
+        panel.setAnalysis(analysis_);
+        panel.showProposal(true);
+        const int shownRows = panel.heatmap()->matrix().rows;
+        QCOMPARE(shownRows, static_cast<int>(analysis_.proposal.starts.size()));
+        QVERIFY(!panel.setProposal({QStringLiteral("moved"), {0, 1}}));
+        QCOMPARE(panel.analysis().proposal.starts, analysis_.proposal.starts);
+        QCOMPARE(panel.heatmap()->matrix().rows, shownRows);
+        QVERIFY(!panel.grab().isNull());
+
+        // The view itself never takes a matrix whose cells are missing.
+        HeatmapView view;
+        HeatmapView::Matrix bad;
+        bad.rows = bad.cols = 3;
+        bad.values.assign(4, 0.5);
+        view.setMatrix(bad);
+        QCOMPARE(view.matrix().rows, 0);
+        view.resize(300, 300);
+        QVERIFY(!view.grab().isNull());
+    }
+
+    // A cut made while the capture runs is not on its bins: the result is not shown for the old
+    // cuts (nor painted with the new ones), the capture runs again and shows the new cut exactly.
+    void cutsMovedDuringTheCaptureAreMeasuredAgain()
+    {
+        const auto file = test::writeFile(dir_, "moving.md", kText);
+        MainWindow window;
+        QVERIFY(openWithModel(window, file));
+        QSignalSpy shown(&window, &MainWindow::attentionShown);
+        QSignalSpy captured(window.inferenceWorker(), &InferenceWorker::attentionReady);
+        window.action(QStringLiteral("analyseAttention"))->trigger();
+        const std::size_t inLine = 6; // "Block |attention": inside the first line
+        QVERIFY(window.annotation()->split(inLine, 1)); // before the result can arrive (no events in between)
+        QVERIFY(shown.wait(120000));
+        QCOMPARE(captured.count(), 2); // the first capture's result, then the second's
+        QCOMPARE(shown.count(), 1);
+        AttentionPanel* panel = window.attentionPanel();
+        const AttentionAnalysis& a = panel->analysis();
+        QCOMPARE(a.current.starts.size(), std::size_t(2));
+        const TokenSpan& cutToken = a.spans[static_cast<std::size_t>(a.current.starts[1])]; // " attention"
+        QVERIFY(cutToken.begin <= inLine && inLine < cutToken.end);
+        const auto& m = panel->heatmap()->matrix();
+        QCOMPARE(m.rows, 2);
+        QCOMPARE(m.values.size(), std::size_t(4));
+        QVERIFY(std::fabs(m.at(1, 0) - direct(a.current.starts[1], n_, 0, a.current.starts[1], std::nullopt, std::nullopt)) < 2e-5);
+        QVERIFY(!window.grab().isNull());
+    }
+
     // A document of thousands of lines (issue 15: the 108k-character document): the capture
     // keeps the cuts and only as many spare line starts as keep layers x heads x bins^2 floats
     // within AnalysisFeature::kSpareBinsBudget, which bounds the panel's sums on the UI thread at

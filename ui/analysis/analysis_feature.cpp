@@ -103,8 +103,9 @@ AnalysisFeature::AnalysisFeature(FeatureHost& host, Workbench& workbench, Segmen
         // The segmenter's cuts are the proposal compared with the current boundaries.
         const AttentionAnalysis& a = panel_->analysis();
         const SegmentResult& result = segmentation_.lastResult();
-        if (!a.empty() && a.document == workbench_.document() && result.document == a.document)
-            panel_->setProposal({proposalName(), tokenStartsFor(a, offsetsOf(result.boundaries))});
+        if (!a.empty() && a.document == workbench_.document() && result.document == a.document &&
+            !panel_->setProposal({proposalName(), tokenStartsFor(a, offsetsOf(result.boundaries))}))
+            measureAgain(tr("The segmenter's new cuts are not all on captured line starts: measuring again…"));
     });
     connectWorker();
 }
@@ -257,6 +258,17 @@ void AnalysisFeature::showAttention(const AttentionReport& report)
     const SegmentResult& last = segmentation_.lastResult();
     if (last.document == doc)
         a.proposal = {proposalName(), tokenStartsFor(a, offsetsOf(last.boundaries))};
+    // The boundaries or the segmenter's cuts may have moved while the capture ran (on a long
+    // document the segmentation in the model's tokens often ends after the capture started):
+    // cuts off the captured bins need a new capture, asked for once per result.
+    if (!a.onCapturedBins(a.current.starts) || !a.onCapturedBins(a.proposal.starts)) {
+        if (!measuredAgain_) {
+            measureAgain(tr("The cuts moved while the capture ran: measuring again…"));
+            return;
+        }
+        a.proposal = {}; // the current boundaries were asked for exactly: keep them, drop the comparison
+    }
+    measuredAgain_ = false;
     panel_->setAnalysis(a);
     // A fresh document has no boundaries yet: show the segmenter's proposal instead.
     if (a.current.starts.size() <= 1 && a.proposal.starts.size() > 1)
@@ -279,11 +291,16 @@ void AnalysisFeature::boundariesChanged()
         return;
     }
     const auto starts = tokenStartsFor(a, offsetsOf(workbench_.session()->boundaries()));
-    if (!panel_->setCurrentStarts(starts)) {
-        // A cut inside a line: the capture has no bin there, so measure again (latest request wins).
-        panel_->setStatus(tr("A cut is not on a captured line start: measuring again…"));
-        requestAttention();
-    }
+    if (!panel_->setCurrentStarts(starts)) // a cut inside a line: the capture has no bin there
+        measureAgain(tr("A cut is not on a captured line start: measuring again…"));
+}
+
+void AnalysisFeature::measureAgain(const QString& why)
+{
+    // The latest request wins: a result on its way for the old cuts is dropped when it arrives.
+    measuredAgain_ = true;
+    requestAttention();
+    panel_->setStatus(why);
 }
 
 void AnalysisFeature::updateLeakageMarks()

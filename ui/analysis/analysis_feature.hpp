@@ -48,6 +48,8 @@ private:
     void warnIfPastContext();
     void showAttention(const AttentionReport& report);
     void boundariesChanged();
+    // A new capture because cuts left the captured bins; `why` goes in the panel's status.
+    void measureAgain(const QString& why);
     void updateLeakageMarks();
     QString proposalName() const;
 
@@ -58,6 +60,7 @@ private:
     AttentionPanel* panel_;
     quint64 request_ = 0;
     std::shared_ptr<const Document> requestDocument_; // what the pending capture is for
+    bool measuredAgain_ = false; // the pending capture was asked for because cuts had moved
 };
 
 } // namespace blocklens::ui

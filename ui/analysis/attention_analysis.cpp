@@ -5,6 +5,12 @@
 
 namespace blocklens::ui {
 
+bool AttentionAnalysis::onCapturedBins(const std::vector<std::int64_t>& starts) const
+{
+    const auto& bins = capture.binStarts();
+    return std::all_of(starts.begin(), starts.end(), [&](std::int64_t s) { return std::binary_search(bins.begin(), bins.end(), s); });
+}
+
 std::size_t AttentionAnalysis::offsetOfToken(std::int64_t token) const
 {
     const std::size_t length = document ? document->length() : 0;

@@ -37,6 +37,9 @@ struct AttentionAnalysis {
     // A short single-line preview of tokens [begin, end) for readouts.
     QString preview(std::int64_t begin, std::int64_t end, int maxChars = 60) const;
     std::int64_t blockEnd(const std::vector<std::int64_t>& starts, std::int64_t block) const;
+    // Whether every start is one of the capture's bins, so the capture measures that segmentation
+    // exactly; when not, its numbers need a new run (a cut moved while, or since, it ran).
+    bool onCapturedBins(const std::vector<std::int64_t>& starts) const;
 };
 
 } // namespace blocklens::ui

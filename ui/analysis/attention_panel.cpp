@@ -261,25 +261,24 @@ void AttentionPanel::setAnalysis(AttentionAnalysis analysis)
 
 bool AttentionPanel::setCurrentStarts(const std::vector<std::int64_t>& starts)
 {
-    if (a_.empty())
+    if (a_.empty() || !a_.onCapturedBins(starts))
         return false;
-    const auto& bins = a_.capture.binStarts();
-    for (const auto s : starts)
-        if (!std::binary_search(bins.begin(), bins.end(), s))
-            return false;
     a_.current.starts = starts;
     zoom_ = -1;
     recompute();
     return true;
 }
 
-void AttentionPanel::setProposal(const NamedSegmentation& proposal)
+bool AttentionPanel::setProposal(const NamedSegmentation& proposal)
 {
+    if (!a_.empty() && !a_.onCapturedBins(proposal.starts))
+        return false;
     a_.proposal = proposal;
     if (proposal.starts.empty())
         showProposal_ = false;
     rebuildSelectors();
     recompute();
+    return true;
 }
 
 void AttentionPanel::rebuildSelectors()
@@ -389,7 +388,17 @@ void AttentionPanel::recompute()
             [this](std::int64_t t) { return a_.preview(t, std::min(t + 24, a_.capture.tokens())); });
         status_->clear();
     } catch (const Error& e) {
+        // Nothing of a previous segmentation may stay on screen as if it were this one's (its
+        // cells would be read with this one's block count).
+        matrix_ = {};
+        tokens_ = {};
+        leakageModel_->clear();
         status_->setText(QString::fromStdString(e.message()));
+        heatmap_->setMatrix({});
+        heatmap_->setPlaceholder(tr("No heatmap for these blocks: %1").arg(QString::fromStdString(e.message())));
+        summary_->clear();
+        Q_EMIT leakageChanged();
+        return;
     }
     const auto& lk = leakageModel_->comparison();
     QString text = tr("Block attention drops <b>%1</b> of the document's full-attention mass with %2 (%3 cuts)")
@@ -424,6 +433,10 @@ void AttentionPanel::updateHeatmap()
         return;
     const auto& starts = shownStarts();
     const int B = static_cast<int>(starts.size());
+    if (matrix_.values.size() != static_cast<std::size_t>(B) * static_cast<std::size_t>(B)) {
+        heatmap_->setMatrix({}); // these blocks were not measured (recompute said why)
+        return;
+    }
     HeatmapView::Matrix m;
     m.cols = B;
     m.colTitle = tr("key block (where the attention goes)");

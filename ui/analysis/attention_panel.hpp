@@ -40,7 +40,9 @@ public:
     // New current boundaries (after an edit) as token starts. Returns false when a start is not
     // one of the capture's bins: the numbers would need a new run (the caller asks the worker).
     bool setCurrentStarts(const std::vector<std::int64_t>& starts);
-    void setProposal(const NamedSegmentation& proposal); // empty starts: no comparison
+    // The segmentation compared with the current one (empty starts: no comparison). Returns false,
+    // and keeps the previous proposal, when a start is not one of the capture's bins.
+    bool setProposal(const NamedSegmentation& proposal);
 
     void setSelection(const analysis::HeadSelection& selection);
     analysis::HeadSelection selection() const;

@@ -36,6 +36,11 @@ QColor HeatmapView::colourFor(double t)
 
 void HeatmapView::setMatrix(Matrix matrix)
 {
+    // Painting reads rows x cols values (and masks): a matrix without them is shown as none
+    // rather than read out of bounds.
+    const auto cells = static_cast<std::size_t>(std::max(matrix.rows, 0)) * static_cast<std::size_t>(std::max(matrix.cols, 0));
+    if (matrix.values.size() != cells || (!matrix.masked.empty() && matrix.masked.size() != cells))
+        matrix = {};
     m_ = std::move(matrix);
     hoverRow_ = hoverCol_ = selRow_ = selCol_ = -1;
     update();
