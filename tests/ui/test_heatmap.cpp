@@ -433,10 +433,21 @@ private Q_SLOTS:
     {
         const auto file = test::writeFile(dir_, "moving.md", kText);
         MainWindow window;
-        QVERIFY(openWithModel(window, file));
+        window.resize(1400, 900);
+        window.show();
+        QSignalSpy segmented(&window, &MainWindow::segmentationShown);
+        window.openPath(QString::fromStdString(file.string()));
+        QVERIFY(segmented.wait(60000));
+        // The load segments again in the model's tokens; a capture asked for before that ends
+        // waits for it, so wait here for the capture to start at once.
+        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
+        window.loadModel(QString::fromStdString(modelDir_.string()));
+        QVERIFY(loaded.wait(60000));
+        QTRY_COMPARE_WITH_TIMEOUT(segmented.count(), 2, 60000);
         QSignalSpy shown(&window, &MainWindow::attentionShown);
         QSignalSpy captured(window.inferenceWorker(), &InferenceWorker::attentionReady);
         window.action(QStringLiteral("analyseAttention"))->trigger();
+        QVERIFY2(window.attentionPanel()->status().startsWith(QStringLiteral("Running")), qPrintable(window.attentionPanel()->status()));
         const std::size_t inLine = 6; // "Block |attention": inside the first line
         QVERIFY(window.annotation()->split(inLine, 1)); // before the result can arrive (no events in between)
         QVERIFY(shown.wait(120000));

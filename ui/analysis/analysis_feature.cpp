@@ -138,6 +138,11 @@ void AnalysisFeature::connectWorker()
         panel_->setStatus(tr("Capture stopped."));
     });
     connect(panel_, &AttentionPanel::cancelRequested, this, [this] {
+        if (disconnect(waitForSegmentation_)) { // stopped before the capture started
+            panel_->setRunning(false);
+            panel_->setStatus(tr("Capture stopped."));
+            return;
+        }
         if (request_)
             worker_->cancel(request_);
     });
@@ -175,6 +180,19 @@ void AnalysisFeature::requestAttention()
             panel_->setStatus(tr("Load a model first (Model dock): the heatmap shows that model's attention."));
             Q_EMIT attentionFailed(panel_->status());
         }
+        return;
+    }
+    if (segmentation_.runner()->isBusy()) {
+        // A segmentation is under way (e.g. again in the model's tokens after the load): its cuts
+        // decide the capture's bins, so wait for them rather than capture twice (on a long document
+        // a capture takes minutes).
+        panel_->setStatus(tr("Waiting for the segmentation to finish, then capturing…"));
+        panel_->setRunning(true);
+        disconnect(waitForSegmentation_);
+        waitForSegmentation_ = connect(segmentation_.runner(), &SegmentationRunner::finished, this, [this] {
+            disconnect(waitForSegmentation_);
+            requestAttention();
+        });
         return;
     }
     AttentionJob job;

@@ -61,6 +61,7 @@ private:
     quint64 request_ = 0;
     std::shared_ptr<const Document> requestDocument_; // what the pending capture is for
     bool measuredAgain_ = false; // the pending capture was asked for because cuts had moved
+    QMetaObject::Connection waitForSegmentation_; // a capture asked for while a segmentation ran
 };
 
 } // namespace blocklens::ui
