@@ -66,5 +66,11 @@ if [ -f "$model/config.json" ]; then
   shot --light --no-model --action openExperiments --screenshot "$out/experiments-runs.png" "$demo"
   shot --light --no-model --action openExperiments,experimentsTtftChart --screenshot "$out/experiments-ttft.png" "$demo"
   shot --light --no-model --action openExperiments,experimentsMetricsChart --screenshot "$out/experiments-metrics.png" "$demo"
+  # The heatmap and the experiments browser (runs by document name, TTFT in view) on a 1366x768
+  # screen (issue 15), from the same workspace.
+  xvfb-run -a -s "-screen 0 1366x768x24" timeout 240 "$app" --size 1366x768 --light --model "$model" \
+    --action analyseAttention --screenshot "$out/heatmap-1366x768-light.png" "$demo" 2>/dev/null
+  xvfb-run -a -s "-screen 0 1366x768x24" timeout 240 "$app" --size 1366x768 --light --no-model \
+    --action openExperiments --screenshot "$out/experiments-1366x768-light.png" "$demo" 2>/dev/null
 fi
 ls -la "$out"

@@ -11,6 +11,7 @@
 // limit bites, and that running out is reported, not fatal.
 #include "cli/cli.hpp"
 #include "support/segment_dataset.hpp"
+#include "support/address_space.hpp"
 #include "support/temp_files.hpp"
 
 #include <QtTest>
@@ -42,16 +43,6 @@ protected:
     std::streamsize xsputn(const char*, std::streamsize n) override { return n; }
 };
 
-std::uint64_t peakAddressSpace()
-{
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmPeak:", 0) == 0)
-            return std::stoull(line.substr(7)) * 1024;
-    return 0;
-}
-
 struct Outcome {
     int code = -1;       // exit code, -1 when killed by a signal
     int signal = 0;
@@ -76,7 +67,7 @@ Outcome runInChild(const std::vector<std::string>& args, std::uint64_t limit)
         std::ostream out(&sink);
         std::ostringstream err;
         const int code = cli::runCli(args, out, err);
-        const std::string report = std::to_string(peakAddressSpace()) + "\n" + err.str();
+        const std::string report = std::to_string(test::peakAddressSpace()) + "\n" + err.str();
         [[maybe_unused]] const auto w = write(fds[1], report.data(), report.size());
         _exit(code);
     }

@@ -18,13 +18,17 @@
 
 namespace blocklens::test {
 
-inline std::filesystem::path makeTestModel(const QTemporaryDir& dir, const std::string& name = "tiny-llama", std::uint64_t seed = 7)
+// `maxPositions`: the trained context its config.json states (0: the default, 131,072).
+inline std::filesystem::path makeTestModel(const QTemporaryDir& dir, const std::string& name = "tiny-llama", std::uint64_t seed = 7,
+                                           std::int64_t maxPositions = 0)
 {
     engine::MakeModelOptions o;
     // 2 layers, GQA (4 query heads over 2 KV heads), vocabulary of the tokenizer.
     o.config = engine::defaultConfig(engine::Architecture::Llama, 2, 64, 4, 2, 32000, 128, 16);
     o.config.tieWordEmbeddings = true;
     o.config.eosTokenId.reset(); // generations always run to their full length
+    if (maxPositions > 0)
+        o.config.maxPositions = maxPositions;
     o.seed = seed;
     o.tokenizer = fixturesDir() / "tokenizers" / "llama2" / "tokenizer.json";
     const auto out = std::filesystem::path(dir.path().toStdString()) / name;

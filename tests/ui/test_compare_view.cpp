@@ -263,6 +263,50 @@ private Q_SLOTS:
         QVERIFY(!window.compareView()->isRunning());
     }
 
+    // Issue 15 item 3: past the model's trained context the side by side says so when the run
+    // starts, in the heatmap's words, not minutes later with its result (the 108k-character
+    // document is 28k tokens on the demo model's 2,048). Here the run is cancelled as soon as it
+    // starts: the banner must be up before any result exists.
+    void pastTheTrainedContextIsSaidWhenTheRunStarts()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const auto shortContext = test::makeTestModel(dir, "short-context", 7, 256); // the demo document is ~1,000 tokens
+        MainWindow window;
+        window.show();
+        QSignalSpy loaded(window.inferenceWorker(), &InferenceWorker::modelLoaded);
+        window.loadModel(QString::fromStdString(shortContext.string()));
+        openDocument(window);
+        if (loaded.isEmpty())
+            QVERIFY(loaded.wait(60000));
+        CompareView* view = window.compareView();
+        view->setMaxNewTokens(16);
+        auto* banner = view->findChild<QLabel*>(QStringLiteral("compareContextWarning"));
+        auto* cancel = view->findChild<QPushButton*>(QStringLiteral("compareCancel"));
+        QVERIFY(banner && cancel);
+        QVERIFY(banner->isHidden());
+        QSignalSpy shown(view, &CompareView::comparisonShown);
+        QSignalSpy cancelled(window.inferenceWorker(), &InferenceWorker::cancelled);
+        // The view's own slot for compareStarted runs first (connected first): what it shows then.
+        bool upAtStart = false;
+        QString atStart;
+        connect(window.inferenceWorker(), &InferenceWorker::compareStarted, this, [&](quint64, const CompareInput& input) {
+            upAtStart = !banner->isHidden();
+            atStart = banner->text();
+            QVERIFY(static_cast<std::int64_t>(input.ids.size()) > 256);
+            cancel->click();
+        });
+        window.action(QStringLiteral("runComparison"))->trigger();
+        QVERIFY(cancelled.wait(60000));
+        QCOMPARE(shown.count(), 0); // no result came
+        QVERIFY2(upAtStart, "no warning when the run started");
+        // How far past, and what the numbers then mean (engine::trainedContextWarning's sentence).
+        QVERIFY2(atStart.startsWith(QStringLiteral("⚠ Beyond the model's trained context: the input is ")), qPrintable(atStart));
+        QVERIFY2(atStart.contains(QStringLiteral("trained on at most 256")), qPrintable(atStart));
+        QVERIFY2(atStart.contains(QStringLiteral("say little about block attention")), qPrintable(atStart));
+        QVERIFY(!banner->isHidden()); // and it stays with the cancelled run
+    }
+
     void aBadModelDirectoryIsShown()
     {
         MainWindow window;

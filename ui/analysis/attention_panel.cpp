@@ -1,6 +1,7 @@
 #include "analysis/attention_panel.hpp"
 
 #include "analysis/heatmap_view.hpp"
+#include "inference/context_banner.hpp"
 #include "models/leakage_model.hpp"
 #include "util/error.hpp"
 
@@ -34,10 +35,7 @@ AttentionPanel::AttentionPanel(QWidget* parent)
     title_->setFont(bold);
     layout->addWidget(title_);
     // Past the model's trained context the heatmap shows an untrained regime: say so above it.
-    contextBanner_ = new QLabel;
-    contextBanner_->setObjectName(QStringLiteral("heatmapContextWarning"));
-    contextBanner_->setWordWrap(true);
-    contextBanner_->hide();
+    contextBanner_ = new ContextBanner(QStringLiteral("heatmapContextWarning"));
     layout->addWidget(contextBanner_);
 
     auto* controls = new QHBoxLayout;
@@ -229,8 +227,7 @@ void AttentionPanel::setStatus(const QString& message)
 
 void AttentionPanel::showContextWarning(const QString& warning)
 {
-    contextBanner_->setVisible(!warning.isEmpty());
-    contextBanner_->setText(tr("⚠ Beyond the model's trained context: %1.").arg(warning));
+    contextBanner_->setWarning(warning);
 }
 
 void AttentionPanel::setRunning(bool running)

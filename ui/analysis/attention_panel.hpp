@@ -18,6 +18,7 @@ class QTableView;
 
 namespace blocklens::ui {
 
+class ContextBanner;
 class HeatmapView;
 class LeakageModel;
 
@@ -85,7 +86,7 @@ private:
     bool showProposal_ = false;
     int zoom_ = -1;
     QLabel* title_;
-    QLabel* contextBanner_ = nullptr; // shown past the model's max_position_embeddings
+    ContextBanner* contextBanner_ = nullptr; // shown past the model's max_position_embeddings
     QComboBox* layer_;
     QComboBox* head_;
     QComboBox* shown_;

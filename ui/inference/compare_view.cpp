@@ -2,6 +2,7 @@
 #include "inference/status_text.hpp"
 
 #include "elided_group_box.hpp"
+#include "inference/context_banner.hpp"
 #include "inference/inference_worker.hpp"
 #include "inference/request_follower.hpp"
 #include "inference/kl_sparkline.hpp"
@@ -144,12 +145,9 @@ CompareView::CompareView(InferenceWorker* worker, QWidget* parent) : QWidget(par
     statusRow->addWidget(progress_);
     layout->addLayout(statusRow);
     // Past the model's trained context the numbers mean something else: say so above them.
-    contextBanner_ = new QLabel;
-    contextBanner_->setObjectName(QStringLiteral("compareContextWarning"));
-    contextBanner_->setWordWrap(true);
-    contextBanner_->setAutoFillBackground(true);
-    contextBanner_->setContentsMargins(8, 4, 8, 4);
-    contextBanner_->hide();
+    // Shown as soon as the run starts (compareStarted), which on a long input is minutes before
+    // its result (issue 15).
+    contextBanner_ = new ContextBanner(QStringLiteral("compareContextWarning"));
     layout->addWidget(contextBanner_);
 
     auto* columns = new QHBoxLayout;
@@ -441,6 +439,8 @@ void CompareView::started(const CompareInput& input)
     block_.box->setTitle(tr("Block attention (%1)").arg(runVariant_));
     const auto blocks = input.blocks.size();
     queryInfo_->setText(tr("%1 tokens in %2 blocks; the query block has %3 tokens").arg(input.ids.size()).arg(blocks).arg(input.queryTokens));
+    // Past the model's trained context: said now, not only with the result (issue 15).
+    contextBanner_->setWarning(input.contextWarning);
     setStatus(tr("Running full attention, then block attention…"));
 }
 
@@ -519,7 +519,7 @@ void CompareView::showReport(const CompareReport& r)
     else if (!r.recordError.isEmpty())
         status += tr(" Not recorded: %1").arg(r.recordError);
     setStatus(status, false);
-    showContextWarning(r.contextWarning);
+    contextBanner_->setWarning(r.contextWarning);
     showOtherModel(r);
     Q_EMIT comparisonShown();
 }
@@ -539,19 +539,6 @@ void CompareView::showOtherModel(const CompareReport& r)
     otherBlock_.raw = o.text;
     // Highlighted where it first departs from the loaded model's full-attention continuation.
     otherBlock_.text->setHtml(highlighted(o.pieces, o.comparison.firstDivergentToken, mark, palette().color(QPalette::PlaceholderText)));
-}
-
-void CompareView::showContextWarning(const QString& warning)
-{
-    contextBanner_->setVisible(!warning.isEmpty());
-    if (warning.isEmpty())
-        return;
-    contextBanner_->setText(tr("Beyond the model's trained context: %1.").arg(warning));
-    QPalette p = contextBanner_->palette();
-    const bool dark = palette().color(QPalette::Window).lightness() < 128;
-    p.setColor(QPalette::Window, dark ? QColor(0x5a, 0x46, 0x10) : QColor(0xff, 0xf1, 0xc2));
-    p.setColor(QPalette::WindowText, dark ? QColor(0xff, 0xf1, 0xc2) : QColor(0x4a, 0x36, 0x00));
-    contextBanner_->setPalette(p);
 }
 
 void CompareView::setStatus(const QString& text, bool error)

@@ -23,6 +23,7 @@ class QTextBrowser;
 
 namespace blocklens::ui {
 
+class ContextBanner;
 class InferenceWorker;
 class KlSparkline;
 class OtherModelPicker;
@@ -84,7 +85,6 @@ private:
     void columnDone(CompareColumn column, const engine::RunStats& stats);
     void showReport(const CompareReport& report);
     void setStatus(const QString& text, bool error = false);
-    void showContextWarning(const QString& warning); // empty: hide the banner
     void setRunning(bool running);
 
     InferenceWorker* worker_;
@@ -98,7 +98,7 @@ private:
     QPushButton* cancel_;
     QProgressBar* progress_;
     QLabel* status_;
-    QLabel* contextBanner_; // shown when the input passes the model's max_position_embeddings
+    ContextBanner* contextBanner_; // shown when the input passes the model's max_position_embeddings
     Column full_, block_;
     // The second model's block attention (issue 19): shown only for a run with a second model.
     OtherModelPicker* otherPicker_;

@@ -203,6 +203,12 @@ std::vector<QString> InferenceBackend::pieces(const std::vector<std::int32_t>& i
     return out;
 }
 
+QString InferenceBackend::contextWarning(std::int64_t tokens) const
+{
+    const auto warning = engine::trainedContextWarning(info_.config, tokens);
+    return warning ? QString::fromStdString(*warning) : QString();
+}
+
 usecases::ComparisonInput InferenceBackend::documentInput(const Document* document, const std::vector<std::size_t>& cuts,
                                                           const QString& query, const std::stop_token& stop)
 {
@@ -247,6 +253,9 @@ void InferenceBackend::compare(quint64 id, const CompareJob& job, std::stop_toke
         CompareReport report;
         report.blockVariant = QString::fromStdString(engine::variantName(job.variant));
         report.input = {input.ids, input.blocks, input.spans, input.queryTokens};
+        // Said with the start of the run, minutes before its result on a long input (issue 15);
+        // core's report says it again (the same count: prompt + generated tokens).
+        report.input.contextWarning = contextWarning(static_cast<std::int64_t>(input.ids.size()) + job.maxNewTokens);
         post([f = front_, id, input = report.input] {
             if (f && f->wanted(id))
                 Q_EMIT f->compareStarted(id, input);
@@ -432,8 +441,7 @@ void InferenceBackend::attention(quint64 id, const AttentionJob& job, std::stop_
                     Q_EMIT f->runProgress(id, done, total, label);
             });
         };
-        if (const auto warning = engine::trainedContextWarning(model_->config(), n))
-            report.contextWarning = QString::fromStdString(*warning);
+        report.contextWarning = contextWarning(n);
         report.mass = runner_->run(req, progress).attention;
         report.milliseconds = static_cast<double>(timer.nsecsElapsed()) / 1e6;
         post([f = front_, id, report = std::move(report)] {

@@ -69,6 +69,9 @@ private:
     usecases::ComparisonInput documentInput(const Document* document, const std::vector<std::size_t>& cuts, const QString& query,
                                             const std::stop_token& stop);
     QString decode(const std::vector<std::int32_t>& ids) const;
+    // engine::trainedContextWarning for a run of `tokens` tokens (prompt + generated) on the
+    // loaded model, local or a server's; empty within its trained context.
+    QString contextWarning(std::int64_t tokens) const;
     std::vector<QString> pieces(const std::vector<std::int32_t>& ids) const;
 
     // Posts cancelled(id) or failed(id, message) for an exception thrown by a request.

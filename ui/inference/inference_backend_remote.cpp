@@ -207,6 +207,7 @@ void InferenceBackend::compareRemote(quint64 id, const CompareJob& job, std::sto
         net::CompareHooks hooks;
         hooks.input = [&](const usecases::ComparisonInput& in, const std::string&) {
             report.input = {in.ids, in.blocks, in.spans, in.queryTokens};
+            report.input.contextWarning = contextWarning(static_cast<std::int64_t>(in.ids.size()) + job.maxNewTokens);
             post([f = front_, id, input = report.input] {
                 if (f && f->wanted(id))
                     Q_EMIT f->compareStarted(id, input);

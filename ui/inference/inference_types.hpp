@@ -90,6 +90,9 @@ struct CompareInput {
     std::vector<std::int64_t> blocks; // token starts, first 0; the last is the query block
     std::vector<TokenSpan> spans;     // code-point span of each document token (query tokens: none)
     qint64 queryTokens = 0;
+    // Non-empty past the model's trained context (prompt + generated tokens): what the numbers
+    // will mean, shown as the run starts (CompareReport::contextWarning says it again at the end).
+    QString contextWarning;
 };
 
 struct CompareReport {
