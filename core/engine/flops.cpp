@@ -1,4 +1,4 @@
-#include "engine/flops.hpp"
+#include "engine/full_prefill_flops.hpp"
 
 #include <algorithm>
 

@@ -29,11 +29,4 @@ std::int64_t attendedPairs(std::int64_t q0, std::int64_t n, std::int64_t k0, std
 
 FlopCount forwardFlops(const ModelConfig& config, std::int64_t tokens, std::int64_t pairs, std::int64_t logitsRows);
 
-// A full-attention prefill of slots [0, n) as the engine runs it (no logits rows): every layer for
-// every token, except that with 0 < outputRows < n the last layer computes q/k/v for every token
-// (their K/V are kept for decoding) but attention, the output projection and the MLP for the last
-// outputRows rows alone (ForwardArgs::outputRows: only the last position's logits are wanted).
-// outputRows 0 or >= n: every row.
-FlopCount fullPrefillFlops(const ModelConfig& config, std::int64_t n, std::int64_t outputRows);
-
 } // namespace blocklens::engine

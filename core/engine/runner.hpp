@@ -85,11 +85,9 @@ struct RunStats {
     double prefillMs = 0;     // the prefill alone (K/V of every block + the last block's forward)
     double assembleMs = 0;    // block-cached: finding/encoding the blocks and placing their K/V
     double decodeMs = 0;      // generation after the first token
-    FlopCount prefillFlops;   // work done in this run's prefill, as executed (cache hits cost none; a full
-                              // prefill whose last layer finishes only the last row counts that row alone)
+    FlopCount prefillFlops;   // work done in this run's prefill (cache hits cost none)
     FlopCount savedFlops;     // work the cached blocks would have cost to compute again
-    FlopCount fullFlops;      // what a `full` prefill of the same sequence executes to give the first token
-                              // (its last layer for the last row alone: fullPrefillFlops(c, n, 1)), for comparison
+    FlopCount fullFlops;      // what a `full` prefill of the same sequence costs, for comparison
     FlopCount repairFlops;    // of prefillFlops, the work done only because of the repair (recompute,
                               // the sink tokens encoded with each missed block)
     std::uint64_t kvBytes = 0; // K/V held for the sequence (prompt + generated)

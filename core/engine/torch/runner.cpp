@@ -1,6 +1,7 @@
 #include "engine/runner.hpp"
 #include <c10/core/GradMode.h> // c10::NoGradGuard: the same in libtorch 1.13 and 2.x
 
+#include "engine/full_prefill_flops.hpp"
 #include "engine/torch/block_kv_cache_impl.hpp"
 #include "engine/torch/kernels_bridge.hpp"
 #include "engine/torch/model_impl.hpp"
