@@ -13,7 +13,7 @@ bool keepFreedHostMemory()
 {
     static const bool fixed = [] {
         const char* env = std::getenv("BLOCKLENS_KEEP_HOST_MEMORY");
-        if (env && std::string(env) == "0")
+        if (!env || std::string(env) != "1")
             return false;
 #if defined(__GLIBC__)
         // 32 MiB is the largest mmap threshold glibc accepts on 64-bit (and the highest its own

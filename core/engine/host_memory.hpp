@@ -12,7 +12,10 @@
 // With the thresholds fixed, buffers up to 32 MiB come from the heap and stay there between
 // passes: each pass reuses memory already faulted in. The price: up to kKeptFreeBytes of freed
 // heap stay resident after a run (larger buffers, e.g. a long document's activations, are still
-// mapped and unmapped as before).
+// mapped and unmapped as before), and heap memory freed in pieces cannot hold a larger buffer
+// later, so a long run's peak address space grows: with it on by default, test_capture_memory's
+// 12,000-token run no longer fit its address-space limit (also with 8 MiB / 64 MiB). So it is
+// opt-in, BLOCKLENS_KEEP_HOST_MEMORY=1, until the engine reuses its own buffers instead.
 #include <cstdint>
 
 namespace blocklens::engine {
@@ -20,9 +23,9 @@ namespace blocklens::engine {
 inline constexpr std::uint64_t kKeptFreeBytes = std::uint64_t(256) << 20;
 
 // Fixes malloc's mmap threshold at 32 MiB and its trim threshold at kKeptFreeBytes, once per
-// process (later calls do nothing). Called when a model is loaded. No effect where malloc is not
-// glibc's, or with BLOCKLENS_KEEP_HOST_MEMORY=0 in the environment (A/B timings). Returns whether
-// the thresholds are (now) fixed.
+// process (later calls do nothing), when BLOCKLENS_KEEP_HOST_MEMORY=1 is in the environment.
+// Called when a model is loaded. No effect where malloc is not glibc's. Returns whether the
+// thresholds are (now) fixed.
 bool keepFreedHostMemory();
 
 } // namespace blocklens::engine
