@@ -10,11 +10,12 @@
 // timed round-robin, `reps` rounds (full, block-cached, v1, v2, ..., full, block-cached, ...), so a
 // change of machine load reaches every variant alike; TTFT is the median of its rounds. Block-cached
 // variants find every block cached (the TTFT each query pays once the context is cached).
-// "expected" is the variant's prefill FLOPs per query (RunStats) as a share of the FLOPs a full
-// prefill executes: RunStats counts a full prefill's last layer for every row, but when only the
-// last position's logits are wanted the engine runs that layer's attention, output projection and
-// MLP for the last row alone (runner.cpp prefillFull), so the executed count is lower by those
-// rows (about 14% on the demo model at 2k tokens); a variant's query pass computes all its rows.
+// "expected" is the variant's prefill FLOPs per query (RunStats) as a share of a full prefill's
+// (RunStats too). RunStats counts what runs: when only the last position's logits are wanted the
+// engine runs the last layer's attention, output projection and MLP for the last row alone
+// (runner.cpp prefillFull), about 15% less than every row on the demo model at 2k tokens; the
+// bench derives that figure on its own as well and stops if RunStats disagrees. "CPU / full" is
+// the same share in this thread's CPU time (user + system), beside the run's minor page faults.
 #include "document/document.hpp"
 #include "engine/flops.hpp"
 #include "engine/model_bundle.hpp"
@@ -26,10 +27,13 @@
 #include "usecases/segmenters.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <sys/resource.h>
 
 using namespace blocklens;
 
@@ -39,6 +43,22 @@ double median(std::vector<double> v)
 {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
+}
+
+// This thread's CPU time (user + system) in milliseconds and its minor page faults so far: a run's
+// wall-clock TTFT beside the CPU it used and the fresh pages it touched (in a sandbox a page fault
+// can cost more than its CPU time shows).
+struct CpuUse {
+    double ms = 0;
+    double faults = 0;
+};
+
+CpuUse cpuUse()
+{
+    rusage r{};
+    getrusage(RUSAGE_THREAD, &r);
+    const auto ms = [](const timeval& t) { return 1e3 * static_cast<double>(t.tv_sec) + 1e-3 * static_cast<double>(t.tv_usec); };
+    return {ms(r.ru_utime) + ms(r.ru_stime), static_cast<double>(r.ru_minflt)};
 }
 
 std::vector<std::string> splitList(const std::string& s)
@@ -65,12 +85,13 @@ std::string demoInput()
     return text + text.substr(0, cut);
 }
 
-// What a full prefill of n tokens executes when the last layer runs its last row alone: the
-// counted forward minus that layer's attention, output projection and MLP for rows [0, n - 1).
+// What a full prefill of n tokens executes when the last layer runs its last row alone, derived
+// here apart from engine/flops.cpp: the counted forward minus that layer's attention, output
+// projection and MLP for rows [0, n - 1), plus the first token's logits row.
 double executedFullFlops(const engine::ModelConfig& c, std::int64_t n)
 {
     const double h = static_cast<double>(c.hiddenSize);
-    const engine::FlopCount counted = engine::forwardFlops(c, n, engine::attendedPairs(0, n, 0, c.slidingWindow), 0);
+    const engine::FlopCount counted = engine::forwardFlops(c, n, engine::attendedPairs(0, n, 0, c.slidingWindow), 1);
     const double skippedRows = static_cast<double>(n - 1);
     const double skippedLinear = 2 * skippedRows * (h * static_cast<double>(c.qDim()) + 3 * h * static_cast<double>(c.intermediateSize));
     const double lastLayerPairs = static_cast<double>(engine::attendedPairs(0, n, 0, c.slidingWindow));
@@ -135,25 +156,39 @@ int main(int argc, char** argv)
             runner.run(requests[i]);
         for (std::size_t i = 0; i < names.size(); ++i)
             stats[i] = runner.run(requests[i]).stats; // FLOPs with every block cached
-        std::vector<std::vector<double>> ttft(names.size());
+        std::vector<std::vector<double>> ttft(names.size()), cpuMs(names.size()), faults(names.size());
         for (int round = 0; round < reps; ++round)
-            for (std::size_t i = 0; i < names.size(); ++i)
+            for (std::size_t i = 0; i < names.size(); ++i) {
+                const CpuUse before = cpuUse();
                 ttft[i].push_back(runner.run(requests[i]).stats.ttftMs);
+                const CpuUse after = cpuUse();
+                cpuMs[i].push_back(after.ms - before.ms);
+                faults[i].push_back(after.faults - before.faults);
+            }
 
         const double full = median(ttft[0]);
-        const double fullFlops = executedFullFlops(bundle.config(), static_cast<std::int64_t>(input.ids.size()));
+        const double fullFlops = stats[0].prefillFlops.total();
+        const double derived = executedFullFlops(bundle.config(), static_cast<std::int64_t>(input.ids.size()));
+        if (std::abs(fullFlops - derived) > 1e-9 * derived || std::abs(stats[0].fullFlops.total() - derived) > 1e-9 * derived) {
+            std::fprintf(stderr, "bench_repairs: RunStats counts %.6g FLOPs for the full prefill (fullFlops %.6g), the bench derives %.6g\n",
+                         fullFlops, stats[0].fullFlops.total(), derived);
+            return 1;
+        }
         const double blockCached = median(ttft[1]) / full, blockCachedFlops = stats[1].prefillFlops.total() / fullFlops;
         std::printf("model %s, %zu tokens in %zu blocks (query block %lld tokens), %d rounds, TTFT = median; a full prefill "
-                    "executes %.4g FLOPs (RunStats counts %.4g)\n\n",
+                    "executes %.4g FLOPs (RunStats; derived here: %.4g)\n\n",
                     model.c_str(), input.ids.size(), input.blocks.size(), static_cast<long long>(input.queryTokens), reps, fullFlops,
-                    stats[0].prefillFlops.total());
-        std::printf("| variant | TTFT | measured: / full | expected: FLOPs / full | measured extra over block-cached | extra FLOPs / full |\n");
-        std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+                    derived);
+        std::printf("| variant | TTFT | measured: / full | expected: FLOPs / full | measured extra over block-cached | extra FLOPs / full | "
+                    "CPU / full | minor page faults |\n");
+        std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        const double fullCpu = median(cpuMs[0]);
         for (std::size_t i = 0; i < names.size(); ++i) {
             const double t = median(ttft[i]), share = t / full;
-            const double flops = (i == 0 ? fullFlops : stats[i].prefillFlops.total()) / fullFlops;
-            std::printf("| `%s` | %.1f ms | %.3f | %.3f | %+.3f | %+.3f |\n", names[i].c_str(), t, share, flops,
-                        i == 0 ? 0.0 : share - blockCached, i == 0 ? 0.0 : flops - blockCachedFlops);
+            const double flops = stats[i].prefillFlops.total() / fullFlops;
+            std::printf("| `%s` | %.1f ms | %.3f | %.3f | %+.3f | %+.3f | %.3f | %.0f |\n", names[i].c_str(), t, share, flops,
+                        i == 0 ? 0.0 : share - blockCached, i == 0 ? 0.0 : flops - blockCachedFlops, median(cpuMs[i]) / fullCpu,
+                        median(faults[i]));
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_repairs: %s\n", e.what());

@@ -87,7 +87,9 @@ int printSweep(const SweepTable& in, bool asJson, Io& io)
                       100 * row.extraCold, row.warmTtftMs, c.meanKl, c.maxKl, 100 * c.top1Agreement, divergent.c_str());
         io.out << buf;
     }
-    io.out << "  extra: the repair's own prefill FLOPs as a share of a full prefill (warm: every block cached, the query-time work; "
+    std::snprintf(buf, sizeof buf, "%.4g", in.referenceResult.stats.fullFlops.total());
+    io.out << "  extra: the repair's own prefill FLOPs as a share of a full prefill as it runs for the first token (" << buf
+           << " FLOPs: its last layer for the last row alone; warm: every block cached, the query-time work; "
               "cold: from an empty cache, sink encodings included)\n";
     return 0;
 }

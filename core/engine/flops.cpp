@@ -1,4 +1,4 @@
-#include "engine/flops.hpp"
+#include "engine/full_prefill_flops.hpp"
 
 #include <algorithm>
 
@@ -23,6 +23,21 @@ FlopCount forwardFlops(const ModelConfig& c, std::int64_t tokens, std::int64_t p
     f.linear = 2 * layers * perToken * static_cast<double>(tokens);
     f.attention = 4 * layers * static_cast<double>(c.numHeads * c.headDim) * static_cast<double>(pairs);
     f.lmHead = 2 * h * static_cast<double>(c.vocabSize) * static_cast<double>(logitsRows);
+    return f;
+}
+
+FlopCount fullPrefillFlops(const ModelConfig& c, std::int64_t n, std::int64_t outputRows)
+{
+    const auto window = c.slidingWindow;
+    FlopCount f = forwardFlops(c, n, attendedPairs(0, n, 0, window), 0);
+    if (outputRows <= 0 || outputRows >= n)
+        return f;
+    // The last layer's rows [0, n - outputRows) stop after their q/k/v projections.
+    const double h = static_cast<double>(c.hiddenSize), skipped = static_cast<double>(n - outputRows);
+    const double afterQkvPerToken = h * static_cast<double>(c.qDim()) + 3 * h * static_cast<double>(c.intermediateSize); // o, MLP
+    f.linear -= 2 * afterQkvPerToken * skipped;
+    const std::int64_t skippedPairs = attendedPairs(0, n - outputRows, 0, window);
+    f.attention -= 4 * static_cast<double>(c.numHeads * c.headDim) * static_cast<double>(skippedPairs);
     return f;
 }
 

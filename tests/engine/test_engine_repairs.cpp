@@ -39,12 +39,17 @@ std::vector<std::int32_t> inputIds(std::int32_t bos)
 // Independent FLOP count: every multiply-add of the matrix products is 2 FLOPs.
 struct Count {
     const ModelConfig& c;
-    double linearPerTokenLayer() const // q, k, v, o projections + gate, up, down
+    double qkvPerTokenLayer() const // q, k, v projections
     {
         const double h = double(c.hiddenSize);
-        return 2 * (h * double(c.numHeads * c.headDim) + 2 * h * double(c.numKvHeads * c.headDim) +
-                    double(c.numHeads * c.headDim) * h + 3 * h * double(c.intermediateSize));
+        return 2 * (h * double(c.numHeads * c.headDim) + 2 * h * double(c.numKvHeads * c.headDim));
     }
+    double afterQkvPerTokenLayer() const // o projection + gate, up, down
+    {
+        const double h = double(c.hiddenSize);
+        return 2 * (double(c.numHeads * c.headDim) * h + 3 * h * double(c.intermediateSize));
+    }
+    double linearPerTokenLayer() const { return qkvPerTokenLayer() + afterQkvPerTokenLayer(); }
     double attentionPerPairLayer() const { return 2 * 2 * double(c.numHeads * c.headDim); } // QK^T and PV
     // keys a query at slot q sees from slot `from` on (causal, window)
     std::int64_t keysSeen(std::int64_t q, std::int64_t from) const
@@ -81,6 +86,15 @@ struct Count {
             f += forward(0, pre + len, 0, c.numLayers);
         }
         return f + forward(kBlocks.back(), kTokens - kBlocks.back(), 0, c.numLayers) + lmHeadRow();
+    }
+    // A full prefill that needs only the last position's logits: layers 0 .. L-2 for every token;
+    // the last layer's q/k/v for every token (their K/V are kept), its attention, output projection
+    // and MLP for the last token alone; the first token's logits row.
+    double fullLastRowOnly() const
+    {
+        const std::int64_t last = kTokens - 1;
+        return forward(0, kTokens, 0, c.numLayers - 1) + qkvPerTokenLayer() * double(kTokens) + afterQkvPerTokenLayer() +
+               attentionPerPairLayer() * double(keysSeen(last, 0)) + lmHeadRow();
     }
     double blockCachedWarm() const { return forward(kBlocks.back(), kTokens - kBlocks.back(), 0, c.numLayers) + lmHeadRow(); }
 };
@@ -212,7 +226,16 @@ private Q_SLOTS:
             QVERIFY2(near(reported, expected), qPrintable(QString::fromStdString(what) + ": reported " + QString::number(reported, 'g', 12) +
                                                            ", counted " + QString::number(expected, 'g', 12)));
         };
-        check("block-cached cold", cold(runner, "block-cached").stats.prefillFlops.total(), count.blockCachedCold(0));
+        // Full: what runs. Only the last logits wanted: the last layer finishes the last row alone;
+        // the last block's logits wanted: every row. A full prefill for comparison is the former.
+        const RunResult fullLast = run(runner, "full", LogitsWanted::None);
+        check("full, last logits only", fullLast.stats.prefillFlops.total(), count.fullLastRowOnly());
+        check("full, every row", run(runner, "full", LogitsWanted::LastBlock).stats.prefillFlops.total(),
+              count.forward(0, kTokens, 0, layers) + count.lmHeadRow());
+        check("full prefill for comparison", fullLast.stats.fullFlops.total(), count.fullLastRowOnly());
+        const RunResult plainCold = cold(runner, "block-cached");
+        check("block-cached cold", plainCold.stats.prefillFlops.total(), count.blockCachedCold(0));
+        check("block-cached: full prefill for comparison", plainCold.stats.fullFlops.total(), count.fullLastRowOnly());
 
         for (const std::int64_t k : {1, 3, 100}) {
             const std::string v = "block-cached+recompute-first:" + std::to_string(k);

@@ -1,6 +1,7 @@
 #include "engine/runner.hpp"
 #include <c10/core/GradMode.h> // c10::NoGradGuard: the same in libtorch 1.13 and 2.x
 
+#include "engine/full_prefill_flops.hpp"
 #include "engine/torch/block_kv_cache_impl.hpp"
 #include "engine/torch/kernels_bridge.hpp"
 #include "engine/torch/model_impl.hpp"
@@ -406,8 +407,9 @@ void prefillFull(Pass& p)
     // row's K/V is still written for the tokens generated next).
     if ((p.req.logits == LogitsWanted::None || p.req.logits == LogitsWanted::LastToken) && !p.req.wantHidden && !p.mass.active())
         args.outputRows = 1;
+    const std::int64_t outputRows = args.outputRows;
     p.hidden.push_back(p.mass.forward(p.tf, p.kv, std::move(args)));
-    p.st.prefillFlops += forwardFlops(p.c, p.n, attendedPairs(0, p.n, 0, p.c.slidingWindow), 0);
+    p.st.prefillFlops += fullPrefillFlops(p.c, p.n, outputRows); // the last layer's skipped rows not counted
 }
 
 // Block mode, every block in one pass: global positions, each block attending to itself and the
@@ -835,7 +837,9 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     RunStats& st = result.stats;
     st.tokens = n;
     st.blocks = static_cast<std::int64_t>(blocks.size());
-    st.fullFlops = forwardFlops(c, n, attendedPairs(0, n, 0, c.slidingWindow), 1);
+    // The cheapest full prefill that yields the first token: its last layer finishes the last row alone.
+    st.fullFlops = fullPrefillFlops(c, n, 1);
+    st.fullFlops.lmHead = forwardFlops(c, 0, 0, 1).lmHead;
     RunCapture mass(req, c, blocks, n, device);
 
     PhaseClock clock(device);
