@@ -154,6 +154,9 @@ Command trainSegmenterCommand()
                         start = comma + 1;
                     }
                 }
+                // The small network trains on the CPU; --device and --dtype place the --lm model only.
+                if (!a.has("lm") && (a.value("device") != "cpu" || a.has("dtype")))
+                    throw UsageError{"--device and --dtype go with --lm or --form cut-markers; --form learned trains on the CPU"};
                 if (!(to.weightDecay >= 0) || !(to.learningRate > 0) || !(to.inputNoise >= 0) || !(to.rankingWeight >= 0))
                     throw UsageError{"--weight-decay and --input-noise must be >= 0, --learning-rate > 0"};
 

@@ -1,5 +1,5 @@
 // blocklens-cli train-segmenter --form cut-markers: trains the paper's segmenter form on the CPU
-// in a bounded time (--time-budget), prints progress and the loss, and stops cleanly on Ctrl-C
+// (or --device cuda) in a bounded time (--time-budget), prints progress and the loss, and stops cleanly on Ctrl-C
 // (the checkpoint of the steps done is still written); then compares the checkpoint, loaded as the
 // `cut-markers` segmenter, with the default segmenter on the held-out documents.
 #include "cli/train_cut_markers.hpp"
@@ -84,6 +84,8 @@ int trainCutMarkers(const ArgSpec::Parsed& a, Io& io)
         throw UsageError{"--out DIR is required (where the checkpoint is written)"};
     if (a.has("db") || a.has("lm"))
         throw UsageError{"--db and --lm go with --form learned"};
+    if (a.has("dtype"))
+        throw UsageError{"--dtype goes with --lm; --form cut-markers trains in float32 (on --device)"};
     learn::CutMarkerRunOptions o;
     o.data = a.value("data");
     if (a.has("extra-data"))
@@ -126,6 +128,7 @@ int trainCutMarkers(const ArgSpec::Parsed& a, Io& io)
     if (!(t.timeBudgetS >= 0))
         throw UsageError{"--time-budget must be >= 0 seconds"};
     t.threads = static_cast<int>(atLeast(a, "threads", 0));
+    t.device = a.value("device");
     t.learningRate = a.has("learning-rate") ? a.number("learning-rate") : 1e-3;
     t.weightDecay = a.number("weight-decay");
     if (!(t.learningRate > 0) || !(t.weightDecay >= 0))

@@ -148,6 +148,13 @@ CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTr
         throw Error("steps and batch must be at least 1, the window at least 16 tokens, the level at least 1");
     if (!(o.learningRate > 0) || !(o.weightDecay >= 0) || !(o.timeBudgetS >= 0))
         throw Error("the learning rate must be > 0, the weight decay and time budget >= 0");
+    // The device first: a CUDA request on a CPU-only build fails before the slow part.
+    at::Device device(at::kCPU);
+    try {
+        device = lm::detail::trainingDevice(o.device);
+    } catch (const Error& e) {
+        throw Error(e.message(), {.item = "device"});
+    }
     std::error_code ec;
     fs::create_directories(outDir, ec);
     if (ec || !fs::is_directory(outDir))
@@ -208,9 +215,10 @@ CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTr
         at::set_num_threads(o.threads);
     // The init checkpoint's first layers, its embedding grown by the marker rows, a new head
     // (or its own, when it is a 2-way classifier); else random.
-    const at::Device cpu(at::kCPU);
-    const TrainableLm model = o.init ? TrainableLm::initializeFrom(*o.init, source, c, o.initStd, o.seed, cpu)
-                                     : TrainableLm::initialize(c, o.initStd, o.seed, cpu);
+    // Initialised on the CPU's generator either way (TrainableLm draws there and moves the leaves), so
+    // the start does not depend on the device.
+    const TrainableLm model = o.init ? TrainableLm::initializeFrom(*o.init, source, c, o.initStd, o.seed, device)
+                                     : TrainableLm::initialize(c, o.initStd, o.seed, device);
     const std::vector<at::Tensor> all = model.parameters();
     result.parameters = model.parameterCount();
     torch::optim::AdamW optimizer = lm::detail::adamW(all, o.learningRate, 0.9, 0.95, o.weightDecay);
@@ -218,7 +226,7 @@ CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTr
     // Class weights: both classes the same total weight (or 1 each).
     const double negatives = static_cast<double>(result.labelled - result.positives);
     const double positiveWeight = o.balance ? negatives / static_cast<double>(result.positives) : 1.0;
-    const at::Tensor classWeight = at::tensor({1.0f, static_cast<float>(positiveWeight)});
+    const at::Tensor classWeight = at::tensor({1.0f, static_cast<float>(positiveWeight)}).to(device);
 
     std::mt19937_64 rng(o.seed);
     std::vector<std::size_t> order(examples.size());
@@ -258,15 +266,15 @@ CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTr
         }
         const double lr = lm::detail::warmupCosineLr(step, warmup, total, o.learningRate, o.minLrRatio);
         lm::detail::beginStep(optimizer, lr);
-        const at::Tensor logits = model.logits(ids, std::vector<lm::WindowBlocks>(batch.size())) // [B, longest, 2], causal
+        const at::Tensor logits = model.logits(ids.to(device), std::vector<lm::WindowBlocks>(batch.size())) // [B, longest, 2], causal
                                       .reshape({-1, 2})
-                                      .index_select(0, at::tensor(flatAt, at::kLong)); // [labelled, 2]
-        const at::Tensor target = at::tensor(labels, at::kLong);
+                                      .index_select(0, at::tensor(flatAt, at::kLong).to(device)); // [labelled, 2]
+        const at::Tensor target = at::tensor(labels, at::kLong).to(device);
         const at::Tensor loss = at::nll_loss(at::log_softmax(logits, -1), target, classWeight);
         lossSinceLog.add(lm::detail::finishStep(optimizer, loss, all, o.gradClip));
         result.steps = step;
         if (o.calibrate && step * 5 > total * 4) {
-            const at::Tensor margin = (logits.select(1, 1) - logits.select(1, 0)).detach().to(at::kDouble).contiguous();
+            const at::Tensor margin = (logits.select(1, 1) - logits.select(1, 0)).detach().to(at::kCPU, at::kDouble).contiguous();
             for (std::size_t k = 0; k < labels.size(); ++k)
                 lateScores.emplace_back(margin.data_ptr<double>()[k], labels[k]);
         }

@@ -1,5 +1,6 @@
 #pragma once
-// Training of the paper's segmenter form (engine/cut_marker_scorer.hpp) here, on the CPU: a small
+// Training of the paper's segmenter form (engine/cut_marker_scorer.hpp) here, on the CPU (or a CUDA
+// device where libtorch has one): a small
 // Llama token-classification transformer (2-way score head) over the text with `<cut j>` markers
 // inserted exactly as the `cut-markers` segmenter inserts them at inference (the same candidates,
 // windows and marking: engine::cutMarkerWindows, engine::CutMarkerTokenizer), with the label of
@@ -58,6 +59,7 @@ struct CutMarkerTrainOptions {
     bool calibrate = true;                 // shift the head's bias so 0.5 is the best-F1 threshold
     std::uint64_t seed = 1;
     int threads = 0;                       // CPU threads for libtorch (0: its default)
+    std::string device = "cpu";            // where the network trains: cpu, cuda or cuda:N (float32 either way)
     std::int64_t logEvery = 10;
 };
 
@@ -80,7 +82,8 @@ struct CutMarkerTrainResult {
 
 // Throws Error for a dataset without a labelled candidate, a tokenizer that cannot mark (its own
 // text holds a marker), an init checkpoint that is not a tied llama, a config the trainer cannot
-// build, or an output directory it cannot write. Progress in steps; a stop request ends training
+// build, a device this libtorch build cannot use (context item "device"), or an output directory
+// it cannot write. Progress in steps; a stop request ends training
 // early and still writes the checkpoint of the steps done.
 CutMarkerTrainResult trainCutMarkerModel(const Dataset& train, const CutMarkerTrainOptions& options,
                                          const std::filesystem::path& outDir,

@@ -4,6 +4,7 @@
 #include "cli/cli.hpp"
 #include "document/dataset.hpp"
 #include "engine/cut_marker_scorer.hpp"
+#include "engine/model.hpp"
 #include "learn/cut_marker_builtin.hpp"
 #include "learn/cut_marker_trainer.hpp"
 #include "support/cli_capture.hpp"
@@ -21,6 +22,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 using namespace blocklens;
@@ -223,6 +225,52 @@ private Q_SLOTS:
         const auto c = engine::ModelConfig::fromFile(fs::path(ck) / "config.json");
         QCOMPARE(c.numLayers, std::int64_t{1});
         QCOMPARE(c.numLabels, std::int64_t{2});
+    }
+
+    // --device reaches the trainer (it was once accepted and ignored): the CPU gives the same
+    // checkpoint as the default, a device libtorch cannot use is refused before training with an
+    // error that names the option, and options that do not apply are refused, not ignored.
+    void theDeviceOptionIsHonouredOrRefused()
+    {
+        const std::string data = tmp_.path().toStdString() + "/device-data.jsonl";
+        {
+            std::ofstream f(data);
+            f << test::syntheticDataset(41, 3);
+        }
+        const auto train = [&](const std::string& out, std::vector<std::string> extra) {
+            std::vector<std::string> argv{"train-segmenter", "--form", "cut-markers", "--data", data, "--split", "0.6",
+                                          "--tokenizer", fixtureTokenizer().string(), "--layers", "1", "--hidden-size", "32",
+                                          "--heads", "2", "--kv-heads", "1", "--intermediate", "64", "--window-tokens", "128",
+                                          "--steps", "3", "--batch", "2", "--threads", "1", "--no-eval", "--out", out};
+            argv.insert(argv.end(), extra.begin(), extra.end());
+            std::ostringstream o, e;
+            const int code = cli::runCli(argv, o, e);
+            return std::make_pair(code, e.str());
+        };
+        const std::string byDefault = tmp_.path().toStdString() + "/device-default", onCpu = tmp_.path().toStdString() + "/device-cpu";
+        QVERIFY(train(byDefault, {}).first == 0);
+        const auto cpu = train(onCpu, {"--device", "cpu"});
+        QVERIFY2(cpu.first == 0, cpu.second.c_str());
+        const auto bytes = [](const fs::path& f) {
+            std::ifstream in(f, std::ios::binary);
+            return std::string(std::istreambuf_iterator<char>(in), {});
+        };
+        QVERIFY(!bytes(fs::path(byDefault) / "model.safetensors").empty());
+        QVERIFY(bytes(fs::path(byDefault) / "model.safetensors") == bytes(fs::path(onCpu) / "model.safetensors"));
+
+        const auto bogus = train(tmp_.path().toStdString() + "/device-bogus", {"--device", "bogus"});
+        QVERIFY2(bogus.first != 0 && contains(bogus.second, "device") && contains(bogus.second, "'bogus'"), bogus.second.c_str());
+        QVERIFY(!fs::exists(tmp_.path().toStdString() + "/device-bogus/model.safetensors"));
+        if (!engine::cudaAvailable()) {
+            const auto cuda = train(tmp_.path().toStdString() + "/device-cuda", {"--device", "cuda"});
+            QVERIFY2(cuda.first != 0 && contains(cuda.second, "device") && contains(cuda.second, "CUDA"), cuda.second.c_str());
+        }
+        const auto dtype = train(tmp_.path().toStdString() + "/device-dtype", {"--dtype", "bf16"});
+        QVERIFY2(dtype.first != 0 && contains(dtype.second, "--dtype"), dtype.second.c_str());
+        // The learned form trains its small network on the CPU; --device places an --lm model only.
+        std::ostringstream o, e;
+        QVERIFY(cli::runCli({"train-segmenter", "--data", data, "--device", "cuda", "--out", tmp_.path().toStdString() + "/x"}, o, e) != 0);
+        QVERIFY2(contains(e.str(), "--device"), e.str().c_str());
     }
 
     void badInputIsRefused()

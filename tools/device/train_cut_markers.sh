@@ -8,9 +8,9 @@
 # summary.md): to ship the checkpoint, put model.safetensors and the first three of the archive in
 # resources/segmenters/cut-markers/ (its README there records the recipe).
 #
-# The trainer (core/learn/cut_marker_trainer.cpp) runs on the CPU (libtorch threads; it has no
-# CUDA path yet), so this uses the machine's 16 cores: about 8 times the dev machine's throughput.
-# DEVICE=cuda passes --device cuda for when the trainer has one (today it would be ignored).
+# The trainer (core/learn/cut_marker_trainer.cpp) runs on the CPU by default, so this uses the
+# machine's 16 cores: about 8 times the dev machine's throughput. DEVICE=cuda passes --device cuda
+# (the trainer's CUDA path, float32; not yet run on a GPU: compare its loss with a CPU run first).
 #
 # Needs, carried (git-ignored) beside .deps: segcorpus-data/segdev.jsonl[.xz] (a copy of
 # ../shared/data/segdev.jsonl, which does not travel); with EXTRA=1 also

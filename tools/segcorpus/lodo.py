@@ -9,7 +9,8 @@ For every domain D of the corpus (tools/segcorpus/make_segcorpus.py; the record 
 train `blocklens-cli train-segmenter --split 1` on every record whose domain is not D (plus the
 dev set when --dev is given: the shipped model is trained on it too), then `blocklens-cli eval` the
 model and `hybrid` on the records of D (oracle-count, level 2, the project's protocol). The figure
-is the mean Pk over D's documents (both variants; each variant also reported). With
+is the mean Pk over D's documents (both variants; each variant also reported), and
+OUT/D/documents.json has each document's eval record for both segmenters. With
 --shipped MODEL, that model is evaluated on every domain as well (for a model never trained on
 the corpus, every domain is held out).
 
@@ -76,6 +77,10 @@ def main():
         seconds = time.time() - t0
         learned = evaluate(args.cli, test, "learned", fold / "learned.json")
         hybrid = evaluate(args.cli, test, "hybrid")
+        # Per document, both segmenters side by side: what a failing fold is studied on.
+        (fold / "documents.json").write_text(json.dumps(
+            [{"id": l.get("id"), "variant": l["variant"], "learned": l, "hybrid": h} for l, h in zip(learned, hybrid)],
+            indent=1) + "\n", encoding="utf-8")
         row = {"domain": dom, "documents": len(learned), "train_seconds": round(seconds, 1),
                "learned": mean_pk(learned), "hybrid": mean_pk(hybrid)}
         for v in ("structured", "plain"):
