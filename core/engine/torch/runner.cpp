@@ -816,10 +816,30 @@ std::int64_t generate(Pass& p, TokenPicker& pick, std::int32_t next, RunResult& 
     return fed;
 }
 
+// libtorch's errors carry a C++ backtrace over dozens of lines; the user gets one line that names
+// the problem (an allocation that failed is "out of memory", with what libtorch tried to allocate).
+[[noreturn]] void throwAsEngineError(const c10::Error& e)
+{
+    std::string what = e.what_without_backtrace();
+    what = what.substr(0, what.find('\n'));
+    for (const char* oom : {"can't allocate memory", "not enough memory", "out of memory"}) {
+        if (what.find(oom) == std::string::npos)
+            continue;
+        // "[enforce fail at alloc_cpu.cpp:75] ... you tried to allocate 833000000 bytes. Error code 12 ..."
+        std::string size;
+        const std::string tried = "you tried to allocate ";
+        if (const auto at = what.find(tried); at != std::string::npos)
+            size = " of " + what.substr(at + tried.size(), what.find(" bytes", at) - at - tried.size()) + " bytes";
+        throw Error("out of memory during the run: an allocation" + size +
+                    " failed; try a shorter input, fewer captured layers or a smaller model");
+    }
+    throw Error("the engine failed: " + what);
+}
+
 } // namespace
 
 RunResult Runner::run(const RunRequest& req, const Progress& progress) const
-{
+try {
     c10::NoGradGuard noGrad;
     const Model::Impl& impl = state_->model.impl();
     const detail::Transformer& tf = *impl.transformer;
@@ -882,6 +902,8 @@ RunResult Runner::run(const RunRequest& req, const Progress& progress) const
     st.generatedTokens = static_cast<std::int64_t>(result.generated.size());
     st.kvBytes = kv.bytesPerToken() * static_cast<std::uint64_t>(fed);
     return result;
+} catch (const c10::Error& e) {
+    throwAsEngineError(e);
 }
 
 } // namespace blocklens::engine
