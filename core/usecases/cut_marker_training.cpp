@@ -40,9 +40,7 @@ CutMarkerRunResult runCutMarkerTraining(const CutMarkerRunOptions& o, const std:
         engine::CutMarkerOptions co;
         co.windowTokens = 0; // the checkpoint's window
         const auto scorer = engine::loadCutMarkerScorer(outDir, {}, co);
-        r.onHeldOut = compareWithBaseline(r.heldOut, engine::cutMarkerSegmenter(scorer), level,
-                                          stage("evaluating cut-markers on held-out documents"),
-                                          stage("evaluating " + std::string(segment::kDefaultSegmenter) + " on held-out documents"));
+        r.onHeldOut = compareWithBaseline(r.heldOut, engine::cutMarkerSegmenter(scorer), level, "cut-markers", "held-out documents", stages);
         r.evaluationSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     return r;

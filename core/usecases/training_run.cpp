@@ -75,18 +75,22 @@ bool hasLevel(const Document& d, int level)
 }
 
 SegmenterComparison compareWithBaseline(const Dataset& docs, const segment::Segmenter& learned, int level,
-                                        const Progress& learnedProgress, const Progress& baselineProgress)
+                                        const std::string& learnedName, const std::string& documents, const StageProgress& stages)
 {
     segment::EvalOptions eo;
     eo.level = level;
     eo.protocol = segment::Protocol::OracleCount;
+    // One stage after the other: a stage's Progress may not outlive the start of the next.
+    auto evaluate = [&](const segment::Segmenter& segmenter, const std::string& name) {
+        const Progress progress = stages ? stages("evaluating " + name + " on " + documents) : Progress{};
+        auto eval = segment::evaluate(docs, segmenter, eo, progress);
+        if (progress.stopRequested())
+            throw Error("training was stopped");
+        return eval;
+    };
     SegmenterComparison c;
-    c.learned = segment::evaluate(docs, learned, eo, learnedProgress);
-    if (learnedProgress.stopRequested())
-        throw Error("training was stopped");
-    c.baseline = segment::evaluate(docs, segment::findSegmenter(segment::kDefaultSegmenter), eo, baselineProgress);
-    if (baselineProgress.stopRequested())
-        throw Error("training was stopped");
+    c.learned = evaluate(learned, learnedName);
+    c.baseline = evaluate(segment::findSegmenter(segment::kDefaultSegmenter), std::string(segment::kDefaultSegmenter));
     return c;
 }
 
@@ -158,11 +162,9 @@ TrainingRunResult runTraining(const TrainingRunOptions& o, const StageProgress& 
     const auto learned = learnedSegmenter(shared, "(trained now)", o.lm);
 
     if (o.evaluateTraining)
-        r.onTrain = compareWithBaseline(r.train, learned, o.level, stage("evaluating learned on training documents"),
-                                        stage("evaluating " + std::string(segment::kDefaultSegmenter) + " on training documents"));
+        r.onTrain = compareWithBaseline(r.train, learned, o.level, "learned", "training documents", stages);
     if (!r.heldOut.documents.empty())
-        r.onHeldOut = compareWithBaseline(r.heldOut, learned, o.level, stage("evaluating learned on held-out documents"),
-                                          stage("evaluating " + std::string(segment::kDefaultSegmenter) + " on held-out documents"));
+        r.onHeldOut = compareWithBaseline(r.heldOut, learned, o.level, "learned", "held-out documents", stages);
 
     const TrainOptions& to = o.train;
     json info;

@@ -66,13 +66,16 @@ std::vector<Document> workspaceCorrections(store::Store& db, std::size_t& rowsSe
 // Whether the document has a reference boundary of level <= `level` (something to learn from).
 bool hasLevel(const Document& doc, int level);
 
-// Evaluates `learned` and the default segmenter on `docs` (oracle-count, level).
-SegmenterComparison compareWithBaseline(const Dataset& docs, const segment::Segmenter& learned, int level,
-                                        const Progress& learnedProgress = {}, const Progress& baselineProgress = {});
-
 // Called when each stage starts ("computing features", "training", "evaluating learned on held-out
 // documents", ...); returns the Progress for that stage (its stop token cancels the run: Error).
+// A stage's Progress is used only until the next stage starts (a front end may end its line then).
 using StageProgress = std::function<Progress(const std::string& stage)>;
+
+// Evaluates `learned` (called `learnedName`) and the default segmenter on `docs` (oracle-count,
+// level), each as its own stage ("evaluating NAME on `documents`").
+SegmenterComparison compareWithBaseline(const Dataset& docs, const segment::Segmenter& learned, int level,
+                                        const std::string& learnedName, const std::string& documents,
+                                        const StageProgress& stages = {});
 
 // Throws Error (nothing to train on, bad files, stopped) and std::exception from the store.
 TrainingRunResult runTraining(const TrainingRunOptions& options, const StageProgress& stages = {});
