@@ -1,8 +1,14 @@
 // Linear-time guarantees of the tokenizer (issue 16): for each pathological shape, encoding an
-// input of twice the size must take at most kMaxRatio times as long. Both sizes are measured in
+// input four times the size must take at most kMaxRatio times as long. Both sizes are measured in
 // this process, alternately, best of several runs in thread CPU time (a ratio, not a time limit), with sizes
 // large enough that the quadratic code this replaced (restarting code-point counting from byte 0,
-// a trie walk from every position, ...) takes 4x per doubling and fails clearly.
+// a trie walk from every position, ...) takes 16x and fails clearly.
+//
+// Why 4x and not 2x: linear code measures 3.9-4.7 at 4x (5.4 under AddressSanitizer, whose
+// shadow memory makes the larger input's cache misses dearer), so a limit of 8 leaves a margin
+// of 50% for noise, where 2x with a limit of 2.5 left 25% (seen failing at 2.53 under
+// AddressSanitizer beside parallel tests, CI 2026-12-05). The limit still means an exponent of at
+// most 1.5: quadratic code measures 16, n log n about 4.5.
 #include "support/temp_files.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "util/utf8.hpp"
@@ -24,7 +30,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr double kMaxRatio = 2.5;
+constexpr double kMaxRatio = 8.0;
 constexpr int kRuns = 5;
 
 std::string readAll(const std::filesystem::path& p)
@@ -73,7 +79,7 @@ double secondsOf(const std::function<void()>& f)
     return threadSeconds() - t0;
 }
 
-// Encodes small and large (about twice small) with tok, best of kRuns each, and checks the ratio.
+// Encodes small and large (about four times small) with tok, best of kRuns each, and checks the ratio.
 // Also checks that every span is well formed, so the work cannot be skipped.
 void checkLinear(const Tokenizer& tok, const std::string& small, const std::string& large)
 {
@@ -147,7 +153,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, name);
         const auto emoji = range(0x1F600, 0x1F64F);
-        checkLinear(tokenizer(name.toStdString()), repeatChars(emoji, 8000), repeatChars(emoji, 16000));
+        checkLinear(tokenizer(name.toStdString()), repeatChars(emoji, 4000), repeatChars(emoji, 16000));
     }
 
     // "a" followed by many U+0301 COMBINING ACUTE ACCENT: one pre-token of 2-byte characters.
@@ -156,7 +162,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, name);
         const std::string a = "a";
-        checkLinear(tokenizer(name.toStdString()), a + repeatChars({0x301}, 25000), a + repeatChars({0x301}, 50000));
+        checkLinear(tokenizer(name.toStdString()), a + repeatChars({0x301}, 12500), a + repeatChars({0x301}, 50000));
     }
 
     // One letter repeated: one pre-token that merges into ever longer tokens.
@@ -169,7 +175,7 @@ private Q_SLOTS:
     void oneLetter()
     {
         QFETCH(QString, name);
-        checkLinear(tokenizer(name.toStdString()), std::string(100000, 'a'), std::string(200000, 'a'));
+        checkLinear(tokenizer(name.toStdString()), std::string(50000, 'a'), std::string(200000, 'a'));
     }
 
     // A run of CJK ideographs without spaces: one pre-token of 3-byte characters.
@@ -178,7 +184,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, name);
         const auto cjk = range(0x4E00, 0x4FFF);
-        checkLinear(tokenizer(name.toStdString()), repeatChars(cjk, 20000), repeatChars(cjk, 40000));
+        checkLinear(tokenizer(name.toStdString()), repeatChars(cjk, 10000), repeatChars(cjk, 40000));
     }
 
     // One huge line of mixed multilingual text (the fixtures' texts joined, newlines removed):
@@ -195,9 +201,9 @@ private Q_SLOTS:
             if (c == '\n' || c == '\r')
                 c = ' ';
         std::string small;
-        while (small.size() < 200000)
+        while (small.size() < 100000)
             small += unit;
-        checkLinear(tokenizer(name.toStdString()), small, small + small);
+        checkLinear(tokenizer(name.toStdString()), small, small + small + small + small);
     }
 
     // Korean text (Hangul syllables, 3 bytes each, split in byte-level tokens) with spaces.
@@ -212,9 +218,9 @@ private Q_SLOTS:
         QFETCH(QString, name);
         const std::string unit = "대한민국의 수도는 서울이며, 한국어는 한글로 적는다. 오늘 날씨가 맑고 따뜻합니다. ";
         std::string small;
-        while (small.size() < 50000)
+        while (small.size() < 25000)
             small += unit;
-        checkLinear(tokenizer(name.toStdString()), small, small + small);
+        checkLinear(tokenizer(name.toStdString()), small, small + small + small + small);
     }
 
     // A Replace normalizer with an empty pattern inserts its content between all characters.
@@ -223,9 +229,9 @@ private Q_SLOTS:
         const json replace = {{"type", "Replace"}, {"pattern", {{"String", ""}}}, {"content", "x"}};
         const Tokenizer tok = tinyTokenizer({"a", "b", "x"}, replace, json::array());
         std::string small;
-        while (small.size() < 100000)
+        while (small.size() < 50000)
             small += "ab ";
-        checkLinear(tok, small, small + small);
+        checkLinear(tok, small, small + small + small + small);
     }
 
     // An added token as long as a fifth of the text, almost matching everywhere ("aaa...ab" in
@@ -237,19 +243,19 @@ private Q_SLOTS:
                                              {"normalized", false}}});
             return tinyTokenizer({"a", "b", "x"}, nullptr, added);
         };
-        const std::size_t n = 60000;
-        const Tokenizer small = make(n), large = make(2 * n);
-        const std::string smallText(n, 'a'), largeText(2 * n, 'a');
+        const std::size_t n = 30000;
+        const Tokenizer small = make(n), large = make(4 * n);
+        const std::string smallText(n, 'a'), largeText(4 * n, 'a');
         double best[2] = {1e9, 1e9};
         for (int run = 0; run < kRuns; ++run) {
             std::size_t count[2] = {0, 0};
             best[0] = std::min(best[0], secondsOf([&] { count[0] = small.encode(smallText).ids.size(); }));
             best[1] = std::min(best[1], secondsOf([&] { count[1] = large.encode(largeText).ids.size(); }));
             QCOMPARE(count[0], n);
-            QCOMPARE(count[1], 2 * n);
+            QCOMPARE(count[1], 4 * n);
         }
         const double ratio = best[1] / best[0];
-        qInfo("%zu bytes: %.3f ms, %zu bytes: %.3f ms, ratio %.2f", n, best[0] * 1e3, 2 * n, best[1] * 1e3, ratio);
+        qInfo("%zu bytes: %.3f ms, %zu bytes: %.3f ms, ratio %.2f", n, best[0] * 1e3, 4 * n, best[1] * 1e3, ratio);
         QVERIFY2(ratio <= kMaxRatio, std::to_string(ratio).c_str());
         // The token is still found where it occurs (after a longer run of "a"), and only there.
         const std::string text = "b" + std::string(n / 5 + 7, 'a') + "b";
@@ -275,8 +281,8 @@ private Q_SLOTS:
         const Encoding enc = tok.encode("a   b");
         const std::vector<std::int32_t> expected{0, 2, 1};
         QVERIFY(enc.ids == expected);
-        checkLinear(tok, "a" + std::string(50000, ' ') + "b", "a" + std::string(100000, ' ') + "b");
-        checkLinear(tok, text(100000), text(200000));
+        checkLinear(tok, "a" + std::string(25000, ' ') + "b", "a" + std::string(100000, ' ') + "b");
+        checkLinear(tok, text(50000), text(200000));
     }
 };
 
