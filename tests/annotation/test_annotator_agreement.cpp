@@ -88,7 +88,9 @@ struct Workspace {
     }
 };
 
-const LevelAgreement& level(const DatasetAgreement& r, int l)
+// By value: callers take the level of a temporary result (`level(ws.measure(), 1)`), which a
+// reference would outlive (AddressSanitizer: heap-use-after-free, scripts/sanitize --all).
+LevelAgreement level(const DatasetAgreement& r, int l)
 {
     for (const auto& x : r.levels)
         if (x.level == l)
