@@ -22,7 +22,7 @@ seg_build() {
   local build=/tmp/build-seg
   echo "== configure + build ($(( $(date +%s) - t0 )) s)"
   cmake -S . -B "$build" -G Ninja $DEVICE_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DBLOCKLENS_BUILD_UI=OFF \
-    -DBLOCKLENS_WITH_TORCH=ON -DBLOCKLENS_BUILD_BENCH=OFF -DBLOCKLENS_BUILD_TESTS=OFF > "$W/configure.log" 2>&1 \
+    -DBLOCKLENS_WITH_NET=OFF -DBLOCKLENS_WITH_TORCH=ON -DBLOCKLENS_BUILD_BENCH=OFF -DBLOCKLENS_BUILD_TESTS=OFF > "$W/configure.log" 2>&1 \
     || { tail -30 "$W/configure.log"; exit 1; }
   cmake --build "$build" --parallel 16 --target blocklens-cli > "$W/build.log" 2>&1 \
     || { grep -E 'error' "$W/build.log" | head -30; exit 1; }
