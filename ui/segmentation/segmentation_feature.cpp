@@ -212,9 +212,11 @@ void SegmentationFeature::showSegmentation(const SegmentResult& result)
         origin.paramsJson = QString::fromStdString(result.segmentation.parametersJson());
         workbench_.adopt(result.boundaries, origin);
     }
-    const auto& spec = segmenterFor(result.what).spec();
+    // The segmenter by value: spec() refers into it (a reference into the temporary dangled:
+    // AddressSanitizer, stack-use-after-scope, scripts/sanitize --all in test_main_window).
+    const segment::Segmenter segmenter = segmenterFor(result.what);
     const auto& g = result.what.options.granularity;
-    chart_->setThreshold(g.mode == segment::GranularityMode::Threshold ? g.threshold : spec.threshold);
+    chart_->setThreshold(g.mode == segment::GranularityMode::Threshold ? g.threshold : segmenter.spec().threshold);
     chart_->setData(result.scored.candidates, result.scored.scores, lineStarts_, result.boundaries, result.document->reference());
     updateComparisons();
     updateSuggestions();
