@@ -32,10 +32,8 @@ double dot(const double* a, const double* b, int d)
 }
 
 // Softmax-weighted sum of v over keys [kBegin, kEnd) filtered by allows(j), for one query row.
-// Returns the row's log-sum-exp of its scaled scores. A row allowed no key throws, unless
-// allowEmpty: then its output is zeros and its log-sum-exp +inf (flash attention's convention).
-double attendRow(const double* qRow, const double* kHead, const double* vHead, int d, double scale, int kBegin, int kEnd,
-                 const std::function<bool(int)>& allows, std::vector<double>& scores, double* out, bool allowEmpty = false)
+void attendRow(const double* qRow, const double* kHead, const double* vHead, int d, double scale, int kBegin, int kEnd,
+               const std::function<bool(int)>& allows, std::vector<double>& scores, double* out)
 {
     scores.assign(static_cast<std::size_t>(kEnd - kBegin), -std::numeric_limits<double>::infinity());
     double mx = -std::numeric_limits<double>::infinity();
@@ -46,12 +44,8 @@ double attendRow(const double* qRow, const double* kHead, const double* vHead, i
         scores[static_cast<std::size_t>(j - kBegin)] = s;
         mx = std::max(mx, s);
     }
-    if (!std::isfinite(mx)) {
-        if (!allowEmpty)
-            throw std::invalid_argument("attention reference: a query row is allowed no key");
-        std::fill(out, out + d, 0.0);
-        return std::numeric_limits<double>::infinity();
-    }
+    if (!std::isfinite(mx))
+        throw std::invalid_argument("attention reference: a query row is allowed no key");
     double sum = 0;
     for (double& s : scores) {
         s = std::isinf(s) ? 0.0 : std::exp(s - mx);
@@ -66,7 +60,6 @@ double attendRow(const double* qRow, const double* kHead, const double* vHead, i
         for (int c = 0; c < d; ++c)
             out[c] += p * vRow[c];
     }
-    return mx + std::log(sum);
 }
 
 } // namespace
@@ -183,60 +176,6 @@ AttentionMass attentionMassRef(std::span<const double> q, std::span<const double
         }
     }
     return r;
-}
-
-PartialAttention partialAttentionRef(std::span<const double> q, std::span<const double> k, std::span<const double> v,
-                                     const AttentionShape& shape, const std::function<bool(int, int)>& allows)
-{
-    checkShape(shape, q.size(), k.size());
-    if (v.size() != k.size())
-        throw std::invalid_argument("attention reference: v must have k's shape");
-    const int n = shape.nTokens, d = shape.headDim, group = shape.nHeads / shape.nKvHeads;
-    const double scale = scaleOf(shape);
-    PartialAttention part;
-    part.out.resize(q.size());
-    part.lse.resize(static_cast<std::size_t>(shape.nHeads) * n);
-    std::vector<double> scores;
-    for (int h = 0; h < shape.nHeads; ++h) {
-        const std::size_t kvOff = static_cast<std::size_t>(h / group) * n * d;
-        for (int i = 0; i < n; ++i) {
-            const std::size_t row = static_cast<std::size_t>(h) * n + i;
-            part.lse[row] = attendRow(q.data() + row * d, k.data() + kvOff, v.data() + kvOff, d, scale, 0, n,
-                                      [&](int j) { return allows(i, j); }, scores, part.out.data() + row * d, /*allowEmpty=*/true);
-        }
-    }
-    return part;
-}
-
-std::vector<double> mergeAttentionPartialsRef(std::span<const PartialAttention> parts, const AttentionShape& shape)
-{
-    if (parts.empty())
-        throw std::invalid_argument("attention merge reference: no parts");
-    const auto rows = static_cast<std::size_t>(shape.nHeads) * shape.nTokens, d = static_cast<std::size_t>(shape.headDim);
-    for (const PartialAttention& p : parts)
-        if (p.out.size() != rows * d || p.lse.size() != rows)
-            throw std::invalid_argument("attention merge reference: a part's size does not match the shape");
-    std::vector<double> out(rows * d, 0.0);
-    for (std::size_t r = 0; r < rows; ++r) {
-        double top = -std::numeric_limits<double>::infinity();
-        for (const PartialAttention& p : parts)
-            if (std::isfinite(p.lse[r]))
-                top = std::max(top, p.lse[r]);
-        if (!std::isfinite(top))
-            continue; // no part saw a key: zeros
-        double total = 0;
-        for (const PartialAttention& p : parts) {
-            if (!std::isfinite(p.lse[r]))
-                continue;
-            const double w = std::exp(p.lse[r] - top);
-            total += w;
-            for (std::size_t c = 0; c < d; ++c)
-                out[r * d + c] += w * p.out[r * d + c];
-        }
-        for (std::size_t c = 0; c < d; ++c)
-            out[r * d + c] /= total;
-    }
-    return out;
 }
 
 } // namespace blocklens::kernels::ref

@@ -44,22 +44,6 @@ std::vector<double> blockPrefillRef(std::span<const double> q, std::span<const d
                                     const AttentionShape& shape, std::span<const std::int32_t> blockStarts,
                                     bool lastBlockGlobal = true);
 
-// One part of a split-KV attention (the keys a mask allows, e.g. one chunk of a long context):
-// out [heads, n, head_dim] as maskedAttentionRef over the allowed keys, and lse [heads, n] the
-// log-sum-exp of each row's scaled scores; a row allowed no key has zeros and lse +inf (flash
-// attention's convention), where maskedAttentionRef throws.
-struct PartialAttention {
-    std::vector<double> out;
-    std::vector<double> lse;
-};
-PartialAttention partialAttentionRef(std::span<const double> q, std::span<const double> k, std::span<const double> v,
-                                     const AttentionShape& shape, const std::function<bool(int, int)>& allows);
-
-// The parts merged by their log-sum-exps (kernels/attention_merge.cuh's formula): when the parts'
-// masks split a mask's keys, this equals maskedAttentionRef with that mask. Non-finite lse: weight
-// 0; a row no part saw gets zeros. Returns [heads, n, head_dim].
-std::vector<double> mergeAttentionPartialsRef(std::span<const PartialAttention> parts, const AttentionShape& shape);
-
 // Attention mass under full causal attention. For head h and query token i, mass(h, i, b) is the sum
 // of softmax_j(q_i . k_j * scale) over the keys j <= i of block b (0 for blocks after i's block);
 // each token row sums to 1.

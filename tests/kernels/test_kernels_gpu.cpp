@@ -5,7 +5,6 @@
 // written left alone. Both implementations of each op (simple and fast) are checked, over ragged
 // blocks, one-token blocks, a single block, GQA, strided layouts and split-KV plans.
 #include "attention_mass.cuh"
-#include "attention_merge.cuh"
 #include "block_prefill.cuh"
 #include "rope_apply.cuh"
 #include "rope_reencode.cuh"
@@ -20,7 +19,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <random>
 #include <utility>
 
@@ -446,96 +444,6 @@ private Q_SLOTS:
                 }
         qInfo("rope_apply: max %.2f ulp (+ fp32 allowance)", maxUlps);
         QVERIFY2(maxUlps <= 1.0, qPrintable(QString("max error %1 ulp").arg(maxUlps)));
-    }
-
-    // attention_merge against the formula in double on the same 16-bit partials: two groups (3
-    // folded parts, 1 plain part), LSEs with +inf (a part that saw no key) and one row that no
-    // part saw (zeros); padded strides, output rows poisoned around the result.
-    void attentionMerge()
-    {
-        const DType dt = DType::bf16;
-        const int rows = 5, heads = 4, fold = 2, d = 24, foldedParts = 3;
-        const int foldedRows = rows * fold, foldedHeads = heads / fold;
-        std::mt19937 rng(21);
-        // Group 0: [parts, foldedRows, foldedHeads, d + 8 padding]; group 1: [1, rows, heads, d].
-        const std::int64_t dPad = d + 8;
-        std::vector<double> o0, o1;
-        const auto b0 = randomHalf(static_cast<std::size_t>(foldedParts * foldedRows * foldedHeads * dPad), rng, 1.0, dt, o0);
-        const auto b1 = randomHalf(static_cast<std::size_t>(rows * heads * d), rng, 1.0, dt, o1);
-        std::uniform_real_distribution<float> lseDist(-3.0f, 12.0f);
-        std::vector<float> l0(static_cast<std::size_t>(foldedParts * foldedHeads * foldedRows)), l1(static_cast<std::size_t>(heads * rows));
-        for (float& x : l0)
-            x = lseDist(rng);
-        for (float& x : l1)
-            x = lseDist(rng);
-        const float inf = std::numeric_limits<float>::infinity();
-        auto l0At = [&](int part, int i, int h) -> float& { // stored row (h % fold) * rows + i, head h / fold
-            return l0[static_cast<std::size_t>((part * foldedHeads + h / fold) * foldedRows + (h % fold) * rows + i)];
-        };
-        l0At(1, 0, 3) = inf;                 // one part of (row 0, head 3) saw nothing
-        l1[static_cast<std::size_t>(2 * rows + 1)] = inf; // the plain part of (row 1, head 2)
-        for (int part = 0; part < foldedParts; ++part) // (row 4, head 1): no part saw a key
-            l0At(part, 4, 1) = inf;
-        l1[static_cast<std::size_t>(1 * rows + 4)] = inf;
-        DeviceBuffer d0(b0.size() * 2), d1(b1.size() * 2), dl0(l0.size() * 4), dl1(l1.size() * 4);
-        d0.upload(b0.data(), b0.size() * 2);
-        d1.upload(b1.data(), b1.size() * 2);
-        dl0.upload(l0.data(), l0.size() * 4);
-        dl1.upload(l1.data(), l1.size() * 4);
-        const std::int64_t outRowStride = heads * d + 16;
-        DeviceBuffer out(static_cast<std::size_t>(rows * outRowStride) * 2);
-        out.poison();
-        AttentionMergeParams p;
-        p.n_groups = 2;
-        p.groups[0] = {d0.get(), dl0.as<float>(), foldedParts, fold, foldedRows * foldedHeads * dPad, foldedHeads * dPad, dPad,
-                       foldedHeads * foldedRows, foldedRows, 1};
-        p.groups[1] = {d1.get(), dl1.as<float>(), 1, 1, rows * heads * d, heads * d, d, heads * rows, rows, 1};
-        p.dtype = dt;
-        p.rows = rows;
-        p.heads = heads;
-        p.head_dim = d;
-        p.out = out.get();
-        p.out_row_stride = outRowStride;
-        p.out_head_stride = d;
-        attention_merge_cuda(p, nullptr);
-        cudaCheck(cudaDeviceSynchronize(), "attention_merge");
-        std::vector<std::uint16_t> ob(static_cast<std::size_t>(rows * outRowStride));
-        out.download(ob.data(), ob.size() * 2);
-        const auto ov = halfToDouble(ob, dt);
-        double maxUlps = 0;
-        for (int i = 0; i < rows; ++i) {
-            for (int h = 0; h < heads; ++h) {
-                // (lse, row of values) of every part of (i, h)
-                std::vector<std::pair<double, const double*>> parts;
-                for (int part = 0; part < foldedParts; ++part)
-                    parts.push_back({l0At(part, i, h), o0.data() + ((part * foldedRows + (h % fold) * rows + i) * foldedHeads + h / fold) * dPad});
-                parts.push_back({l1[static_cast<std::size_t>(h * rows + i)], o1.data() + (i * heads + h) * d});
-                double top = -inf;
-                for (const auto& [l, row] : parts)
-                    if (std::isfinite(l))
-                        top = std::max(top, l);
-                for (int c = 0; c < d; ++c) {
-                    double want = 0, total = 0;
-                    for (const auto& [l, row] : parts)
-                        if (std::isfinite(l)) {
-                            want += std::exp(l - top) * row[c];
-                            total += std::exp(l - top);
-                        }
-                    want = total > 0 ? want / total : 0.0;
-                    const double got = ov[static_cast<std::size_t>(i * outRowStride + h * d + c)];
-                    if (i == 4 && h == 1)
-                        QCOMPARE(got, 0.0);
-                    maxUlps = std::max(maxUlps, ulpsOff(got, want, 1.0, dt));
-                }
-            }
-            for (std::int64_t c = heads * d; c < outRowStride; ++c) // the row's padding: untouched
-                QCOMPARE(ob[static_cast<std::size_t>(i * outRowStride + c)], std::uint16_t(0xffff));
-        }
-        qInfo("attention_merge: max %.2f ulp (+ fp32 allowance)", maxUlps);
-        QVERIFY2(maxUlps <= 1.0, qPrintable(QString("max error %1 ulp").arg(maxUlps)));
-        // A fold that does not divide the heads is refused with a message.
-        p.groups[0].fold = 3;
-        QVERIFY_THROWS_EXCEPTION(KernelError, attention_merge_cuda(p, nullptr));
     }
 
     void siluMul_data()

@@ -274,32 +274,6 @@ private Q_SLOTS:
         }
     }
 
-    // The question pass's split-KV (engine/torch/attention_split.cpp): the context's keys in
-    // chunks (each seen whole), the question's own keys causally, merged by their log-sum-exps,
-    // equal causal attention of the question rows; rows a part does not reach (lse +inf) weigh 0.
-    void mergedPartsEqualWholeAttention()
-    {
-        const int n = 41, heads = 4, kvHeads = 2, headDim = 8, question = 6, context = n - question;
-        const AttentionShape shape{n, heads, kvHeads, headDim, 0.0};
-        const auto q = randomVector(static_cast<std::size_t>(heads * n * headDim), 11, 1.5);
-        const auto k = randomVector(static_cast<std::size_t>(kvHeads * n * headDim), 12);
-        const auto v = randomVector(static_cast<std::size_t>(kvHeads * n * headDim), 13);
-        const auto causal = [](int i, int j) { return j <= i; };
-        const auto whole = maskedAttentionRef(q, k, v, shape, causal);
-        // Chunks of 16 keys (the last one shorter), then the question's own keys, causally.
-        std::vector<PartialAttention> parts;
-        for (int c0 = 0; c0 < context; c0 += 16)
-            parts.push_back(partialAttentionRef(q, k, v, shape, [&](int i, int j) { return causal(i, j) && j >= c0 && j < std::min(c0 + 16, context); }));
-        parts.push_back(partialAttentionRef(q, k, v, shape, [&](int i, int j) { return causal(i, j) && j >= context; }));
-        // Rows before the question see no question key: that part's lse is +inf there.
-        QVERIFY(std::isinf(parts.back().lse[0]) && std::isfinite(parts.back().lse[static_cast<std::size_t>(context)]));
-        const auto merged = mergeAttentionPartialsRef(parts, shape);
-        QVERIFY2(relativeError(merged, whole) < 1e-13, qPrintable(QString::number(relativeError(merged, whole))));
-        // One part alone is that part's attention; dropping a part changes the result.
-        QVERIFY(relativeError(mergeAttentionPartialsRef(std::span(parts).first(1), shape), parts.front().out) < 1e-15);
-        QVERIFY(relativeError(mergeAttentionPartialsRef(std::span(parts).first(parts.size() - 1), shape), whole) > 1e-3);
-    }
-
     void blockMaskRule()
     {
         const auto starts = startsOf({3, 2, 4});

@@ -1,6 +1,5 @@
 #include "engine/torch/attention.hpp"
 
-#include "engine/torch/attention_split.hpp"
 #include "engine/torch/kernels_bridge.hpp"
 
 #include <algorithm>
@@ -101,9 +100,6 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
             return at::scaled_dot_product_attention(q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0), {}, 0.0, /*is_causal=*/true,
                                                     a.scale, /*enable_gqa=*/true)
                 .squeeze(0);
-        // A few queries after a long context (the question pass, decoding): split-KV.
-        if (at::Tensor out = attendSplitContext(q, k, v, a); out.defined())
-            return out;
         if (at::Tensor out = flashAttend(q, k, v, a); out.defined())
             return out;
     }

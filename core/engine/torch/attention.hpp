@@ -51,10 +51,9 @@ struct MassCapture {
 
 // q [heads, n, head_dim], k/v [kv_heads, m, head_dim] -> [heads, n, head_dim]. Routes:
 // - CUDA, bf16/fp16, keys ending with the queries (the engine's case), PyTorch >= 2.5: square
-//   causal without a window -> SDPA with enable_gqa (cuDNN on Hopper); a few queries after a long
-//   context (the question pass, decoding) -> split-KV flash attention (attention_split.hpp);
-//   otherwise (more keys than queries: the last block; or a sliding window) -> flash attention,
-//   whose causal mask is bottom-right aligned. None repeats K/V per query head.
+//   causal without a window -> SDPA with enable_gqa (cuDNN on Hopper); otherwise (more keys than
+//   queries: the last block, decoding; or a sliding window) -> flash attention, whose causal mask
+//   is bottom-right aligned. Neither repeats K/V per query head.
 // - other square causal cases with PyTorch >= 2.1 -> SDPA (K/V expanded per head).
 // - everything else, and `capture` -> the chunked manual path (scores in fp32 softmax). With
 //   `capture` of a whole sequence on CUDA bf16 (head_dim 128), the output comes from the fused

@@ -3,7 +3,6 @@
 #include "engine/torch/kernels_bridge.hpp"
 
 #include "attention_mass.cuh"
-#include "attention_merge.cuh"
 #include "block_prefill.cuh"
 #include "rope_apply.cuh"
 #include "rope_reencode.cuh"
@@ -37,7 +36,6 @@ void check(bool ok, const std::string& what)
 constexpr std::size_t kMassWorkspaceBudget = std::size_t(1) << 30;
 
 std::atomic<std::int64_t> prefillLaunches{0};
-std::atomic<std::int64_t> mergeLaunches{0};
 
 bool aligned16(const at::Tensor& t)
 {
@@ -200,68 +198,6 @@ void siluMulInto(const at::Tensor& gate, const at::Tensor& up, at::Tensor& out)
     p.out_row_stride = out.stride(0);
     kernels::silu_mul_cuda(p, currentStream(gate));
 }
-
-bool attentionMergeSupported(const std::vector<AttentionPartialsIn>& groups, std::int64_t rows, std::int64_t heads)
-{
-    if (groups.empty() || groups.size() > static_cast<std::size_t>(kernels::kMaxPartialGroups) || rows <= 0 || heads <= 0)
-        return false;
-    const at::Tensor& first = groups.front().out;
-    const auto t = first.scalar_type();
-    const std::int64_t d = first.dim() == 4 ? first.size(3) : 0;
-    if (!first.is_cuda() || (t != at::kBFloat16 && t != at::kHalf) || d % 8 != 0 || d == 0 || d > 256 || rows > INT32_MAX)
-        return false;
-    for (const AttentionPartialsIn& g : groups) {
-        const at::Tensor &o = g.out, &l = g.lse;
-        if (g.fold < 1 || heads % g.fold != 0 || o.dim() != 4 || l.dim() != 3 || o.device() != first.device()
-            || l.device() != first.device() || o.scalar_type() != t || l.scalar_type() != at::kFloat)
-            return false;
-        const std::int64_t storedRows = rows * g.fold, storedHeads = heads / g.fold;
-        if (o.size(1) != storedRows || o.size(2) != storedHeads || o.size(3) != d || l.size(0) != o.size(0) || l.size(1) != storedHeads
-            || l.size(2) != storedRows || o.size(0) > INT32_MAX)
-            return false;
-        if (o.stride(3) != 1 || o.stride(0) % 8 != 0 || o.stride(1) % 8 != 0 || o.stride(2) % 8 != 0
-            || reinterpret_cast<std::uintptr_t>(o.data_ptr()) % 16 != 0)
-            return false;
-    }
-    return true;
-}
-
-at::Tensor mergeAttention(const std::vector<AttentionPartialsIn>& groups, std::int64_t rows, std::int64_t heads)
-{
-    check(attentionMergeSupported(groups, rows, heads),
-          "mergeAttention needs 1-2 groups of CUDA bf16/fp16 partials [parts, rows, heads, d] with fp32 lse [parts, heads, rows]");
-    const at::Tensor& first = groups.front().out;
-    const std::int64_t d = first.size(3);
-    at::Tensor out = at::empty({rows, heads, d}, first.options()); // [rows, heads, d]
-    kernels::AttentionMergeParams p;
-    p.n_groups = static_cast<int>(groups.size());
-    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
-        const AttentionPartialsIn& g = groups[gi];
-        kernels::AttentionPartials& k = p.groups[gi];
-        k.out = g.out.data_ptr();
-        k.lse = g.lse.data_ptr<float>();
-        k.parts = static_cast<int>(g.out.size(0));
-        k.fold = g.fold;
-        k.part_stride = g.out.stride(0);
-        k.row_stride = g.out.stride(1);
-        k.head_stride = g.out.stride(2);
-        k.lse_part_stride = g.lse.stride(0);
-        k.lse_head_stride = g.lse.stride(1);
-        k.lse_row_stride = g.lse.stride(2);
-    }
-    p.dtype = first.scalar_type() == at::kBFloat16 ? kernels::DType::bf16 : kernels::DType::f16;
-    p.rows = static_cast<int>(rows);
-    p.heads = static_cast<int>(heads);
-    p.head_dim = static_cast<int>(d);
-    p.out = out.data_ptr();
-    p.out_row_stride = out.stride(0);
-    p.out_head_stride = out.stride(1);
-    kernels::attention_merge_cuda(p, currentStream(first));
-    mergeLaunches.fetch_add(1, std::memory_order_relaxed);
-    return out.transpose(0, 1); // [heads, rows, d]
-}
-
-std::int64_t mergeAttentionLaunches() { return mergeLaunches.load(std::memory_order_relaxed); }
 
 bool attentionMassSupported(const at::Tensor& q, const at::Tensor& k, std::int64_t blocks)
 {

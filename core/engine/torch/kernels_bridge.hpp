@@ -94,25 +94,6 @@ at::Tensor blockPrefill(const at::Tensor& q, const at::Tensor& k, const at::Tens
 // Launches of blockPrefill() in this process (tests check that a route really took the kernel).
 std::int64_t blockPrefillLaunches();
 
-// Split-KV partial attention results of one flash launch, for mergeAttention(): out [parts,
-// stored rows, stored heads, d] (16-bit, last dimension contiguous) and lse [parts, stored heads,
-// stored rows] fp32, as flash attention returns them. fold: the query heads of a KV head stacked
-// as rows (kernels::AttentionPartials::fold); 1 when stored as they are.
-struct AttentionPartialsIn {
-    at::Tensor out;
-    at::Tensor lse;
-    int fold = 1;
-};
-
-// Whether mergeAttention() takes these: CUDA bf16/fp16 partials of one device and dtype, d a
-// multiple of 8 up to 256, 16-byte aligned; every group's shape consistent with rows x heads.
-bool attentionMergeSupported(const std::vector<AttentionPartialsIn>& groups, std::int64_t rows, std::int64_t heads);
-
-// The partials merged by their log-sum-exps in one launch (attention_merge_cuda): [heads, rows,
-// d], a view of [rows, heads, d] memory (like blockPrefill's). Launches counted for the tests.
-at::Tensor mergeAttention(const std::vector<AttentionPartialsIn>& groups, std::int64_t rows, std::int64_t heads);
-std::int64_t mergeAttentionLaunches();
-
 // A point on the device's current stream, for timing phases without a host synchronization.
 class DeviceMark {
 public:
