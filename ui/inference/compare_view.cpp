@@ -273,8 +273,10 @@ CompareView::Column CompareView::makeColumn(const QString& title, const QString&
     form->addRow(tr("Time to first token"), c.ttft);
     if (block)
         form->addRow(tr("…all blocks cached"), c.warm);
-    else
+    else { // not in the form: owned by the box all the same (an unparented label leaked), never shown
+        c.warm->setParent(c.box);
         c.warm->hide();
+    }
     form->addRow(tr("Prefill work"), c.flops);
     form->addRow(tr("KV memory"), c.kv);
     form->addRow(tr("Cache hits / misses"), c.cache);
