@@ -59,7 +59,10 @@ ScoreChart::ScoreChart(QWidget* parent)
         s->attachAxis(x_);
         s->attachAxis(y_);
     }
+    // QChartView made a default chart of its own; setChart() releases it without deleting it.
+    QChart* placeholder = this->chart();
     setChart(chart);
+    delete placeholder;
     applyTheme();
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(150);
