@@ -1,10 +1,13 @@
 // The engine's torch building blocks against plain references: chunked grouped-query attention
 // (causal, offsets, sliding window) and RoPE (frequency schedules, rotations composing).
 #include "engine/torch/attention.hpp"
+#include "engine/torch/attention_at_slots.hpp"
 #include "engine/torch/kernels_bridge.hpp"
 #include "engine/torch/rope.hpp"
 
 #include <QtTest>
+
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 #include <limits>
@@ -67,6 +70,29 @@ private Q_SLOTS:
         const double e = relErr(ours, ref);
         QVERIFY2(e < 1e-5, qPrintable(QString::number(e)));
         QVERIFY(!at::isnan(ours).any().item<bool>());
+    }
+
+    // Inference on the CPU writes every chunk's scores and probabilities into one buffer
+    // (score_buffer.hpp, issue 18); under autograd the plain at::matmul / at::softmax run. Both
+    // must give the same values to the bit, for causal chunks, a window and scattered queries.
+    void scoreBufferGivesThePlainPathsValues()
+    {
+        at::manual_seed(11);
+        const at::Tensor q = at::randn({8, 700, 16}) * 2, k = at::randn({2, 1100, 16}) * 2, v = at::randn({2, 1100, 16});
+        const at::Tensor slots = at::tensor(std::vector<std::int64_t>{3, 4, 5, 6, 200, 201, 202, 650, 651, 1099}, at::kLong);
+        const at::Tensor qs = q.narrow(1, 0, slots.size(0));
+        const double scale = 0.25;
+        std::vector<at::Tensor> buffered, plain;
+        for (const bool grad : {false, true}) {
+            const c10::AutoGradMode mode(grad);
+            auto& out = grad ? plain : buffered;
+            out.push_back(attend(q.narrow(1, 0, 700), k.narrow(1, 0, 700), v.narrow(1, 0, 700), {0, 0, std::nullopt, scale}));
+            out.push_back(attend(q, k, v, {400, 0, 100, scale}));
+            out.push_back(attendAtSlots(qs, k, v, slots, {0, 0, std::nullopt, scale}));
+            out.push_back(attendAtSlots(qs, k, v, slots, {0, 0, 64, scale}));
+        }
+        for (std::size_t i = 0; i < plain.size(); ++i)
+            QVERIFY2(at::equal(buffered[i], plain[i]), qPrintable(QStringLiteral("case %1 differs").arg(i)));
     }
 
     // Blocks side by side in one call (the engine's batched block passes): each block against

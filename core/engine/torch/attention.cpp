@@ -1,6 +1,7 @@
 #include "engine/torch/attention.hpp"
 
 #include "engine/torch/kernels_bridge.hpp"
+#include "engine/torch/score_buffer.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -131,6 +132,7 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     const bool fresh = masks.chunks.empty();
     if (fresh)
         masks.chunks.resize(static_cast<std::size_t>(chunks));
+    ScoreBuffer buffer(q, heads * std::min(chunk, n) * m); // every chunk's scores, then its probabilities
     for (std::int64_t ci = 0; ci < chunks; ++ci) {
         const std::int64_t c0 = ci * chunk, c = std::min(chunk, n - c0);
         const std::int64_t q0 = a.qStart + c0;                                   // slot of the chunk's first query
@@ -156,12 +158,12 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
         const at::Tensor vc = v.narrow(1, kBegin, mc);                           // [kv_heads, mc, d]
         // qg [kv_heads, group * c, d]: the query heads of one KV head stacked as rows
         const at::Tensor qg = qs.narrow(1, c0, c).reshape({kvHeads, group * c, d});
-        const at::Tensor scores = at::matmul(qg, kc.transpose(1, 2)).view({kvHeads, group, c, mc}); // [kv_heads, group, c, mc]
+        const at::Tensor scores = buffer.product(qg, kc.transpose(1, 2)).view({kvHeads, group, c, mc}); // [kv_heads, group, c, mc]
         for (const auto& r : regions)
             scores.narrow(3, r.offset, r.blocked.size(1)).masked_fill_(r.blocked, -std::numeric_limits<double>::infinity());
         // Softmax accumulates in fp32 whatever the dtype; one rounding to the compute dtype, as
         // HF's softmax(dtype=float32).to(dtype).
-        const at::Tensor probs = at::softmax(scores, -1);                                     // [kv_heads, group, c, mc]
+        const at::Tensor probs = buffer.softmax(scores);                                      // [kv_heads, group, c, mc]
         const at::Tensor o = at::matmul(probs.view({kvHeads, group * c, mc}), vc).view({heads, c, d}); // [heads, c, d]
         if (chunks == 1) {
             out = o;

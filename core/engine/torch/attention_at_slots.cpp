@@ -1,4 +1,5 @@
 #include "engine/torch/attention_at_slots.hpp"
+#include "engine/torch/score_buffer.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -41,6 +42,7 @@ at::Tensor attendAtSlots(const at::Tensor& q, const at::Tensor& k, const at::Ten
     const std::int64_t chunk = std::clamp<std::int64_t>(budget / std::max<std::int64_t>(1, heads * m), 16, 512);
     at::Tensor out = at::empty({heads, n, d}, q.options());
     const auto longs = at::TensorOptions().dtype(at::kLong).device(q.device());
+    ScoreBuffer buffer(q, heads * std::min(chunk, n) * m); // every chunk's scores, then its probabilities
     for (std::int64_t c0 = 0, c = 0; c0 < n; c0 += c) {
         c = chunkLength(slot + c0, std::min(chunk, n - c0));
         // The chunk's last query is its latest slot: no key after it is ever seen.
@@ -57,10 +59,10 @@ at::Tensor attendAtSlots(const at::Tensor& q, const at::Tensor& k, const at::Ten
             blocked = blocked.logical_or((qi - kj) >= *a.window);
         const at::Tensor kc = k.narrow(1, kBegin, mc), vc = v.narrow(1, kBegin, mc);    // [kv_heads, mc, d]
         const at::Tensor qg = qs.narrow(1, c0, c).reshape({kvHeads, group * c, d});     // query heads of a KV head as rows
-        const at::Tensor scores = at::matmul(qg, kc.transpose(1, 2)).view({kvHeads, group, c, mc});
+        const at::Tensor scores = buffer.product(qg, kc.transpose(1, 2)).view({kvHeads, group, c, mc});
         if (tail < mc)
             scores.narrow(3, tail, mc - tail).masked_fill_(blocked, -std::numeric_limits<double>::infinity());
-        const at::Tensor probs = at::softmax(scores, -1);                                 // fp32 accumulation, as attend()
+        const at::Tensor probs = buffer.softmax(scores);                                  // fp32 accumulation, as attend()
         out.narrow(1, c0, c).copy_(at::matmul(probs.view({kvHeads, group * c, mc}), vc).view({heads, c, d}));
     }
     return out;

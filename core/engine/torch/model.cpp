@@ -23,7 +23,7 @@ Model Model::load(const std::filesystem::path& directory, const LoadOptions& opt
     impl->directory = directory;
     impl->config = ModelConfig::fromJson(configText, configPath.string());
     const at::Device device = detail::parseDevice(options.device);
-    keepFreedHostMemory(); // BLOCKLENS_KEEP_HOST_MEMORY=1: every pass reuses host memory already faulted in (host_memory.hpp)
+    reuseHostBuffers(); // every pass reuses host buffers already faulted in, in bounded address space (host_memory.hpp)
     DType dtype = options.dtype ? *options.dtype : (device.is_cuda() ? impl->config.dtype : DType::F32);
 #if TORCH_VERSION_MAJOR < 2
     if (dtype == DType::F16 && !device.is_cuda())

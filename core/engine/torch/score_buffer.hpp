@@ -1,0 +1,56 @@
+#pragma once
+// One buffer for the attention scores of every query chunk of an attention call (CPU inference).
+//
+// Why (issue 18): a chunk's scores [kv_heads, group x rows, keys] change size from chunk to chunk
+// (a causal prefill's chunks see more keys as they go; scattered queries come in groups of any
+// length), so allocating them per chunk, and the softmax's output beside them, asked the allocator
+// for dozens of sizes per layer: no pool of freed buffers can hold them all within the address
+// space a pass needs, and fresh buffers mean fresh pages (page faults cost a CPU pass 10-50% of its
+// time in the dev VM). With one buffer per call, sized for its largest chunk, and the softmax
+// written over the scores, a layer asks for the same sizes as the layer before, and the host
+// buffer pool (engine/host_memory.hpp) hands back memory already faulted in. The kernels are the
+// ones at::matmul and at::softmax run (bmm; the softmax over the last dimension, row by row, which
+// reads a row before it writes it): the same values to the bit.
+//
+// On CUDA (the caching allocator already reuses memory) and under autograd (out= products have
+// no gradient: the trainer's forward) the calls are the plain at::matmul and at::softmax.
+#include "engine/torch/common.hpp"
+
+#include <c10/core/GradMode.h>
+
+namespace blocklens::engine::detail {
+
+class ScoreBuffer {
+public:
+    // like: a tensor of the scores' dtype and device; maxValues: the largest chunk's score count.
+    ScoreBuffer(const at::Tensor& like, std::int64_t maxValues) : on_(!like.is_cuda() && !c10::GradMode::is_enabled())
+    {
+        if (on_)
+            values_ = at::empty({maxValues}, like.options());
+    }
+
+    // a [batch, rows, inner] x b [batch, inner, cols] -> [batch, rows, cols], in the buffer.
+    at::Tensor product(const at::Tensor& a, const at::Tensor& b)
+    {
+        if (!on_)
+            return at::matmul(a, b);
+        const std::int64_t batch = a.size(0), rows = a.size(1), cols = b.size(2);
+        TORCH_CHECK(batch * rows * cols <= values_.numel(), "ScoreBuffer: a chunk larger than the buffer");
+        at::Tensor out = values_.narrow(0, 0, batch * rows * cols).view({batch, rows, cols});
+        return at::bmm_out(out, a, b);
+    }
+
+    // Softmax over the last dimension: over `scores` itself when they are the buffer's.
+    at::Tensor softmax(const at::Tensor& scores)
+    {
+        if (!on_)
+            return at::softmax(scores, -1);
+        return at::_softmax_out(const_cast<at::Tensor&>(scores), scores, -1, /*half_to_float=*/false);
+    }
+
+private:
+    bool on_;
+    at::Tensor values_; // [maxValues]
+};
+
+} // namespace blocklens::engine::detail
