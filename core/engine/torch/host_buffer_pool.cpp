@@ -33,9 +33,17 @@ namespace blocklens::engine {
 #if !defined(BLOCKLENS_HOST_POOL_OFF)
 namespace {
 
+// c10::Allocator::allocate() lost its const in PyTorch 2.3, when copy_data() came (libtorch 1.13
+// here, 2.11 on the GPU machine).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define BLOCKLENS_ALLOCATE_CONST
+#else
+#define BLOCKLENS_ALLOCATE_CONST const
+#endif
+
 class HostBufferPool final : public c10::Allocator {
 public:
-    c10::DataPtr allocate(std::size_t n) const override
+    c10::DataPtr allocate(std::size_t n) BLOCKLENS_ALLOCATE_CONST override
     {
         void* p = n < kMinPooledBytes ? c10::alloc_cpu(n) : instance().take(n);
         return {p, p, &release, c10::Device(c10::DeviceType::CPU)};
