@@ -43,7 +43,7 @@ echo "== train: ${BUDGET} s, window $WINDOW, batch $BATCH, init $INIT ($(elapsed
 set -x
 "$cli" train-segmenter --form cut-markers --data "$dev" --split 0.5 --seed 1 "${extra[@]}" \
   --init "$INIT" "${init_layers[@]}" --window-tokens "$WINDOW" --batch "$BATCH" --learning-rate "$LR" \
-  --steps 100000 --warmup 20 --time-budget "$BUDGET" --threads "$THREADS" "${device[@]}" --out "$W/ck" --json \
+  --steps "${STEPS:-100000}" --warmup 20 --time-budget "$BUDGET" --threads "$THREADS" "${device[@]}" --out "$W/ck" --json \
   > "$W/report-stdout.json" 2> "$W/train.log"
 rc=$?
 set +x
