@@ -45,7 +45,12 @@ class HostBufferPool final : public c10::Allocator {
 public:
     c10::DataPtr allocate(std::size_t n) BLOCKLENS_ALLOCATE_CONST override
     {
-        void* p = n < kMinPooledBytes ? c10::alloc_cpu(n) : instance().take(n);
+        // Small buffers are libtorch's own, freed without the pool's lock (most tensors are small).
+        if (n < kMinPooledBytes) {
+            void* p = c10::alloc_cpu(n);
+            return {p, p, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
+        }
+        void* p = instance().take(n);
         return {p, p, &release, c10::Device(c10::DeviceType::CPU)};
     }
 
