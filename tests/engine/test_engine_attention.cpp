@@ -3,6 +3,7 @@
 #include "engine/torch/attention.hpp"
 #include "engine/torch/attention_at_slots.hpp"
 #include "engine/torch/kernels_bridge.hpp"
+#include "engine/torch/range_softmax.hpp"
 #include "engine/torch/rope.hpp"
 
 #include <QtTest>
@@ -73,8 +74,9 @@ private Q_SLOTS:
     }
 
     // Inference on the CPU writes every chunk's scores and probabilities into one buffer
-    // (score_buffer.hpp, issue 18); under autograd the plain at::matmul / at::softmax run. Both
-    // must give the same values to the bit, for causal chunks, a window and scattered queries.
+    // (score_buffer.hpp, issue 18) and, in fp32, takes each row's softmax over its own keys without
+    // a mask (range_softmax.hpp); under autograd the plain at::matmul, mask and at::softmax run.
+    // Both must agree to fp32 rounding, for causal chunks, a window and scattered queries.
     void scoreBufferGivesThePlainPathsValues()
     {
         at::manual_seed(11);
@@ -91,8 +93,55 @@ private Q_SLOTS:
             out.push_back(attendAtSlots(qs, k, v, slots, {0, 0, std::nullopt, scale}));
             out.push_back(attendAtSlots(qs, k, v, slots, {0, 0, 64, scale}));
         }
-        for (std::size_t i = 0; i < plain.size(); ++i)
-            QVERIFY2(at::equal(buffered[i], plain[i]), qPrintable(QStringLiteral("case %1 differs").arg(i)));
+        for (std::size_t i = 0; i < plain.size(); ++i) {
+            const double e = relErr(buffered[i], plain[i]);
+            QVERIFY2(e < 1e-6, qPrintable(QStringLiteral("case %1 differs by %2").arg(i).arg(e)));
+        }
+    }
+
+    // The range softmax against the masked at::softmax, with every instruction set this CPU has:
+    // row lengths around the vector widths (0-40 columns, so every tail length), empty ranges
+    // (all zeros), ranges that start late (a window), scores spread over +-60 (exp near its
+    // clamp), and rows wider than a vector many times over.
+    void rangeSoftmaxMatchesMaskedSoftmax_data()
+    {
+        QTest::addColumn<QString>("isa");
+        for (const char* isa : {"scalar", "avx2", "avx512"})
+            QTest::newRow(isa) << QString::fromLatin1(isa);
+    }
+    void rangeSoftmaxMatchesMaskedSoftmax()
+    {
+        QFETCH(QString, isa);
+        at::manual_seed(5);
+        const std::int64_t matrices = 3, cols = 300;
+        std::vector<RowRange> ranges;
+        for (std::int64_t e = 0; e <= 40; ++e)
+            ranges.push_back({0, e});
+        for (std::int64_t b = 0; b < 20; ++b)
+            ranges.push_back({b * 7, std::min<std::int64_t>(cols, b * 7 + 1 + b * 13)});
+        ranges.push_back({0, cols});
+        ranges.push_back({cols - 1, cols});
+        ranges.push_back({5, 5});
+        const auto rows = static_cast<std::int64_t>(ranges.size());
+        for (const double spread : {1.0, 60.0}) {
+            const at::Tensor scores = at::randn({matrices, rows, cols}) * spread;
+            at::Tensor blocked = at::ones({rows, cols}, at::kBool);
+            for (std::int64_t r = 0; r < rows; ++r)
+                if (ranges[static_cast<std::size_t>(r)].end > ranges[static_cast<std::size_t>(r)].begin)
+                    blocked[r].narrow(0, ranges[static_cast<std::size_t>(r)].begin,
+                                      ranges[static_cast<std::size_t>(r)].end - ranges[static_cast<std::size_t>(r)].begin)
+                        .fill_(false);
+            // reference in double; rows with nothing to see are all zeros
+            const at::Tensor ref = at::softmax(scores.to(at::kDouble).masked_fill(blocked, -std::numeric_limits<double>::infinity()), -1)
+                                       .nan_to_num(0.0);
+            at::Tensor ours = scores.clone();
+            if (!softmaxInRowRangesWith(isa.toLatin1().constData(), ours.data_ptr<float>(), matrices, rows, cols, ranges.data()))
+                QSKIP("this CPU lacks the instruction set");
+            const double worst = (ours.to(at::kDouble) - ref).abs().max().item<double>();
+            QVERIFY2(worst < 2e-7, qPrintable(QStringLiteral("spread %1: off by %2").arg(spread).arg(worst)));
+            QVERIFY(at::equal(ours.masked_select(blocked), at::zeros({matrices * blocked.sum().item<std::int64_t>()}))); // every matrix
+            QVERIFY(!at::isnan(ours).any().item<bool>());
+        }
     }
 
     // Blocks side by side in one call (the engine's batched block passes): each block against

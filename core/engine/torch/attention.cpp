@@ -127,43 +127,57 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     // which halves the work of a causal prefill and bounds the score buffer.
     const std::int64_t chunk = std::clamp<std::int64_t>(scoreBudget(q) / std::max<std::int64_t>(1, heads * m), 16, 512);
     const std::int64_t chunks = (n + chunk - 1) / chunk;
+    ScoreBuffer buffer(q, heads * std::min(chunk, n) * m); // every chunk's scores, then its probabilities
+    // fp32 on the CPU: each row's softmax over its own keys (no mask); otherwise masks, made once
+    // per forward call and kept in `masks` for the other layers.
+    const bool ranged = buffer.ranged();
+    std::vector<RowRange> ranges; // per query of a chunk: the columns it sees
     MaskCache local;
     MaskCache& masks = a.masks ? *a.masks : local;
-    const bool fresh = masks.chunks.empty();
+    const bool fresh = !ranged && masks.chunks.empty();
     if (fresh)
         masks.chunks.resize(static_cast<std::size_t>(chunks));
-    ScoreBuffer buffer(q, heads * std::min(chunk, n) * m); // every chunk's scores, then its probabilities
     for (std::int64_t ci = 0; ci < chunks; ++ci) {
         const std::int64_t c0 = ci * chunk, c = std::min(chunk, n - c0);
         const std::int64_t q0 = a.qStart + c0;                                   // slot of the chunk's first query
         const std::int64_t kEnd = std::clamp<std::int64_t>(q0 + c - a.kStart, 0, m); // keys after the last query: never seen
         const std::int64_t kBegin = a.window ? std::clamp<std::int64_t>(q0 - *a.window + 1 - a.kStart, 0, kEnd) : 0;
         const std::int64_t mc = kEnd - kBegin, ks0 = a.kStart + kBegin;       // columns and their first slot
-        auto& regions = masks.chunks[static_cast<std::size_t>(ci)];
-        if (fresh) {
-            // Only two column ranges can hold blocked entries: keys after the chunk's first query
-            // (causal) and, with a window, keys that the chunk's last query no longer sees.
-            const std::int64_t tail = std::clamp<std::int64_t>(q0 + 1 - ks0, 0, mc);
-            const std::int64_t head = a.window ? std::clamp<std::int64_t>(q0 + c - *a.window - ks0, 0, mc) : 0;
-            if (head >= tail) {
-                regions.push_back({0, blockedMask(q0, c, ks0, mc, a.window, q.device())});
-            } else {
-                if (head > 0)
-                    regions.push_back({0, blockedMask(q0, c, ks0, head, a.window, q.device())});
-                if (tail < mc)
-                    regions.push_back({tail, blockedMask(q0, c, ks0 + tail, mc - tail, a.window, q.device())});
-            }
-        }
         const at::Tensor kc = k.narrow(1, kBegin, mc);                           // [kv_heads, mc, d]
         const at::Tensor vc = v.narrow(1, kBegin, mc);                           // [kv_heads, mc, d]
         // qg [kv_heads, group * c, d]: the query heads of one KV head stacked as rows
         const at::Tensor qg = qs.narrow(1, c0, c).reshape({kvHeads, group * c, d});
         const at::Tensor scores = buffer.product(qg, kc.transpose(1, 2)).view({kvHeads, group, c, mc}); // [kv_heads, group, c, mc]
-        for (const auto& r : regions)
-            scores.narrow(3, r.offset, r.blocked.size(1)).masked_fill_(r.blocked, -std::numeric_limits<double>::infinity());
-        // Softmax accumulates in fp32 whatever the dtype; one rounding to the compute dtype, as
-        // HF's softmax(dtype=float32).to(dtype).
-        const at::Tensor probs = buffer.softmax(scores);                                      // [kv_heads, group, c, mc]
+        at::Tensor probs; // [kv_heads, group, c, mc]
+        if (ranged) { // query slot s sees key slots [s - window + 1, s]
+            ranges.resize(static_cast<std::size_t>(c));
+            for (std::int64_t i = 0; i < c; ++i) {
+                const std::int64_t s = q0 + i, end = std::clamp<std::int64_t>(s + 1 - ks0, 0, mc);
+                ranges[static_cast<std::size_t>(i)] = {a.window ? std::clamp<std::int64_t>(s - *a.window + 1 - ks0, 0, end) : 0, end};
+            }
+            probs = buffer.softmaxInRanges(scores, ranges);
+        } else {
+            auto& regions = masks.chunks[static_cast<std::size_t>(ci)];
+            if (fresh) {
+                // Only two column ranges can hold blocked entries: keys after the chunk's first query
+                // (causal) and, with a window, keys that the chunk's last query no longer sees.
+                const std::int64_t tail = std::clamp<std::int64_t>(q0 + 1 - ks0, 0, mc);
+                const std::int64_t head = a.window ? std::clamp<std::int64_t>(q0 + c - *a.window - ks0, 0, mc) : 0;
+                if (head >= tail) {
+                    regions.push_back({0, blockedMask(q0, c, ks0, mc, a.window, q.device())});
+                } else {
+                    if (head > 0)
+                        regions.push_back({0, blockedMask(q0, c, ks0, head, a.window, q.device())});
+                    if (tail < mc)
+                        regions.push_back({tail, blockedMask(q0, c, ks0 + tail, mc - tail, a.window, q.device())});
+                }
+            }
+            for (const auto& r : regions)
+                scores.narrow(3, r.offset, r.blocked.size(1)).masked_fill_(r.blocked, -std::numeric_limits<double>::infinity());
+            // Softmax accumulates in fp32 whatever the dtype; one rounding to the compute dtype, as
+            // HF's softmax(dtype=float32).to(dtype).
+            probs = buffer.softmax(scores);
+        }
         const at::Tensor o = at::matmul(probs.view({kvHeads, group * c, mc}), vc).view({heads, c, d}); // [heads, c, d]
         if (chunks == 1) {
             out = o;

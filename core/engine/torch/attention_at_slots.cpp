@@ -43,26 +43,37 @@ at::Tensor attendAtSlots(const at::Tensor& q, const at::Tensor& k, const at::Ten
     at::Tensor out = at::empty({heads, n, d}, q.options());
     const auto longs = at::TensorOptions().dtype(at::kLong).device(q.device());
     ScoreBuffer buffer(q, heads * std::min(chunk, n) * m); // every chunk's scores, then its probabilities
+    std::vector<RowRange> ranges;                          // per query of a chunk: the columns it sees
     for (std::int64_t c0 = 0, c = 0; c0 < n; c0 += c) {
         c = chunkLength(slot + c0, std::min(chunk, n - c0));
         // The chunk's last query is its latest slot: no key after it is ever seen.
         const std::int64_t kEnd = std::clamp<std::int64_t>(slot[c0 + c - 1] + 1 - a.kStart, 0, m);
         const std::int64_t kBegin = a.window ? std::clamp<std::int64_t>(slot[c0] - *a.window + 1 - a.kStart, 0, kEnd) : 0;
-        const std::int64_t mc = kEnd - kBegin;
-        // Without a window only keys after the chunk's first query can be blocked: the mask covers
-        // those columns [tail, mc) alone (with small heads the masking costs as much as the products).
-        const std::int64_t tail = a.window ? 0 : std::clamp<std::int64_t>(slot[c0] + 1 - (a.kStart + kBegin), 0, mc);
-        const at::Tensor qi = querySlots.narrow(0, c0, c).unsqueeze(1);                           // [c, 1]
-        const at::Tensor kj = at::arange(a.kStart + kBegin + tail, a.kStart + kEnd, longs).unsqueeze(0); // [1, mc - tail]
-        at::Tensor blocked = kj > qi;                                                               // [c, mc - tail]
-        if (a.window)
-            blocked = blocked.logical_or((qi - kj) >= *a.window);
+        const std::int64_t mc = kEnd - kBegin, k0 = a.kStart + kBegin; // columns and the slot of the first
         const at::Tensor kc = k.narrow(1, kBegin, mc), vc = v.narrow(1, kBegin, mc);    // [kv_heads, mc, d]
         const at::Tensor qg = qs.narrow(1, c0, c).reshape({kvHeads, group * c, d});     // query heads of a KV head as rows
         const at::Tensor scores = buffer.product(qg, kc.transpose(1, 2)).view({kvHeads, group, c, mc});
-        if (tail < mc)
-            scores.narrow(3, tail, mc - tail).masked_fill_(blocked, -std::numeric_limits<double>::infinity());
-        const at::Tensor probs = buffer.softmax(scores);                                  // fp32 accumulation, as attend()
+        at::Tensor probs;
+        if (buffer.ranged()) { // each query's own keys: [its slot - window + 1, its slot]
+            ranges.resize(static_cast<std::size_t>(c));
+            for (std::int64_t i = 0; i < c; ++i) {
+                const std::int64_t s = slot[c0 + i], end = std::clamp<std::int64_t>(s + 1 - k0, 0, mc);
+                ranges[static_cast<std::size_t>(i)] = {a.window ? std::clamp<std::int64_t>(s - *a.window + 1 - k0, 0, end) : 0, end};
+            }
+            probs = buffer.softmaxInRanges(scores, ranges);
+        } else {
+            // Without a window only keys after the chunk's first query can be blocked: the mask
+            // covers those columns [tail, mc) alone (with small heads masking costs as much as the products).
+            const std::int64_t tail = a.window ? 0 : std::clamp<std::int64_t>(slot[c0] + 1 - k0, 0, mc);
+            const at::Tensor qi = querySlots.narrow(0, c0, c).unsqueeze(1);                 // [c, 1]
+            const at::Tensor kj = at::arange(k0 + tail, k0 + mc, longs).unsqueeze(0);        // [1, mc - tail]
+            at::Tensor blocked = kj > qi;                                                     // [c, mc - tail]
+            if (a.window)
+                blocked = blocked.logical_or((qi - kj) >= *a.window);
+            if (tail < mc)
+                scores.narrow(3, tail, mc - tail).masked_fill_(blocked, -std::numeric_limits<double>::infinity());
+            probs = buffer.softmax(scores); // fp32 accumulation, as attend()
+        }
         out.narrow(1, c0, c).copy_(at::matmul(probs.view({kvHeads, group * c, mc}), vc).view({heads, c, d}));
     }
     return out;

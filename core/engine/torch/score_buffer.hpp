@@ -8,13 +8,18 @@
 // space a pass needs, and fresh buffers mean fresh pages (page faults cost a CPU pass 10-50% of its
 // time in the dev VM). With one buffer per call, sized for its largest chunk, and the softmax
 // written over the scores, a layer asks for the same sizes as the layer before, and the host
-// buffer pool (engine/host_memory.hpp) hands back memory already faulted in. The kernels are the
-// ones at::matmul and at::softmax run (bmm; the softmax over the last dimension, row by row, which
-// reads a row before it writes it): the same values to the bit.
+// buffer pool (engine/host_memory.hpp) hands back memory already faulted in. The products are the
+// ones at::matmul runs (bmm), the same values to the bit. In fp32 the masked softmax is the range
+// kernel (torch/range_softmax.hpp): each row's softmax over the keys it may see, without a mask
+// (the same probabilities within a few ulp); in other dtypes the caller masks and calls softmax().
 //
 // On CUDA (the caching allocator already reuses memory) and under autograd (out= products have
 // no gradient: the trainer's forward) the calls are the plain at::matmul and at::softmax.
 #include "engine/torch/common.hpp"
+#include "engine/torch/range_softmax.hpp"
+
+#include <algorithm>
+#include <vector>
 
 #include <c10/core/GradMode.h>
 
@@ -46,6 +51,21 @@ public:
         if (!on_)
             return at::softmax(scores, -1);
         return at::_softmax_out(const_cast<at::Tensor&>(scores), scores, -1, /*half_to_float=*/false);
+    }
+
+    // Whether softmaxInRanges() may be used: CPU inference in fp32.
+    bool ranged() const { return on_ && values_.scalar_type() == at::kFloat; }
+
+    // scores [..., rows, cols], from product(): in each [rows, cols] matrix row r's softmax over
+    // columns [ranges[r].begin, ranges[r].end), 0 elsewhere; in place. Only when ranged().
+    at::Tensor softmaxInRanges(const at::Tensor& scores, const std::vector<RowRange>& ranges)
+    {
+        const std::int64_t rows = scores.size(-2), cols = scores.size(-1);
+        TORCH_CHECK(ranged() && scores.is_contiguous() && static_cast<std::int64_t>(ranges.size()) == rows,
+                    "ScoreBuffer: ranged softmax on scores it cannot take");
+        softmaxInRowRanges(scores.data_ptr<float>(), scores.numel() / std::max<std::int64_t>(1, rows * cols), rows, cols,
+                           ranges.data());
+        return scores;
     }
 
 private:
