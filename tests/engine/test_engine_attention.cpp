@@ -2,10 +2,15 @@
 // (causal, offsets, sliding window) and RoPE (frequency schedules, rotations composing).
 #include "engine/torch/attention.hpp"
 #include "engine/torch/attention_at_slots.hpp"
+#include "engine/make_model.hpp"
+#include "engine/model.hpp"
+#include "engine/torch/model_impl.hpp"
+#include "engine/torch/recompute.hpp"
 #include "engine/torch/kernels_bridge.hpp"
 #include "engine/torch/range_softmax.hpp"
 #include "engine/torch/rope.hpp"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <c10/core/GradMode.h>
@@ -148,6 +153,57 @@ private Q_SLOTS:
     // the reference of that block alone at its slots; the last block, when global, against the
     // reference over every key. CPU: SDPA per block; CUDA bf16 head_dim 128: the kernels' block
     // prefill in one launch (checked by the bridge's launch count).
+    // The repairs' recompute with the question in the same layer calls (recompute.hpp, what the
+    // runner does on the CPU) against recompute alone and then the question's own forward pass
+    // (what it does beside a CUDA graph): the question's hidden states and every slot's K/V
+    // agree, for recompute-first and recompute-frac, with GQA and with a sliding window.
+    void recomputeWithQuestionEqualsSeparatePasses_data()
+    {
+        QTest::addColumn<int>("window"); // 0: none
+        QTest::newRow("llama") << 0;
+        QTest::newRow("sliding window") << 5;
+    }
+    void recomputeWithQuestionEqualsSeparatePasses()
+    {
+        QFETCH(int, window);
+        QTemporaryDir dir;
+        MakeModelOptions o;
+        o.config = defaultConfig(Architecture::Llama, 3, 32, 4, 2, 64, 64, 8);
+        if (window)
+            o.config.slidingWindow = window;
+        o.seed = 3;
+        o.initStd = 0.2;
+        makeModel(o, dir.path().toStdString());
+        const Model model = Model::load(dir.path().toStdString());
+        const Transformer& tf = *model.impl().transformer;
+        const std::int64_t n = 40, last = 31; // context [0, 31), question [31, 40)
+        const at::Tensor ids = at::randint(2, 64, {n}, at::TensorOptions().dtype(at::kLong));
+        const auto positions = [](std::int64_t a, std::int64_t b) { return at::arange(a, b, at::TensorOptions().dtype(at::kLong)); };
+        RepairPlan first, frac;
+        first.recompute = {10, 11, 12, 20, 21, 22};
+        frac.candidates = {8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25};
+        frac.select = 5;
+        for (const RepairPlan* plan : {&first, &frac}) {
+            KvBuffer together(tf.config(), n, tf.options()), apart(tf.config(), n, tf.options());
+            // The context encoded in three blocks, each seeing only itself (block attention's K/V,
+            // which recompute-frac's probe finds deviating from what it computes again).
+            ForwardArgs context{ids.narrow(0, 0, last), positions(0, last), 0, 0};
+            context.blockStarts = {0, 10, 20};
+            context.lastBlockGlobal = false;
+            tf.forward(together, context);
+            apart.k.copy_(together.k);
+            apart.v.copy_(together.v);
+            const Recomputed joint = recompute(tf, together, ids, *plan, [] {}, last);
+            const Recomputed alone = recompute(tf, apart, ids, *plan, [] {});
+            QVERIFY(joint.questionHidden.defined() && !alone.questionHidden.defined());
+            const at::Tensor question = tf.forward(apart, {ids.narrow(0, last, n - last), positions(last, n), last, 0}); // [9, hidden]
+            QCOMPARE(joint.slots, alone.slots);
+            QCOMPARE(joint.flops.total(), alone.flops.total());
+            QVERIFY2(relErr(joint.questionHidden, question) < 1e-5, qPrintable(QString::number(relErr(joint.questionHidden, question))));
+            QVERIFY2(relErr(together.k, apart.k) < 1e-5 && relErr(together.v, apart.v) < 1e-5, "K/V differ");
+        }
+    }
+
     void attendBlocksMatchesReference_data()
     {
         QTest::addColumn<QString>("device");

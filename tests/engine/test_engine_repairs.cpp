@@ -75,6 +75,12 @@ struct Count {
             pairs += double(keysSeen(s, 0));
         return double(layers) * (linearPerTokenLayer() * double(slots.size()) + attentionPerPairLayer() * pairs);
     }
+    // Recomputed tokens through `layers` layers, the last of them only up to its q/k/v
+    // projections (nothing reads the rest of that layer for them).
+    double recomputedAtSlots(const std::vector<std::int64_t>& slots, std::int64_t layers) const
+    {
+        return atSlots(slots, layers - 1) + qkvPerTokenLayer() * double(slots.size());
+    }
     double lmHeadRow() const { return 2 * double(c.hiddenSize) * double(c.vocabSize); }
     // A cold block-cached prefill (every context block encoded, after a sink of `sink` tokens for
     // blocks after the first), the query block and the first token's logits row.
@@ -130,16 +136,19 @@ class TestEngineRepairs : public QObject {
         return Model::load(dir);
     }
 
-    static RunResult run(const Runner& runner, const std::string& variant, LogitsWanted logits = LogitsWanted::LastBlock)
+    static RunRequest request(const Runner& runner, const AttentionVariant& v, LogitsWanted logits = LogitsWanted::LastBlock)
     {
-        const AttentionVariant v = parseAttentionVariant(variant);
         RunRequest req;
         req.ids = inputIds(static_cast<std::int32_t>(*runner.model().config().bosTokenId));
         req.blocks = kBlocks;
         req.mode = v.mode;
         req.repair = v.repair;
         req.logits = logits;
-        return runner.run(req);
+        return req;
+    }
+    static RunResult run(const Runner& runner, const std::string& variant, LogitsWanted logits = LogitsWanted::LastBlock)
+    {
+        return runner.run(request(runner, parseAttentionVariant(variant), logits));
     }
     // Cold: the block cache emptied first.
     static RunResult cold(const Runner& runner, const std::string& variant)
@@ -245,9 +254,9 @@ private Q_SLOTS:
                     slots.push_back(s);
             const RunResult r = cold(runner, v);
             QCOMPARE(r.recomputed, slots);
-            check(v + " repair", r.stats.repairFlops.total(), count.atSlots(slots, layers));
-            check(v + " prefill", r.stats.prefillFlops.total(), count.blockCachedCold(0) + count.atSlots(slots, layers));
-            check(v + " warm", run(runner, v).stats.prefillFlops.total(), count.blockCachedWarm() + count.atSlots(slots, layers));
+            check(v + " repair", r.stats.repairFlops.total(), count.recomputedAtSlots(slots, layers));
+            check(v + " prefill", r.stats.prefillFlops.total(), count.blockCachedCold(0) + count.recomputedAtSlots(slots, layers));
+            check(v + " warm", run(runner, v).stats.prefillFlops.total(), count.blockCachedWarm() + count.recomputedAtSlots(slots, layers));
         }
 
         std::vector<std::int64_t> candidates; // the tokens of context blocks after the first
@@ -264,8 +273,8 @@ private Q_SLOTS:
             const double h = double(c.hiddenSize);
             const double probe = count.atSlots(candidates, 1) +
                                  2 * h * double(c.numHeads * c.headDim + 2 * c.numKvHeads * c.headDim) * double(candidates.size());
-            check(v + " repair", r.stats.repairFlops.total(), probe + count.atSlots(r.recomputed, layers - 1));
-            check(v + " warm prefill", r.stats.prefillFlops.total(), count.blockCachedWarm() + probe + count.atSlots(r.recomputed, layers - 1));
+            check(v + " repair", r.stats.repairFlops.total(), probe + count.recomputedAtSlots(r.recomputed, layers - 1));
+            check(v + " warm prefill", r.stats.prefillFlops.total(), count.blockCachedWarm() + probe + count.recomputedAtSlots(r.recomputed, layers - 1));
         }
 
         for (const std::int64_t sink : {1, 5}) {

@@ -29,15 +29,27 @@ FlopCount layerFlops(const ModelConfig& c, std::int64_t tokens, std::int64_t pai
     return forwardFlops(part, tokens, pairs, 0);
 }
 
-// Tokens at `slots` from layer `from` on, input x: each layer writes their K/V and attends.
-void runLayers(const Transformer& tf, KvBuffer& kv, at::Tensor x, const at::Tensor& slots, std::int64_t from,
-               const std::function<void()>& checkStop)
+// The work of `tokens` recomputed tokens through layers [from, L): each layer but the last in
+// full (pairs: the (query, key) pairs one layer attends, summed over those tokens); in the last
+// only their q/k/v projections, as nothing reads what the rest of that layer would give them.
+FlopCount recomputedFlops(const ModelConfig& c, std::int64_t tokens, std::int64_t pairs, std::int64_t from)
 {
-    for (std::int64_t l = from; l < tf.config().numLayers; ++l) {
-        checkStop();
-        x = tf.layerAtSlots(l, x, slots, kv);
-    }
+    FlopCount f = layerFlops(c, tokens, pairs, c.numLayers - 1 - from);
+    f.linear += 2.0 * static_cast<double>(c.hiddenSize) * static_cast<double>(c.qDim() + 2 * c.kvDim()) * static_cast<double>(tokens);
+    return f;
 }
+
+// The question's rows appended to a layer's input: its slots [start, n) after the recomputed
+// ones, its rows (embedded ids, or a layer's output) after theirs.
+struct QuestionRows {
+    std::int64_t start = -1; // < 0: no question in the pass
+    at::Tensor slots;        // [question tokens] int64
+    at::Tensor x;            // [question tokens, hidden]: its input to the next layer
+
+    bool present() const { return start >= 0; }
+    at::Tensor withSlots(const at::Tensor& recomputed) const { return present() ? at::cat({recomputed, slots}) : recomputed; }
+    at::Tensor withRows(const at::Tensor& recomputed) const { return present() ? at::cat({recomputed, x}) : recomputed; }
+};
 
 } // namespace
 
@@ -71,17 +83,43 @@ FlopCount sinkExtraFlops(const ModelConfig& c, std::int64_t sinkTokens, std::int
 }
 
 Recomputed recompute(const Transformer& tf, KvBuffer& kv, const at::Tensor& ids, const RepairPlan& plan,
-                     const std::function<void()>& checkStop)
+                     const std::function<void()>& checkStop, std::int64_t questionStart)
 {
     c10::NoGradGuard noGrad;
     const ModelConfig& c = tf.config();
     const auto window = c.slidingWindow;
     Recomputed out;
+    QuestionRows question;
+    if (questionStart >= 0) {
+        question.start = questionStart;
+        question.slots = at::arange(questionStart, ids.size(0), at::TensorOptions().dtype(at::kLong).device(tf.device()));
+        question.x = tf.embed(ids.narrow(0, questionStart, ids.size(0) - questionStart));
+    }
+    // Tokens at `slots` (the recomputed ones, then the question's) from layer `from` on, input x:
+    // each layer writes their K/V and attends. The last layer runs past its K/V for the question's
+    // rows alone (whose final hidden states it keeps): the recomputed tokens need only their K/V.
+    const auto runLayers = [&](at::Tensor x, const at::Tensor& slots, std::int64_t from) {
+        const std::int64_t last = c.numLayers - 1;
+        for (std::int64_t l = from; l < last; ++l) {
+            checkStop();
+            x = tf.layerAtSlots(l, x, slots, kv);
+        }
+        checkStop();
+        if (question.present()) {
+            const std::int64_t rows = question.slots.size(0);
+            out.questionHidden = tf.finalNorm(tf.layerAtSlots(last, x, slots, kv, rows)); // [question tokens, hidden]
+        } else {
+            const auto [k, v] = tf.keysValues(last, x, slots); // [kv_heads, tokens, d]
+            kv.k.select(0, last).index_copy_(1, slots, k);
+            kv.v.select(0, last).index_copy_(1, slots, v);
+        }
+    };
     if (!plan.recompute.empty()) { // recompute-first: the given slots through every layer
         const at::Tensor slots = slotTensor(plan.recompute, tf.device());
-        runLayers(tf, kv, tf.embed(ids.index_select(0, slots)), slots, 0, checkStop);
+        const auto rows = static_cast<std::int64_t>(plan.recompute.size());
+        runLayers(question.withRows(tf.embed(ids.index_select(0, slots))), question.withSlots(slots), 0);
         out.slots = plan.recompute;
-        out.flops = forwardFlops(c, static_cast<std::int64_t>(out.slots.size()), pairsAtSlots(out.slots, window), 0);
+        out.flops = recomputedFlops(c, rows, pairsAtSlots(out.slots, window), 0);
         return out;
     }
     // recompute-frac. Nothing to choose, or a one-layer model (its K/V are exact): no work.
@@ -90,8 +128,12 @@ Recomputed recompute(const Transformer& tf, KvBuffer& kv, const at::Tensor& ids,
     const auto nc = static_cast<std::int64_t>(plan.candidates.size());
     const at::Tensor candidates = slotTensor(plan.candidates, tf.device());
     // Probe: layer 0 for every candidate (attending to everything before it), then its layer-1 K/V.
+    // The question's layer 0 runs with it (it sees the candidates' new layer-0 K/V either way).
     checkStop();
-    const at::Tensor x1 = tf.layerAtSlots(0, tf.embed(ids.index_select(0, candidates)), candidates, kv); // [nc, hidden]
+    const at::Tensor probe = tf.layerAtSlots(0, question.withRows(tf.embed(ids.index_select(0, candidates))), question.withSlots(candidates), kv);
+    const at::Tensor x1 = probe.narrow(0, 0, nc);                                                       // [nc, hidden]
+    if (question.present())
+        question.x = probe.narrow(0, nc, probe.size(0) - nc);
     const auto [k1, v1] = tf.keysValues(1, x1, candidates);                                          // [kv_heads, nc, d]
     const at::Tensor cachedK = kv.k.select(0, 1).index_select(1, candidates);
     const at::Tensor cachedV = kv.v.select(0, 1).index_select(1, candidates);
@@ -108,8 +150,8 @@ Recomputed recompute(const Transformer& tf, KvBuffer& kv, const at::Tensor& ids,
         out.slots.push_back(plan.candidates[static_cast<std::size_t>(i)]);
     const at::Tensor picked = slotTensor(chosen, tf.device());
     const at::Tensor slots = slotTensor(out.slots, tf.device());
-    runLayers(tf, kv, x1.index_select(0, picked), slots, 1, checkStop);
-    out.flops += layerFlops(c, select, pairsAtSlots(out.slots, window), c.numLayers - 1);
+    runLayers(question.withRows(x1.index_select(0, picked)), question.withSlots(slots), 1);
+    out.flops += recomputedFlops(c, select, pairsAtSlots(out.slots, window), 1);
     return out;
 }
 

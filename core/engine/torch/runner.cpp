@@ -682,15 +682,40 @@ void assembleContext(Pass& p, CachedBlocks& cached)
     cached.flush(p);
 }
 
-// Recompute repairs: chosen context tokens again, in place (repairs.hpp).
-void recomputeRepair(Pass& p)
+// The question's pass goes through the block-cached question graphs (CUDA, no capture).
+bool questionByGraph(const Pass& p)
+{
+#if BLOCKLENS_HAVE_KERNELS_BRIDGE
+    return p.req.mode == AttentionMode::BlockCached && p.device.is_cuda() && !p.mass.active();
+#else
+    (void)p;
+    return false;
+#endif
+}
+
+void countQuestion(Pass& p)
+{
+    p.st.prefillFlops += forwardFlops(p.c, p.n - p.last, attendedPairs(p.last, p.n - p.last, 0, p.c.slidingWindow), 0);
+}
+
+// Recompute repairs: chosen context tokens again, in place (repairs.hpp). Unless the question's
+// pass is captured (attention mass) or a CUDA graph, the question's tokens go through the same
+// layer calls (recompute.hpp: the same values, products with more rows); then true, the
+// question done.
+bool recomputeRepair(Pass& p)
 {
     if (!p.req.repair.active())
-        return;
-    detail::Recomputed again = detail::recompute(p.tf, p.kv, p.ids, p.repair, [&p] { p.checkStop(); });
+        return false;
+    const bool withQuestion = !p.mass.active() && !questionByGraph(p);
+    detail::Recomputed again = detail::recompute(p.tf, p.kv, p.ids, p.repair, [&p] { p.checkStop(); }, withQuestion ? p.last : -1);
     p.st.prefillFlops += again.flops;
     p.st.repairFlops += again.flops;
     p.result.recomputed = std::move(again.slots);
+    if (!again.questionHidden.defined())
+        return false;
+    p.hidden.push_back(again.questionHidden);
+    countQuestion(p);
+    return true;
 }
 
 // The last block (the question): global positions, attends to everything before it. Block-cached
@@ -698,16 +723,13 @@ void recomputeRepair(Pass& p)
 void questionPass(Pass& p)
 {
     const std::int64_t last = p.last, n = p.n;
-    bool done = false;
 #if BLOCKLENS_HAVE_KERNELS_BRIDGE
-    if (p.req.mode == AttentionMode::BlockCached && p.device.is_cuda() && !p.mass.active()) {
+    if (questionByGraph(p))
         p.hidden.push_back(p.graphs->forward(p.tf, p.kv, p.ids.narrow(0, last, n - last), last));
-        done = true;
-    }
+    else
 #endif
-    if (!done)
         p.hidden.push_back(p.mass.forward(p.tf, p.kv, {p.ids.narrow(0, last, n - last), positions(last, n, p.device), last, 0}));
-    p.st.prefillFlops += forwardFlops(p.c, n - last, attendedPairs(last, n - last, 0, p.c.slidingWindow), 0);
+    countQuestion(p);
 }
 
 // Block mode a pass per block (captures), and block-cached: the context blocks, the repair, the question.
@@ -724,8 +746,8 @@ void prefillBlocks(Pass& p)
             *p.inPlaceAfter = cached.inPlace(p);
     }
     p.checkStop();
-    recomputeRepair(p);
-    questionPass(p);
+    if (!recomputeRepair(p))
+        questionPass(p);
 }
 
 // The next token from a logits row [1, vocab]: argmax, or a draw at the temperature.

@@ -188,8 +188,8 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
     }
     // The last layer of a pass whose caller needs only its last rows: every row's K/V is written
     // (above), but queries, attention, output projection and MLP run for those rows alone.
-    const bool lastRowsOnly = a.outputRows > 0 && a.outputRows < n && index + 1 == weights_.layers.size() && !a.slots.defined()
-                              && a.blockStarts.empty() && !a.blockList && !capturing;
+    const bool lastRowsOnly = a.outputRows > 0 && a.outputRows < n && index + 1 == weights_.layers.size() && a.blockStarts.empty()
+                              && !a.blockList && !capturing;
     const std::int64_t rows = lastRowsOnly ? a.outputRows : n;
     at::Tensor attn; // [heads, rows, d]
     if (lastRowsOnly) {
@@ -226,7 +226,8 @@ at::Tensor Transformer::embed(const at::Tensor& ids) const
     return at::embedding(weights_.embed, ids); // [n, hidden]
 }
 
-at::Tensor Transformer::layerAtSlots(std::int64_t index, const at::Tensor& x, const at::Tensor& slots, KvBuffer& kv) const
+at::Tensor Transformer::layerAtSlots(std::int64_t index, const at::Tensor& x, const at::Tensor& slots, KvBuffer& kv,
+                                     std::int64_t outputRows) const
 {
     c10::NoGradGuard noGrad;
     const std::int64_t n = slots.size(0);
@@ -242,6 +243,11 @@ at::Tensor Transformer::layerAtSlots(std::int64_t index, const at::Tensor& x, co
     // path, cheaper than scattered queries: recompute-frac:1 recomputes a whole context this way).
     if (slots[0].item<std::int64_t>() != end - n)
         args.slots = slots;
+    if (outputRows > 0 && outputRows < n) {
+        TORCH_CHECK(index + 1 == config_.numLayers && slots[n - outputRows].item<std::int64_t>() == end - outputRows,
+                    "layerAtSlots: output rows only in the last layer, for the latest consecutive slots");
+        args.outputRows = outputRows; // their attention reads keys [0, end) as a plain causal pass at end - outputRows
+    }
     MaskCache masks;
     return layer(weights_.layers[static_cast<std::size_t>(index)], static_cast<std::size_t>(index), x, cos, sin, &kv, args, masks);
 }

@@ -62,7 +62,8 @@ struct ForwardArgs {
     bool lastBlockGlobal = true;
     // > 0: the last layer computes only the last `outputRows` rows past its K/V (their queries,
     // attention, output projection and MLP), and forward() returns just those rows: for a prefill
-    // whose caller needs the last position's logits alone. Ignored with blockStarts, slots or a capture.
+    // whose caller needs the last position's logits alone. Ignored with blockStarts or a capture;
+    // with slots (layerAtSlots) the last outputRows slots must be consecutive and the latest.
     std::int64_t outputRows = 0;
     // Defined (repairs, recompute.hpp): the new tokens sit at these slots, ascending but not
     // necessarily contiguous, instead of [writeAt, writeAt + n); each attends to every slot up to
@@ -95,7 +96,10 @@ public:
     // Layer `index` for tokens at `slots` [n] (ascending; their RoPE positions): x [n, hidden] is
     // the layer's input; writes their K/V into those slots of `kv`, attends each to every slot up
     // to its own; -> the layer's output [n, hidden].
-    at::Tensor layerAtSlots(std::int64_t index, const at::Tensor& x, const at::Tensor& slots, KvBuffer& kv) const;
+    // outputRows > 0 (the last layer only): every row's K/V is written, the rest of the layer runs
+    // for the last outputRows rows alone (consecutive slots ending the list), which it returns.
+    at::Tensor layerAtSlots(std::int64_t index, const at::Tensor& x, const at::Tensor& slots, KvBuffer& kv,
+                            std::int64_t outputRows = 0) const;
     // The K and V [kv_heads, n, head_dim] layer `index` would write for input x at `positions`.
     std::pair<at::Tensor, at::Tensor> keysValues(std::int64_t index, const at::Tensor& x, const at::Tensor& positions) const;
     at::Tensor finalNorm(const at::Tensor& x) const; // [n, hidden] -> after the final RMSNorm
