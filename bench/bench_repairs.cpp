@@ -10,6 +10,9 @@
 // timed round-robin, `reps` rounds (full, block-cached, v1, v2, ..., full, block-cached, ...), so a
 // change of machine load reaches every variant alike; TTFT is the median of its rounds. Block-cached
 // variants find every block cached (the TTFT each query pays once the context is cached).
+// "extra / extra FLOPs, paired": per round, the variant's TTFT minus that round's block-cached
+// TTFT, as a share of that round's full TTFT, over the variant's extra FLOPs as a share of the
+// full prefill's; the median over rounds (1.00: it costs exactly what its extra FLOPs say).
 // "expected" is the variant's prefill FLOPs per query (RunStats) as a share of a full prefill's
 // (RunStats too). RunStats counts what runs: when only the last position's logits are wanted the
 // engine runs the last layer's attention, output projection and MLP for the last row alone
@@ -34,6 +37,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include <sys/resource.h>
 
@@ -184,14 +188,27 @@ int main(int argc, char** argv)
                     model.c_str(), input.ids.size(), input.blocks.size(), static_cast<long long>(input.queryTokens), reps, fullFlops,
                     derived);
         std::printf("| variant | TTFT | measured: / full | expected: FLOPs / full | measured extra over block-cached | extra FLOPs / full | "
-                    "CPU / full | minor page faults | assembly / full |\n");
-        std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+                    "extra / extra FLOPs, paired | CPU / full | minor page faults | assembly / full |\n");
+        std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         const double fullCpu = median(cpuMs[0]);
         for (std::size_t i = 0; i < names.size(); ++i) {
             const double t = median(ttft[i]), share = t / full;
             const double flops = stats[i].prefillFlops.total() / fullFlops;
-            std::printf("| `%s` | %.1f ms | %.3f | %.3f | %+.3f | %+.3f | %.3f | %.0f | %.3f |\n", names[i].c_str(), t, share, flops,
-                        i == 0 ? 0.0 : share - blockCached, i == 0 ? 0.0 : flops - blockCachedFlops, median(cpuMs[i]) / fullCpu,
+            // Paired: each round's extra over that round's block-cached run, as a share of that round's
+            // full TTFT, over the extra FLOPs' share; the median over rounds (drift between rounds
+            // cancels). 1.00 = the variant costs exactly what its extra FLOPs say.
+            const double extraFlops = flops - blockCachedFlops;
+            std::string paired = "-";
+            if (i > 1 && extraFlops > 1e-9) {
+                std::vector<double> ratio;
+                for (int round = 0; round < reps; ++round)
+                    ratio.push_back((ttft[i][round] - ttft[1][round]) / ttft[0][round] / extraFlops);
+                char cell[32];
+                std::snprintf(cell, sizeof cell, "%.3f", median(ratio));
+                paired = cell;
+            }
+            std::printf("| `%s` | %.1f ms | %.3f | %.3f | %+.3f | %+.3f | %s | %.3f | %.0f | %.3f |\n", names[i].c_str(), t, share, flops,
+                        i == 0 ? 0.0 : share - blockCached, i == 0 ? 0.0 : extraFlops, paired.c_str(), median(cpuMs[i]) / fullCpu,
                         median(faults[i]), median(assemble[i]) / full);
         }
     } catch (const std::exception& e) {

@@ -43,6 +43,13 @@
 // What a repair changes: the K/V the query block and generated tokens attend to. The logits and
 // hidden states of context rows (LogitsWanted::All, wantHidden) stay those of the cached blocks.
 //
+// How it runs (the values are those of the definitions above; engine/torch/recompute.hpp): the
+// query block goes through the same layer calls as the recomputed tokens (one product per weight
+// matrix for both, as CacheBlend's single pass), except beside a CUDA graph of the query's pass;
+// and in the last layer a recomputed token stops after its q/k/v projections, since only its
+// K/V are read after it. FLOPs count that: every layer in full but the last, whose projections
+// alone are counted (`repair_flops`).
+//
 // Not included: APE's attention scaling (temperature and scale on the context blocks in the
 // query's attention) needs a change inside the attention kernel of every route; left for later.
 #include <cstdint>
