@@ -24,8 +24,8 @@ constexpr float kExpLow = -87.3f;
 constexpr float kLog2e = 1.44269504088896341f;
 constexpr float kLn2Hi = 0.693359375f; // ln 2 split in two, so n * kLn2Hi is exact
 constexpr float kLn2Lo = -2.12194440e-4f;
-constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f, kP3 = 4.1665795894e-2f,
-                kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
+// exp(r) = 1 + r + r^2 p(r), p's coefficients from the highest power down
+constexpr float kPoly[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // The three passes of a softmax row, per instruction set: the max of x[0, n); x[i] = exp(x[i] -
@@ -59,19 +59,18 @@ void scaleScalar(float* x, std::int64_t n, float factor)
         x[i] *= factor;
 }
 
-// AVX2: 8 lanes, the tail one value at a time through the same polynomial.
+// AVX2: 8 lanes, the tail one value at a time through the same polynomial. The AVX2 and AVX-512
+// functions take the same steps in each set's own intrinsics (a shared template would need one
+// target attribute for both, and AVX-512 code must not reach an AVX2-only CPU).
 __attribute__((target("avx2,fma"))) __m256 exp8(__m256 x)
 {
     x = _mm256_max_ps(x, _mm256_set1_ps(kExpLow));
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Hi), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Lo), r);
-    __m256 y = _mm256_set1_ps(kP0);
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(kP1));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(kP2));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(kP3));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(kP4));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(kP5));
+    __m256 y = _mm256_setzero_ps();
+    for (const float p : kPoly)
+        y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(p));
     y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
     // 2^n from the exponent bits: n >= -126 after the clamp, so the biased exponent stays >= 1
     const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
@@ -133,12 +132,9 @@ __attribute__((target("avx512f"))) __m512 exp16(__m512 x)
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x);
     r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
-    __m512 y = _mm512_set1_ps(kP0);
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(kP1));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(kP2));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(kP3));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(kP4));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(kP5));
+    __m512 y = _mm512_setzero_ps();
+    for (const float p : kPoly)
+        y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(p));
     y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     return _mm512_scalef_ps(y, n); // y * 2^n
 }
