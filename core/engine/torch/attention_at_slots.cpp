@@ -10,17 +10,22 @@ namespace {
 
 // How many of the next `most` queries (slots ascending) to take in one chunk. A chunk computes
 // every query's scores up to its last slot, so scattered groups of slots (recompute-first: a few
-// tokens at each cut) would mostly compute keys their queries never see: the chunk ends where
-// that waste would pass a quarter of the work, but holds at least kMinQueries (small products
-// cost more per FLOP than the waste they save).
+// tokens at each cut) compute keys their queries never see. Those scores cost their products
+// (the softmax skips them: range_softmax.hpp), while a chunk of few queries makes products of few
+// rows, dearer per FLOP. So the chunk holds at least kMinQueries; up to kSmallChunk queries its
+// waste may reach a quarter of the work it needs (merging small groups pays for itself), beyond
+// that a tenth. Measured with bench_repairs (docs/benchmarks.md, issue 18): a quarter throughout
+// cost recompute-first:16 3-5% more, a tenth throughout left recompute-frac:0.05's scattered
+// queries in products too small.
 std::int64_t chunkLength(const std::int64_t* slot, std::int64_t most)
 {
-    constexpr std::int64_t kMinQueries = 8;
+    constexpr std::int64_t kMinQueries = 8, kSmallChunk = 16;
+    constexpr double kSmallWaste = 1.25, kWaste = 1.1; // computed / needed
     double needed = 0;
     for (std::int64_t i = 0; i < most; ++i) {
         needed += static_cast<double>(slot[i] + 1);
         const double computed = static_cast<double>(i + 1) * static_cast<double>(slot[i] + 1);
-        if (i >= kMinQueries && computed > 1.25 * needed)
+        if (i >= kMinQueries && computed > (i < kSmallChunk ? kSmallWaste : kWaste) * needed)
             return i;
     }
     return most;
