@@ -151,10 +151,8 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
         at::Tensor probs; // [kv_heads, group, c, mc]
         if (ranged) { // query slot s sees key slots [s - window + 1, s]
             ranges.resize(static_cast<std::size_t>(c));
-            for (std::int64_t i = 0; i < c; ++i) {
-                const std::int64_t s = q0 + i, end = std::clamp<std::int64_t>(s + 1 - ks0, 0, mc);
-                ranges[static_cast<std::size_t>(i)] = {a.window ? std::clamp<std::int64_t>(s - *a.window + 1 - ks0, 0, end) : 0, end};
-            }
+            for (std::int64_t i = 0; i < c; ++i)
+                ranges[static_cast<std::size_t>(i)] = keysSeen(q0 + i, ks0, mc, a.window);
             probs = buffer.softmaxInRanges(scores, ranges);
         } else {
             auto& regions = masks.chunks[static_cast<std::size_t>(ci)];

@@ -10,7 +10,9 @@
 // Softmax in fp32, probabilities cast back to the compute dtype, as HF's eager attention does.
 // With PyTorch >= 2.1 the plain square causal case goes to at::scaled_dot_product_attention.
 #include "engine/torch/common.hpp"
+#include "engine/torch/range_softmax.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -24,6 +26,14 @@ struct MaskCache {
     };
     std::vector<std::vector<Region>> chunks; // by chunk index
 };
+
+// The columns of a chunk's keys (slots k0 .. k0 + columns - 1) that the query at `slot` may see,
+// by the rule above: for the CPU's range softmax (range_softmax.hpp).
+inline RowRange keysSeen(std::int64_t slot, std::int64_t k0, std::int64_t columns, const std::optional<std::int64_t>& window)
+{
+    const std::int64_t end = std::clamp<std::int64_t>(slot + 1 - k0, 0, columns);
+    return {window ? std::clamp<std::int64_t>(slot - *window + 1 - k0, 0, end) : 0, end};
+}
 
 struct AttentionArgs {
     std::int64_t qStart = 0;               // slot of the first query

@@ -61,10 +61,8 @@ at::Tensor attendAtSlots(const at::Tensor& q, const at::Tensor& k, const at::Ten
         at::Tensor probs;
         if (buffer.ranged()) { // each query's own keys: [its slot - window + 1, its slot]
             ranges.resize(static_cast<std::size_t>(c));
-            for (std::int64_t i = 0; i < c; ++i) {
-                const std::int64_t s = slot[c0 + i], end = std::clamp<std::int64_t>(s + 1 - k0, 0, mc);
-                ranges[static_cast<std::size_t>(i)] = {a.window ? std::clamp<std::int64_t>(s - *a.window + 1 - k0, 0, end) : 0, end};
-            }
+            for (std::int64_t i = 0; i < c; ++i)
+                ranges[static_cast<std::size_t>(i)] = keysSeen(slot[c0 + i], k0, mc, a.window);
             probs = buffer.softmaxInRanges(scores, ranges);
         } else {
             // Without a window only keys after the chunk's first query can be blocked: the mask

@@ -34,7 +34,6 @@ struct Isa {
     float (*max)(const float* x, std::int64_t n);
     float (*expSum)(float* x, std::int64_t n, float shift);
     void (*scale)(float* x, std::int64_t n, float factor);
-    const char* name;
 };
 
 float maxScalar(const float* x, std::int64_t n)
@@ -194,9 +193,9 @@ __attribute__((target("avx512f"))) void scaleAvx512(float* x, std::int64_t n, fl
     }
 }
 
-constexpr Isa kScalar{maxScalar, expSumScalar, scaleScalar, "scalar"};
-constexpr Isa kAvx2{maxAvx2, expSumAvx2, scaleAvx2, "avx2"};
-constexpr Isa kAvx512{maxAvx512, expSumAvx512, scaleAvx512, "avx512"};
+constexpr Isa kScalar{maxScalar, expSumScalar, scaleScalar};
+constexpr Isa kAvx2{maxAvx2, expSumAvx2, scaleAvx2};
+constexpr Isa kAvx512{maxAvx512, expSumAvx512, scaleAvx512};
 
 const Isa* isaNamed(std::string_view name)
 {
@@ -242,8 +241,6 @@ void softmaxInRowRanges(float* data, std::int64_t matrices, std::int64_t rows, s
 {
     rangesWith(bestIsa(), data, matrices, rows, cols, ranges);
 }
-
-const char* rangeSoftmaxIsa() { return bestIsa().name; }
 
 bool softmaxInRowRangesWith(const char* name, float* data, std::int64_t matrices, std::int64_t rows, std::int64_t cols,
                             const RowRange* ranges)

@@ -25,10 +25,8 @@ struct RowRange {
 // uses ranges[r]. Rows are spread over ATen's intra-op threads.
 void softmaxInRowRanges(float* data, std::int64_t matrices, std::int64_t rows, std::int64_t cols, const RowRange* ranges);
 
-// Which vector code softmaxInRowRanges runs on this CPU: "avx512", "avx2" or "scalar".
-const char* rangeSoftmaxIsa();
-
-// The same with a named instruction set (for tests of every code path on one machine); false,
+// softmaxInRowRanges with a named instruction set, "avx512", "avx2" or "scalar" (it picks the
+// best this CPU has) (for tests of every code path on one machine); false,
 // with nothing written, when this CPU lacks it or the name is unknown.
 bool softmaxInRowRangesWith(const char* isa, float* data, std::int64_t matrices, std::int64_t rows, std::int64_t cols,
                             const RowRange* ranges);

@@ -32,10 +32,16 @@ FlopCount layerFlops(const ModelConfig& c, std::int64_t tokens, std::int64_t pai
 // The work of `tokens` recomputed tokens through layers [from, L): each layer but the last in
 // full (pairs: the (query, key) pairs one layer attends, summed over those tokens); in the last
 // only their q/k/v projections, as nothing reads what the rest of that layer would give them.
+// One layer's q/k/v projections for `tokens` tokens.
+double qkvProjectionFlops(const ModelConfig& c, std::int64_t tokens)
+{
+    return 2.0 * static_cast<double>(c.hiddenSize) * static_cast<double>(c.qDim() + 2 * c.kvDim()) * static_cast<double>(tokens);
+}
+
 FlopCount recomputedFlops(const ModelConfig& c, std::int64_t tokens, std::int64_t pairs, std::int64_t from)
 {
     FlopCount f = layerFlops(c, tokens, pairs, c.numLayers - 1 - from);
-    f.linear += 2.0 * static_cast<double>(c.hiddenSize) * static_cast<double>(c.qDim() + 2 * c.kvDim()) * static_cast<double>(tokens);
+    f.linear += qkvProjectionFlops(c, tokens);
     return f;
 }
 
@@ -140,7 +146,7 @@ Recomputed recompute(const Transformer& tf, KvBuffer& kv, const at::Tensor& ids,
     const at::Tensor deviation = (k1.to(at::kFloat) - cachedK.to(at::kFloat)).pow(2).sum(at::IntArrayRef{0, 2}) +
                                  (v1.to(at::kFloat) - cachedV.to(at::kFloat)).pow(2).sum(at::IntArrayRef{0, 2}); // [nc]
     out.flops = layerFlops(c, nc, pairsAtSlots(plan.candidates, window), 1);
-    out.flops.linear += 2.0 * static_cast<double>(c.hiddenSize) * static_cast<double>(c.qDim() + 2 * c.kvDim()) * static_cast<double>(nc);
+    out.flops.linear += qkvProjectionFlops(c, nc); // the probe's layer-1 K/V (q included: one fused projection)
     // The largest deviations; a stable sort keeps the earlier slot first among equals.
     const std::int64_t select = std::min(plan.select, nc);
     const at::Tensor order = std::get<1>(at::sort(deviation.cpu(), /*stable=*/true, /*dim=*/0, /*descending=*/true));
