@@ -2,6 +2,7 @@
 // (causal, offsets, sliding window) and RoPE (frequency schedules, rotations composing).
 #include "engine/torch/attention.hpp"
 #include "engine/torch/attention_at_slots.hpp"
+#include "engine/torch/cpu_attention.hpp"
 #include "engine/make_model.hpp"
 #include "engine/model.hpp"
 #include "engine/torch/model_impl.hpp"
@@ -78,10 +79,10 @@ private Q_SLOTS:
         QVERIFY(!at::isnan(ours).any().item<bool>());
     }
 
-    // Inference on the CPU writes every chunk's scores and probabilities into one buffer
-    // (score_buffer.hpp, issue 18) and, in fp32, takes each row's softmax over its own keys without
-    // a mask (range_softmax.hpp); under autograd the plain at::matmul, mask and at::softmax run.
-    // Both must agree to fp32 rounding, for causal chunks, a window and scattered queries.
+    // Inference on the CPU in fp32 runs the chunked attention on raw memory (cpu_attention.hpp,
+    // issue 18): BLAS products and each row's softmax over its own keys without a mask
+    // (range_softmax.hpp); under autograd the plain at::matmul, mask and at::softmax run. Both
+    // must agree to fp32 rounding, for causal chunks, a window and scattered queries.
     void scoreBufferGivesThePlainPathsValues()
     {
         at::manual_seed(11);
@@ -101,6 +102,47 @@ private Q_SLOTS:
         for (std::size_t i = 0; i < plain.size(); ++i) {
             const double e = relErr(buffered[i], plain[i]);
             QVERIFY2(e < 1e-6, qPrintable(QStringLiteral("case %1 differs by %2").arg(i).arg(e)));
+        }
+    }
+
+    // The CPU's chunked attention on raw memory (cpu_attention.hpp) against the double-precision
+    // reference, by both product routes (BLAS found in the process, ATen's mm): grouped heads,
+    // queries read through strides (a [n, heads, d] buffer seen as [heads, n, d]), keys a narrow
+    // of a longer buffer (rows further apart than d), a window, chunks of one row and of many,
+    // and a row that sees no key (zeros, as the masked path gives).
+    void chunkedCpuAttentionMatchesReference()
+    {
+        const c10::NoGradGuard noGrad;
+        at::manual_seed(13);
+        const std::int64_t heads = 8, kvHeads = 2, n = 90, m = 300, d = 16;
+        const at::Tensor q = (at::randn({n, heads, d}) * 2).transpose(0, 1);          // [heads, n, d], strided
+        const at::Tensor kBuffer = at::randn({kvHeads, m + 50, d}) * 2, vBuffer = at::randn({kvHeads, m + 50, d});
+        const at::Tensor k = kBuffer.narrow(1, 0, m), v = vBuffer.narrow(1, 0, m);       // [kv_heads, m, d]
+        const double scale = 0.25;
+        for (const auto products : {CpuProducts::Best, CpuProducts::Aten}) {
+            for (const std::int64_t window : {std::int64_t(0), std::int64_t(40)}) {
+                const std::optional<std::int64_t> w = window ? std::optional<std::int64_t>(window) : std::nullopt;
+                const AttentionArgs args{m - n, 0, w, scale};
+                // chunks of 1, 7, 30 and 52 rows, each with the keys its queries may see
+                std::vector<QueryChunk> chunks;
+                for (const std::int64_t rows : {1, 7, 30, 52}) {
+                    const std::int64_t row0 = chunks.empty() ? 0 : chunks.back().row0 + chunks.back().rows;
+                    const std::int64_t end = args.qStart + row0 + rows;
+                    const std::int64_t begin = w ? std::max<std::int64_t>(0, args.qStart + row0 - *w + 1) : 0;
+                    chunks.push_back({row0, rows, begin, end - begin});
+                }
+                const auto ranges = keysSeenByRow(chunks, n, [&](std::int64_t i) { return args.qStart + i; }, 0, w);
+                const at::Tensor ours = attendChunksOnCpu(q, k, v, scale, chunks, ranges, products);
+                QCOMPARE(ours.sizes().vec(), (std::vector<std::int64_t>{heads, n, d}));
+                const double e = relErr(ours, attendReference(q, k, v, args));
+                QVERIFY2(e < 1e-5, qPrintable(QStringLiteral("window %1: %2").arg(window).arg(e)));
+            }
+            // a row that sees no key: its chunk has no columns
+            std::vector<RowRange> ranges(static_cast<std::size_t>(n), RowRange{0, 10});
+            const at::Tensor ours = attendChunksOnCpu(q, k, v, scale, {{0, 1, 0, 0}, {1, n - 1, 0, 10}}, ranges, products);
+            QVERIFY(at::all(ours.select(1, 0) == 0).item<bool>());
+            const at::Tensor rest = attendReference(q.narrow(1, 1, n - 1), k.narrow(1, 0, 10), v.narrow(1, 0, 10), {100, 0, std::nullopt, scale});
+            QVERIFY(relErr(ours.narrow(1, 1, n - 1), rest) < 1e-5);
         }
     }
 

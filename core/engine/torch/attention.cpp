@@ -1,5 +1,6 @@
 #include "engine/torch/attention.hpp"
 
+#include "engine/torch/cpu_attention.hpp"
 #include "engine/torch/kernels_bridge.hpp"
 #include "engine/torch/score_buffer.hpp"
 
@@ -27,6 +28,21 @@ at::Tensor blockedMask(std::int64_t q0, std::int64_t c, std::int64_t k0, std::in
 // Score values (fp32) per query chunk: on a GPU large chunks keep kernels few; on a CPU small
 // ones stay in cache and reuse the allocator's memory (fresh pages are expensive in sandboxes).
 std::int64_t scoreBudget(const at::Tensor& q) { return q.is_cuda() ? std::int64_t(1) << 27 : std::int64_t(1) << 20; }
+
+// Queries [0, n) in chunks of `chunk`, each with the keys its queries may see: none after its
+// last query (causal), none before its first query's window. This halves the work of a causal
+// prefill and bounds the score buffer.
+std::vector<QueryChunk> causalChunks(std::int64_t n, std::int64_t m, std::int64_t chunk, const AttentionArgs& a)
+{
+    std::vector<QueryChunk> chunks;
+    for (std::int64_t c0 = 0; c0 < n; c0 += chunk) {
+        const std::int64_t c = std::min(chunk, n - c0), q0 = a.qStart + c0;     // q0: slot of the chunk's first query
+        const std::int64_t kEnd = std::clamp<std::int64_t>(q0 + c - a.kStart, 0, m);
+        const std::int64_t kBegin = a.window ? std::clamp<std::int64_t>(q0 - *a.window + 1 - a.kStart, 0, kEnd) : 0;
+        chunks.push_back({c0, c, kBegin, kEnd - kBegin});
+    }
+    return chunks;
+}
 
 bool halfOnCuda(const at::Tensor& q)
 {
@@ -119,30 +135,29 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     }
 #endif
 
+    const std::int64_t chunk = std::clamp<std::int64_t>(scoreBudget(q) / std::max<std::int64_t>(1, heads * m), 16, 512);
+    const std::vector<QueryChunk> chunks = causalChunks(n, m, chunk, a);
+    if (!capture && chunkedCpuAttentionApplies(q)) // fp32 CPU inference: BLAS on raw memory (cpu_attention.hpp)
+        return attendChunksOnCpu(q, k, v, a.scale, chunks,
+                                 keysSeenByRow(chunks, n, [&](std::int64_t i) { return a.qStart + i; }, a.kStart, a.window));
+
     at::Tensor out;                                                              // [heads, n, d]
     if (capture) // [heads, n, blocks], or [heads, blocks, blocks] sums by query block
         capture->mass = at::zeros({heads, capture->byQueryBlock ? capture->blocks : n, capture->blocks}, q.options().dtype(at::kFloat));
     const at::Tensor qs = q * a.scale; // the scale on the queries, not on the [n, m] scores
-    // Queries in chunks; each chunk looks only at the keys it may see (causal end, window start),
-    // which halves the work of a causal prefill and bounds the score buffer.
-    const std::int64_t chunk = std::clamp<std::int64_t>(scoreBudget(q) / std::max<std::int64_t>(1, heads * m), 16, 512);
-    const std::int64_t chunks = (n + chunk - 1) / chunk;
     ScoreBuffer buffer(q, heads * std::min(chunk, n) * m); // every chunk's scores, then its probabilities
-    // fp32 on the CPU: each row's softmax over its own keys (no mask); otherwise masks, made once
-    // per forward call and kept in `masks` for the other layers.
+    // fp32 on the CPU (here: capturing the mass): each row's softmax over its own keys (no mask);
+    // otherwise masks, made once per forward call and kept in `masks` for the other layers.
     const bool ranged = buffer.ranged();
     std::vector<RowRange> ranges; // per query of a chunk: the columns it sees
     MaskCache local;
     MaskCache& masks = a.masks ? *a.masks : local;
     const bool fresh = !ranged && masks.chunks.empty();
     if (fresh)
-        masks.chunks.resize(static_cast<std::size_t>(chunks));
-    for (std::int64_t ci = 0; ci < chunks; ++ci) {
-        const std::int64_t c0 = ci * chunk, c = std::min(chunk, n - c0);
-        const std::int64_t q0 = a.qStart + c0;                                   // slot of the chunk's first query
-        const std::int64_t kEnd = std::clamp<std::int64_t>(q0 + c - a.kStart, 0, m); // keys after the last query: never seen
-        const std::int64_t kBegin = a.window ? std::clamp<std::int64_t>(q0 - *a.window + 1 - a.kStart, 0, kEnd) : 0;
-        const std::int64_t mc = kEnd - kBegin, ks0 = a.kStart + kBegin;       // columns and their first slot
+        masks.chunks.resize(chunks.size());
+    for (std::size_t ci = 0; ci < chunks.size(); ++ci) {
+        const std::int64_t c0 = chunks[ci].row0, c = chunks[ci].rows, kBegin = chunks[ci].keyBegin, mc = chunks[ci].keys;
+        const std::int64_t q0 = a.qStart + c0, ks0 = a.kStart + kBegin; // slots of the chunk's first query and first key
         const at::Tensor kc = k.narrow(1, kBegin, mc);                           // [kv_heads, mc, d]
         const at::Tensor vc = v.narrow(1, kBegin, mc);                           // [kv_heads, mc, d]
         // qg [kv_heads, group * c, d]: the query heads of one KV head stacked as rows
@@ -155,7 +170,7 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                 ranges[static_cast<std::size_t>(i)] = keysSeen(q0 + i, ks0, mc, a.window);
             probs = buffer.softmaxInRanges(scores, ranges);
         } else {
-            auto& regions = masks.chunks[static_cast<std::size_t>(ci)];
+            auto& regions = masks.chunks[ci];
             if (fresh) {
                 // Only two column ranges can hold blocked entries: keys after the chunk's first query
                 // (causal) and, with a window, keys that the chunk's last query no longer sees.
@@ -177,7 +192,7 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
             probs = buffer.softmax(scores);
         }
         const at::Tensor o = at::matmul(probs.view({kvHeads, group * c, mc}), vc).view({heads, c, d}); // [heads, c, d]
-        if (chunks == 1) {
+        if (chunks.size() == 1) {
             out = o;
         } else {
             if (!out.defined())

@@ -1,4 +1,5 @@
 #include "engine/torch/attention_at_slots.hpp"
+#include "engine/torch/cpu_attention.hpp"
 #include "engine/torch/score_buffer.hpp"
 
 #include <algorithm>
@@ -40,43 +41,41 @@ at::Tensor attendAtSlots(const at::Tensor& q, const at::Tensor& k, const at::Ten
     const std::int64_t kvHeads = k.size(0), m = k.size(1), group = heads / kvHeads;
     TORCH_CHECK(heads % kvHeads == 0 && k.sizes() == v.sizes() && k.size(2) == d && querySlots.size(0) == n,
                 "attendAtSlots: shapes do not match");
-    const at::Tensor qs = q * a.scale;                        // [heads, n, d]
     const at::Tensor slotsHost = querySlots.to(at::kCPU);     // chunk bounds are read on the host
     const std::int64_t* slot = slotsHost.data_ptr<std::int64_t>();
     const std::int64_t budget = q.is_cuda() ? std::int64_t(1) << 27 : std::int64_t(1) << 20; // score values per chunk
-    const std::int64_t chunk = std::clamp<std::int64_t>(budget / std::max<std::int64_t>(1, heads * m), 16, 512);
-    at::Tensor out = at::empty({heads, n, d}, q.options());
-    const auto longs = at::TensorOptions().dtype(at::kLong).device(q.device());
-    ScoreBuffer buffer(q, heads * std::min(chunk, n) * m); // every chunk's scores, then its probabilities
-    std::vector<RowRange> ranges;                          // per query of a chunk: the columns it sees
+    const std::int64_t most = std::clamp<std::int64_t>(budget / std::max<std::int64_t>(1, heads * m), 16, 512);
+    std::vector<QueryChunk> chunks;
     for (std::int64_t c0 = 0, c = 0; c0 < n; c0 += c) {
-        c = chunkLength(slot + c0, std::min(chunk, n - c0));
+        c = chunkLength(slot + c0, std::min(most, n - c0));
         // The chunk's last query is its latest slot: no key after it is ever seen.
         const std::int64_t kEnd = std::clamp<std::int64_t>(slot[c0 + c - 1] + 1 - a.kStart, 0, m);
         const std::int64_t kBegin = a.window ? std::clamp<std::int64_t>(slot[c0] - *a.window + 1 - a.kStart, 0, kEnd) : 0;
-        const std::int64_t mc = kEnd - kBegin, k0 = a.kStart + kBegin; // columns and the slot of the first
-        const at::Tensor kc = k.narrow(1, kBegin, mc), vc = v.narrow(1, kBegin, mc);    // [kv_heads, mc, d]
+        chunks.push_back({c0, c, kBegin, kEnd - kBegin});
+    }
+    if (chunkedCpuAttentionApplies(q)) // fp32 CPU inference: BLAS on raw memory (cpu_attention.hpp)
+        return attendChunksOnCpu(q, k, v, a.scale, chunks, keysSeenByRow(chunks, n, [&](std::int64_t i) { return slot[i]; }, a.kStart, a.window));
+
+    const at::Tensor qs = q * a.scale; // [heads, n, d]
+    at::Tensor out = at::empty({heads, n, d}, q.options());
+    const auto longs = at::TensorOptions().dtype(at::kLong).device(q.device());
+    ScoreBuffer buffer(q, heads * std::min(most, n) * m); // every chunk's scores, then its probabilities
+    for (const QueryChunk& chunk : chunks) {
+        const std::int64_t c0 = chunk.row0, c = chunk.rows, mc = chunk.keys, k0 = a.kStart + chunk.keyBegin; // k0: slot of the first key
+        const at::Tensor kc = k.narrow(1, chunk.keyBegin, mc), vc = v.narrow(1, chunk.keyBegin, mc); // [kv_heads, mc, d]
         const at::Tensor qg = qs.narrow(1, c0, c).reshape({kvHeads, group * c, d});     // query heads of a KV head as rows
         const at::Tensor scores = buffer.product(qg, kc.transpose(1, 2)).view({kvHeads, group, c, mc});
-        at::Tensor probs;
-        if (buffer.ranged()) { // each query's own keys: [its slot - window + 1, its slot]
-            ranges.resize(static_cast<std::size_t>(c));
-            for (std::int64_t i = 0; i < c; ++i)
-                ranges[static_cast<std::size_t>(i)] = keysSeen(slot[c0 + i], k0, mc, a.window);
-            probs = buffer.softmaxInRanges(scores, ranges);
-        } else {
-            // Without a window only keys after the chunk's first query can be blocked: the mask
-            // covers those columns [tail, mc) alone (with small heads masking costs as much as the products).
-            const std::int64_t tail = a.window ? 0 : std::clamp<std::int64_t>(slot[c0] + 1 - k0, 0, mc);
-            const at::Tensor qi = querySlots.narrow(0, c0, c).unsqueeze(1);                 // [c, 1]
-            const at::Tensor kj = at::arange(k0 + tail, k0 + mc, longs).unsqueeze(0);        // [1, mc - tail]
-            at::Tensor blocked = kj > qi;                                                     // [c, mc - tail]
-            if (a.window)
-                blocked = blocked.logical_or((qi - kj) >= *a.window);
-            if (tail < mc)
-                scores.narrow(3, tail, mc - tail).masked_fill_(blocked, -std::numeric_limits<double>::infinity());
-            probs = buffer.softmax(scores); // fp32 accumulation, as attend()
-        }
+        // Without a window only keys after the chunk's first query can be blocked: the mask covers
+        // those columns [tail, mc) alone (with small heads masking costs as much as the products).
+        const std::int64_t tail = a.window ? 0 : std::clamp<std::int64_t>(slot[c0] + 1 - k0, 0, mc);
+        const at::Tensor qi = querySlots.narrow(0, c0, c).unsqueeze(1);                 // [c, 1]
+        const at::Tensor kj = at::arange(k0 + tail, k0 + mc, longs).unsqueeze(0);        // [1, mc - tail]
+        at::Tensor blocked = kj > qi;                                                     // [c, mc - tail]
+        if (a.window)
+            blocked = blocked.logical_or((qi - kj) >= *a.window);
+        if (tail < mc)
+            scores.narrow(3, tail, mc - tail).masked_fill_(blocked, -std::numeric_limits<double>::infinity());
+        const at::Tensor probs = buffer.softmax(scores); // fp32 accumulation, as attend()
         out.narrow(1, c0, c).copy_(at::matmul(probs.view({kvHeads, group * c, mc}), vc).view({heads, c, d}));
     }
     return out;
