@@ -46,9 +46,10 @@
 // How it runs (the values are those of the definitions above; engine/torch/recompute.hpp): the
 // query block goes through the same layer calls as the recomputed tokens (one product per weight
 // matrix for both, as CacheBlend's single pass), except beside a CUDA graph of the query's pass;
-// and in the last layer a recomputed token stops after its q/k/v projections, since only its
-// K/V are read after it. FLOPs count that: every layer in full but the last, whose projections
-// alone are counted (`repair_flops`).
+// and in the last layer a recomputed token stops after its projections, since only its K/V are
+// read after it (q/k/v when it shares the layer call with the query block: one fused projection;
+// k/v alone otherwise). recompute-frac's probe projects layer 1's k/v alone. FLOPs count what
+// runs: every layer in full but the last, whose projections alone are counted (`repair_flops`).
 //
 // Not included: APE's attention scaling (temperature and scale on the context blocks in the
 // query's attention) needs a change inside the attention kernel of every route; left for later.

@@ -268,11 +268,10 @@ private Q_SLOTS:
             QCOMPARE(static_cast<std::int64_t>(r.recomputed.size()), std::llround(frac * double(candidates.size())));
             QVERIFY(std::is_sorted(r.recomputed.begin(), r.recomputed.end()));
             QVERIFY(std::includes(candidates.begin(), candidates.end(), r.recomputed.begin(), r.recomputed.end()));
-            // Probe: layer 0 for every candidate, then layer 1's q/k/v projection of each; then
+            // Probe: layer 0 for every candidate, then layer 1's k/v projection of each; then
             // layers 1 .. L-1 for the chosen ones.
             const double h = double(c.hiddenSize);
-            const double probe = count.atSlots(candidates, 1) +
-                                 2 * h * double(c.numHeads * c.headDim + 2 * c.numKvHeads * c.headDim) * double(candidates.size());
+            const double probe = count.atSlots(candidates, 1) + 2 * h * double(2 * c.numKvHeads * c.headDim) * double(candidates.size());
             check(v + " repair", r.stats.repairFlops.total(), probe + count.recomputedAtSlots(r.recomputed, layers - 1));
             check(v + " warm prefill", r.stats.prefillFlops.total(), count.blockCachedWarm() + probe + count.recomputedAtSlots(r.recomputed, layers - 1));
         }

@@ -29,19 +29,22 @@ FlopCount layerFlops(const ModelConfig& c, std::int64_t tokens, std::int64_t pai
     return forwardFlops(part, tokens, pairs, 0);
 }
 
-// The work of `tokens` recomputed tokens through layers [from, L): each layer but the last in
-// full (pairs: the (query, key) pairs one layer attends, summed over those tokens); in the last
-// only their q/k/v projections, as nothing reads what the rest of that layer would give them.
-// One layer's q/k/v projections for `tokens` tokens.
-double qkvProjectionFlops(const ModelConfig& c, std::int64_t tokens)
+// One layer's projections for `tokens` tokens: q, k and v (a layer's fused projection), or k and v
+// alone (Transformer::keysValues).
+double projectionFlops(const ModelConfig& c, std::int64_t tokens, bool withQueries)
 {
-    return 2.0 * static_cast<double>(c.hiddenSize) * static_cast<double>(c.qDim() + 2 * c.kvDim()) * static_cast<double>(tokens);
+    return 2.0 * static_cast<double>(c.hiddenSize) * static_cast<double>((withQueries ? c.qDim() : 0) + 2 * c.kvDim())
+           * static_cast<double>(tokens);
 }
 
-FlopCount recomputedFlops(const ModelConfig& c, std::int64_t tokens, std::int64_t pairs, std::int64_t from)
+// The work of `tokens` recomputed tokens through layers [from, L): each layer but the last in
+// full (pairs: the (query, key) pairs one layer attends, summed over those tokens); in the last
+// only their projections, as nothing reads what the rest of that layer would give them: q/k/v when
+// the question's rows share that layer call (one fused projection for every row), else k/v alone.
+FlopCount recomputedFlops(const ModelConfig& c, std::int64_t tokens, std::int64_t pairs, std::int64_t from, bool lastWithQueries)
 {
     FlopCount f = layerFlops(c, tokens, pairs, c.numLayers - 1 - from);
-    f.linear += qkvProjectionFlops(c, tokens);
+    f.linear += projectionFlops(c, tokens, lastWithQueries);
     return f;
 }
 
@@ -125,7 +128,7 @@ Recomputed recompute(const Transformer& tf, KvBuffer& kv, const at::Tensor& ids,
         const auto rows = static_cast<std::int64_t>(plan.recompute.size());
         runLayers(question.withRows(tf.embed(ids.index_select(0, slots))), question.withSlots(slots), 0);
         out.slots = plan.recompute;
-        out.flops = recomputedFlops(c, rows, pairsAtSlots(out.slots, window), 0);
+        out.flops = recomputedFlops(c, rows, pairsAtSlots(out.slots, window), 0, question.present());
         return out;
     }
     // recompute-frac. Nothing to choose, or a one-layer model (its K/V are exact): no work.
@@ -146,7 +149,7 @@ Recomputed recompute(const Transformer& tf, KvBuffer& kv, const at::Tensor& ids,
     const at::Tensor deviation = (k1.to(at::kFloat) - cachedK.to(at::kFloat)).pow(2).sum(at::IntArrayRef{0, 2}) +
                                  (v1.to(at::kFloat) - cachedV.to(at::kFloat)).pow(2).sum(at::IntArrayRef{0, 2}); // [nc]
     out.flops = layerFlops(c, nc, pairsAtSlots(plan.candidates, window), 1);
-    out.flops.linear += qkvProjectionFlops(c, nc); // the probe's layer-1 K/V (q included: one fused projection)
+    out.flops.linear += projectionFlops(c, nc, /*withQueries=*/false); // the probe's layer-1 K/V
     // The largest deviations; a stable sort keeps the earlier slot first among equals.
     const std::int64_t select = std::min(plan.select, nc);
     const at::Tensor order = std::get<1>(at::sort(deviation.cpu(), /*stable=*/true, /*dim=*/0, /*descending=*/true));
@@ -157,7 +160,7 @@ Recomputed recompute(const Transformer& tf, KvBuffer& kv, const at::Tensor& ids,
     const at::Tensor picked = slotTensor(chosen, tf.device());
     const at::Tensor slots = slotTensor(out.slots, tf.device());
     runLayers(question.withRows(x1.index_select(0, picked)), question.withSlots(slots), 1);
-    out.flops += recomputedFlops(c, select, pairsAtSlots(out.slots, window), 1);
+    out.flops += recomputedFlops(c, select, pairsAtSlots(out.slots, window), 1, question.present());
     return out;
 }
 

@@ -12,6 +12,8 @@
 // ones at::matmul runs (bmm), the same values to the bit. In fp32 the masked softmax is the range
 // kernel (torch/range_softmax.hpp): each row's softmax over the keys it may see, without a mask
 // (the same probabilities within a few ulp); in other dtypes the caller masks and calls softmax().
+// fp32 inference that needs no probabilities back (no attention mass captured) skips this buffer
+// and ATen altogether: torch/cpu_attention.hpp.
 //
 // On CUDA (the caching allocator already reuses memory) and under autograd (out= products have
 // no gradient: the trainer's forward) the calls are the plain at::matmul and at::softmax.

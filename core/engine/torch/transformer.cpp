@@ -112,8 +112,8 @@ at::Tensor Transformer::forwardTrainable(const at::Tensor& ids, const at::Tensor
     return rmsNorm(x, weights_.norm, config_.rmsNormEps);         // [n, hidden]
 }
 
-Transformer::Qkv Transformer::attentionInputs(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos,
-                                             const at::Tensor& sin) const
+Transformer::Qkv Transformer::attentionInputs(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                             bool withQueries) const
 {
     const std::int64_t n = x.size(0), heads = config_.numHeads, kvHeads = config_.numKvHeads, d = config_.headDim;
     const double eps = config_.rmsNormEps;
@@ -131,6 +131,13 @@ Transformer::Qkv Transformer::attentionInputs(const LayerWeights& w, const at::T
 
     // Attention
     const at::Tensor h = rmsNorm(x, w.inputNorm, eps);                       // [n, hidden]
+    if (!withQueries) { // K and V alone: their rows of the fused projection, K rotated
+        const std::int64_t qRows = heads * d, kvRows = 2 * kvHeads * d;
+        const at::Tensor kv = at::linear(h, w.wQkv.narrow(0, qRows, kvRows), rowsOf(w.bQkv, qRows, kvRows)).view({n, 2 * kvHeads, d});
+        const at::Tensor kPart = kv.narrow(1, 0, kvHeads);                   // [n, kv_heads, d]
+        const at::Tensor k = rotate((config_.qkNorm ? rmsNorm(kPart, w.kNorm, eps) : kPart).transpose(0, 1)); // [kv_heads, n, d]
+        return {at::Tensor(), k, kv.narrow(1, kvHeads, kvHeads).transpose(0, 1)};
+    }
     at::Tensor qkPart, vPart; // [n, heads + kv_heads, d], [n, kv_heads, d]
     if (split) {
         const std::int64_t qkRows = (heads + kvHeads) * d;
@@ -258,8 +265,8 @@ std::pair<at::Tensor, at::Tensor> Transformer::keysValues(std::int64_t index, co
     auto [cos, sin] = rope_.cosSin(positions, dtype_);
     if (x.is_cuda())
         sin = Rope::signedSin(sin);
-    const Qkv qkv = attentionInputs(weights_.layers[static_cast<std::size_t>(index)], x, cos, sin);
-    return {qkv.k, qkv.v};
+    const Qkv kv = attentionInputs(weights_.layers[static_cast<std::size_t>(index)], x, cos, sin, /*withQueries=*/false);
+    return {kv.k, kv.v};
 }
 
 at::Tensor Transformer::finalNorm(const at::Tensor& x) const { return rmsNorm(x, weights_.norm, config_.rmsNormEps); }

@@ -100,7 +100,8 @@ public:
     // for the last outputRows rows alone (consecutive slots ending the list), which it returns.
     at::Tensor layerAtSlots(std::int64_t index, const at::Tensor& x, const at::Tensor& slots, KvBuffer& kv,
                             std::int64_t outputRows = 0) const;
-    // The K and V [kv_heads, n, head_dim] layer `index` would write for input x at `positions`.
+    // The K and V [kv_heads, n, head_dim] layer `index` would write for input x at `positions`
+    // (their projections alone: 2 x hidden x 2 kv_dim FLOPs per row).
     std::pair<at::Tensor, at::Tensor> keysValues(std::int64_t index, const at::Tensor& x, const at::Tensor& positions) const;
     at::Tensor finalNorm(const at::Tensor& x) const; // [n, hidden] -> after the final RMSNorm
 
@@ -117,8 +118,10 @@ private:
         at::Tensor k; // [kv_heads, n, d], RoPE applied
         at::Tensor v; // [kv_heads, n, d]
     };
-    // The attention block's inputs: norm, q/k/v projections, [qk norm], RoPE.
-    Qkv attentionInputs(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
+    // The attention block's inputs: norm, q/k/v projections, [qk norm], RoPE. Without queries: k
+    // and v alone (q undefined), neither projected nor rotated.
+    Qkv attentionInputs(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                        bool withQueries = true) const;
     at::Tensor layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
                      const at::Tensor& sin, KvBuffer* kv, const ForwardArgs& args, MaskCache& masks) const;
 
