@@ -17,8 +17,9 @@
 // within the most bytes its buffers in use ever held at once plus 1/kPeakSlack of that: before
 // mapping more it unmaps the cached buffers freed longest ago. Idle, it holds at most
 // kMaxCachedBytes. Smaller buffers go to libtorch's default allocation. The attention's score
-// chunks, whose sizes change chunk by chunk, share one buffer per call (torch/score_buffer.hpp),
-// so that a layer's sizes repeat. Not installed under AddressSanitizer (whose allocator must see
+// chunks, whose sizes change chunk by chunk, share one buffer: per forward pass in fp32
+// (torch/cpu_attention.hpp, kept in AttentionCache), per call otherwise (torch/score_buffer.hpp),
+// so that a pass's sizes repeat. Not installed under AddressSanitizer (whose allocator must see
 // every buffer to find overflows) nor off Linux.
 #include <cstdint>
 

@@ -139,7 +139,8 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     const std::vector<QueryChunk> chunks = causalChunks(n, m, chunk, a);
     if (!capture && chunkedCpuAttentionApplies(q)) // fp32 CPU inference: BLAS on raw memory (cpu_attention.hpp)
         return attendChunksOnCpu(q, k, v, a.scale, chunks,
-                                 keysSeenByRow(chunks, n, [&](std::int64_t i) { return a.qStart + i; }, a.kStart, a.window));
+                                 keysSeenByRow(chunks, n, [&](std::int64_t i) { return a.qStart + i; }, a.kStart, a.window),
+                                 CpuProducts::Best, a.cache ? &a.cache->scratch : nullptr);
 
     at::Tensor out;                                                              // [heads, n, d]
     if (capture) // [heads, n, blocks], or [heads, blocks, blocks] sums by query block
@@ -150,8 +151,8 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     // otherwise masks, made once per forward call and kept in `masks` for the other layers.
     const bool ranged = buffer.ranged();
     std::vector<RowRange> ranges; // per query of a chunk: the columns it sees
-    MaskCache local;
-    MaskCache& masks = a.masks ? *a.masks : local;
+    AttentionCache local;
+    AttentionCache& masks = a.cache ? *a.cache : local;
     const bool fresh = !ranged && masks.chunks.empty();
     if (fresh)
         masks.chunks.resize(chunks.size());

@@ -18,13 +18,17 @@
 
 namespace blocklens::engine::detail {
 
-// The masks of one forward call's query chunks: the same for every layer, so made once.
-struct MaskCache {
+// What one forward call's attention keeps for its other layers: the masks of its query chunks
+// (the same for every layer, so made once) and the CPU attention's workspace (cpu_attention.hpp:
+// one buffer per call, not one per layer, so that the host buffer pool sees the same sizes pass
+// after pass).
+struct AttentionCache {
     struct Region {
         std::int64_t offset = 0; // first masked column, relative to the chunk's first key
         at::Tensor blocked;      // [chunk rows, width] bool: true = may not attend
     };
     std::vector<std::vector<Region>> chunks; // by chunk index
+    at::Tensor scratch;                      // fp32 [values], grown as a layer needs
 };
 
 // The columns of a chunk's keys (slots k0 .. k0 + columns - 1) that the query at `slot` may see,
@@ -40,7 +44,7 @@ struct AttentionArgs {
     std::int64_t kStart = 0;               // slot of the first key
     std::optional<std::int64_t> window;    // sliding window, in tokens
     double scale = 1.0;                    // 1/sqrt(head_dim)
-    MaskCache* masks = nullptr;            // optional: reuse masks across layers
+    AttentionCache* cache = nullptr;       // optional: reuse masks and workspace across layers
 };
 
 // Where attention mass goes, by block, accumulated chunk by chunk (the full [n, m] matrix is never

@@ -54,7 +54,8 @@ at::Tensor attendAtSlots(const at::Tensor& q, const at::Tensor& k, const at::Ten
         chunks.push_back({c0, c, kBegin, kEnd - kBegin});
     }
     if (chunkedCpuAttentionApplies(q)) // fp32 CPU inference: BLAS on raw memory (cpu_attention.hpp)
-        return attendChunksOnCpu(q, k, v, a.scale, chunks, keysSeenByRow(chunks, n, [&](std::int64_t i) { return slot[i]; }, a.kStart, a.window));
+        return attendChunksOnCpu(q, k, v, a.scale, chunks, keysSeenByRow(chunks, n, [&](std::int64_t i) { return slot[i]; }, a.kStart, a.window),
+                                 CpuProducts::Best, a.cache ? &a.cache->scratch : nullptr);
 
     const at::Tensor qs = q * a.scale; // [heads, n, d]
     at::Tensor out = at::empty({heads, n, d}, q.options());

@@ -61,7 +61,7 @@ bool chunkedCpuAttentionApplies(const at::Tensor& q)
 }
 
 at::Tensor attendChunksOnCpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
-                             const std::vector<QueryChunk>& chunks, const std::vector<RowRange>& ranges, CpuProducts products)
+                             const std::vector<QueryChunk>& chunks, const std::vector<RowRange>& ranges, CpuProducts products, at::Tensor* workspace)
 {
     const std::int64_t heads = q.size(0), n = q.size(1), d = q.size(2);
     const std::int64_t kvHeads = k.size(0), m = k.size(1), group = heads / kvHeads;
@@ -84,7 +84,11 @@ at::Tensor attendChunksOnCpu(const at::Tensor& q, const at::Tensor& k, const at:
     // Per chunk and KV head: the queries of its heads, scaled, [group x rows, d]; their scores, then
     // probabilities, [group x rows, keys]; their outputs [group x rows, d]. Rows head-major: row
     // g * rows + t is query head (KV head x group + g) at query row0 + t.
-    at::Tensor scratch = at::empty({group * (2 * mostRows * d + mostScores)}, q.options());
+    const std::int64_t values = group * (2 * mostRows * d + mostScores);
+    at::Tensor own;
+    at::Tensor& scratch = workspace ? *workspace : own;
+    if (!scratch.defined() || scratch.numel() < values || scratch.scalar_type() != at::kFloat || !scratch.device().is_cpu())
+        scratch = at::empty({values}, q.options());
     float* packed = scratch.data_ptr<float>();
     float* scores = packed + group * mostRows * d;
     float* outputs = scores + group * mostScores;

@@ -48,9 +48,11 @@ enum class CpuProducts { Best, Aten };
 // q [heads, n, d], k/v [kv_heads, m, d] (any strides); chunks in row order, covering [0, n);
 // ranges[i]: the columns query row i sees, relative to its chunk's keyBegin (a row that sees
 // none gets zeros). The query heads of a KV head share its keys (heads / kv_heads per KV head).
+// workspace: an fp32 buffer kept by the caller for its next calls (AttentionCache::scratch), used
+// and grown as needed; null: one of the call's own.
 // -> [heads, n, d], a view of [n, heads, d] memory.
 at::Tensor attendChunksOnCpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
                              const std::vector<QueryChunk>& chunks, const std::vector<RowRange>& ranges,
-                             CpuProducts products = CpuProducts::Best);
+                             CpuProducts products = CpuProducts::Best, at::Tensor* workspace = nullptr);
 
 } // namespace blocklens::engine::detail

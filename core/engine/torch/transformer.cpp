@@ -88,9 +88,9 @@ at::Tensor Transformer::forward(KvBuffer& kv, const ForwardArgs& a) const
     auto [cos, sin] = rope_.cosSin(a.positions, dtype_);            // [n, head_dim] each
     if (x.is_cuda())
         sin = Rope::signedSin(sin); // the GPU path rotates with Rope::applySwapped
-    MaskCache masks; // the same for every layer
+    AttentionCache cache; // masks and workspace for every layer
     for (std::size_t i = 0; i < weights_.layers.size(); ++i) {
-        x = layer(weights_.layers[i], i, x, cos, sin, &kv, a, masks);
+        x = layer(weights_.layers[i], i, x, cos, sin, &kv, a, cache);
         if (a.afterLayer)
             a.afterLayer(static_cast<std::int64_t>(i + 1));
     }
@@ -106,9 +106,9 @@ at::Tensor Transformer::forwardTrainable(const at::Tensor& ids, const at::Tensor
         sin = Rope::signedSin(sin);
     ForwardArgs args;
     args.blockList = &blocks;
-    MaskCache masks;
+    AttentionCache cache;
     for (std::size_t i = 0; i < weights_.layers.size(); ++i)
-        x = layer(weights_.layers[i], i, x, cos, sin, nullptr, args, masks);
+        x = layer(weights_.layers[i], i, x, cos, sin, nullptr, args, cache);
     return rmsNorm(x, weights_.norm, config_.rmsNormEps);         // [n, hidden]
 }
 
@@ -161,7 +161,7 @@ Transformer::Qkv Transformer::attentionInputs(const LayerWeights& w, const at::T
 }
 
 at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
-                              const at::Tensor& sin, KvBuffer* kv, const ForwardArgs& a, MaskCache& masks) const
+                              const at::Tensor& sin, KvBuffer* kv, const ForwardArgs& a, AttentionCache& cache) const
 {
     const std::int64_t n = x.size(0), heads = config_.numHeads, d = config_.headDim;
     const double eps = config_.rmsNormEps;
@@ -184,7 +184,7 @@ at::Tensor Transformer::layer(const LayerWeights& w, std::size_t index, const at
         keys = layerK.narrow(1, a.keyBegin, visible);
         values = layerV.narrow(1, a.keyBegin, visible);
     }
-    AttentionArgs args{a.writeAt, a.keyBegin, config_.slidingWindow, std::pow(static_cast<double>(d), -0.5), &masks}; // HF: head_dim**-0.5
+    AttentionArgs args{a.writeAt, a.keyBegin, config_.slidingWindow, std::pow(static_cast<double>(d), -0.5), &cache}; // HF: head_dim**-0.5
     MassCapture capture;
     const bool capturing = a.capture && std::binary_search(a.capture->layers.begin(), a.capture->layers.end(), layerIndex);
     if (capturing) {
@@ -255,8 +255,8 @@ at::Tensor Transformer::layerAtSlots(std::int64_t index, const at::Tensor& x, co
                     "layerAtSlots: output rows only in the last layer, for the latest consecutive slots");
         args.outputRows = outputRows; // their attention reads keys [0, end) as a plain causal pass at end - outputRows
     }
-    MaskCache masks;
-    return layer(weights_.layers[static_cast<std::size_t>(index)], static_cast<std::size_t>(index), x, cos, sin, &kv, args, masks);
+    AttentionCache cache;
+    return layer(weights_.layers[static_cast<std::size_t>(index)], static_cast<std::size_t>(index), x, cos, sin, &kv, args, cache);
 }
 
 std::pair<at::Tensor, at::Tensor> Transformer::keysValues(std::int64_t index, const at::Tensor& x, const at::Tensor& positions) const

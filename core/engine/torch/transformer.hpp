@@ -123,7 +123,7 @@ private:
     Qkv attentionInputs(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                         bool withQueries = true) const;
     at::Tensor layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
-                     const at::Tensor& sin, KvBuffer* kv, const ForwardArgs& args, MaskCache& masks) const;
+                     const at::Tensor& sin, KvBuffer* kv, const ForwardArgs& args, AttentionCache& cache) const;
 
     ModelConfig config_;
     Weights weights_;
