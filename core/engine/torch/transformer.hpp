@@ -119,7 +119,7 @@ private:
         at::Tensor v; // [kv_heads, n, d]
     };
     // The attention block's inputs: norm, q/k/v projections, [qk norm], RoPE. Without queries: k
-    // and v alone (q undefined), neither projected nor rotated.
+    // and v alone (q is neither projected nor rotated, and left undefined).
     Qkv attentionInputs(const LayerWeights& w, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                         bool withQueries = true) const;
     at::Tensor layer(const LayerWeights& w, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
